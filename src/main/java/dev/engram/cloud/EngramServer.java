@@ -1,0 +1,107 @@
+package dev.engram.cloud;
+
+import dev.engram.cloud.auth.AuthVerticle;
+import dev.engram.cloud.auth.JwtTokens;
+import dev.engram.cloud.auth.PasswordHasher;
+import dev.engram.cloud.bus.LocalCodec;
+import dev.engram.cloud.config.EngramConfig;
+import dev.engram.cloud.controlplane.ControlPlane;
+import dev.engram.cloud.controlplane.sqlite.SqliteControlPlane;
+import dev.engram.cloud.engine.EngineSupervisor;
+import dev.engram.cloud.http.HttpVerticle;
+import dev.engram.cloud.metering.MeteringVerticle;
+import dev.engram.cloud.quota.QuotaVerticle;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/** One running server: Vert.x, the control plane and the verticles of DESIGN.md §3, started and stopped in order. */
+public final class EngramServer {
+
+  private final Vertx vertx;
+  private final ControlPlane controlPlane;
+  private final List<String> deployments;
+
+  private EngramServer(Vertx vertx, ControlPlane controlPlane, List<String> deployments) {
+    this.vertx = vertx;
+    this.controlPlane = controlPlane;
+    this.deployments = deployments;
+  }
+
+  public static Future<EngramServer> start(EngramConfig config) {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    Vertx vertx = Vertx.builder()
+        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
+            .setEnabled(true)
+            .addLabels(Label.HTTP_ROUTE, Label.HTTP_METHOD, Label.HTTP_CODE)))
+        .withMetrics(new MicrometerMetricsFactory(registry))
+        .build();
+    LocalCodec.register(vertx.eventBus());
+    List<String> deployments = new ArrayList<>();
+    return vertx.executeBlocking(() -> Files.createDirectories(config.dataDir()))
+        .compose(dir -> SqliteControlPlane.open(vertx, config.dataDir().resolve("control.db")))
+        .compose(controlPlane -> vertx.executeBlocking(() -> JwtTokens.load(vertx, config.dataDir(), config.auth()))
+            .compose(tokens -> {
+              PasswordHasher passwords = new PasswordHasher(config.auth().passwordIterations());
+              return deploy(vertx, deployments, new AuthVerticle(config, controlPlane, tokens, passwords))
+                  .compose(v -> deploy(vertx, deployments, new QuotaVerticle(config.rateLimits())))
+                  .compose(v -> deploy(vertx, deployments,
+                      new MeteringVerticle(controlPlane, config.metering().flushSeconds())))
+                  .compose(v -> deploy(vertx, deployments, new EngineSupervisor(config, registry)))
+                  .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, controlPlane, tokens, registry),
+                      new DeploymentOptions().setInstances(config.http().instances())))
+                  .map(id -> {
+                    deployments.add(id);
+                    return new EngramServer(vertx, controlPlane, deployments);
+                  });
+            })
+            .recover(err -> controlPlane.close().transform(ignored -> Future.failedFuture(err))))
+        .recover(err -> {
+          // Not chained: a future completed on a closing Vert.x would never reach the caller.
+          vertx.close();
+          return Future.failedFuture(err);
+        });
+  }
+
+  private static Future<Void> deploy(Vertx vertx, List<String> deployments, io.vertx.core.Deployable verticle) {
+    return vertx.deployVerticle(verticle).map(id -> {
+      deployments.add(id);
+      return null;
+    });
+  }
+
+  /**
+   * Stops in reverse order: the HTTP servers first (no new requests), then the engines (pending writes commit),
+   * metering (counters flush), auth; then the control plane and Vert.x.
+   */
+  public Future<Void> close() {
+    List<String> reversed = new ArrayList<>(deployments);
+    Collections.reverse(reversed);
+    Future<Void> chain = Future.succeededFuture();
+    for (String id : reversed) {
+      chain = chain.transform(ignored -> vertx.undeploy(id));
+    }
+    return chain
+        .transform(ignored -> controlPlane.close())
+        .transform(ignored -> vertx.close());
+  }
+}

@@ -1,0 +1,52 @@
+package dev.engram.cloud;
+
+import dev.engram.cloud.config.ConfigLoader;
+import dev.engram.cloud.config.EngramConfig;
+import ch.qos.logback.classic.LoggerContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.TimeUnit;
+
+/** {@code java -jar engram-cloud.jar [--port N] [--data-dir DIR] [--config FILE]}. */
+public final class Main {
+
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  private Main() {}
+
+  /** Exits after flushing the asynchronous log appender, so the reason for the exit is not lost. */
+  private static void exit(int status) {
+    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+      context.stop();
+    }
+    System.exit(status);
+  }
+
+  public static void main(String[] args) throws Exception {
+    EngramConfig config;
+    try {
+      config = EngramConfig.fromJson(ConfigLoader.load(args, System.getenv()));
+    } catch (IllegalArgumentException e) {
+      System.err.println("engram-cloud: " + e.getMessage());
+      exit(2);
+      return;
+    }
+    EngramServer server;
+    try {
+      server = EngramServer.start(config).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.error("engram-cloud failed to start", e);
+      exit(1);
+      return;
+    }
+    log.info("engram-cloud listening on port {} with data in {}", config.port(), config.dataDir());
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        server.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        log.warn("shutdown did not finish cleanly: {}", e.toString());
+      }
+    }, "engram-shutdown"));
+  }
+}

@@ -1,0 +1,39 @@
+package dev.engram.cloud.auth;
+
+import dev.engram.cloud.bus.LocalMessage;
+import dev.engram.cloud.controlplane.ApiKeyRecord;
+
+import java.util.List;
+
+/** Requests and replies of the auth verticle's addresses. */
+public final class AuthMessages {
+
+  private AuthMessages() {}
+
+  /** Sent to {@code engram.auth.resolve}: a bearer credential (API key or JWT) to turn into a {@link Principal}. */
+  public record Resolve(String credential) implements LocalMessage {}
+
+  /** Commands of {@code engram.auth.accounts}. */
+  public sealed interface AccountCommand extends LocalMessage
+      permits Signup, Login, CreateKey, ListKeys, RevokeKey {}
+
+  public record Signup(String email, String password, String tenantName) implements AccountCommand {}
+
+  public record SignupResult(String tenantId, String userId, String apiKey) implements LocalMessage {}
+
+  public record Login(String email, String password) implements AccountCommand {}
+
+  public record TokenResult(String accessToken, int expiresIn) implements LocalMessage {}
+
+  public record CreateKey(Principal principal, String name, List<String> scopes) implements AccountCommand {}
+
+  public record CreatedKey(ApiKeyRecord key, String secret) implements LocalMessage {}
+
+  public record ListKeys(String tenantId) implements AccountCommand {}
+
+  public record KeyList(List<ApiKeyRecord> keys) implements LocalMessage {}
+
+  public record RevokeKey(Principal principal, String keyId) implements AccountCommand {}
+
+  public record Done() implements LocalMessage {}
+}

@@ -1,0 +1,18 @@
+package dev.engram.cloud.bus;
+
+/** Event-bus addresses (DESIGN.md §3). */
+public final class Addresses {
+
+  public static final String AUTH = "engram.auth.resolve";
+  public static final String ACCOUNTS = "engram.auth.accounts";
+  public static final String QUOTA = "engram.quota.check";
+  public static final String USAGE = "engram.metering.usage";
+  public static final String USAGE_QUERY = "engram.metering.query";
+  public static final String ENGINE_SUPERVISOR = "engram.engine.supervisor";
+
+  private Addresses() {}
+
+  public static String engine(String tenantId) {
+    return "engram.engine." + tenantId;
+  }
+}

@@ -1,0 +1,76 @@
+package dev.engram.cloud.config;
+
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Loads configuration in one explicit order: bundled {@code conf/engram.json}, then the file named by
+ * {@code --config} or {@code ENGRAM_CONFIG}, then the environment ({@code PORT}, {@code ENGRAM_DATA_DIR}),
+ * then the flags {@code --port} and {@code --data-dir}.
+ */
+public final class ConfigLoader {
+
+  private ConfigLoader() {}
+
+  public static JsonObject load(String[] args, Map<String, String> env) {
+    JsonObject json = defaults();
+    Map<String, String> flags = Flags.parse(args);
+    String extra = flags.getOrDefault("config", env.get("ENGRAM_CONFIG"));
+    if (extra != null) {
+      json = deepMerge(json, readFile(Path.of(extra)));
+    }
+    if (env.containsKey("PORT")) json.put("port", parsePort(env.get("PORT"), "PORT"));
+    if (env.containsKey("ENGRAM_DATA_DIR")) json.put("data_dir", env.get("ENGRAM_DATA_DIR"));
+    if (flags.containsKey("port")) json.put("port", parsePort(flags.get("port"), "--port"));
+    if (flags.containsKey("data-dir")) json.put("data_dir", flags.get("data-dir"));
+    return json;
+  }
+
+  public static JsonObject defaults() {
+    try (InputStream in = ConfigLoader.class.getResourceAsStream("/conf/engram.json")) {
+      if (in == null) throw new IllegalStateException("conf/engram.json is missing from the classpath");
+      return new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Returns a copy of {@code base} with {@code override} merged in, objects merged key by key. */
+  public static JsonObject deepMerge(JsonObject base, JsonObject override) {
+    JsonObject out = base.copy();
+    override.forEach(e -> {
+      Object current = out.getValue(e.getKey());
+      if (current instanceof JsonObject c && e.getValue() instanceof JsonObject o) {
+        out.put(e.getKey(), deepMerge(c, o));
+      } else {
+        out.put(e.getKey(), e.getValue());
+      }
+    });
+    return out;
+  }
+
+  private static JsonObject readFile(Path path) {
+    try {
+      return new JsonObject(Files.readString(path));
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read config file " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static int parsePort(String value, String source) {
+    try {
+      int port = Integer.parseInt(value.trim());
+      if (port < 0 || port > 65535) throw new NumberFormatException();
+      return port;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(source + " must be a port number, got '" + value + "'");
+    }
+  }
+}

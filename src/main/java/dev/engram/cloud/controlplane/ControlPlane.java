@@ -1,0 +1,41 @@
+package dev.engram.cloud.controlplane;
+
+import io.vertx.core.Future;
+
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The control-plane port: tenants, users, members, API keys, usage and audit. The embedded default keeps
+ * them in SQLite; production keeps them in PostgreSQL. Both satisfy the same contract tests.
+ * Every method is asynchronous and never blocks the calling event loop.
+ */
+public interface ControlPlane {
+
+  /** Creates the tenant, its owner, the default workspace and the first API key in one transaction. Fails 409 on a taken email. */
+  Future<Void> createAccount(NewAccount account);
+
+  Future<Optional<UserLogin>> findLogin(String email);
+
+  Future<Optional<ApiKeyRecord>> findApiKeyByHash(String keyHash);
+
+  Future<Void> insertApiKey(NewApiKey key);
+
+  Future<List<ApiKeyRecord>> listApiKeys(String tenantId);
+
+  /** Revokes a key of this tenant; false when the tenant has no such live key. */
+  Future<Boolean> revokeApiKey(String tenantId, String keyId);
+
+  /** Adds the deltas to the daily counters in one transaction. */
+  Future<Void> addUsage(List<UsageDay> deltas);
+
+  Future<List<UsageDay>> usage(String tenantId, LocalDate from, LocalDate to);
+
+  Future<Void> audit(AuditEntry entry);
+
+  /** Cheap round trip for the readiness check. */
+  Future<Void> ping();
+
+  Future<Void> close();
+}

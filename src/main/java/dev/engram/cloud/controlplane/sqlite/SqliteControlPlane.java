@@ -1,0 +1,267 @@
+package dev.engram.cloud.controlplane.sqlite;
+
+import dev.engram.cloud.bus.ApiException;
+import dev.engram.cloud.controlplane.ApiKeyRecord;
+import dev.engram.cloud.controlplane.AuditEntry;
+import dev.engram.cloud.controlplane.ControlPlane;
+import dev.engram.cloud.controlplane.NewAccount;
+import dev.engram.cloud.controlplane.NewApiKey;
+import dev.engram.cloud.controlplane.UsageDay;
+import dev.engram.cloud.controlplane.UserLogin;
+import dev.engram.cloud.sqlite.SqliteFiles;
+import dev.engram.cloud.sqlite.Timestamps;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.json.JsonArray;
+import org.sqlite.SQLiteErrorCode;
+import org.sqlite.SQLiteException;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+/**
+ * Control plane in {@code data/control.db}. One connection, used by one worker thread at a time: the
+ * hot lookups (API keys) are cached by the auth layer, so this never sits on the request path at load.
+ */
+public final class SqliteControlPlane implements ControlPlane {
+
+  private final WorkerExecutor executor;
+  private final Connection conn;
+
+  private SqliteControlPlane(WorkerExecutor executor, Connection conn) {
+    this.executor = executor;
+    this.conn = conn;
+  }
+
+  public static Future<ControlPlane> open(Vertx vertx, Path file) {
+    WorkerExecutor executor = vertx.createSharedWorkerExecutor("engram-control-plane", 1);
+    return executor.executeBlocking(() -> {
+      Connection conn = SqliteFiles.open(file);
+      SqliteFiles.migrate(conn, "control");
+      return (ControlPlane) new SqliteControlPlane(executor, conn);
+    });
+  }
+
+  private <T> Future<T> run(Callable<T> work) {
+    return executor.executeBlocking(work, true);
+  }
+
+  private <T> Future<T> inTransaction(Callable<T> work) {
+    return run(() -> {
+      conn.setAutoCommit(false);
+      try {
+        T result = work.call();
+        conn.commit();
+        return result;
+      } catch (Exception e) {
+        conn.rollback();
+        throw e;
+      } finally {
+        conn.setAutoCommit(true);
+      }
+    });
+  }
+
+  @Override
+  public Future<Void> createAccount(NewAccount a) {
+    return inTransaction(() -> {
+      String now = Timestamps.now();
+      try (PreparedStatement tenant = conn.prepareStatement(
+              "INSERT INTO tenants (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)");
+           PreparedStatement user = conn.prepareStatement(
+               "INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)");
+           PreparedStatement member = conn.prepareStatement(
+               "INSERT INTO tenant_members (tenant_id, user_id, role, created_at) VALUES (?, ?, 'owner', ?)");
+           PreparedStatement workspace = conn.prepareStatement(
+               "INSERT INTO workspaces (tenant_id, name, created_at) VALUES (?, 'default', ?)")) {
+        bind(tenant, a.tenantId(), a.tenantName(), now, now).executeUpdate();
+        try {
+          bind(user, a.userId(), a.email(), a.passwordHash(), now).executeUpdate();
+        } catch (SQLiteException e) {
+          if (e.getResultCode() == SQLiteErrorCode.SQLITE_CONSTRAINT_UNIQUE) {
+            throw new ApiException(409, "email_taken", "An account with this email already exists.");
+          }
+          throw e;
+        }
+        bind(member, a.tenantId(), a.userId(), now).executeUpdate();
+        bind(workspace, a.tenantId(), now).executeUpdate();
+        insertKey(a.firstKey(), now);
+        insertAudit(new AuditEntry(a.tenantId(), a.userId(), "tenant.created", a.tenantId(), null), now);
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public Future<Optional<UserLogin>> findLogin(String email) {
+    return run(() -> {
+      try (PreparedStatement ps = conn.prepareStatement("""
+          SELECT u.id, u.email, u.password_hash, m.tenant_id, m.role, t.status
+          FROM users u
+          JOIN tenant_members m ON m.user_id = u.id
+          JOIN tenants t ON t.id = m.tenant_id
+          WHERE u.email = ?
+          ORDER BY m.created_at
+          LIMIT 1""")) {
+        ResultSet rs = bind(ps, email).executeQuery();
+        if (!rs.next()) return Optional.empty();
+        return Optional.of(new UserLogin(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+            rs.getString(5), rs.getString(6)));
+      }
+    });
+  }
+
+  @Override
+  public Future<Optional<ApiKeyRecord>> findApiKeyByHash(String keyHash) {
+    return run(() -> {
+      try (PreparedStatement ps = conn.prepareStatement(KEY_COLUMNS + " WHERE k.key_hash = ?")) {
+        ResultSet rs = bind(ps, keyHash).executeQuery();
+        return rs.next() ? Optional.of(keyRecord(rs)) : Optional.empty();
+      }
+    });
+  }
+
+  @Override
+  public Future<Void> insertApiKey(NewApiKey key) {
+    return inTransaction(() -> {
+      String now = Timestamps.now();
+      insertKey(key, now);
+      insertAudit(new AuditEntry(key.tenantId(), key.createdBy(), "api_key.created", key.id(), null), now);
+      return null;
+    });
+  }
+
+  @Override
+  public Future<List<ApiKeyRecord>> listApiKeys(String tenantId) {
+    return run(() -> {
+      try (PreparedStatement ps = conn.prepareStatement(KEY_COLUMNS + " WHERE k.tenant_id = ? ORDER BY k.created_at, k.id")) {
+        ResultSet rs = bind(ps, tenantId).executeQuery();
+        List<ApiKeyRecord> keys = new ArrayList<>();
+        while (rs.next()) keys.add(keyRecord(rs));
+        return keys;
+      }
+    });
+  }
+
+  @Override
+  public Future<Boolean> revokeApiKey(String tenantId, String keyId) {
+    return inTransaction(() -> {
+      String now = Timestamps.now();
+      try (PreparedStatement ps = conn.prepareStatement(
+          "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND tenant_id = ? AND revoked_at IS NULL")) {
+        boolean revoked = bind(ps, now, keyId, tenantId).executeUpdate() == 1;
+        if (revoked) insertAudit(new AuditEntry(tenantId, null, "api_key.revoked", keyId, null), now);
+        return revoked;
+      }
+    });
+  }
+
+  @Override
+  public Future<Void> addUsage(List<UsageDay> deltas) {
+    if (deltas.isEmpty()) return Future.succeededFuture();
+    return inTransaction(() -> {
+      try (PreparedStatement ps = conn.prepareStatement("""
+          INSERT INTO usage_daily (tenant_id, day, api_calls, memories_created, searches) VALUES (?, ?, ?, ?, ?)
+          ON CONFLICT (tenant_id, day) DO UPDATE SET
+            api_calls = api_calls + excluded.api_calls,
+            memories_created = memories_created + excluded.memories_created,
+            searches = searches + excluded.searches""")) {
+        for (UsageDay d : deltas) {
+          bind(ps, d.tenantId(), d.day().toString(), d.apiCalls(), d.memoriesCreated(), d.searches());
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public Future<List<UsageDay>> usage(String tenantId, LocalDate from, LocalDate to) {
+    return run(() -> {
+      try (PreparedStatement ps = conn.prepareStatement("""
+          SELECT day, api_calls, memories_created, searches FROM usage_daily
+          WHERE tenant_id = ? AND day >= ? AND day <= ? ORDER BY day""")) {
+        ResultSet rs = bind(ps, tenantId, from.toString(), to.toString()).executeQuery();
+        List<UsageDay> days = new ArrayList<>();
+        while (rs.next()) {
+          days.add(new UsageDay(tenantId, LocalDate.parse(rs.getString(1)), rs.getLong(2), rs.getLong(3), rs.getLong(4)));
+        }
+        return days;
+      }
+    });
+  }
+
+  @Override
+  public Future<Void> audit(AuditEntry entry) {
+    return run(() -> {
+      insertAudit(entry, Timestamps.now());
+      return null;
+    });
+  }
+
+  @Override
+  public Future<Void> ping() {
+    return run(() -> {
+      try (PreparedStatement ps = conn.prepareStatement("SELECT 1")) {
+        ps.executeQuery().close();
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public Future<Void> close() {
+    return run(() -> {
+      conn.close();
+      return (Void) null;
+    }).eventually(executor::close);
+  }
+
+  private static final String KEY_COLUMNS = """
+      SELECT k.id, k.tenant_id, k.name, k.prefix, k.scopes, k.created_at, k.expires_at, k.revoked_at, t.status
+      FROM api_keys k JOIN tenants t ON t.id = k.tenant_id""";
+
+  private static ApiKeyRecord keyRecord(ResultSet rs) throws SQLException {
+    List<String> scopes = new ArrayList<>();
+    new JsonArray(rs.getString(5)).forEach(s -> scopes.add((String) s));
+    return new ApiKeyRecord(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), List.copyOf(scopes),
+        instant(rs.getString(6)), instant(rs.getString(7)), instant(rs.getString(8)), rs.getString(9));
+  }
+
+  private void insertKey(NewApiKey k, String now) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement("""
+        INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash, scopes, created_by, created_at, expires_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
+      bind(ps, k.id(), k.tenantId(), k.name(), k.prefix(), k.keyHash(), new JsonArray(k.scopes()).encode(),
+          k.createdBy(), now, k.expiresAt() == null ? null : Timestamps.format(k.expiresAt())).executeUpdate();
+    }
+  }
+
+  private void insertAudit(AuditEntry e, String now) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement(
+        "INSERT INTO audit_log (tenant_id, actor, action, target, details, created_at) VALUES (?, ?, ?, ?, ?, ?)")) {
+      bind(ps, e.tenantId(), e.actor(), e.action(), e.target(),
+          e.details() == null ? "{}" : e.details().encode(), now).executeUpdate();
+    }
+  }
+
+  private static Instant instant(String text) {
+    return text == null ? null : Instant.parse(text);
+  }
+
+  private static PreparedStatement bind(PreparedStatement ps, Object... values) throws SQLException {
+    for (int i = 0; i < values.length; i++) ps.setObject(i + 1, values[i]);
+    return ps;
+  }
+}

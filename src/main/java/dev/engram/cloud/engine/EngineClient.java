@@ -1,0 +1,41 @@
+package dev.engram.cloud.engine;
+
+import dev.engram.cloud.bus.Addresses;
+import dev.engram.cloud.engine.EngineMessages.EngineCommand;
+import dev.engram.cloud.engine.EngineMessages.Reply;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Sends commands straight to a tenant's engine; only when none is running does it ask the supervisor to start one
+ * and send again, so the common case costs one event-bus hop.
+ */
+public final class EngineClient {
+
+  private static final DeliveryOptions OPTIONS = new DeliveryOptions().setLocalOnly(true).setSendTimeout(30_000);
+  private final Vertx vertx;
+
+  public EngineClient(Vertx vertx) {
+    this.vertx = vertx;
+  }
+
+  public Future<JsonObject> call(String tenantId, EngineCommand command) {
+    String address = Addresses.engine(tenantId);
+    return vertx.eventBus().<Reply>request(address, command, OPTIONS)
+        .recover(err -> {
+          if (err instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS) {
+            return vertx.eventBus()
+                .request(Addresses.ENGINE_SUPERVISOR, new EngineSupervisor.Activate(tenantId), OPTIONS)
+                .compose(activated -> vertx.eventBus().<Reply>request(address, command, OPTIONS));
+          }
+          return Future.failedFuture(err);
+        })
+        .map(Message::body)
+        .map(Reply::body);
+  }
+}

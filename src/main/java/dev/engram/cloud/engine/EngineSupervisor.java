@@ -1,0 +1,132 @@
+package dev.engram.cloud.engine;
+
+import dev.engram.cloud.bus.Addresses;
+import dev.engram.cloud.bus.ApiException;
+import dev.engram.cloud.bus.LocalMessage;
+import dev.engram.cloud.config.EngramConfig;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+
+/**
+ * Activates tenant engines on demand (one deployment per tenant, however many requests ask at once) and
+ * undeploys those idle for {@code engines.idle_seconds}, or the least recently used when {@code engines.max_active}
+ * is reached.
+ */
+public final class EngineSupervisor extends VerticleBase {
+
+  private static final Logger log = LoggerFactory.getLogger(EngineSupervisor.class);
+  private static final Pattern TENANT_ID = Pattern.compile("tn_[a-z0-9]{20}");
+  static final String WORKER_POOL = "engram-engines";
+
+  /** Asks for a tenant's engine to be running. */
+  public record Activate(String tenantId) implements LocalMessage {}
+
+  public record Activated() implements LocalMessage {}
+
+  private record Engine(String deploymentId, TenantEngineVerticle verticle) {}
+
+  private final EngramConfig.Engines config;
+  private final Path tenantsDir;
+  private final AtomicInteger queueDepth = new AtomicInteger();
+  /** Access-ordered: the first entry is the least recently activated or used. */
+  private final Map<String, Future<Engine>> engines = new LinkedHashMap<>(16, 0.75f, true);
+  private long sweepTimer;
+
+  public EngineSupervisor(EngramConfig config, MeterRegistry registry) {
+    this.config = config.engines();
+    this.tenantsDir = config.dataDir().resolve("tenants");
+    Gauge.builder("engram_engines_active", engines, Map::size)
+        .description("Tenant engines currently deployed").register(registry);
+    Gauge.builder("engram_engine_queue_depth", queueDepth, AtomicInteger::get)
+        .description("Commands received by tenant engines and not yet answered").register(registry);
+  }
+
+  @Override
+  public Future<?> start() {
+    long sweepMs = Math.max(1000, Math.min(30_000, config.idleSeconds() * 1000L / 2));
+    sweepTimer = vertx.setPeriodic(sweepMs, id -> evictIdle());
+    return vertx.eventBus().<Activate>localConsumer(Addresses.ENGINE_SUPERVISOR, this::onActivate).completion();
+  }
+
+  @Override
+  public Future<?> stop() {
+    vertx.cancelTimer(sweepTimer);
+    var undeploys = new ArrayList<Future<?>>();
+    engines.values().forEach(f -> undeploys.add(f.compose(e -> vertx.undeploy(e.deploymentId()))));
+    engines.clear();
+    return Future.join(undeploys);
+  }
+
+  private void onActivate(Message<Activate> msg) {
+    activate(msg.body().tenantId()).onComplete(ar -> {
+      if (ar.succeeded()) msg.reply(new Activated());
+      else ApiException.fail(msg, ar.cause());
+    });
+  }
+
+  private Future<Engine> activate(String tenantId) {
+    if (!TENANT_ID.matcher(tenantId).matches()) {
+      return Future.failedFuture(ApiException.internal("invalid tenant id"));
+    }
+    Future<Engine> existing = engines.get(tenantId);
+    if (existing != null) return existing;
+    if (engines.size() >= config.maxActive()) evictLeastRecentlyUsed();
+    TenantEngineVerticle verticle = new TenantEngineVerticle(tenantId,
+        tenantsDir.resolve(tenantId).resolve("engram.db"), config.groupCommitMax(), queueDepth);
+    Future<Engine> deployed = vertx.deployVerticle(verticle, new DeploymentOptions()
+            .setThreadingModel(ThreadingModel.WORKER)
+            .setWorkerPoolName(WORKER_POOL)
+            .setWorkerPoolSize(config.workerPoolSize()))
+        .map(id -> new Engine(id, verticle));
+    engines.put(tenantId, deployed);
+    return deployed.onFailure(err -> {
+      engines.remove(tenantId);
+      log.error("cannot start engine for tenant {}", tenantId, err);
+    });
+  }
+
+  private void evictIdle() {
+    long idleNanos = TimeUnit.SECONDS.toNanos(config.idleSeconds());
+    for (Iterator<Map.Entry<String, Future<Engine>>> it = engines.entrySet().iterator(); it.hasNext(); ) {
+      var entry = it.next();
+      Engine engine = entry.getValue().result();
+      if (engine != null && engine.verticle().inFlight() == 0 && engine.verticle().idleNanos() > idleNanos) {
+        it.remove();
+        undeploy(entry.getKey(), engine);
+      }
+    }
+  }
+
+  private void evictLeastRecentlyUsed() {
+    for (Iterator<Map.Entry<String, Future<Engine>>> it = engines.entrySet().iterator(); it.hasNext(); ) {
+      var entry = it.next();
+      Engine engine = entry.getValue().result();
+      if (engine != null && engine.verticle().inFlight() == 0) {
+        it.remove();
+        undeploy(entry.getKey(), engine);
+        return;
+      }
+    }
+  }
+
+  private void undeploy(String tenantId, Engine engine) {
+    vertx.undeploy(engine.deploymentId())
+        .onFailure(err -> log.warn("undeploying engine of tenant {} failed: {}", tenantId, err.toString()));
+  }
+}

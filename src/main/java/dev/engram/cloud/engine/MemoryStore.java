@@ -1,0 +1,331 @@
+package dev.engram.cloud.engine;
+
+import dev.engram.cloud.bus.ApiException;
+import dev.engram.cloud.engine.EngineMessages.Create;
+import dev.engram.cloud.engine.EngineMessages.ListMemories;
+import dev.engram.cloud.engine.EngineMessages.Search;
+import dev.engram.cloud.engine.EngineMessages.Update;
+import dev.engram.cloud.search.FtsQuery;
+import dev.engram.cloud.sqlite.SqliteFiles;
+import dev.engram.cloud.sqlite.Timestamps;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * The SQL of one tenant database. Blocking and single-threaded: only its engine verticle calls it.
+ * Expired memories are invisible to every read, whether or not cleanup has removed them yet.
+ */
+final class MemoryStore implements AutoCloseable {
+
+  private static final String COLUMNS = "m.id, m.content, m.memory_type, m.tags, m.metadata, m.importance, "
+      + "m.workspace, m.tier, m.expires_at, m.content_hash, m.version, m.created_at, m.updated_at";
+  private static final String LIVE = "(m.expires_at IS NULL OR m.expires_at > ?1)";
+  /** Optional filters bound as NULL when absent, so each query keeps one prepared form. */
+  private static final String FILTERS = " AND (?2 IS NULL OR m.workspace = ?2)"
+      + " AND (?3 IS NULL OR m.memory_type = ?3)"
+      + " AND (?4 IS NULL OR (SELECT count(*) FROM memory_tags t WHERE t.memory_id = m.id"
+      + "   AND t.tag IN (SELECT value FROM json_each(?4))) = json_array_length(?4))";
+  private static final long DEFAULT_DAILY_TTL_SECONDS = 86_400;
+
+  private final Connection conn;
+  private final PreparedStatement insertMemory;
+  private final PreparedStatement insertTag;
+  private final PreparedStatement deleteTags;
+  private final PreparedStatement insertVersion;
+  private final PreparedStatement selectById;
+  private final PreparedStatement updateMemory;
+  private final PreparedStatement deleteMemory;
+  private final PreparedStatement listPage;
+  private final PreparedStatement search;
+  private final PreparedStatement deleteExpired;
+
+  private MemoryStore(Connection conn) throws SQLException {
+    this.conn = conn;
+    insertMemory = conn.prepareStatement("""
+        INSERT INTO memories (content, memory_type, tags, metadata, importance, workspace, tier, expires_at,
+                              content_hash, created_at, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", Statement.RETURN_GENERATED_KEYS);
+    insertTag = conn.prepareStatement("INSERT OR IGNORE INTO memory_tags (memory_id, tag) VALUES (?, ?)");
+    deleteTags = conn.prepareStatement("DELETE FROM memory_tags WHERE memory_id = ?");
+    insertVersion = conn.prepareStatement("""
+        INSERT INTO memory_versions (memory_id, version, content, tags, metadata, created_at)
+        VALUES (?, ?, ?, ?, ?, ?)""");
+    selectById = conn.prepareStatement("SELECT " + COLUMNS + " FROM memories m WHERE m.id = ?2 AND " + LIVE);
+    updateMemory = conn.prepareStatement("""
+        UPDATE memories SET content = ?, memory_type = ?, tags = ?, metadata = ?, importance = ?, expires_at = ?,
+                            content_hash = ?, version = version + 1, updated_at = ?
+        WHERE id = ?""");
+    deleteMemory = conn.prepareStatement("DELETE FROM memories WHERE id = ?2 AND (expires_at IS NULL OR expires_at > ?1)");
+    listPage = conn.prepareStatement("SELECT " + COLUMNS + " FROM memories m WHERE " + LIVE + FILTERS
+        + " AND (?5 IS NULL OR m.id < ?5) ORDER BY m.id DESC LIMIT ?6");
+    // bm25() is only allowed in a plain FTS query, so rank first, then filter and count the matches.
+    search = conn.prepareStatement("WITH f AS MATERIALIZED (SELECT rowid AS id,"
+        + " bm25(memories_fts, 1.0, 1.0, 0.5) AS rank FROM memories_fts WHERE memories_fts MATCH ?5)"
+        + " SELECT " + COLUMNS + ", f.rank AS rank, count(*) OVER () AS total"
+        + " FROM f JOIN memories m ON m.id = f.id"
+        + " WHERE " + LIVE + FILTERS
+        + " ORDER BY f.rank LIMIT ?6");
+    deleteExpired = conn.prepareStatement("DELETE FROM memories WHERE expires_at IS NOT NULL AND expires_at <= ?");
+  }
+
+  static MemoryStore open(Path file) throws SQLException {
+    Connection conn = SqliteFiles.open(file);
+    try {
+      SqliteFiles.migrate(conn, "tenant");
+      conn.setAutoCommit(false);
+      return new MemoryStore(conn);
+    } catch (SQLException e) {
+      conn.close();
+      throw e;
+    }
+  }
+
+  // ---- transactions (the engine batches several writes into one) ----
+
+  void savepoint() throws SQLException {
+    try (Statement s = conn.createStatement()) {
+      s.execute("SAVEPOINT cmd");
+    }
+  }
+
+  void releaseSavepoint() throws SQLException {
+    try (Statement s = conn.createStatement()) {
+      s.execute("RELEASE cmd");
+    }
+  }
+
+  void rollbackToSavepoint() throws SQLException {
+    try (Statement s = conn.createStatement()) {
+      s.execute("ROLLBACK TO cmd");
+      s.execute("RELEASE cmd");
+    }
+  }
+
+  void commit() throws SQLException {
+    conn.commit();
+  }
+
+  void rollback() throws SQLException {
+    conn.rollback();
+  }
+
+  // ---- writes ----
+
+  JsonObject create(Create c, Instant now) throws SQLException {
+    String ts = Timestamps.format(now);
+    String tier = c.tier();
+    String expiresAt = null;
+    if (c.ttlSeconds() != null && "permanent".equals(tier)) {
+      throw ApiException.badRequest("ttl_on_permanent",
+          "A permanent memory cannot have ttl_seconds; use tier 'daily' or leave tier out.");
+    }
+    if ("daily".equals(tier)) {
+      long ttl = c.ttlSeconds() != null ? c.ttlSeconds() : DEFAULT_DAILY_TTL_SECONDS;
+      expiresAt = Timestamps.format(now.plusSeconds(ttl));
+    }
+    String tags = new JsonArray(c.tags()).encode();
+    String metadata = c.metadata().encode();
+    bind(insertMemory, c.content(), c.memoryType(), tags, metadata, c.importance(), c.workspace(), tier, expiresAt,
+        contentHash(c.content()), ts, ts).executeUpdate();
+    long id;
+    try (ResultSet keys = insertMemory.getGeneratedKeys()) {
+      keys.next();
+      id = keys.getLong(1);
+    }
+    writeTags(id, c.tags());
+    bind(insertVersion, id, 1, c.content(), tags, metadata, ts).executeUpdate();
+    return get(id, now).orElseThrow();
+  }
+
+  JsonObject update(Update u, Instant now) throws SQLException {
+    JsonObject current = get(u.id(), now).orElseThrow(() -> notFound(u.id()));
+    String content = u.content() != null ? u.content() : current.getString("content");
+    String memoryType = u.memoryType() != null ? u.memoryType() : current.getString("memory_type");
+    List<String> tags = u.tags() != null ? u.tags() : stringList(current.getJsonArray("tags"));
+    JsonObject metadata = u.metadata() != null ? u.metadata() : current.getJsonObject("metadata");
+    double importance = u.importance() != null ? u.importance() : current.getDouble("importance");
+    String expiresAt = current.getString("expires_at");
+    if (u.ttlSeconds() != null) {
+      if (!"daily".equals(current.getString("tier"))) {
+        throw ApiException.badRequest("ttl_on_permanent", "A permanent memory cannot have ttl_seconds.");
+      }
+      expiresAt = Timestamps.format(now.plusSeconds(u.ttlSeconds()));
+    }
+    String ts = Timestamps.format(now);
+    String tagsJson = new JsonArray(tags).encode();
+    String metadataJson = metadata.encode();
+    bind(updateMemory, content, memoryType, tagsJson, metadataJson, importance, expiresAt, contentHash(content), ts,
+        u.id()).executeUpdate();
+    if (u.tags() != null) {
+      bind(deleteTags, u.id()).executeUpdate();
+      writeTags(u.id(), tags);
+    }
+    int version = current.getInteger("version") + 1;
+    bind(insertVersion, u.id(), version, content, tagsJson, metadataJson, ts).executeUpdate();
+    return get(u.id(), now).orElseThrow();
+  }
+
+  void delete(long id, Instant now) throws SQLException {
+    if (bind(deleteMemory, Timestamps.format(now), id).executeUpdate() == 0) {
+      throw notFound(id);
+    }
+  }
+
+  int deleteExpired(Instant now) throws SQLException {
+    return bind(deleteExpired, Timestamps.format(now)).executeUpdate();
+  }
+
+  private void writeTags(long id, List<String> tags) throws SQLException {
+    for (String tag : tags) {
+      bind(insertTag, id, tag).addBatch();
+    }
+    if (!tags.isEmpty()) insertTag.executeBatch();
+  }
+
+  // ---- reads ----
+
+  Optional<JsonObject> get(long id, Instant now) throws SQLException {
+    try (ResultSet rs = bind(selectById, Timestamps.format(now), id).executeQuery()) {
+      return rs.next() ? Optional.of(memory(rs)) : Optional.empty();
+    }
+  }
+
+  JsonObject list(ListMemories q, Instant now) throws SQLException {
+    bind(listPage, Timestamps.format(now), q.workspace(), q.memoryType(), tagsParam(q.tags()), q.beforeId(),
+        q.limit() + 1);
+    JsonArray data = new JsonArray();
+    Long lastId = null;
+    boolean more = false;
+    try (ResultSet rs = listPage.executeQuery()) {
+      while (rs.next()) {
+        if (data.size() == q.limit()) {
+          more = true;
+          break;
+        }
+        JsonObject m = memory(rs);
+        lastId = m.getLong("id");
+        data.add(m);
+      }
+    }
+    return new JsonObject().put("data", data).put("next_cursor", more ? Cursors.encode(lastId) : null);
+  }
+
+  JsonObject search(Search q, Instant now) throws SQLException {
+    JsonArray results = new JsonArray();
+    long total = 0;
+    Optional<String> match = FtsQuery.of(q.query());
+    if (match.isPresent()) {
+      bind(search, Timestamps.format(now), q.workspace(), q.memoryType(), tagsParam(q.tags()), match.get(), q.limit());
+      try (ResultSet rs = search.executeQuery()) {
+        while (rs.next()) {
+          double strength = -rs.getDouble("rank");
+          total = rs.getLong("total");
+          results.add(new JsonObject().put("memory", memory(rs)).put("score", strength / (1 + strength)));
+        }
+      }
+    }
+    return new JsonObject().put("results", results).put("total", total);
+  }
+
+  JsonObject stats(Instant now) throws SQLException {
+    String ts = Timestamps.format(now);
+    JsonObject out = new JsonObject();
+    long total = 0;
+    for (String column : List.of("workspace", "memory_type", "tier")) {
+      JsonObject counts = new JsonObject();
+      try (PreparedStatement ps = conn.prepareStatement("SELECT m." + column + ", count(*) FROM memories m WHERE "
+          + LIVE + " GROUP BY m." + column + " ORDER BY m." + column)) {
+        try (ResultSet rs = bind(ps, ts).executeQuery()) {
+          long sum = 0;
+          while (rs.next()) {
+            counts.put(rs.getString(1), rs.getLong(2));
+            sum += rs.getLong(2);
+          }
+          total = sum;
+        }
+      }
+      out.put(column.equals("memory_type") ? "by_type" : "by_" + column, counts);
+    }
+    long size;
+    try (Statement s = conn.createStatement();
+         ResultSet rs = s.executeQuery("SELECT page_count * page_size FROM pragma_page_count, pragma_page_size")) {
+      size = rs.next() ? rs.getLong(1) : 0;
+    }
+    return new JsonObject().put("total_memories", total).mergeIn(out).put("database_size_bytes", size);
+  }
+
+  @Override
+  public void close() throws SQLException {
+    try {
+      conn.rollback();
+    } finally {
+      conn.close();
+    }
+  }
+
+  // ---- mapping ----
+
+  private static JsonObject memory(ResultSet rs) throws SQLException {
+    return new JsonObject()
+        .put("id", rs.getLong(1))
+        .put("content", rs.getString(2))
+        .put("memory_type", rs.getString(3))
+        .put("tags", new JsonArray(rs.getString(4)))
+        .put("metadata", new JsonObject(rs.getString(5)))
+        .put("importance", rs.getDouble(6))
+        .put("workspace", rs.getString(7))
+        .put("tier", rs.getString(8))
+        .put("expires_at", rs.getString(9))
+        .put("content_hash", rs.getString(10))
+        .put("version", rs.getInt(11))
+        .put("created_at", rs.getString(12))
+        .put("updated_at", rs.getString(13));
+  }
+
+  private static List<String> stringList(JsonArray array) {
+    return array.stream().map(String.class::cast).toList();
+  }
+
+  private static String tagsParam(List<String> tags) {
+    return tags == null || tags.isEmpty() ? null : new JsonArray(tags).encode();
+  }
+
+  private static ApiException notFound(long id) {
+    return ApiException.notFound("No memory with id " + id + ".");
+  }
+
+  /** Engram's content hash: SHA-256 of the lowercased text with whitespace runs collapsed. */
+  static String contentHash(String content) {
+    String normalized = content.toLowerCase(Locale.ROOT).trim().replaceAll("\\s+", " ");
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(normalized.getBytes(StandardCharsets.UTF_8));
+      return "sha256:" + HexFormat.of().formatHex(digest);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static PreparedStatement bind(PreparedStatement ps, Object... values) throws SQLException {
+    for (int i = 0; i < values.length; i++) {
+      if (values[i] == null) ps.setNull(i + 1, Types.NULL);
+      else ps.setObject(i + 1, values[i]);
+    }
+    return ps;
+  }
+}

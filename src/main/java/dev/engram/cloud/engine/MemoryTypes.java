@@ -1,0 +1,14 @@
+package dev.engram.cloud.engine;
+
+import java.util.Set;
+
+/** Engram's memory types (lowercase, as stored). */
+public final class MemoryTypes {
+
+  public static final String DEFAULT = "note";
+  public static final Set<String> ALL = Set.of("note", "todo", "issue", "decision", "preference", "learning",
+      "context", "credential", "custom", "transcript_chunk", "episodic", "procedural", "summary", "checkpoint",
+      "image", "audio", "video");
+
+  private MemoryTypes() {}
+}

@@ -1,0 +1,190 @@
+package dev.engram.cloud.engine;
+
+import dev.engram.cloud.bus.Addresses;
+import dev.engram.cloud.bus.ApiException;
+import dev.engram.cloud.engine.EngineMessages.Create;
+import dev.engram.cloud.engine.EngineMessages.Delete;
+import dev.engram.cloud.engine.EngineMessages.EngineCommand;
+import dev.engram.cloud.engine.EngineMessages.Get;
+import dev.engram.cloud.engine.EngineMessages.ListMemories;
+import dev.engram.cloud.engine.EngineMessages.Reply;
+import dev.engram.cloud.engine.EngineMessages.Search;
+import dev.engram.cloud.engine.EngineMessages.Stats;
+import dev.engram.cloud.engine.EngineMessages.Update;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Owns one tenant's SQLite database. Runs as a worker verticle, so exactly one thread at a time touches the
+ * connection. Writes that arrive together are committed in one transaction (group commit) and answered only
+ * after that commit; each write runs inside its own savepoint so one bad write does not undo the others.
+ */
+final class TenantEngineVerticle extends VerticleBase {
+
+  private static final Logger log = LoggerFactory.getLogger(TenantEngineVerticle.class);
+  private static final long EXPIRY_SWEEP_MS = 10 * 60 * 1000;
+
+  private final String tenantId;
+  private final Path file;
+  private final int groupCommitMax;
+  private final AtomicInteger queueDepth;
+  private final ArrayDeque<Message<EngineCommand>> pendingWrites = new ArrayDeque<>();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private volatile long lastUsedNanos = System.nanoTime();
+  private MemoryStore store;
+  private MessageConsumer<EngineCommand> consumer;
+  private boolean drainScheduled;
+  private long sweepTimer;
+
+  TenantEngineVerticle(String tenantId, Path file, int groupCommitMax, AtomicInteger queueDepth) {
+    this.tenantId = tenantId;
+    this.file = file;
+    this.groupCommitMax = groupCommitMax;
+    this.queueDepth = queueDepth;
+  }
+
+  @Override
+  public Future<?> start() throws Exception {
+    store = MemoryStore.open(file);
+    sweepTimer = vertx.setPeriodic(EXPIRY_SWEEP_MS, id -> sweepExpired());
+    consumer = vertx.eventBus().localConsumer(Addresses.engine(tenantId), this::onCommand);
+    return consumer.completion();
+  }
+
+  @Override
+  public Future<?> stop() {
+    vertx.cancelTimer(sweepTimer);
+    return consumer.unregister().eventually(() -> {
+      drain();
+      try {
+        store.close();
+      } catch (SQLException e) {
+        log.warn("closing tenant database {} failed: {}", tenantId, e.toString());
+      }
+      return Future.succeededFuture();
+    });
+  }
+
+  long idleNanos() {
+    return System.nanoTime() - lastUsedNanos;
+  }
+
+  int inFlight() {
+    return inFlight.get();
+  }
+
+  private void onCommand(Message<EngineCommand> msg) {
+    lastUsedNanos = System.nanoTime();
+    inFlight.incrementAndGet();
+    queueDepth.incrementAndGet();
+    EngineCommand cmd = msg.body();
+    if (cmd.writes()) {
+      pendingWrites.add(msg);
+      if (!drainScheduled) {
+        drainScheduled = true;
+        context.runOnContext(v -> drain());
+      }
+      return;
+    }
+    try {
+      answer(msg, read(cmd, Instant.now()), null);
+    } catch (Exception e) {
+      answer(msg, null, e);
+    }
+  }
+
+  private JsonObject read(EngineCommand cmd, Instant now) throws SQLException {
+    if (cmd instanceof Get g) {
+      return store.get(g.id(), now).orElseThrow(() -> ApiException.notFound("No memory with id " + g.id() + "."));
+    }
+    if (cmd instanceof ListMemories l) return store.list(l, now);
+    if (cmd instanceof Search s) return store.search(s, now);
+    if (cmd instanceof Stats) return store.stats(now);
+    throw ApiException.internal("unknown read command");
+  }
+
+  private JsonObject write(EngineCommand cmd, Instant now) throws SQLException {
+    if (cmd instanceof Create c) return store.create(c, now);
+    if (cmd instanceof Update u) return store.update(u, now);
+    if (cmd instanceof Delete d) {
+      store.delete(d.id(), now);
+      return null;
+    }
+    throw ApiException.internal("unknown write command");
+  }
+
+  /** Applies up to {@code groupCommitMax} queued writes in one transaction, then answers them. */
+  private void drain() {
+    drainScheduled = false;
+    while (!pendingWrites.isEmpty()) {
+      List<Message<EngineCommand>> batch = new ArrayList<>();
+      while (batch.size() < groupCommitMax && !pendingWrites.isEmpty()) batch.add(pendingWrites.poll());
+      Instant now = Instant.now();
+      JsonObject[] results = new JsonObject[batch.size()];
+      Exception[] failures = new Exception[batch.size()];
+      try {
+        for (int i = 0; i < batch.size(); i++) {
+          store.savepoint();
+          try {
+            results[i] = write(batch.get(i).body(), now);
+            store.releaseSavepoint();
+          } catch (ApiException | SQLException e) {
+            failures[i] = e;
+            store.rollbackToSavepoint();
+          }
+        }
+        store.commit();
+      } catch (SQLException e) {
+        log.error("commit failed for tenant {}: {}", tenantId, e.toString());
+        rollbackQuietly();
+        for (int i = 0; i < batch.size(); i++) failures[i] = e;
+      }
+      for (int i = 0; i < batch.size(); i++) answer(batch.get(i), results[i], failures[i]);
+    }
+  }
+
+  private void answer(Message<EngineCommand> msg, JsonObject body, Exception failure) {
+    inFlight.decrementAndGet();
+    queueDepth.decrementAndGet();
+    if (failure == null) {
+      msg.reply(new Reply(body));
+      return;
+    }
+    if (!(failure instanceof ApiException)) {
+      log.error("engine command {} failed for tenant {}", msg.body().getClass().getSimpleName(), tenantId, failure);
+    }
+    ApiException.fail(msg, failure);
+  }
+
+  private void sweepExpired() {
+    try {
+      int removed = store.deleteExpired(Instant.now());
+      store.commit();
+      if (removed > 0) log.info("removed {} expired memories of tenant {}", removed, tenantId);
+    } catch (SQLException e) {
+      rollbackQuietly();
+      log.warn("expiry sweep failed for tenant {}: {}", tenantId, e.toString());
+    }
+  }
+
+  private void rollbackQuietly() {
+    try {
+      store.rollback();
+    } catch (SQLException e) {
+      log.warn("rollback failed for tenant {}: {}", tenantId, e.toString());
+    }
+  }
+}

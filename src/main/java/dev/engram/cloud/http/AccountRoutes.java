@@ -1,0 +1,191 @@
+package dev.engram.cloud.http;
+
+import dev.engram.cloud.auth.AuthMessages.AccountCommand;
+import dev.engram.cloud.auth.AuthMessages.CreateKey;
+import dev.engram.cloud.auth.AuthMessages.CreatedKey;
+import dev.engram.cloud.auth.AuthMessages.KeyList;
+import dev.engram.cloud.auth.AuthMessages.ListKeys;
+import dev.engram.cloud.auth.AuthMessages.Login;
+import dev.engram.cloud.auth.AuthMessages.RevokeKey;
+import dev.engram.cloud.auth.AuthMessages.Signup;
+import dev.engram.cloud.auth.AuthMessages.SignupResult;
+import dev.engram.cloud.auth.AuthMessages.TokenResult;
+import dev.engram.cloud.auth.Principal;
+import dev.engram.cloud.auth.Scope;
+import dev.engram.cloud.bus.Addresses;
+import dev.engram.cloud.bus.ApiException;
+import dev.engram.cloud.controlplane.ApiKeyRecord;
+import dev.engram.cloud.controlplane.UsageDay;
+import dev.engram.cloud.metering.UsageMessages.UsageQuery;
+import dev.engram.cloud.metering.UsageMessages.UsageReport;
+import dev.engram.cloud.sqlite.Timestamps;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/** Sign-up, sign-in, API keys and usage. */
+final class AccountRoutes {
+
+  private static final Pattern EMAIL = Pattern.compile("[^@\\s]+@[^@\\s]+\\.[^@\\s]+");
+  private static final Pattern KEY_ID = Pattern.compile("key_[a-z0-9]{20}");
+  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
+  private static final int MAX_USAGE_DAYS = 366;
+
+  private final EventBus bus;
+
+  AccountRoutes(Vertx vertx) {
+    this.bus = vertx.eventBus();
+  }
+
+  void signup(RoutingContext ctx) {
+    JsonInput in = JsonInput.parse(ctx.body().buffer(), Set.of("email", "password", "tenant_name"));
+    String email = email(in);
+    String password = password(in);
+    String tenantName = in.text("tenant_name", 100);
+    this.<SignupResult>ask(new Signup(email, password, tenantName))
+        .onSuccess(r -> json(ctx, 201, new JsonObject()
+            .put("tenant_id", r.tenantId()).put("user_id", r.userId()).put("api_key", r.apiKey())))
+        .onFailure(ctx::fail);
+  }
+
+  void token(RoutingContext ctx) {
+    JsonInput in = JsonInput.parse(ctx.body().buffer(), Set.of("email", "password"));
+    String email = in.text("email", 254).toLowerCase(Locale.ROOT);
+    String password = in.string("password", true, 256);
+    this.<TokenResult>ask(new Login(email, password))
+        .onSuccess(t -> json(ctx, 200, new JsonObject()
+            .put("access_token", t.accessToken()).put("token_type", "Bearer").put("expires_in", t.expiresIn())))
+        .onFailure(ctx::fail);
+  }
+
+  void createKey(RoutingContext ctx) {
+    JsonInput in = JsonInput.parse(ctx.body().buffer(), Set.of("name", "scopes"));
+    String name = in.has("name") ? in.text("name", 100) : "unnamed";
+    List<String> scopes = in.labels("scopes", 3, 32);
+    if (scopes == null) {
+      scopes = List.of(Scope.MEMORIES_READ.value(), Scope.MEMORIES_WRITE.value());
+    }
+    if (scopes.isEmpty()) throw ApiException.badRequest("invalid_field", "Field 'scopes' must not be empty.");
+    for (String scope : scopes) {
+      if (Scope.parse(scope).isEmpty()) {
+        throw ApiException.badRequest("invalid_field",
+            "Unknown scope '" + scope + "'. Known scopes: " + String.join(", ", Scope.all()) + ".");
+      }
+    }
+    this.<CreatedKey>ask(new CreateKey(Authenticator.principal(ctx), name, scopes))
+        .onSuccess(created -> json(ctx, 201, keyJson(created.key()).put("key", created.secret())))
+        .onFailure(ctx::fail);
+  }
+
+  void listKeys(RoutingContext ctx) {
+    this.<KeyList>ask(new ListKeys(Authenticator.principal(ctx).tenantId()))
+        .onSuccess(list -> {
+          JsonArray data = new JsonArray();
+          list.keys().forEach(k -> data.add(keyJson(k)));
+          json(ctx, 200, new JsonObject().put("data", data));
+        })
+        .onFailure(ctx::fail);
+  }
+
+  void revokeKey(RoutingContext ctx) {
+    String keyId = ctx.pathParam("id");
+    if (!KEY_ID.matcher(keyId).matches()) {
+      throw ApiException.badRequest("invalid_id", "API key ids look like 'key_' followed by 20 letters or digits.");
+    }
+    Principal principal = Authenticator.principal(ctx);
+    ask(new RevokeKey(principal, keyId))
+        .onSuccess(done -> ctx.response().setStatusCode(204).end())
+        .onFailure(ctx::fail);
+  }
+
+  /** {@code GET /v1/usage?from=&to=}: daily counters, pending ones included; defaults to the last 30 days. */
+  void usage(RoutingContext ctx) {
+    LocalDate today = LocalDate.now(ZoneOffset.UTC);
+    LocalDate to = date(ctx.queryParams().get("to"), "to", today);
+    LocalDate from = date(ctx.queryParams().get("from"), "from", to.minusDays(29));
+    if (from.isAfter(to) || ChronoUnit.DAYS.between(from, to) >= MAX_USAGE_DAYS) {
+      throw ApiException.badRequest("invalid_parameter",
+          "from must not be after to, and the range must be at most " + MAX_USAGE_DAYS + " days.");
+    }
+    bus.<UsageReport>request(Addresses.USAGE_QUERY, new UsageQuery(Authenticator.principal(ctx).tenantId(), from, to), LOCAL)
+        .map(Message::body)
+        .onSuccess(report -> {
+          JsonArray data = new JsonArray();
+          long calls = 0, created = 0, searches = 0;
+          for (UsageDay d : report.days()) {
+            data.add(new JsonObject().put("day", d.day().toString()).put("api_calls", d.apiCalls())
+                .put("memories_created", d.memoriesCreated()).put("searches", d.searches()));
+            calls += d.apiCalls();
+            created += d.memoriesCreated();
+            searches += d.searches();
+          }
+          json(ctx, 200, new JsonObject().put("from", from.toString()).put("to", to.toString()).put("data", data)
+              .put("totals", new JsonObject().put("api_calls", calls).put("memories_created", created)
+                  .put("searches", searches)));
+        })
+        .onFailure(ctx::fail);
+  }
+
+  private <T> Future<T> ask(AccountCommand command) {
+    return bus.<T>request(Addresses.ACCOUNTS, command, LOCAL).map(Message::body);
+  }
+
+  private static String email(JsonInput in) {
+    String email = in.text("email", 254).toLowerCase(Locale.ROOT);
+    if (!EMAIL.matcher(email).matches()) {
+      throw ApiException.badRequest("invalid_field", "Field 'email' must be an email address.");
+    }
+    return email;
+  }
+
+  private static String password(JsonInput in) {
+    String password = in.string("password", true, 256);
+    if (password.length() < 8) {
+      throw ApiException.badRequest("invalid_field", "Field 'password' must be at least 8 characters.");
+    }
+    return password;
+  }
+
+  private static LocalDate date(String raw, String name, LocalDate fallback) {
+    if (raw == null) return fallback;
+    try {
+      return LocalDate.parse(raw);
+    } catch (DateTimeParseException e) {
+      throw ApiException.badRequest("invalid_parameter", name + " must be a date like 2026-01-31.");
+    }
+  }
+
+  private static JsonObject keyJson(ApiKeyRecord k) {
+    return new JsonObject()
+        .put("id", k.id())
+        .put("name", k.name())
+        .put("prefix", k.prefix())
+        .put("scopes", new JsonArray(k.scopes()))
+        .put("created_at", time(k.createdAt()))
+        .put("expires_at", time(k.expiresAt()))
+        .put("revoked_at", time(k.revokedAt()));
+  }
+
+  private static String time(Instant instant) {
+    return instant == null ? null : Timestamps.format(instant);
+  }
+
+  static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+  }
+}

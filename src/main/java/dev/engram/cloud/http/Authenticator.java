@@ -1,0 +1,122 @@
+package dev.engram.cloud.http;
+
+import dev.engram.cloud.auth.AuthMessages.Resolve;
+import dev.engram.cloud.auth.Principal;
+import dev.engram.cloud.auth.Scope;
+import dev.engram.cloud.bus.Addresses;
+import dev.engram.cloud.bus.ApiException;
+import dev.engram.cloud.metering.UsageMessages.UsageEvent;
+import dev.engram.cloud.quota.QuotaMessages.Check;
+import dev.engram.cloud.quota.QuotaMessages.Decision;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * The gate in front of every tenant route: credential → principal (auth verticle) → rate limit (quota verticle),
+ * then, once the response is sent, one usage event for metering.
+ */
+final class Authenticator implements Handler<RoutingContext> {
+
+  static final String PRINCIPAL = "principal";
+  static final String CREATED = "usage.memories_created";
+  static final String SEARCHED = "usage.searches";
+  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
+
+  private final EventBus bus;
+
+  Authenticator(Vertx vertx) {
+    this.bus = vertx.eventBus();
+  }
+
+  static Principal principal(RoutingContext ctx) {
+    return ctx.get(PRINCIPAL);
+  }
+
+  /** A handler that lets the request through only when the principal holds {@code scope}. */
+  static Handler<RoutingContext> require(Scope scope) {
+    return ctx -> {
+      if (principal(ctx).has(scope)) {
+        ctx.next();
+      } else {
+        ctx.fail(ApiException.forbidden("insufficient_scope", "This credential lacks the '" + scope.value() + "' scope."));
+      }
+    };
+  }
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    String credential;
+    try {
+      credential = credential(ctx.request());
+    } catch (ApiException e) {
+      if (e.status() == 401) ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"engram\"");
+      ctx.fail(e);
+      return;
+    }
+    bus.<Principal>request(Addresses.AUTH, new Resolve(credential), LOCAL)
+        .map(Message::body)
+        .compose(principal -> bus.<Decision>request(Addresses.QUOTA, new Check(principal.tenantId(), principal.subject()), LOCAL)
+            .map(reply -> admit(ctx.response(), reply.body(), principal)))
+        .onSuccess(principal -> {
+          ctx.put(PRINCIPAL, principal);
+          ctx.addEndHandler(done -> bus.publish(Addresses.USAGE, new UsageEvent(principal.tenantId(), 1,
+              ctx.<Integer>get(CREATED, 0), ctx.<Integer>get(SEARCHED, 0)), LOCAL));
+          ctx.next();
+        })
+        .onFailure(err -> {
+          if (ApiException.from(err).status() == 401) {
+            ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"engram\", error=\"invalid_token\"");
+          }
+          ctx.fail(err);
+        });
+  }
+
+  private static Principal admit(HttpServerResponse response, Decision d, Principal principal) {
+    response.putHeader("RateLimit-Limit", Long.toString(d.limit()))
+        .putHeader("RateLimit-Remaining", Long.toString(d.remaining()))
+        .putHeader("RateLimit-Reset", Long.toString(d.resetSeconds()));
+    if (!d.allowed()) {
+      response.putHeader("Retry-After", Long.toString(d.retryAfterSeconds()));
+      throw new ApiException(429, "rate_limited",
+          "Too many requests; retry after " + d.retryAfterSeconds() + " second(s).");
+    }
+    return principal;
+  }
+
+  /** {@code Authorization: Bearer <key or token>} or {@code X-API-Key: <key>}, not both. */
+  private static String credential(HttpServerRequest request) {
+    String authorization = request.getHeader("Authorization");
+    String apiKey = request.getHeader("X-API-Key");
+    if (authorization != null && apiKey != null) {
+      throw ApiException.badRequest("ambiguous_credentials", "Send either Authorization or X-API-Key, not both.");
+    }
+    if (apiKey != null) {
+      if (apiKey.isBlank()) throw ApiException.unauthorized("missing_credentials", "X-API-Key is empty.");
+      return apiKey.trim();
+    }
+    if (authorization == null) {
+      throw ApiException.unauthorized("missing_credentials",
+          "Send an API key or access token as 'Authorization: Bearer <key>'.");
+    }
+    String[] parts = authorization.trim().split("\\s+");
+    if (parts.length != 2 || !parts[0].equalsIgnoreCase("Bearer")) {
+      throw ApiException.unauthorized("invalid_credentials", "The Authorization header must be 'Bearer <key or token>'.");
+    }
+    return parts[1];
+  }
+
+  /** Lets metering count what a route did, once it did it. */
+  static void countCreated(RoutingContext ctx, int n) {
+    ctx.put(CREATED, n);
+  }
+
+  static void countSearch(RoutingContext ctx) {
+    ctx.put(SEARCHED, 1);
+  }
+}

@@ -1,0 +1,116 @@
+package dev.engram.cloud.http;
+
+import dev.engram.cloud.auth.JwtTokens;
+import dev.engram.cloud.auth.Scope;
+import dev.engram.cloud.bus.ApiException;
+import dev.engram.cloud.config.EngramConfig;
+import dev.engram.cloud.controlplane.ControlPlane;
+import dev.engram.cloud.engine.EngineClient;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.healthchecks.HealthChecks;
+import io.vertx.ext.healthchecks.Status;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.healthchecks.HealthCheckHandler;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+
+/** The ingress: routes, body limits, authentication, problem+json. Deployed once per core. */
+public final class HttpVerticle extends VerticleBase {
+
+  private static final String LIVE = new JsonObject().put("status", "UP").encode();
+
+  private final EngramConfig config;
+  private final ControlPlane controlPlane;
+  private final JwtTokens tokens;
+  private final PrometheusMeterRegistry registry;
+
+  public HttpVerticle(EngramConfig config, ControlPlane controlPlane, JwtTokens tokens, PrometheusMeterRegistry registry) {
+    this.config = config;
+    this.controlPlane = controlPlane;
+    this.tokens = tokens;
+    this.registry = registry;
+  }
+
+  @Override
+  public Future<?> start() {
+    return vertx.createHttpServer(new HttpServerOptions().setIdleTimeout(120))
+        .requestHandler(router())
+        .listen(config.port());
+  }
+
+  Router router() {
+    Router router = Router.router(vertx);
+    MemoryRoutes memories = new MemoryRoutes(new EngineClient(vertx), config.memories());
+    AccountRoutes accounts = new AccountRoutes(vertx);
+    Authenticator authenticator = new Authenticator(vertx);
+
+    router.route().handler(AccessLog::handle);
+    router.get("/health/live").handler(ctx ->
+        ctx.response().putHeader("Content-Type", "application/json").end(LIVE));
+    router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness()));
+    router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
+    router.get("/.well-known/jwks.json").handler(ctx -> AccountRoutes.json(ctx, 200, tokens.jwks()));
+
+    BodyHandler body = BodyHandler.create(false).setBodyLimit(config.http().bodyLimitBytes());
+    open(router.post("/v1/signup"), body, accounts::signup);
+    open(router.post("/v1/auth/token"), body, accounts::token);
+    api(router.post("/v1/memories"), body, authenticator, Scope.MEMORIES_WRITE, memories::create);
+    api(router.get("/v1/memories"), body, authenticator, Scope.MEMORIES_READ, memories::list);
+    api(router.get("/v1/memories/:id"), body, authenticator, Scope.MEMORIES_READ, memories::get);
+    api(router.patch("/v1/memories/:id"), body, authenticator, Scope.MEMORIES_WRITE, memories::update);
+    api(router.delete("/v1/memories/:id"), body, authenticator, Scope.MEMORIES_WRITE, memories::delete);
+    api(router.post("/v1/search"), body, authenticator, Scope.MEMORIES_READ, memories::search);
+    api(router.get("/v1/stats"), body, authenticator, Scope.MEMORIES_READ, memories::stats);
+    api(router.post("/v1/api-keys"), body, authenticator, Scope.ADMIN, accounts::createKey);
+    api(router.get("/v1/api-keys"), body, authenticator, Scope.ADMIN, accounts::listKeys);
+    api(router.delete("/v1/api-keys/:id"), body, authenticator, Scope.ADMIN, accounts::revokeKey);
+    api(router.get("/v1/usage"), body, authenticator, Scope.ADMIN, accounts::usage);
+
+    router.route().failureHandler(Problems::handle);
+    for (int status : new int[] {400, 404, 405, 413, 415, 500}) {
+      router.errorHandler(status, Problems::handle);
+    }
+    return router;
+  }
+
+  /**
+   * A public route: body limit and JSON check, then the handler. One route per endpoint (not shared prefix routes),
+   * so metrics and logs name the endpoint's own path.
+   */
+  private static void open(Route route, BodyHandler body, Handler<RoutingContext> handler) {
+    route.handler(body).handler(AccessLog.named(route.getPath())).handler(HttpVerticle::requireJsonBody)
+        .handler(handler);
+  }
+
+  /** A tenant route: as {@link #open}, plus authentication, rate limit and the scope it needs. */
+  private static void api(Route route, BodyHandler body, Authenticator authenticator, Scope scope,
+                          Handler<RoutingContext> handler) {
+    route.handler(body).handler(AccessLog.named(route.getPath())).handler(HttpVerticle::requireJsonBody)
+        .handler(authenticator).handler(Authenticator.require(scope)).handler(handler);
+  }
+
+  private HealthChecks readiness() {
+    return HealthChecks.create(vertx)
+        .register("control-plane", 2000, promise -> controlPlane.ping()
+            .onSuccess(v -> promise.complete(Status.OK()))
+            .onFailure(err -> promise.complete(Status.KO())));
+  }
+
+  /** Bodies must be JSON: any other declared content type is a 415 (a body without one is parsed as JSON). */
+  private static void requireJsonBody(RoutingContext ctx) {
+    String type = ctx.request().getHeader("Content-Type");
+    boolean hasBody = ctx.body() != null && ctx.body().length() > 0;
+    if (hasBody && type != null && !type.toLowerCase().startsWith("application/json")) {
+      ctx.fail(new ApiException(415, "unsupported_media_type", "Send the body as application/json."));
+      return;
+    }
+    ctx.next();
+  }
+}
