@@ -65,7 +65,8 @@ final class Authenticator implements Handler<RoutingContext> {
             .map(reply -> admit(ctx.response(), reply.body(), principal)))
         .onSuccess(principal -> {
           ctx.put(PRINCIPAL, principal);
-          ctx.addEndHandler(done -> bus.publish(Addresses.USAGE, new UsageEvent(principal.tenantId(), 1,
+          // Published as the response headers go out, so the event is queued before the client can see the reply.
+          ctx.addHeadersEndHandler(done -> bus.publish(Addresses.USAGE, new UsageEvent(principal.tenantId(), 1,
               ctx.<Integer>get(CREATED, 0), ctx.<Integer>get(SEARCHED, 0)), LOCAL));
           ctx.next();
         })

@@ -1,0 +1,127 @@
+package dev.engram.cloud.api;
+
+import dev.engram.cloud.testing.Api;
+import dev.engram.cloud.testing.TestServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SearchTest {
+
+  static TestServer server;
+  static Api api;
+  static String key;
+
+  @BeforeAll
+  static void given_a_tenant_with_memories() {
+    server = TestServer.start();
+    api = server.api();
+    key = api.signup().apiKey();
+    create("User prefers dark mode in every editor", "preference", "default", "ui");
+    create("Use async/await for I/O-bound work in Rust", "learning", "default", "rust");
+    create("The parser lives in src/file.rs and is tested by parse_test", "note", "engine", "rust");
+    create("Contact ops at oncall@example.com for database restores", "note", "ops", "ops");
+    create("Postgres postgres postgres: tune shared_buffers for the postgres billing cluster", "decision", "ops", "db");
+    create("Postgres is the billing database", "note", "ops", "db");
+    create("Prefer small pull requests", "preference", "default", "process");
+  }
+
+  static void create(String content, String type, String workspace, String tag) {
+    api.createMemory(key, new JsonObject().put("content", content).put("memory_type", type)
+        .put("workspace", workspace).put("tags", new JsonArray().add(tag)));
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  static JsonObject search(JsonObject body) {
+    Api.Response r = api.post("/v1/search", key, body);
+    assertEquals(200, r.status(), r.body());
+    return r.json();
+  }
+
+  static List<String> contents(JsonObject result) {
+    List<String> out = new ArrayList<>();
+    result.getJsonArray("results").forEach(r -> out.add(((JsonObject) r).getJsonObject("memory").getString("content")));
+    return out;
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"", "   ", "file.rs", "a@b.com", "oncall@example.com", "\"", "\"unclosed", "'", "-",
+      "--", "*", "prefer*", "-dark", "NOT", "AND OR NOT", "dark OR", "(", ")", "col:value", "content:dark", "^", "+",
+      "NEAR(a b)", "{}", "[]", "\\", "%", "😀", "ünïcödé", "a\"b\"c", "C++", "https://example.com/x?y=1",
+      "drop table memories;", "\u0000"})
+  void queries_with_punctuation_or_nothing_never_fail(String query) {
+    JsonObject result = search(new JsonObject().put("query", query));
+    assertTrue(result.getJsonArray("results").size() <= 10);
+    assertEquals(result.getJsonArray("results").size() > 0, result.getLong("total") > 0);
+  }
+
+  @Test
+  void identifiers_with_punctuation_are_found() {
+    assertTrue(contents(search(new JsonObject().put("query", "file.rs"))).get(0).contains("src/file.rs"));
+    assertTrue(contents(search(new JsonObject().put("query", "oncall@example.com"))).get(0).contains("oncall@example.com"));
+  }
+
+  @Test
+  void stemming_matches_word_forms() {
+    List<String> found = contents(search(new JsonObject().put("query", "user preferences")));
+    assertEquals(List.of("User prefers dark mode in every editor"), found);
+  }
+
+  @Test
+  void best_match_comes_first_with_descending_scores() {
+    JsonObject result = search(new JsonObject().put("query", "postgres"));
+    assertEquals(2, result.getLong("total"));
+    assertTrue(contents(result).get(0).startsWith("Postgres postgres postgres"));
+    JsonArray results = result.getJsonArray("results");
+    double first = results.getJsonObject(0).getDouble("score");
+    double second = results.getJsonObject(1).getDouble("score");
+    assertTrue(first > second && second > 0 && first < 1, "scores " + first + " > " + second);
+  }
+
+  @Test
+  void tags_and_metadata_are_searchable() {
+    assertEquals(2, search(new JsonObject().put("query", "rust")).getLong("total"));
+  }
+
+  @Test
+  void filters_narrow_results_and_limit_truncates_but_total_counts_all() {
+    assertEquals(List.of("The parser lives in src/file.rs and is tested by parse_test"),
+        contents(search(new JsonObject().put("query", "rust").put("workspace", "ENGINE"))));
+    assertEquals(1, search(new JsonObject().put("query", "rust").put("memory_type", "learning")).getLong("total"));
+    assertEquals(1, search(new JsonObject().put("query", "postgres").put("tags", new JsonArray().add("DB"))
+        .put("memory_type", "decision")).getLong("total"));
+    JsonObject limited = search(new JsonObject().put("query", "postgres").put("limit", 1));
+    assertEquals(1, limited.getJsonArray("results").size());
+    assertEquals(2, limited.getLong("total"));
+  }
+
+  @Test
+  void deleted_memories_leave_the_index() {
+    long id = api.createMemory(key, new JsonObject().put("content", "ephemeral zebra fact")).getLong("id");
+    assertEquals(1, search(new JsonObject().put("query", "zebra")).getLong("total"));
+    assertEquals(204, api.delete("/v1/memories/" + id, key).status());
+    assertEquals(0, search(new JsonObject().put("query", "zebra")).getLong("total"));
+  }
+
+  @Test
+  void updated_content_is_what_search_finds() {
+    long id = api.createMemory(key, new JsonObject().put("content", "the walrus migrates north")).getLong("id");
+    api.patch("/v1/memories/" + id, key, new JsonObject().put("content", "the penguin migrates south"));
+    assertEquals(0, search(new JsonObject().put("query", "walrus")).getLong("total"));
+    assertEquals(1, search(new JsonObject().put("query", "penguin")).getLong("total"));
+  }
+}

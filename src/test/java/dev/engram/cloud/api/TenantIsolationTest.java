@@ -1,0 +1,108 @@
+package dev.engram.cloud.api;
+
+import dev.engram.cloud.testing.Api;
+import dev.engram.cloud.testing.Api.Account;
+import dev.engram.cloud.testing.TestServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A tenant can never see or touch another tenant's data, whatever ids it names. */
+class TenantIsolationTest {
+
+  static TestServer server;
+  static Api api;
+  static Account a;
+  static Account b;
+  static List<Long> aIds = new ArrayList<>();
+
+  @BeforeAll
+  static void given_two_tenants_where_a_has_more_memories_than_b() {
+    server = TestServer.start();
+    api = server.api();
+    a = api.signup();
+    b = api.signup();
+    for (int i = 0; i < 5; i++) {
+      aIds.add(api.createMemory(a.apiKey(), new JsonObject()
+          .put("content", "alpha secret number " + i).put("tags", new JsonArray().add("alpha"))).getLong("id"));
+    }
+    api.createMemory(b.apiKey(), new JsonObject().put("content", "bravo note"));
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  @Test
+  void b_gets_404_for_a_ids_it_does_not_have_on_get_patch_and_delete() {
+    // B owns one memory (id 1 in its own database); A's ids 2..5 do not exist for B.
+    for (long id : aIds.subList(1, aIds.size())) {
+      assertEquals(404, api.get("/v1/memories/" + id, b.apiKey()).status());
+      assertEquals(404, api.patch("/v1/memories/" + id, b.apiKey(), new JsonObject().put("content", "pwned")).status());
+      assertEquals(404, api.delete("/v1/memories/" + id, b.apiKey()).status());
+    }
+    for (long id : aIds) {
+      JsonObject m = api.get("/v1/memories/" + id, a.apiKey()).json();
+      assertTrue(m.getString("content").startsWith("alpha secret"), "A's memory is untouched: " + m);
+      assertEquals(1, m.getInteger("version"));
+    }
+  }
+
+  @Test
+  void an_id_both_tenants_have_returns_each_tenant_its_own_memory() {
+    JsonObject seenByB = api.get("/v1/memories/1", b.apiKey()).json();
+    assertEquals("bravo note", seenByB.getString("content"));
+    JsonObject seenByA = api.get("/v1/memories/1", a.apiKey()).json();
+    assertEquals("alpha secret number 0", seenByA.getString("content"));
+  }
+
+  @Test
+  void b_sees_none_of_a_memories_in_list_search_or_stats() {
+    JsonArray listed = api.get("/v1/memories?limit=100", b.apiKey()).json().getJsonArray("data");
+    assertEquals(1, listed.size());
+    assertEquals("bravo note", listed.getJsonObject(0).getString("content"));
+
+    JsonObject search = api.post("/v1/search", b.apiKey(), new JsonObject().put("query", "alpha secret")).json();
+    assertEquals(0, search.getJsonArray("results").size());
+    assertEquals(0, search.getLong("total"));
+
+    JsonObject tagged = api.get("/v1/memories?tags=alpha", b.apiKey()).json();
+    assertTrue(tagged.getJsonArray("data").isEmpty());
+
+    assertEquals(1, api.get("/v1/stats", b.apiKey()).json().getLong("total_memories"));
+    assertEquals(5, api.get("/v1/stats", a.apiKey()).json().getLong("total_memories"));
+  }
+
+  @Test
+  void b_cannot_list_or_revoke_a_keys() {
+    JsonObject created = api.post("/v1/api-keys", a.apiKey(), new JsonObject().put("name", "a-agent")).json();
+    String aKeyId = created.getString("id");
+
+    JsonArray bKeys = api.get("/v1/api-keys", b.apiKey()).json().getJsonArray("data");
+    for (Object k : bKeys) {
+      assertFalse(((JsonObject) k).getString("id").equals(aKeyId), "B must not see A's key");
+    }
+    assertEquals(404, api.delete("/v1/api-keys/" + aKeyId, b.apiKey()).status());
+    assertEquals(200, api.get("/v1/stats", created.getString("key")).status(), "A's key still works");
+  }
+
+  @Test
+  void tenant_headers_cannot_switch_the_tenant() {
+    var r = api.send("GET", "/v1/memories?limit=100", java.util.Map.of(
+        "Authorization", "Bearer " + b.apiKey(),
+        "X-Engram-Tenant", a.tenantId(),
+        "X-Tenant-Slug", a.tenantId()), null, null);
+    assertEquals(200, r.status());
+    assertEquals(1, r.json().getJsonArray("data").size());
+  }
+}

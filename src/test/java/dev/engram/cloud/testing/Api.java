@@ -1,0 +1,91 @@
+package dev.engram.cloud.testing;
+
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+
+/** A plain HTTP client for the REST API, the way a user's program would call it. */
+public final class Api {
+
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final String base;
+
+  public Api(int port) {
+    this.base = "http://127.0.0.1:" + port;
+  }
+
+  public record Response(int status, java.net.http.HttpHeaders headers, String body) {
+    public JsonObject json() {
+      return new JsonObject(body);
+    }
+
+    public String header(String name) {
+      return headers.firstValue(name).orElse(null);
+    }
+  }
+
+  public record Account(String tenantId, String userId, String apiKey, String email, String password) {}
+
+  /** Signs up a fresh tenant and returns its first (admin) key. */
+  public Account signup() {
+    String email = "user-" + UUID.randomUUID() + "@example.com";
+    String password = "correct horse battery";
+    Response r = post("/v1/signup", null,
+        new JsonObject().put("email", email).put("password", password).put("tenant_name", "Tenant " + email));
+    if (r.status() != 201) throw new AssertionError("signup failed: " + r.status() + " " + r.body());
+    JsonObject j = r.json();
+    return new Account(j.getString("tenant_id"), j.getString("user_id"), j.getString("api_key"), email, password);
+  }
+
+  /** Creates a memory and returns it (fails the test on anything but 201). */
+  public JsonObject createMemory(String key, JsonObject memory) {
+    Response r = post("/v1/memories", key, memory);
+    if (r.status() != 201) throw new AssertionError("create failed: " + r.status() + " " + r.body());
+    return r.json();
+  }
+
+  public Response get(String path, String key) {
+    return send("GET", path, key, null);
+  }
+
+  public Response post(String path, String key, JsonObject body) {
+    return send("POST", path, key, body == null ? null : body.encode());
+  }
+
+  public Response patch(String path, String key, JsonObject body) {
+    return send("PATCH", path, key, body.encode());
+  }
+
+  public Response delete(String path, String key) {
+    return send("DELETE", path, key, null);
+  }
+
+  public Response send(String method, String path, String key, String body) {
+    return send(method, path, key == null ? Map.of() : Map.of("Authorization", "Bearer " + key),
+        body, "application/json");
+  }
+
+  /** Full control: any headers, any raw body, any content type (null for none). */
+  public Response send(String method, String path, Map<String, String> headers, String body, String contentType) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
+    headers.forEach(b::header);
+    if (body != null && contentType != null) b.header("Content-Type", contentType);
+    b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    try {
+      HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      return new Response(r.statusCode(), r.headers(), r.body());
+    } catch (IOException e) {
+      throw new IllegalStateException(method + " " + path + " failed: " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,91 @@
+package dev.engram.cloud.testing;
+
+import dev.engram.cloud.EngramServer;
+import dev.engram.cloud.config.ConfigLoader;
+import dev.engram.cloud.config.EngramConfig;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/** A real server in this JVM, on a free port, with its own temporary data directory. */
+public final class TestServer implements AutoCloseable {
+
+  private final EngramServer server;
+  private final EngramConfig config;
+  private final Api api;
+
+  private TestServer(EngramServer server, EngramConfig config) {
+    this.server = server;
+    this.config = config;
+    this.api = new Api(config.port());
+  }
+
+  public static TestServer start() {
+    return start(new JsonObject());
+  }
+
+  /** Starts with the bundled defaults, a cheaper password hash, and {@code overrides} merged on top. */
+  public static TestServer start(JsonObject overrides) {
+    try {
+      Path dataDir = Files.createTempDirectory("engram-test-");
+      JsonObject json = ConfigLoader.deepMerge(ConfigLoader.defaults(), new JsonObject()
+          .put("port", freePort())
+          .put("data_dir", dataDir.toString())
+          .put("http", new JsonObject().put("instances", 2))
+          .put("auth", new JsonObject().put("password_iterations", 1000)));
+      EngramConfig config = EngramConfig.fromJson(ConfigLoader.deepMerge(json, overrides));
+      EngramServer server = EngramServer.start(config).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      return new TestServer(server, config);
+    } catch (Exception e) {
+      throw new IllegalStateException("test server did not start", e);
+    }
+  }
+
+  public Api api() {
+    return api;
+  }
+
+  public EngramConfig config() {
+    return config;
+  }
+
+  public Path dataDir() {
+    return config.dataDir();
+  }
+
+  /** Stops the server gracefully (pending work flushed) and keeps the data directory. */
+  public void stop() {
+    try {
+      server.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("test server did not stop", e);
+    }
+  }
+
+  @Override
+  public void close() {
+    stop();
+    deleteRecursively(config.dataDir());
+  }
+
+  public static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  public static void deleteRecursively(Path dir) {
+    if (!Files.exists(dir)) return;
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
