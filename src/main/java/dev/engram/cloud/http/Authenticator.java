@@ -78,6 +78,18 @@ final class Authenticator implements Handler<RoutingContext> {
         });
   }
 
+  /**
+   * Rate limit for the public routes (sign-up, sign-in), keyed by the client address: each call costs a deliberately
+   * slow password hash, so they must not be callable without bound.
+   */
+  void throttleAnonymous(RoutingContext ctx) {
+    String client = "ip:" + ctx.request().remoteAddress().hostAddress();
+    bus.<Decision>request(Addresses.QUOTA, new Check(client, client), LOCAL)
+        .map(reply -> admit(ctx.response(), reply.body(), null))
+        .onSuccess(ignored -> ctx.next())
+        .onFailure(ctx::fail);
+  }
+
   private static Principal admit(HttpServerResponse response, Decision d, Principal principal) {
     response.putHeader("RateLimit-Limit", Long.toString(d.limit()))
         .putHeader("RateLimit-Remaining", Long.toString(d.remaining()))

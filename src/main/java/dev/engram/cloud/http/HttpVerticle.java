@@ -59,8 +59,8 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/.well-known/jwks.json").handler(ctx -> AccountRoutes.json(ctx, 200, tokens.jwks()));
 
     BodyHandler body = BodyHandler.create(false).setBodyLimit(config.http().bodyLimitBytes());
-    open(router.post("/v1/signup"), body, accounts::signup);
-    open(router.post("/v1/auth/token"), body, accounts::token);
+    open(router.post("/v1/signup"), body, authenticator, accounts::signup);
+    open(router.post("/v1/auth/token"), body, authenticator, accounts::token);
     api(router.post("/v1/memories"), body, authenticator, Scope.MEMORIES_WRITE, memories::create);
     api(router.get("/v1/memories"), body, authenticator, Scope.MEMORIES_READ, memories::list);
     api(router.get("/v1/memories/:id"), body, authenticator, Scope.MEMORIES_READ, memories::get);
@@ -81,12 +81,12 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   /**
-   * A public route: body limit and JSON check, then the handler. One route per endpoint (not shared prefix routes),
-   * so metrics and logs name the endpoint's own path.
+   * A public route: body limit, JSON check and a per-client rate limit, then the handler. One route per endpoint
+   * (not shared prefix routes), so metrics and logs name the endpoint's own path.
    */
-  private static void open(Route route, BodyHandler body, Handler<RoutingContext> handler) {
+  private static void open(Route route, BodyHandler body, Authenticator authenticator, Handler<RoutingContext> handler) {
     route.handler(body).handler(AccessLog.named(route.getPath())).handler(HttpVerticle::requireJsonBody)
-        .handler(handler);
+        .handler(authenticator::throttleAnonymous).handler(handler);
   }
 
   /** A tenant route: as {@link #open}, plus authentication, rate limit and the scope it needs. */
