@@ -1,0 +1,349 @@
+package dev.engram.cloud.http;
+
+import dev.engram.cloud.testing.Api;
+import dev.engram.cloud.testing.Api.Account;
+import dev.engram.cloud.testing.TestServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A table of bad requests across every route. Each one must get the right 4xx as problem+json (status, code, title,
+ * detail and the request id of the response) and must leave the tenant's data exactly as it was.
+ */
+class BadInputTest {
+
+  private static final String JSON = "application/json";
+  private static final String ID = "{id}";
+
+  /** Which credential a row sends. */
+  enum Credentials { ADMIN, READ_ONLY, NONE }
+
+  /** One bad request and the answer it must get; {@code {id}} in the path is an existing permanent memory. */
+  record BadRequest(String what, String method, String path, String body, String contentType,
+                    Credentials credentials, int status, String code) {
+    @Override
+    public String toString() {
+      return method + " " + path + " " + what + " -> " + status;
+    }
+  }
+
+  /** What must not change: stats counters, the full memory list and the number of API keys. */
+  record Snapshot(JsonObject counts, JsonObject list, int apiKeys) {}
+
+  static TestServer server;
+  static Api api;
+  static Account account;
+  static String readOnlyKey;
+  static long permanentId;
+  static Snapshot before;
+
+  @BeforeAll
+  static void start() {
+    // Generous rate limits: this class sends a few hundred requests with one key in quick succession.
+    server = TestServer.start(new JsonObject().put("rate_limits", new JsonObject()
+        .put("key_per_second", 100_000).put("key_burst", 100_000)
+        .put("tenant_per_second", 100_000).put("tenant_burst", 100_000)));
+    api = server.api();
+    account = api.signup();
+    Api.Response key = api.post("/v1/api-keys", account.apiKey(),
+        new JsonObject().put("name", "reader").put("scopes", new JsonArray().add("memories:read")));
+    assertEquals(201, key.status(), key.body());
+    readOnlyKey = key.json().getString("key");
+
+    permanentId = api.createMemory(account.apiKey(), new JsonObject().put("content", "prefer tabs over spaces")
+        .put("memory_type", "preference").put("tags", new JsonArray().add("style")).put("importance", 0.9))
+        .getLong("id");
+    api.createMemory(account.apiKey(), new JsonObject().put("content", "release on tuesday")
+        .put("memory_type", "decision").put("workspace", "team-a"));
+    api.createMemory(account.apiKey(), new JsonObject().put("content", "standup moved to 10am")
+        .put("ttl_seconds", 86_400).put("workspace", "team-a"));
+
+    before = snapshot();
+    assertEquals(3, before.counts().getLong("total_memories"));
+    assertEquals(2, before.apiKeys());
+  }
+
+  @AfterAll
+  static void stop() {
+    if (server != null) server.close();
+  }
+
+  static List<BadRequest> badRequests() {
+    List<BadRequest> rows = new ArrayList<>();
+
+    // POST /v1/memories: body shape
+    rows.add(json("invalid JSON", "POST", "/v1/memories", "{\"content\": \"x\"", 400, "invalid_json"));
+    rows.add(json("JSON array instead of object", "POST", "/v1/memories", "[{\"content\": \"x\"}]", 400, "invalid_json"));
+    rows.add(json("JSON string instead of object", "POST", "/v1/memories", "\"remember this\"", 400, "invalid_json"));
+    rows.add(json("JSON number instead of object", "POST", "/v1/memories", "42", 400, "invalid_json"));
+    rows.add(json("empty body", "POST", "/v1/memories", "", 400, "missing_body"));
+    rows.add(json("unknown field", "POST", "/v1/memories", q("{'content': 'x', 'colour': 'red'}"), 400, "unknown_field"));
+    rows.add(raw("text/plain body", "POST", "/v1/memories", q("{'content': 'x'}"), "text/plain", 415,
+        "unsupported_media_type"));
+    rows.add(json("body over 1 MiB", "POST", "/v1/memories",
+        new JsonObject().put("content", "x".repeat(1_048_576)).encode(), 413, "body_too_large"));
+
+    // POST /v1/memories: fields
+    rows.add(json("content missing", "POST", "/v1/memories", q("{'tags': ['a']}"), 400, "missing_field"));
+    rows.add(json("content is null", "POST", "/v1/memories", q("{'content': null}"), 400, "missing_field"));
+    rows.add(json("content is a number", "POST", "/v1/memories", q("{'content': 42}"), 400, "invalid_field"));
+    rows.add(json("content is blank", "POST", "/v1/memories", q("{'content': '   '}"), 400, "invalid_field"));
+    rows.add(json("content over 100000 chars", "POST", "/v1/memories",
+        new JsonObject().put("content", "y".repeat(100_001)).encode(), 400, "invalid_field"));
+    rows.add(json("tags is a string", "POST", "/v1/memories", q("{'content': 'x', 'tags': 'a,b'}"), 400, "invalid_field"));
+    rows.add(json("tags contain a number", "POST", "/v1/memories", q("{'content': 'x', 'tags': ['a', 1]}"), 400,
+        "invalid_field"));
+    rows.add(json("tags contain a blank tag", "POST", "/v1/memories", q("{'content': 'x', 'tags': ['a', ' ']}"), 400,
+        "invalid_field"));
+    rows.add(json("51 tags", "POST", "/v1/memories", new JsonObject().put("content", "x")
+        .put("tags", new JsonArray(IntStream.range(0, 51).mapToObj(i -> "t" + i).toList())).encode(), 400,
+        "invalid_field"));
+    rows.add(json("tag of 65 chars", "POST", "/v1/memories", new JsonObject().put("content", "x")
+        .put("tags", new JsonArray().add("t".repeat(65))).encode(), 400, "invalid_field"));
+    rows.add(json("metadata is an array", "POST", "/v1/memories", q("{'content': 'x', 'metadata': [1, 2]}"), 400,
+        "invalid_field"));
+    rows.add(json("importance is a string", "POST", "/v1/memories", q("{'content': 'x', 'importance': 'high'}"), 400,
+        "invalid_field"));
+    rows.add(json("importance 1.5", "POST", "/v1/memories", q("{'content': 'x', 'importance': 1.5}"), 400,
+        "invalid_field"));
+    rows.add(json("importance -0.1", "POST", "/v1/memories", q("{'content': 'x', 'importance': -0.1}"), 400,
+        "invalid_field"));
+    rows.add(json("ttl_seconds 0", "POST", "/v1/memories", q("{'content': 'x', 'ttl_seconds': 0}"), 400,
+        "invalid_field"));
+    rows.add(json("ttl_seconds negative", "POST", "/v1/memories", q("{'content': 'x', 'ttl_seconds': -60}"), 400,
+        "invalid_field"));
+    rows.add(json("ttl_seconds fractional 1.5", "POST", "/v1/memories", q("{'content': 'x', 'ttl_seconds': 1.5}"), 400,
+        "invalid_field"));
+    rows.add(json("workspace with a space", "POST", "/v1/memories", q("{'content': 'x', 'workspace': 'my project'}"),
+        400, "invalid_workspace"));
+    rows.add(json("reserved workspace _system", "POST", "/v1/memories", q("{'content': 'x', 'workspace': '_system'}"),
+        400, "invalid_workspace"));
+    rows.add(json("empty workspace", "POST", "/v1/memories", q("{'content': 'x', 'workspace': ''}"), 400,
+        "invalid_workspace"));
+    rows.add(json("workspace of 65 chars", "POST", "/v1/memories",
+        new JsonObject().put("content", "x").put("workspace", "w".repeat(65)).encode(), 400, "invalid_workspace"));
+    rows.add(json("unknown memory_type", "POST", "/v1/memories", q("{'content': 'x', 'memory_type': 'memo'}"), 400,
+        "invalid_field"));
+    rows.add(json("tier forever", "POST", "/v1/memories", q("{'content': 'x', 'tier': 'forever'}"), 400,
+        "invalid_field"));
+    rows.add(json("tier permanent with ttl_seconds", "POST", "/v1/memories",
+        q("{'content': 'x', 'tier': 'permanent', 'ttl_seconds': 3600}"), 400, "ttl_on_permanent"));
+    rows.add(row("with a read-only key", "POST", "/v1/memories", q("{'content': 'x'}"), JSON, Credentials.READ_ONLY,
+        403, "insufficient_scope"));
+    rows.add(row("without credentials", "POST", "/v1/memories", q("{'content': 'x'}"), JSON, Credentials.NONE,
+        401, "missing_credentials"));
+
+    // PATCH /v1/memories/{id} on an existing memory
+    String memory = "/v1/memories/" + ID;
+    rows.add(json("workspace is immutable", "PATCH", memory, q("{'workspace': 'team-b'}"), 400, "immutable_field"));
+    rows.add(json("tier is immutable", "PATCH", memory, q("{'tier': 'daily'}"), 400, "immutable_field"));
+    rows.add(json("empty object", "PATCH", memory, "{}", 400, "empty_update"));
+    rows.add(json("only null fields", "PATCH", memory, q("{'content': null, 'tags': null}"), 400, "empty_update"));
+    rows.add(json("empty body", "PATCH", memory, "", 400, "missing_body"));
+    rows.add(json("single-quoted JSON", "PATCH", memory, "{'content': 'x'}", 400, "invalid_json"));
+    rows.add(json("JSON array instead of object", "PATCH", memory, "[]", 400, "invalid_json"));
+    rows.add(json("unknown field", "PATCH", memory, q("{'content': 'x', 'pinned': true}"), 400, "unknown_field"));
+    rows.add(json("content is blank", "PATCH", memory, q("{'content': ''}"), 400, "invalid_field"));
+    rows.add(json("content is a number", "PATCH", memory, q("{'content': 7}"), 400, "invalid_field"));
+    rows.add(json("tags is a string", "PATCH", memory, q("{'tags': 'style'}"), 400, "invalid_field"));
+    rows.add(json("metadata is an array", "PATCH", memory, q("{'metadata': []}"), 400, "invalid_field"));
+    rows.add(json("importance 1.5", "PATCH", memory, q("{'importance': 1.5}"), 400, "invalid_field"));
+    rows.add(json("unknown memory_type", "PATCH", memory, q("{'memory_type': 'memo'}"), 400, "invalid_field"));
+    rows.add(json("ttl_seconds 0", "PATCH", memory, q("{'ttl_seconds': 0}"), 400, "invalid_field"));
+    rows.add(json("ttl_seconds on a permanent memory", "PATCH", memory, q("{'ttl_seconds': 3600}"), 400,
+        "ttl_on_permanent"));
+    rows.add(json("valid field next to an invalid one", "PATCH", memory,
+        q("{'content': 'changed', 'importance': 'high'}"), 400, "invalid_field"));
+    rows.add(row("with a read-only key", "PATCH", memory, q("{'content': 'changed'}"), JSON, Credentials.READ_ONLY,
+        403, "insufficient_scope"));
+    rows.add(raw("text/plain body", "PATCH", memory, q("{'content': 'changed'}"), "text/plain", 415,
+        "unsupported_media_type"));
+
+    // Bad memory ids
+    for (String badId : List.of("abc", "0", "-1", "1.5", "99999999999999999999")) {
+      rows.add(json("bad id", "GET", "/v1/memories/" + badId, null, 400, "invalid_id"));
+      rows.add(json("bad id", "DELETE", "/v1/memories/" + badId, null, 400, "invalid_id"));
+    }
+    rows.add(json("bad id", "PATCH", "/v1/memories/abc", q("{'content': 'x'}"), 400, "invalid_id"));
+    rows.add(json("unknown id", "GET", "/v1/memories/999999", null, 404, "not_found"));
+    rows.add(json("unknown id", "PATCH", "/v1/memories/999999", q("{'content': 'x'}"), 404, "not_found"));
+    rows.add(json("unknown id", "DELETE", "/v1/memories/999999", null, 404, "not_found"));
+    rows.add(row("without credentials", "DELETE", memory, null, JSON, Credentials.NONE, 401,
+        "missing_credentials"));
+    rows.add(row("with a read-only key", "DELETE", memory, null, JSON, Credentials.READ_ONLY, 403,
+        "insufficient_scope"));
+    rows.add(json("method not allowed", "PUT", memory, q("{'content': 'x'}"), 405, "method_not_allowed"));
+
+    // GET /v1/memories?...
+    rows.add(json("limit 0", "GET", "/v1/memories?limit=0", null, 400, "invalid_parameter"));
+    rows.add(json("limit 101", "GET", "/v1/memories?limit=101", null, 400, "invalid_parameter"));
+    rows.add(json("limit abc", "GET", "/v1/memories?limit=abc", null, 400, "invalid_parameter"));
+    rows.add(json("unknown query parameter", "GET", "/v1/memories?sort=desc", null, 400, "unknown_parameter"));
+    rows.add(json("duplicated query parameter", "GET", "/v1/memories?limit=5&limit=6", null, 400,
+        "invalid_parameter"));
+    rows.add(json("garbage cursor", "GET", "/v1/memories?cursor=not-a-cursor", null, 400, "invalid_cursor"));
+    rows.add(json("cursor for id 0", "GET", "/v1/memories?cursor=aWQ6MA", null, 400, "invalid_cursor"));
+    rows.add(json("bad workspace", "GET", "/v1/memories?workspace=my%20project", null, 400, "invalid_workspace"));
+    rows.add(json("unknown memory_type", "GET", "/v1/memories?memory_type=memo", null, 400, "invalid_parameter"));
+    rows.add(json("tags without a tag", "GET", "/v1/memories?tags=,,", null, 400, "invalid_parameter"));
+
+    // POST /v1/search
+    rows.add(json("query missing", "POST", "/v1/search", q("{'limit': 5}"), 400, "missing_field"));
+    rows.add(json("query is a number", "POST", "/v1/search", q("{'query': 5}"), 400, "invalid_field"));
+    rows.add(json("query over 1000 chars", "POST", "/v1/search",
+        new JsonObject().put("query", "q".repeat(1001)).encode(), 400, "invalid_field"));
+    rows.add(json("limit 0", "POST", "/v1/search", q("{'query': 'tabs', 'limit': 0}"), 400, "invalid_field"));
+    rows.add(json("limit 101", "POST", "/v1/search", q("{'query': 'tabs', 'limit': 101}"), 400, "invalid_field"));
+    rows.add(json("limit is a string", "POST", "/v1/search", q("{'query': 'tabs', 'limit': 'abc'}"), 400,
+        "invalid_field"));
+    rows.add(json("reserved workspace", "POST", "/v1/search", q("{'query': 'tabs', 'workspace': '_system'}"), 400,
+        "invalid_workspace"));
+    rows.add(json("unknown field", "POST", "/v1/search", q("{'query': 'tabs', 'fuzzy': true}"), 400,
+        "unknown_field"));
+    rows.add(json("invalid JSON", "POST", "/v1/search", "query=tabs", 400, "invalid_json"));
+
+    // POST /v1/signup
+    rows.add(json("bad email", "POST", "/v1/signup",
+        q("{'email': 'not-an-email', 'password': 'long enough pw', 'tenant_name': 'Acme'}"), 400, "invalid_field"));
+    rows.add(json("short password", "POST", "/v1/signup",
+        q("{'email': 'a@example.com', 'password': 'short', 'tenant_name': 'Acme'}"), 400, "invalid_field"));
+    rows.add(json("tenant_name missing", "POST", "/v1/signup",
+        q("{'email': 'a@example.com', 'password': 'long enough pw'}"), 400, "missing_field"));
+    rows.add(json("blank tenant_name", "POST", "/v1/signup",
+        q("{'email': 'a@example.com', 'password': 'long enough pw', 'tenant_name': '  '}"), 400, "invalid_field"));
+    rows.add(json("unknown field", "POST", "/v1/signup",
+        q("{'email': 'a@example.com', 'password': 'long enough pw', 'tenant_name': 'Acme', 'plan': 'pro'}"), 400,
+        "unknown_field"));
+    rows.add(json("JSON array instead of object", "POST", "/v1/signup", "[]", 400, "invalid_json"));
+
+    // POST /v1/auth/token
+    rows.add(json("password missing", "POST", "/v1/auth/token", q("{'email': 'a@example.com'}"), 400, "missing_field"));
+    rows.add(json("email is a number", "POST", "/v1/auth/token", q("{'email': 1, 'password': 'long enough pw'}"), 400,
+        "invalid_field"));
+    rows.add(json("invalid JSON", "POST", "/v1/auth/token", "{", 400, "invalid_json"));
+    rows.add(json("unknown email", "POST", "/v1/auth/token",
+        q("{'email': 'nobody@example.com', 'password': 'long enough pw'}"), 401, "invalid_login"));
+
+    // POST /v1/api-keys
+    rows.add(json("unknown scope", "POST", "/v1/api-keys", q("{'name': 'ci', 'scopes': ['memories:admin']}"), 400,
+        "invalid_field"));
+    rows.add(json("empty scopes list", "POST", "/v1/api-keys", q("{'name': 'ci', 'scopes': []}"), 400,
+        "invalid_field"));
+    rows.add(json("scopes is a string", "POST", "/v1/api-keys", q("{'name': 'ci', 'scopes': 'admin'}"), 400,
+        "invalid_field"));
+    rows.add(json("blank name", "POST", "/v1/api-keys", q("{'name': ' '}"), 400, "invalid_field"));
+    rows.add(json("unknown field", "POST", "/v1/api-keys", q("{'name': 'ci', 'ttl': 60}"), 400, "unknown_field"));
+    rows.add(row("with a read-only key", "POST", "/v1/api-keys", q("{'name': 'ci'}"), JSON, Credentials.READ_ONLY,
+        403, "insufficient_scope"));
+
+    // DELETE /v1/api-keys/{id}
+    rows.add(json("malformed key id", "DELETE", "/v1/api-keys/abc", null, 400, "invalid_id"));
+    rows.add(json("key id in upper case", "DELETE", "/v1/api-keys/key_ABCDEFGHIJKLMNOPQRST", null, 400, "invalid_id"));
+    rows.add(json("unknown key id", "DELETE", "/v1/api-keys/key_aaaaaaaaaaaaaaaaaaaa", null, 404, "not_found"));
+
+    // GET /v1/usage
+    rows.add(json("from after to", "GET", "/v1/usage?from=2026-02-10&to=2026-02-01", null, 400, "invalid_parameter"));
+    rows.add(json("bad date", "GET", "/v1/usage?from=yesterday", null, 400, "invalid_parameter"));
+    rows.add(json("impossible date", "GET", "/v1/usage?to=2026-02-30", null, 400, "invalid_parameter"));
+    rows.add(json("range over 366 days", "GET", "/v1/usage?from=2024-01-01&to=2026-01-01", null, 400,
+        "invalid_parameter"));
+    rows.add(row("with a read-only key", "GET", "/v1/usage", null, JSON, Credentials.READ_ONLY, 403,
+        "insufficient_scope"));
+
+    return rows;
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badRequests")
+  void is_rejected_with_a_problem_and_changes_nothing(BadRequest row) {
+    Api.Response r = api.send(row.method(), row.path().replace(ID, Long.toString(permanentId)), headers(row),
+        row.body(), row.contentType());
+    assertProblem(row, r);
+    assertEquals(before, snapshot(), "the tenant's data changed after: " + row);
+  }
+
+  /** The response is the expected 4xx as problem+json, naming itself by the response's request id. */
+  private static void assertProblem(BadRequest row, Api.Response r) {
+    assertEquals(row.status(), r.status(), () -> row + ": got " + r.status() + " " + r.body());
+    String contentType = r.header("Content-Type");
+    assertTrue(contentType != null && contentType.startsWith("application/problem+json"),
+        () -> row + ": Content-Type was " + contentType);
+    JsonObject problem = r.json();
+    String requestId = r.header("X-Request-Id");
+    assertAll(row + ": " + r.body(),
+        () -> assertInstanceOf(Integer.class, problem.getValue("status"), "status is an integer"),
+        () -> assertEquals(r.status(), problem.getValue("status")),
+        () -> assertEquals(row.code(), problem.getValue("code")),
+        () -> assertNonEmptyString(problem, "title"),
+        () -> assertNonEmptyString(problem, "detail"),
+        () -> assertNotNull(requestId, "X-Request-Id header"),
+        () -> assertEquals(requestId, problem.getValue("request_id")));
+  }
+
+  private static void assertNonEmptyString(JsonObject json, String field) {
+    Object value = json.getValue(field);
+    assertInstanceOf(String.class, value, field + " is a string");
+    assertTrue(!((String) value).isBlank(), field + " is not blank");
+  }
+
+  private static Snapshot snapshot() {
+    String key = account.apiKey();
+    Api.Response stats = ok(api.get("/v1/stats", key));
+    JsonObject counts = new JsonObject().put("total_memories", stats.json().getValue("total_memories"));
+    stats.json().fieldNames().stream().filter(f -> f.startsWith("by_")).sorted()
+        .forEach(f -> counts.put(f, stats.json().getValue(f)));
+    JsonObject list = ok(api.get("/v1/memories?limit=100", key)).json();
+    int keys = ok(api.get("/v1/api-keys", key)).json().getJsonArray("data").size();
+    return new Snapshot(counts, list, keys);
+  }
+
+  private static Api.Response ok(Api.Response r) {
+    assertEquals(200, r.status(), r.body());
+    return r;
+  }
+
+  private static Map<String, String> headers(BadRequest row) {
+    return switch (row.credentials()) {
+      case ADMIN -> Map.of("Authorization", "Bearer " + account.apiKey());
+      case READ_ONLY -> Map.of("Authorization", "Bearer " + readOnlyKey);
+      case NONE -> Map.of();
+    };
+  }
+
+  /** A row with a JSON content type (when there is a body), authenticated as the admin unless the route is public. */
+  private static BadRequest json(String what, String method, String path, String body, int status, String code) {
+    Credentials credentials = path.startsWith("/v1/signup") || path.startsWith("/v1/auth/") ? Credentials.NONE
+        : Credentials.ADMIN;
+    return row(what, method, path, body, JSON, credentials, status, code);
+  }
+
+  private static BadRequest raw(String what, String method, String path, String body, String contentType, int status,
+                                String code) {
+    return row(what, method, path, body, contentType, Credentials.ADMIN, status, code);
+  }
+
+  private static BadRequest row(String what, String method, String path, String body, String contentType,
+                                Credentials credentials, int status, String code) {
+    return new BadRequest(what, method, path, body, contentType, credentials, status, code);
+  }
+
+  /** JSON written with single quotes, for readability. */
+  private static String q(String singleQuoted) {
+    return singleQuoted.replace('\'', '"');
+  }
+}
