@@ -1,0 +1,135 @@
+package dev.engram.cloud.controlplane;
+
+import dev.engram.cloud.bus.ApiException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.LocalDate;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The behaviour every {@link ControlPlane} implementation must have. Each implementation gets a subclass that
+ * says how to open a fresh, empty one.
+ */
+abstract class ControlPlaneContract {
+
+  protected Vertx vertx;
+  protected ControlPlane controlPlane;
+
+  protected abstract Future<ControlPlane> open(Vertx vertx) throws Exception;
+
+  @BeforeEach
+  void openStore() throws Exception {
+    vertx = Vertx.vertx();
+    controlPlane = await(open(vertx));
+  }
+
+  @AfterEach
+  void closeStore() throws Exception {
+    await(controlPlane.close());
+    await(vertx.close());
+  }
+
+  static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  private static String id(String prefix) {
+    return prefix + UUID.randomUUID().toString().replace("-", "").substring(0, 20);
+  }
+
+  private NewAccount account(String email) {
+    String tenant = id("tn_");
+    String user = id("usr_");
+    return new NewAccount(tenant, "Tenant", user, email, "hash",
+        new NewApiKey(id("key_"), tenant, "default", "ek_live_abcd", id("hash-"), List.of("admin"), user, null));
+  }
+
+  @Test
+  void an_account_can_sign_in_and_its_first_key_resolves() throws Exception {
+    NewAccount a = account("owner@example.com");
+    await(controlPlane.createAccount(a));
+
+    UserLogin login = await(controlPlane.findLogin("owner@example.com")).orElseThrow();
+    assertEquals(a.userId(), login.userId());
+    assertEquals(a.tenantId(), login.tenantId());
+    assertEquals("owner", login.role());
+    assertEquals("active", login.tenantStatus());
+
+    ApiKeyRecord key = await(controlPlane.findApiKeyByHash(a.firstKey().keyHash())).orElseThrow();
+    assertEquals(a.firstKey().id(), key.id());
+    assertEquals(a.tenantId(), key.tenantId());
+    assertEquals(List.of("admin"), key.scopes());
+    assertTrue(await(controlPlane.findApiKeyByHash("no-such-hash")).isEmpty());
+    assertTrue(await(controlPlane.findLogin("nobody@example.com")).isEmpty());
+  }
+
+  @Test
+  void a_taken_email_is_409_whatever_its_case_and_writes_nothing() throws Exception {
+    await(controlPlane.createAccount(account("taken@example.com")));
+    NewAccount dup = account("TAKEN@example.com");
+    Exception e = assertThrows(Exception.class, () -> await(controlPlane.createAccount(dup)));
+    ApiException api = assertInstanceOf(ApiException.class, e.getCause());
+    assertEquals(409, api.status());
+    assertTrue(await(controlPlane.findApiKeyByHash(dup.firstKey().keyHash())).isEmpty(), "rolled back whole");
+    assertTrue(await(controlPlane.listApiKeys(dup.tenantId())).isEmpty());
+  }
+
+  @Test
+  void keys_are_listed_per_tenant_and_revoked_only_by_their_own_tenant() throws Exception {
+    NewAccount a = account("a@example.com");
+    NewAccount b = account("b@example.com");
+    await(controlPlane.createAccount(a));
+    await(controlPlane.createAccount(b));
+    NewApiKey extra = new NewApiKey(id("key_"), a.tenantId(), "agent", "ek_live_wxyz", id("hash-"),
+        List.of("memories:read"), a.userId(), null);
+    await(controlPlane.insertApiKey(extra));
+
+    assertEquals(List.of(a.firstKey().id(), extra.id()),
+        await(controlPlane.listApiKeys(a.tenantId())).stream().map(ApiKeyRecord::id).toList());
+    assertEquals(1, await(controlPlane.listApiKeys(b.tenantId())).size());
+
+    assertFalse(await(controlPlane.revokeApiKey(b.tenantId(), extra.id())), "B cannot revoke A's key");
+    assertTrue(await(controlPlane.findApiKeyByHash(extra.keyHash())).orElseThrow().revokedAt() == null);
+    assertTrue(await(controlPlane.revokeApiKey(a.tenantId(), extra.id())));
+    assertFalse(await(controlPlane.revokeApiKey(a.tenantId(), extra.id())), "already revoked");
+    assertTrue(await(controlPlane.findApiKeyByHash(extra.keyHash())).orElseThrow().revokedAt() != null);
+  }
+
+  @Test
+  void usage_adds_up_per_tenant_and_day() throws Exception {
+    NewAccount a = account("usage@example.com");
+    await(controlPlane.createAccount(a));
+    LocalDate d1 = LocalDate.of(2026, 11, 1);
+    LocalDate d2 = LocalDate.of(2026, 11, 2);
+    await(controlPlane.addUsage(List.of(new UsageDay(a.tenantId(), d1, 3, 1, 1))));
+    await(controlPlane.addUsage(List.of(new UsageDay(a.tenantId(), d1, 2, 0, 4),
+        new UsageDay(a.tenantId(), d2, 7, 7, 0))));
+
+    assertEquals(List.of(new UsageDay(a.tenantId(), d1, 5, 1, 5), new UsageDay(a.tenantId(), d2, 7, 7, 0)),
+        await(controlPlane.usage(a.tenantId(), d1, d2)));
+    assertEquals(List.of(new UsageDay(a.tenantId(), d2, 7, 7, 0)), await(controlPlane.usage(a.tenantId(), d2, d2)));
+    assertTrue(await(controlPlane.usage(account("x@example.com").tenantId(), d1, d2)).isEmpty());
+  }
+
+  @Test
+  void audit_and_ping_succeed() throws Exception {
+    NewAccount a = account("audit@example.com");
+    await(controlPlane.createAccount(a));
+    await(controlPlane.audit(new AuditEntry(a.tenantId(), a.userId(), "test.action", "target",
+        new JsonObject().put("k", "v"))));
+    await(controlPlane.ping());
+  }
+}
