@@ -107,7 +107,7 @@ public final class HttpVerticle extends VerticleBase {
   private static void requireJsonBody(RoutingContext ctx) {
     String type = ctx.request().getHeader("Content-Type");
     boolean hasBody = ctx.body() != null && ctx.body().length() > 0;
-    if (hasBody && type != null && !type.toLowerCase().startsWith("application/json")) {
+    if (hasBody && type != null && !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
       ctx.fail(new ApiException(415, "unsupported_media_type", "Send the body as application/json."));
       return;
     }

@@ -27,9 +27,7 @@ class ConcurrencyTest {
 
   @BeforeAll
   static void start() {
-    server = TestServer.start(new JsonObject().put("rate_limits", new JsonObject()
-        .put("key_per_second", 100_000).put("key_burst", 100_000)
-        .put("tenant_per_second", 100_000).put("tenant_burst", 100_000)));
+    server = TestServer.start(TestServer.withoutRateLimits());
     api = server.api();
   }
 

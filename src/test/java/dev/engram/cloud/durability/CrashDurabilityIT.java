@@ -94,9 +94,7 @@ class CrashDurabilityIT {
   private Process startJar(int port) throws Exception {
     String jar = System.getProperty("engram.jar", "target/engram-cloud.jar");
     Path config = dataDir.resolve("test-config.json");
-    Files.writeString(config, new JsonObject().put("rate_limits", new JsonObject()
-        .put("key_per_second", 1e6).put("key_burst", 1e6).put("tenant_per_second", 1e6).put("tenant_burst", 1e6))
-        .encode());
+    Files.writeString(config, TestServer.withoutRateLimits().encode());
     ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-jar", jar, "--port", Integer.toString(port), "--data-dir", dataDir.toString(), "--config", config.toString())
         .redirectErrorStream(true);

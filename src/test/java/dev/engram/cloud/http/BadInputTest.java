@@ -55,9 +55,7 @@ class BadInputTest {
   @BeforeAll
   static void start() {
     // Generous rate limits: this class sends a few hundred requests with one key in quick succession.
-    server = TestServer.start(new JsonObject().put("rate_limits", new JsonObject()
-        .put("key_per_second", 100_000).put("key_burst", 100_000)
-        .put("tenant_per_second", 100_000).put("tenant_burst", 100_000)));
+    server = TestServer.start(TestServer.withoutRateLimits());
     api = server.api();
     account = api.signup();
     Api.Response key = api.post("/v1/api-keys", account.apiKey(),

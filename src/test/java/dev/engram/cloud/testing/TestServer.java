@@ -47,6 +47,12 @@ public final class TestServer implements AutoCloseable {
     }
   }
 
+  /** Config overrides that lift the rate limits, for tests that send many requests with one key. */
+  public static JsonObject withoutRateLimits() {
+    return new JsonObject().put("rate_limits", new JsonObject()
+        .put("key_per_second", 1e6).put("key_burst", 1e6).put("tenant_per_second", 1e6).put("tenant_burst", 1e6));
+  }
+
   public Api api() {
     return api;
   }
