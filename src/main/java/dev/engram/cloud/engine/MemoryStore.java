@@ -42,6 +42,8 @@ final class MemoryStore implements AutoCloseable {
       + " AND (?4 IS NULL OR (SELECT count(*) FROM memory_tags t WHERE t.memory_id = m.id"
       + "   AND t.tag IN (SELECT value FROM json_each(?4))) = json_array_length(?4))";
   private static final long DEFAULT_DAILY_TTL_SECONDS = 86_400;
+  /** Field weights: content, tags, metadata. */
+  private static final String BM25 = "bm25(memories_fts, 1.0, 1.0, 0.5)";
 
   private final Connection conn;
   private final PreparedStatement insertMemory;
@@ -54,6 +56,12 @@ final class MemoryStore implements AutoCloseable {
   private final PreparedStatement listPage;
   private final PreparedStatement search;
   private final PreparedStatement deleteExpired;
+  private final PreparedStatement anyExpired;
+  private final PreparedStatement topRanked;
+  private final PreparedStatement countMatches;
+  private final PreparedStatement savepoint;
+  private final PreparedStatement release;
+  private final PreparedStatement rollbackTo;
 
   private MemoryStore(Connection conn) throws SQLException {
     this.conn = conn;
@@ -76,12 +84,19 @@ final class MemoryStore implements AutoCloseable {
         + " AND (?5 IS NULL OR m.id < ?5) ORDER BY m.id DESC LIMIT ?6");
     // bm25() is only allowed in a plain FTS query, so rank first, then filter and count the matches.
     search = conn.prepareStatement("WITH f AS MATERIALIZED (SELECT rowid AS id,"
-        + " bm25(memories_fts, 1.0, 1.0, 0.5) AS rank FROM memories_fts WHERE memories_fts MATCH ?5)"
+        + " " + BM25 + " AS rank FROM memories_fts WHERE memories_fts MATCH ?5)"
         + " SELECT " + COLUMNS + ", f.rank AS rank, count(*) OVER () AS total"
         + " FROM f JOIN memories m ON m.id = f.id"
         + " WHERE " + LIVE + FILTERS
         + " ORDER BY f.rank LIMIT ?6");
     deleteExpired = conn.prepareStatement("DELETE FROM memories WHERE expires_at IS NOT NULL AND expires_at <= ?");
+    anyExpired = conn.prepareStatement("SELECT 1 FROM memories WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT 1");
+    topRanked = conn.prepareStatement("SELECT rowid, " + BM25
+        + " AS rank FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rank LIMIT ?");
+    countMatches = conn.prepareStatement("SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?");
+    savepoint = conn.prepareStatement("SAVEPOINT cmd");
+    release = conn.prepareStatement("RELEASE cmd");
+    rollbackTo = conn.prepareStatement("ROLLBACK TO cmd");
   }
 
   static MemoryStore open(Path file) throws SQLException {
@@ -99,22 +114,16 @@ final class MemoryStore implements AutoCloseable {
   // ---- transactions (the engine batches several writes into one) ----
 
   void savepoint() throws SQLException {
-    try (Statement s = conn.createStatement()) {
-      s.execute("SAVEPOINT cmd");
-    }
+    savepoint.execute();
   }
 
   void releaseSavepoint() throws SQLException {
-    try (Statement s = conn.createStatement()) {
-      s.execute("RELEASE cmd");
-    }
+    release.execute();
   }
 
   void rollbackToSavepoint() throws SQLException {
-    try (Statement s = conn.createStatement()) {
-      s.execute("ROLLBACK TO cmd");
-      s.execute("RELEASE cmd");
-    }
+    rollbackTo.execute();
+    release.execute();
   }
 
   void commit() throws SQLException {
@@ -141,8 +150,9 @@ final class MemoryStore implements AutoCloseable {
     }
     String tags = new JsonArray(c.tags()).encode();
     String metadata = c.metadata().encode();
+    String contentHash = contentHash(c.content());
     bind(insertMemory, c.content(), c.memoryType(), tags, metadata, c.importance(), c.workspace(), tier, expiresAt,
-        contentHash(c.content()), ts, ts).executeUpdate();
+        contentHash, ts, ts).executeUpdate();
     long id;
     try (ResultSet keys = insertMemory.getGeneratedKeys()) {
       keys.next();
@@ -150,7 +160,21 @@ final class MemoryStore implements AutoCloseable {
     }
     writeTags(id, c.tags());
     bind(insertVersion, id, 1, c.content(), tags, metadata, ts).executeUpdate();
-    return get(id, now).orElseThrow();
+    // Built from what was just written rather than read back: it is exactly the stored row.
+    return new JsonObject()
+        .put("id", id)
+        .put("content", c.content())
+        .put("memory_type", c.memoryType())
+        .put("tags", new JsonArray(c.tags()))
+        .put("metadata", c.metadata().copy())
+        .put("importance", c.importance())
+        .put("workspace", c.workspace())
+        .put("tier", tier)
+        .put("expires_at", expiresAt)
+        .put("content_hash", contentHash)
+        .put("version", 1)
+        .put("created_at", ts)
+        .put("updated_at", ts);
   }
 
   JsonObject update(Update u, Instant now) throws SQLException {
@@ -191,6 +215,13 @@ final class MemoryStore implements AutoCloseable {
     return bind(deleteExpired, Timestamps.format(now)).executeUpdate();
   }
 
+  /** True when some memory has expired but is still stored (one index probe). */
+  boolean hasExpired(Instant now) throws SQLException {
+    try (ResultSet rs = bind(anyExpired, Timestamps.format(now)).executeQuery()) {
+      return rs.next();
+    }
+  }
+
   private void writeTags(long id, List<String> tags) throws SQLException {
     for (String tag : tags) {
       bind(insertTag, id, tag).addBatch();
@@ -226,21 +257,48 @@ final class MemoryStore implements AutoCloseable {
     return new JsonObject().put("data", data).put("next_cursor", more ? Cursors.encode(lastId) : null);
   }
 
+  /**
+   * Keyword search. Without filters, the top rows are ranked inside the FTS index and only they are read; the
+   * total is counted from the index alone. That is exact because the engine removes expired rows before reads
+   * (see {@link #hasExpired}). With filters, matches are joined to their rows and filtered before ranking.
+   */
   JsonObject search(Search q, Instant now) throws SQLException {
     JsonArray results = new JsonArray();
     long total = 0;
     Optional<String> match = FtsQuery.of(q.query());
-    if (match.isPresent()) {
+    if (match.isEmpty()) {
+      return new JsonObject().put("results", results).put("total", total);
+    }
+    boolean filtered = q.workspace() != null || q.memoryType() != null || (q.tags() != null && !q.tags().isEmpty());
+    if (!filtered) {
+      bind(topRanked, match.get(), q.limit());
+      try (ResultSet rs = topRanked.executeQuery()) {
+        while (rs.next()) {
+          long id = rs.getLong(1);
+          double rank = rs.getDouble(2);
+          Optional<JsonObject> memory = get(id, now);
+          if (memory.isPresent()) results.add(result(memory.get(), rank));
+        }
+      }
+      try (ResultSet rs = bind(countMatches, match.get()).executeQuery()) {
+        total = rs.next() ? rs.getLong(1) : 0;
+      }
+    } else {
       bind(search, Timestamps.format(now), q.workspace(), q.memoryType(), tagsParam(q.tags()), match.get(), q.limit());
       try (ResultSet rs = search.executeQuery()) {
         while (rs.next()) {
-          double strength = -rs.getDouble("rank");
           total = rs.getLong("total");
-          results.add(new JsonObject().put("memory", memory(rs)).put("score", strength / (1 + strength)));
+          results.add(result(memory(rs), rs.getDouble("rank")));
         }
       }
     }
     return new JsonObject().put("results", results).put("total", total);
+  }
+
+  /** BM25 is negative, lower is better; {@code s/(1+s)} of its magnitude keeps the order and lands in (0,1). */
+  private static JsonObject result(JsonObject memory, double rank) {
+    double strength = -rank;
+    return new JsonObject().put("memory", memory).put("score", strength / (1 + strength));
   }
 
   JsonObject stats(Instant now) throws SQLException {

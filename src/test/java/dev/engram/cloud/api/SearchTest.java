@@ -124,4 +124,15 @@ class SearchTest {
     assertEquals(0, search(new JsonObject().put("query", "walrus")).getLong("total"));
     assertEquals(1, search(new JsonObject().put("query", "penguin")).getLong("total"));
   }
+
+  @Test
+  void expired_memories_leave_results_and_the_total() {
+    api.createMemory(key, new JsonObject().put("content", "fleeting okapi sighting").put("ttl_seconds", 1));
+    api.createMemory(key, new JsonObject().put("content", "lasting okapi habitat"));
+    assertEquals(2, search(new JsonObject().put("query", "okapi")).getLong("total"));
+    dev.engram.cloud.testing.Eventually.until(java.time.Duration.ofSeconds(10), "the daily memory expires",
+        () -> search(new JsonObject().put("query", "okapi")).getLong("total") == 1);
+    assertEquals(List.of("lasting okapi habitat"), contents(search(new JsonObject().put("query", "okapi"))));
+    assertEquals(1, search(new JsonObject().put("query", "okapi").put("memory_type", "note")).getLong("total"));
+  }
 }
