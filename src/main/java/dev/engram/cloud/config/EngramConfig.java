@@ -24,7 +24,7 @@ public record EngramConfig(
 
   public record RateLimits(double keyPerSecond, double keyBurst, double tenantPerSecond, double tenantBurst) {}
 
-  public record Engines(int maxActive, int idleSeconds, int workerPoolSize, int groupCommitMax) {}
+  public record Engines(int maxActive, int idleSeconds, int workerPoolSize, int readersPerTenant, int groupCommitMax) {}
 
   public record Metering(int flushSeconds) {}
 
@@ -50,7 +50,8 @@ public record EngramConfig(
         new RateLimits(rate.getDouble("key_per_second"), rate.getDouble("key_burst"),
             rate.getDouble("tenant_per_second"), rate.getDouble("tenant_burst")),
         new Engines(engines.getInteger("max_active"), engines.getInteger("idle_seconds"),
-            engines.getInteger("worker_pool_size"), engines.getInteger("group_commit_max")),
+            engines.getInteger("worker_pool_size"), engines.getInteger("readers_per_tenant"),
+            engines.getInteger("group_commit_max")),
         new Metering(metering.getInteger("flush_seconds")),
         new Memories(mem.getInteger("max_content_chars"), mem.getInteger("max_tags"), mem.getInteger("max_tag_chars"),
             mem.getInteger("max_metadata_bytes"), mem.getInteger("list_max_limit"), mem.getInteger("search_max_limit")));

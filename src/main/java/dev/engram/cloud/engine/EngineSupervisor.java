@@ -88,7 +88,8 @@ public final class EngineSupervisor extends VerticleBase {
     if (existing != null) return existing;
     if (engines.size() >= config.maxActive()) evictLeastRecentlyUsed();
     TenantEngineVerticle verticle = new TenantEngineVerticle(tenantId,
-        tenantsDir.resolve(tenantId).resolve("engram.db"), config.groupCommitMax(), queueDepth);
+        tenantsDir.resolve(tenantId).resolve("engram.db"), config.groupCommitMax(),
+        config.readersPerTenant(), queueDepth);
     Future<Engine> deployed = vertx.deployVerticle(verticle, new DeploymentOptions()
             .setThreadingModel(ThreadingModel.WORKER)
             .setWorkerPoolName(WORKER_POOL)

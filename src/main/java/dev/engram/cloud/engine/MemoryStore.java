@@ -99,6 +99,21 @@ final class MemoryStore implements AutoCloseable {
     rollbackTo = conn.prepareStatement("ROLLBACK TO cmd");
   }
 
+  /**
+   * A read-only connection to a database the writer has already migrated. Auto-commit, so no read keeps a WAL
+   * snapshot open between queries (that would hold back checkpoints).
+   */
+  static MemoryStore openReader(Path file) throws SQLException {
+    Connection conn = SqliteFiles.open(file);
+    try (Statement s = conn.createStatement()) {
+      s.execute("PRAGMA query_only=ON");
+      return new MemoryStore(conn);
+    } catch (SQLException e) {
+      conn.close();
+      throw e;
+    }
+  }
+
   static MemoryStore open(Path file) throws SQLException {
     Connection conn = SqliteFiles.open(file);
     try {
@@ -331,7 +346,7 @@ final class MemoryStore implements AutoCloseable {
   @Override
   public void close() throws SQLException {
     try {
-      conn.rollback();
+      if (!conn.getAutoCommit()) conn.rollback();
     } finally {
       conn.close();
     }

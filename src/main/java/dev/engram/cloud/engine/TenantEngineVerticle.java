@@ -25,11 +25,13 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Owns one tenant's SQLite database. Runs as a worker verticle, so exactly one thread at a time touches the
- * connection. Writes that arrive together are committed in one transaction (group commit) and answered only
+ * writing connection; reads run in parallel on a few read-only connections (WAL), and are answered from data that
+ * every acknowledged write has already committed. Writes that arrive together are committed in one transaction (group commit) and answered only
  * after that commit; each write runs inside its own savepoint so one bad write does not undo the others.
  */
 final class TenantEngineVerticle extends VerticleBase {
@@ -40,6 +42,10 @@ final class TenantEngineVerticle extends VerticleBase {
   private final String tenantId;
   private final Path file;
   private final int groupCommitMax;
+  private final int readerCount;
+  /** Idle read-only connections; a read takes one to run off the engine thread, in parallel with others. */
+  private final ArrayBlockingQueue<MemoryStore> idleReaders;
+  private final List<MemoryStore> readers = new ArrayList<>();
   private final AtomicInteger queueDepth;
   private final ArrayDeque<Message<EngineCommand>> pendingWrites = new ArrayDeque<>();
   private final AtomicInteger inFlight = new AtomicInteger();
@@ -49,16 +55,23 @@ final class TenantEngineVerticle extends VerticleBase {
   private boolean drainScheduled;
   private long sweepTimer;
 
-  TenantEngineVerticle(String tenantId, Path file, int groupCommitMax, AtomicInteger queueDepth) {
+  TenantEngineVerticle(String tenantId, Path file, int groupCommitMax, int readerCount, AtomicInteger queueDepth) {
     this.tenantId = tenantId;
     this.file = file;
     this.groupCommitMax = groupCommitMax;
+    this.readerCount = readerCount;
+    this.idleReaders = new ArrayBlockingQueue<>(Math.max(1, readerCount));
     this.queueDepth = queueDepth;
   }
 
   @Override
   public Future<?> start() throws Exception {
     store = MemoryStore.open(file);
+    for (int i = 0; i < readerCount; i++) {
+      MemoryStore reader = MemoryStore.openReader(file);
+      readers.add(reader);
+      idleReaders.add(reader);
+    }
     sweepTimer = vertx.setPeriodic(EXPIRY_SWEEP_MS, id -> sweepExpired());
     consumer = vertx.eventBus().localConsumer(Addresses.engine(tenantId), this::onCommand);
     return consumer.completion();
@@ -69,11 +82,8 @@ final class TenantEngineVerticle extends VerticleBase {
     vertx.cancelTimer(sweepTimer);
     return consumer.unregister().eventually(() -> {
       drain();
-      try {
-        store.close();
-      } catch (SQLException e) {
-        log.warn("closing tenant database {} failed: {}", tenantId, e.toString());
-      }
+      readers.forEach(this::closeQuietly);
+      closeQuietly(store);
       return Future.succeededFuture();
     });
   }
@@ -99,22 +109,44 @@ final class TenantEngineVerticle extends VerticleBase {
       }
       return;
     }
+    Instant now = Instant.now();
     try {
-      Instant now = Instant.now();
       sweepIfExpired(now);
-      answer(msg, read(cmd, now), null);
+    } catch (Exception e) {
+      answer(msg, null, e);
+      return;
+    }
+    MemoryStore reader = idleReaders.poll();
+    if (reader == null) {
+      // Every reader is busy: read on the engine thread with the writer's connection instead of waiting.
+      answerRead(msg, store, now);
+      return;
+    }
+    vertx.executeBlocking(() -> {
+      try {
+        answerRead(msg, reader, now);
+      } finally {
+        idleReaders.add(reader);
+      }
+      return null;
+    }, false);
+  }
+
+  private void answerRead(Message<EngineCommand> msg, MemoryStore from, Instant now) {
+    try {
+      answer(msg, read(from, msg.body(), now), null);
     } catch (Exception e) {
       answer(msg, null, e);
     }
   }
 
-  private JsonObject read(EngineCommand cmd, Instant now) throws SQLException {
+  private static JsonObject read(MemoryStore from, EngineCommand cmd, Instant now) throws SQLException {
     if (cmd instanceof Get g) {
-      return store.get(g.id(), now).orElseThrow(() -> ApiException.notFound("No memory with id " + g.id() + "."));
+      return from.get(g.id(), now).orElseThrow(() -> ApiException.notFound("No memory with id " + g.id() + "."));
     }
-    if (cmd instanceof ListMemories l) return store.list(l, now);
-    if (cmd instanceof Search s) return store.search(s, now);
-    if (cmd instanceof Stats) return store.stats(now);
+    if (cmd instanceof ListMemories l) return from.list(l, now);
+    if (cmd instanceof Search s) return from.search(s, now);
+    if (cmd instanceof Stats) return from.stats(now);
     throw ApiException.internal("unknown read command");
   }
 
@@ -187,6 +219,14 @@ final class TenantEngineVerticle extends VerticleBase {
     } catch (SQLException e) {
       rollbackQuietly();
       log.warn("expiry sweep failed for tenant {}: {}", tenantId, e.toString());
+    }
+  }
+
+  private void closeQuietly(MemoryStore db) {
+    try {
+      db.close();
+    } catch (SQLException e) {
+      log.warn("closing tenant database {} failed: {}", tenantId, e.toString());
     }
   }
 
