@@ -21,6 +21,7 @@ import dev.engram.cloud.controlplane.ApiKeyRecord;
 import dev.engram.cloud.controlplane.ControlPlane;
 import dev.engram.cloud.controlplane.NewAccount;
 import dev.engram.cloud.controlplane.NewApiKey;
+import dev.engram.cloud.controlplane.UserLogin;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -109,7 +110,9 @@ public final class AuthVerticle extends VerticleBase {
     if (key.expiresAt() != null && !key.expiresAt().isAfter(now)) {
       throw ApiException.unauthorized("api_key_expired", "The API key has expired.");
     }
-    if (!key.usableAt(now)) throw ApiException.forbidden("tenant_inactive", "The tenant is not active.");
+    if (!"active".equals(key.tenantStatus())) {
+      throw ApiException.forbidden("tenant_inactive", "The tenant is not active.");
+    }
     return new Principal(key.tenantId(), null, key.id(), "api_key", Set.copyOf(key.scopes()));
   }
 
@@ -128,7 +131,8 @@ public final class AuthVerticle extends VerticleBase {
     ApiException denied = ApiException.unauthorized("invalid_login", "The email or password is incorrect.");
     return controlPlane.findLogin(l.email())
         .compose(found -> vertx.executeBlocking(() -> {
-          if (!passwords.verify(l.password(), found.map(u -> u.passwordHash()).orElse(null)) || found.isEmpty()) {
+          // verify() also runs (against a decoy) for an unknown email, so timing does not tell them apart.
+          if (!passwords.verify(l.password(), found.map(UserLogin::passwordHash).orElse(null))) {
             throw denied;
           }
           var user = found.get();

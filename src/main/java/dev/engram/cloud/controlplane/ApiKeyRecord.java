@@ -5,9 +5,4 @@ import java.util.List;
 
 /** A stored API key as the control plane knows it (no secret). */
 public record ApiKeyRecord(String id, String tenantId, String name, String prefix, List<String> scopes,
-                           Instant createdAt, Instant expiresAt, Instant revokedAt, String tenantStatus) {
-
-  public boolean usableAt(Instant now) {
-    return revokedAt == null && (expiresAt == null || expiresAt.isAfter(now)) && "active".equals(tenantStatus);
-  }
-}
+                           Instant createdAt, Instant expiresAt, Instant revokedAt, String tenantStatus) {}

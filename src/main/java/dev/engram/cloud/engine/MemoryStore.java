@@ -26,6 +26,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * The SQL of one tenant database. Blocking and single-threaded: only its engine verticle calls it.
@@ -42,6 +43,7 @@ final class MemoryStore implements AutoCloseable {
       + " AND (?4 IS NULL OR (SELECT count(*) FROM memory_tags t WHERE t.memory_id = m.id"
       + "   AND t.tag IN (SELECT value FROM json_each(?4))) = json_array_length(?4))";
   private static final long DEFAULT_DAILY_TTL_SECONDS = 86_400;
+  private static final Pattern WHITESPACE = Pattern.compile("\\s+");
   /** Field weights: content, tags, metadata. */
   private static final String BM25 = "bm25(memories_fts, 1.0, 1.0, 0.5)";
 
@@ -319,18 +321,12 @@ final class MemoryStore implements AutoCloseable {
   JsonObject stats(Instant now) throws SQLException {
     String ts = Timestamps.format(now);
     JsonObject out = new JsonObject();
-    long total = 0;
     for (String column : List.of("workspace", "memory_type", "tier")) {
       JsonObject counts = new JsonObject();
       try (PreparedStatement ps = conn.prepareStatement("SELECT m." + column + ", count(*) FROM memories m WHERE "
           + LIVE + " GROUP BY m." + column + " ORDER BY m." + column)) {
         try (ResultSet rs = bind(ps, ts).executeQuery()) {
-          long sum = 0;
-          while (rs.next()) {
-            counts.put(rs.getString(1), rs.getLong(2));
-            sum += rs.getLong(2);
-          }
-          total = sum;
+          while (rs.next()) counts.put(rs.getString(1), rs.getLong(2));
         }
       }
       out.put(column.equals("memory_type") ? "by_type" : "by_" + column, counts);
@@ -340,6 +336,7 @@ final class MemoryStore implements AutoCloseable {
          ResultSet rs = s.executeQuery("SELECT page_count * page_size FROM pragma_page_count, pragma_page_size")) {
       size = rs.next() ? rs.getLong(1) : 0;
     }
+    long total = out.getJsonObject("by_tier").stream().mapToLong(e -> ((Number) e.getValue()).longValue()).sum();
     return new JsonObject().put("total_memories", total).mergeIn(out).put("database_size_bytes", size);
   }
 
@@ -385,7 +382,7 @@ final class MemoryStore implements AutoCloseable {
 
   /** Engram's content hash: SHA-256 of the lowercased text with whitespace runs collapsed. */
   static String contentHash(String content) {
-    String normalized = content.toLowerCase(Locale.ROOT).trim().replaceAll("\\s+", " ");
+    String normalized = WHITESPACE.matcher(content.toLowerCase(Locale.ROOT).trim()).replaceAll(" ");
     try {
       byte[] digest = MessageDigest.getInstance("SHA-256").digest(normalized.getBytes(StandardCharsets.UTF_8));
       return "sha256:" + HexFormat.of().formatHex(digest);

@@ -31,7 +31,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Owns one tenant's SQLite database. Runs as a worker verticle, so exactly one thread at a time touches the
  * writing connection; reads run in parallel on a few read-only connections (WAL), and are answered from data that
- * every acknowledged write has already committed. Writes that arrive together are committed in one transaction (group commit) and answered only
+ * every acknowledged write has already committed. Writes that arrive together are committed in one transaction
+ * (group commit) and answered only
  * after that commit; each write runs inside its own savepoint so one bad write does not undo the others.
  */
 final class TenantEngineVerticle extends VerticleBase {
@@ -72,7 +73,7 @@ final class TenantEngineVerticle extends VerticleBase {
       readers.add(reader);
       idleReaders.add(reader);
     }
-    sweepTimer = vertx.setPeriodic(EXPIRY_SWEEP_MS, id -> sweepExpired());
+    sweepTimer = vertx.setPeriodic(EXPIRY_SWEEP_MS, id -> sweepExpired(Instant.now()));
     consumer = vertx.eventBus().localConsumer(Addresses.engine(tenantId), this::onCommand);
     return consumer.completion();
   }
@@ -208,12 +209,12 @@ final class TenantEngineVerticle extends VerticleBase {
    * all) never meet a stored but expired row. Costs one index probe when there is nothing to remove.
    */
   private void sweepIfExpired(Instant now) throws SQLException {
-    if (store.hasExpired(now)) sweepExpired();
+    if (store.hasExpired(now)) sweepExpired(now);
   }
 
-  private void sweepExpired() {
+  private void sweepExpired(Instant now) {
     try {
-      int removed = store.deleteExpired(Instant.now());
+      int removed = store.deleteExpired(now);
       store.commit();
       if (removed > 0) log.info("removed {} expired memories of tenant {}", removed, tenantId);
     } catch (SQLException e) {
