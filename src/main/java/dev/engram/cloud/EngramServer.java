@@ -6,6 +6,7 @@ import dev.engram.cloud.auth.PasswordHasher;
 import dev.engram.cloud.bus.LocalCodec;
 import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.controlplane.ControlPlane;
+import dev.engram.cloud.controlplane.pg.PgControlPlane;
 import dev.engram.cloud.controlplane.sqlite.SqliteControlPlane;
 import dev.engram.cloud.engine.EngineSupervisor;
 import dev.engram.cloud.http.HttpVerticle;
@@ -58,7 +59,7 @@ public final class EngramServer {
     LocalCodec.register(vertx.eventBus());
     List<String> deployments = new ArrayList<>();
     return vertx.executeBlocking(() -> Files.createDirectories(config.dataDir()))
-        .compose(dir -> SqliteControlPlane.open(vertx, config.dataDir().resolve("control.db")))
+        .compose(dir -> openControlPlane(vertx, config))
         .compose(controlPlane -> vertx.executeBlocking(() -> JwtTokens.load(vertx, config.dataDir(), config.auth()))
             .compose(tokens -> {
               PasswordHasher passwords = new PasswordHasher(config.auth().passwordIterations());
@@ -80,6 +81,13 @@ public final class EngramServer {
           vertx.close();
           return Future.failedFuture(err);
         });
+  }
+
+  /** PostgreSQL when DATABASE_URL is set, else the embedded SQLite file. */
+  private static Future<ControlPlane> openControlPlane(Vertx vertx, EngramConfig config) {
+    EngramConfig.Database db = config.database();
+    if (db.postgres()) return PgControlPlane.open(vertx, db.url(), db.migrationUrl(), db.poolSize());
+    return SqliteControlPlane.open(vertx, config.dataDir().resolve("control.db"));
   }
 
   private static Future<Void> deploy(Vertx vertx, List<String> deployments, io.vertx.core.Deployable verticle) {

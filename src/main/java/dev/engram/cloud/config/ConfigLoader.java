@@ -12,7 +12,8 @@ import java.util.Map;
 
 /**
  * Loads configuration in one explicit order: bundled {@code conf/engram.json}, then the file named by
- * {@code --config} or {@code ENGRAM_CONFIG}, then the environment ({@code PORT}, {@code ENGRAM_DATA_DIR}),
+ * {@code --config} or {@code ENGRAM_CONFIG}, then the environment ({@code PORT}, {@code ENGRAM_DATA_DIR},
+ * {@code DATABASE_URL}, {@code DATABASE_MIGRATION_URL}),
  * then the flags {@code --port} and {@code --data-dir}.
  */
 public final class ConfigLoader {
@@ -28,9 +29,23 @@ public final class ConfigLoader {
     }
     if (env.containsKey("PORT")) json.put("port", parsePort(env.get("PORT"), "PORT"));
     if (env.containsKey("ENGRAM_DATA_DIR")) json.put("data_dir", env.get("ENGRAM_DATA_DIR"));
+    applyDatabaseEnv(json, env);
     if (flags.containsKey("port")) json.put("port", parsePort(flags.get("port"), "--port"));
     if (flags.containsKey("data-dir")) json.put("data_dir", flags.get("data-dir"));
     return json;
+  }
+
+  /** DATABASE_URL selects the PostgreSQL control plane; it and DATABASE_MIGRATION_URL hold passwords, so env only. */
+  private static void applyDatabaseEnv(JsonObject json, Map<String, String> env) {
+    JsonObject db = json.getJsonObject("database");
+    db.remove("url");
+    db.remove("migration_url");
+    String url = env.get("DATABASE_URL");
+    if (url != null && !url.isBlank()) {
+      db.put("url", url.trim());
+      String migrationUrl = env.get("DATABASE_MIGRATION_URL");
+      if (migrationUrl != null && !migrationUrl.isBlank()) db.put("migration_url", migrationUrl.trim());
+    }
   }
 
   public static JsonObject defaults() {

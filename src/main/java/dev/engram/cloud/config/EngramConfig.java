@@ -16,7 +16,8 @@ public record EngramConfig(
     RateLimits rateLimits,
     Engines engines,
     Metering metering,
-    Memories memories) {
+    Memories memories,
+    Database database) {
 
   public record Http(int instances, long bodyLimitBytes) {}
 
@@ -31,6 +32,22 @@ public record EngramConfig(
   public record Memories(int maxContentChars, int maxTags, int maxTagChars, int maxMetadataBytes,
                          int listMaxLimit, int searchMaxLimit) {}
 
+  /**
+   * The PostgreSQL control plane: {@code url} (env {@code DATABASE_URL}, the application role) selects it, and
+   * {@code migrationUrl} (env {@code DATABASE_MIGRATION_URL}, the owner role) runs the migrations; both null for
+   * the embedded SQLite control plane. Both are secrets, so toString leaves them out.
+   */
+  public record Database(String url, String migrationUrl, int poolSize) {
+    public boolean postgres() {
+      return url != null && !url.isBlank();
+    }
+
+    @Override
+    public String toString() {
+      return "Database[postgres=" + postgres() + ", poolSize=" + poolSize + "]";
+    }
+  }
+
   /** Reads the merged JSON tree; every key must be present (the bundled defaults file has them all). */
   public static EngramConfig fromJson(JsonObject json) {
     JsonObject http = json.getJsonObject("http");
@@ -39,6 +56,7 @@ public record EngramConfig(
     JsonObject engines = json.getJsonObject("engines");
     JsonObject metering = json.getJsonObject("metering");
     JsonObject mem = json.getJsonObject("memories");
+    JsonObject db = json.getJsonObject("database");
     int instances = http.getInteger("instances");
     return new EngramConfig(
         json.getInteger("port"),
@@ -54,6 +72,7 @@ public record EngramConfig(
             engines.getInteger("group_commit_max")),
         new Metering(metering.getInteger("flush_seconds")),
         new Memories(mem.getInteger("max_content_chars"), mem.getInteger("max_tags"), mem.getInteger("max_tag_chars"),
-            mem.getInteger("max_metadata_bytes"), mem.getInteger("list_max_limit"), mem.getInteger("search_max_limit")));
+            mem.getInteger("max_metadata_bytes"), mem.getInteger("list_max_limit"), mem.getInteger("search_max_limit")),
+        new Database(db.getString("url"), db.getString("migration_url"), db.getInteger("pool_size")));
   }
 }

@@ -34,6 +34,9 @@ public interface ControlPlane {
 
   Future<Void> audit(AuditEntry entry);
 
+  /** The tenant's latest audit entries, newest first. */
+  Future<List<AuditEntry>> auditLog(String tenantId, int limit);
+
   /** Cheap round trip for the readiness check. */
   Future<Void> ping();
 

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.time.Instant;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.UUID;
@@ -16,6 +17,8 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -74,6 +77,53 @@ abstract class ControlPlaneContract {
     assertEquals(List.of("admin"), key.scopes());
     assertTrue(await(controlPlane.findApiKeyByHash("no-such-hash")).isEmpty());
     assertTrue(await(controlPlane.findLogin("nobody@example.com")).isEmpty());
+    assertEquals(a.userId(), await(controlPlane.findLogin("Owner@Example.COM")).orElseThrow().userId(),
+        "emails match whatever their case");
+  }
+
+  @Test
+  void a_key_keeps_its_expiry_and_shows_its_revocation_in_lookups_and_listings() throws Exception {
+    NewAccount a = account("expiry@example.com");
+    await(controlPlane.createAccount(a));
+    Instant expires = Instant.parse("2030-01-02T03:04:05.678Z");
+    NewApiKey key = new NewApiKey(id("key_"), a.tenantId(), "ci", "ek_test_abcd", id("hash-"),
+        List.of("memories:read", "memories:write"), a.userId(), expires);
+    await(controlPlane.insertApiKey(key));
+
+    ApiKeyRecord stored = await(controlPlane.findApiKeyByHash(key.keyHash())).orElseThrow();
+    assertEquals(expires, stored.expiresAt());
+    assertEquals(List.of("memories:read", "memories:write"), stored.scopes());
+    assertEquals("ci", stored.name());
+    assertEquals("ek_test_abcd", stored.prefix());
+    assertNull(stored.revokedAt());
+
+    Instant before = Instant.now().minusSeconds(5);
+    assertTrue(await(controlPlane.revokeApiKey(a.tenantId(), key.id())));
+    Instant revokedAt = await(controlPlane.findApiKeyByHash(key.keyHash())).orElseThrow().revokedAt();
+    assertNotNull(revokedAt);
+    assertTrue(revokedAt.isAfter(before), "revoked now, not at some other time");
+    ApiKeyRecord listed = await(controlPlane.listApiKeys(a.tenantId())).stream()
+        .filter(k -> k.id().equals(key.id())).findFirst().orElseThrow();
+    assertEquals(revokedAt, listed.revokedAt());
+    assertNull(await(controlPlane.listApiKeys(a.tenantId())).get(0).revokedAt(), "the first key is untouched");
+  }
+
+  @Test
+  void revoking_another_tenants_key_or_an_unknown_key_changes_nothing() throws Exception {
+    NewAccount a = account("own@example.com");
+    NewAccount b = account("other@example.com");
+    await(controlPlane.createAccount(a));
+    await(controlPlane.createAccount(b));
+
+    assertFalse(await(controlPlane.revokeApiKey(b.tenantId(), a.firstKey().id())));
+    assertFalse(await(controlPlane.revokeApiKey(a.tenantId(), "key_unknown")));
+    assertFalse(await(controlPlane.revokeApiKey("tn_unknown", a.firstKey().id())));
+    assertNull(await(controlPlane.findApiKeyByHash(a.firstKey().keyHash())).orElseThrow().revokedAt());
+    assertTrue(await(controlPlane.listApiKeys("tn_unknown")).isEmpty());
+    assertEquals(List.of(b.firstKey().id()),
+        await(controlPlane.listApiKeys(b.tenantId())).stream().map(ApiKeyRecord::id).toList());
+    assertTrue(await(controlPlane.auditLog(b.tenantId(), 10)).stream()
+        .noneMatch(e -> e.action().equals("api_key.revoked")), "no audit line for a refused revocation");
   }
 
   @Test
@@ -125,11 +175,64 @@ abstract class ControlPlaneContract {
   }
 
   @Test
-  void audit_and_ping_succeed() throws Exception {
-    NewAccount a = account("audit@example.com");
+  void one_flush_of_several_tenants_keeps_each_tenants_usage_its_own() throws Exception {
+    NewAccount a = account("flush-a@example.com");
+    NewAccount b = account("flush-b@example.com");
     await(controlPlane.createAccount(a));
+    await(controlPlane.createAccount(b));
+    LocalDate day = LocalDate.of(2026, 12, 31);
+    await(controlPlane.addUsage(List.of(new UsageDay(a.tenantId(), day, 1, 2, 3),
+        new UsageDay(b.tenantId(), day, 10, 20, 30), new UsageDay(a.tenantId(), day.minusDays(1), 4, 0, 0))));
+    await(controlPlane.addUsage(List.of()));
+
+    assertEquals(List.of(new UsageDay(a.tenantId(), day.minusDays(1), 4, 0, 0), new UsageDay(a.tenantId(), day, 1, 2, 3)),
+        await(controlPlane.usage(a.tenantId(), day.minusDays(7), day)));
+    assertEquals(List.of(new UsageDay(b.tenantId(), day, 10, 20, 30)),
+        await(controlPlane.usage(b.tenantId(), day.minusDays(7), day)));
+  }
+
+  @Test
+  void big_counters_do_not_overflow() throws Exception {
+    NewAccount a = account("big@example.com");
+    await(controlPlane.createAccount(a));
+    LocalDate day = LocalDate.of(2027, 1, 1);
+    long big = 3_000_000_000L;
+    await(controlPlane.addUsage(List.of(new UsageDay(a.tenantId(), day, big, big, big))));
+    await(controlPlane.addUsage(List.of(new UsageDay(a.tenantId(), day, big, 0, 0))));
+    assertEquals(List.of(new UsageDay(a.tenantId(), day, 2 * big, big, big)),
+        await(controlPlane.usage(a.tenantId(), day, day)));
+  }
+
+  @Test
+  void the_audit_log_records_account_and_key_changes_per_tenant_newest_first() throws Exception {
+    NewAccount a = account("audit@example.com");
+    NewAccount b = account("audit-b@example.com");
+    await(controlPlane.createAccount(a));
+    await(controlPlane.createAccount(b));
+    NewApiKey extra = new NewApiKey(id("key_"), a.tenantId(), "agent", "ek_live_wxyz", id("hash-"),
+        List.of("memories:read"), a.userId(), null);
+    await(controlPlane.insertApiKey(extra));
+    await(controlPlane.revokeApiKey(a.tenantId(), extra.id()));
     await(controlPlane.audit(new AuditEntry(a.tenantId(), a.userId(), "test.action", "target",
-        new JsonObject().put("k", "v"))));
+        new JsonObject().put("k", "v").put("n", 2))));
+
+    List<AuditEntry> log = await(controlPlane.auditLog(a.tenantId(), 10));
+    assertEquals(List.of("test.action", "api_key.revoked", "api_key.created", "tenant.created"),
+        log.stream().map(AuditEntry::action).toList());
+    assertEquals(new AuditEntry(a.tenantId(), a.userId(), "test.action", "target",
+        new JsonObject().put("k", "v").put("n", 2)), log.get(0));
+    assertEquals(extra.id(), log.get(1).target());
+    assertEquals(a.userId(), log.get(2).actor());
+    assertEquals(new JsonObject(), log.get(3).details(), "no details reads back as an empty object");
+    assertEquals(2, await(controlPlane.auditLog(a.tenantId(), 2)).size());
+
+    assertEquals(List.of("tenant.created"),
+        await(controlPlane.auditLog(b.tenantId(), 10)).stream().map(AuditEntry::action).toList());
+    assertTrue(await(controlPlane.auditLog("tn_unknown", 10)).isEmpty());
+  }
+
+  @Test
+  void ping_succeeds_on_an_open_store() throws Exception {
     await(controlPlane.ping());
   }
 }

@@ -14,6 +14,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import org.sqlite.SQLiteErrorCode;
 import org.sqlite.SQLiteException;
 
@@ -207,6 +208,22 @@ public final class SqliteControlPlane implements ControlPlane {
     return run(() -> {
       insertAudit(entry, Timestamps.now());
       return null;
+    });
+  }
+
+  @Override
+  public Future<List<AuditEntry>> auditLog(String tenantId, int limit) {
+    return run(() -> {
+      try (PreparedStatement ps = conn.prepareStatement(
+          "SELECT actor, action, target, details FROM audit_log WHERE tenant_id = ? ORDER BY id DESC LIMIT ?")) {
+        ResultSet rs = bind(ps, tenantId, limit).executeQuery();
+        List<AuditEntry> entries = new ArrayList<>();
+        while (rs.next()) {
+          entries.add(new AuditEntry(tenantId, rs.getString(1), rs.getString(2), rs.getString(3),
+              new JsonObject(rs.getString(4))));
+        }
+        return entries;
+      }
     });
   }
 

@@ -1,0 +1,263 @@
+package dev.engram.cloud.controlplane.pg;
+
+import dev.engram.cloud.bus.ApiException;
+import dev.engram.cloud.controlplane.ApiKeyRecord;
+import dev.engram.cloud.controlplane.AuditEntry;
+import dev.engram.cloud.controlplane.ControlPlane;
+import dev.engram.cloud.controlplane.NewAccount;
+import dev.engram.cloud.controlplane.NewApiKey;
+import dev.engram.cloud.controlplane.UsageDay;
+import dev.engram.cloud.controlplane.UserLogin;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Control plane in PostgreSQL. The pool connects as the application role, which owns nothing and cannot bypass
+ * row-level security: every tenant transaction first names its tenant with
+ * {@code set_config('engram.tenant_id', $1, true)}, and the only cross-tenant reads (key by hash, login by
+ * email) and the user insert of a sign-up go through the owner's SECURITY DEFINER functions (db/pg/V1.sql).
+ */
+public final class PgControlPlane implements ControlPlane {
+
+  private static final Logger log = LoggerFactory.getLogger(PgControlPlane.class);
+
+  private final Pool pool;
+
+  private PgControlPlane(Pool pool) {
+    this.pool = pool;
+  }
+
+  /**
+   * Migrates the schema with {@code migrationUrl} (the owner role; null to migrate as the application role),
+   * grants the application role what it needs, then opens the pool on {@code url}.
+   */
+  public static Future<ControlPlane> open(Vertx vertx, String url, String migrationUrl, int poolSize) {
+    PgUrls.Target app = PgUrls.parse(url);
+    PgUrls.Target owner = migrationUrl == null ? app : PgUrls.parse(migrationUrl);
+    String appRole = app.options().getUser();
+    boolean separateRoles = !appRole.equals(owner.options().getUser());
+    if (!separateRoles) {
+      log.warn("DATABASE_MIGRATION_URL is not set (or names the same role): the server's role {} owns the control-plane "
+          + "tables, so row-level security cannot hold it to one tenant. Use a separate owner role in production.",
+          appRole);
+    }
+    Pool migrationPool = PgUrls.pool(vertx, owner, new PoolOptions().setMaxSize(1).setName("engram-pg-migrations"));
+    return PgMigrations.apply(migrationPool, separateRoles ? appRole : null)
+        .eventually(migrationPool::close)
+        .map(v -> {
+          Pool pool = PgUrls.pool(vertx, app, new PoolOptions().setMaxSize(poolSize).setName("engram-control-plane"));
+          log.info("control plane: PostgreSQL {} as role {}", app.display(), appRole);
+          return (ControlPlane) new PgControlPlane(pool);
+        });
+  }
+
+  /** One transaction in which row-level security shows only {@code tenantId}'s rows. */
+  private <T> Future<T> inTenant(String tenantId, Function<SqlConnection, Future<T>> work) {
+    return pool.withTransaction(conn -> setTenant(conn, tenantId).compose(ignored -> work.apply(conn)));
+  }
+
+  private static Future<Void> setTenant(SqlConnection conn, String tenantId) {
+    return conn.preparedQuery("SELECT set_config('engram.tenant_id', $1, true)").execute(Tuple.of(tenantId)).mapEmpty();
+  }
+
+  @Override
+  public Future<Void> createAccount(NewAccount a) {
+    return inTenant(a.tenantId(), conn -> conn
+        .preparedQuery("INSERT INTO engram.tenants (id, name) VALUES ($1, $2)")
+        .execute(Tuple.of(a.tenantId(), a.tenantName()))
+        .compose(v -> conn.preparedQuery("SELECT engram.register_user($1, $2, $3)")
+            .execute(Tuple.of(a.userId(), a.email(), a.passwordHash()))
+            .recover(PgControlPlane::emailTaken))
+        .compose(v -> conn.preparedQuery(
+                "INSERT INTO engram.tenant_members (tenant_id, user_id, role) VALUES ($1, $2, 'owner')")
+            .execute(Tuple.of(a.tenantId(), a.userId())))
+        .compose(v -> conn.preparedQuery("INSERT INTO engram.workspaces (tenant_id, name) VALUES ($1, 'default')")
+            .execute(Tuple.of(a.tenantId())))
+        .compose(v -> insertKey(conn, a.firstKey()))
+        .compose(v -> insertAudit(conn, new AuditEntry(a.tenantId(), a.userId(), "tenant.created", a.tenantId(), null))));
+  }
+
+  private static <T> Future<T> emailTaken(Throwable err) {
+    if (err instanceof PgException pg && "23505".equals(pg.getSqlState())
+        && "users_email_lower_key".equals(pg.getConstraint())) {
+      return Future.failedFuture(new ApiException(409, "email_taken", "An account with this email already exists."));
+    }
+    return Future.failedFuture(err);
+  }
+
+  @Override
+  public Future<Optional<UserLogin>> findLogin(String email) {
+    return pool.preparedQuery("SELECT user_id, email, password_hash, tenant_id, role, tenant_status"
+            + " FROM engram.find_login($1)")
+        .execute(Tuple.of(email))
+        .map(rows -> first(rows).map(r -> new UserLogin(r.getString(0), r.getString(1), r.getString(2),
+            r.getString(3), r.getString(4), r.getString(5))));
+  }
+
+  @Override
+  public Future<Optional<ApiKeyRecord>> findApiKeyByHash(String keyHash) {
+    return pool.preparedQuery("SELECT id, tenant_id, name, prefix, scopes, created_at, expires_at, revoked_at,"
+            + " tenant_status FROM engram.find_api_key($1)")
+        .execute(Tuple.of(keyHash))
+        .map(rows -> first(rows).map(PgControlPlane::keyRecord));
+  }
+
+  @Override
+  public Future<Void> insertApiKey(NewApiKey key) {
+    return inTenant(key.tenantId(), conn -> insertKey(conn, key)
+        .compose(v -> insertAudit(conn, new AuditEntry(key.tenantId(), key.createdBy(), "api_key.created", key.id(),
+            null))));
+  }
+
+  @Override
+  public Future<List<ApiKeyRecord>> listApiKeys(String tenantId) {
+    // The tenant filter is row-level security's; the WHERE repeats it so the index is used.
+    return inTenant(tenantId, conn -> conn.preparedQuery("""
+            SELECT k.id, k.tenant_id, k.name, k.prefix, k.scopes, k.created_at, k.expires_at, k.revoked_at, t.status
+            FROM engram.api_keys k JOIN engram.tenants t ON t.id = k.tenant_id
+            WHERE k.tenant_id = $1 ORDER BY k.created_at, k.id""")
+        .execute(Tuple.of(tenantId))
+        .map(rows -> {
+          List<ApiKeyRecord> keys = new ArrayList<>();
+          rows.forEach(r -> keys.add(keyRecord(r)));
+          return keys;
+        }));
+  }
+
+  @Override
+  public Future<Boolean> revokeApiKey(String tenantId, String keyId) {
+    return inTenant(tenantId, conn -> conn.preparedQuery("""
+            UPDATE engram.api_keys SET revoked_at = now()
+            WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL""")
+        .execute(Tuple.of(keyId, tenantId))
+        .compose(rows -> rows.rowCount() == 1
+            ? insertAudit(conn, new AuditEntry(tenantId, null, "api_key.revoked", keyId, null)).map(true)
+            : Future.succeededFuture(false)));
+  }
+
+  @Override
+  public Future<Void> addUsage(List<UsageDay> deltas) {
+    if (deltas.isEmpty()) return Future.succeededFuture();
+    // Still one transaction: it names each tenant in turn before writing that tenant's rows.
+    return pool.withTransaction(conn -> {
+      Future<Void> chain = Future.succeededFuture();
+      for (String tenantId : deltas.stream().map(UsageDay::tenantId).distinct().toList()) {
+        List<Tuple> batch = deltas.stream().filter(d -> d.tenantId().equals(tenantId))
+            .map(d -> Tuple.of(d.tenantId(), d.day(), d.apiCalls(), d.memoriesCreated(), d.searches()))
+            .toList();
+        chain = chain
+            .compose(v -> setTenant(conn, tenantId))
+            .compose(v -> conn.preparedQuery("""
+                INSERT INTO engram.usage_daily AS u (tenant_id, day, api_calls, memories_created, searches)
+                VALUES ($1, $2, $3, $4, $5)
+                ON CONFLICT (tenant_id, day) DO UPDATE SET
+                  api_calls = u.api_calls + excluded.api_calls,
+                  memories_created = u.memories_created + excluded.memories_created,
+                  searches = u.searches + excluded.searches""")
+                .executeBatch(batch))
+            .mapEmpty();
+      }
+      return chain;
+    });
+  }
+
+  @Override
+  public Future<List<UsageDay>> usage(String tenantId, LocalDate from, LocalDate to) {
+    return inTenant(tenantId, conn -> conn.preparedQuery("""
+            SELECT day, api_calls, memories_created, searches FROM engram.usage_daily
+            WHERE tenant_id = $1 AND day >= $2 AND day <= $3 ORDER BY day""")
+        .execute(Tuple.of(tenantId, from, to))
+        .map(rows -> {
+          List<UsageDay> days = new ArrayList<>();
+          rows.forEach(r -> days.add(new UsageDay(tenantId, r.getLocalDate(0), r.getLong(1), r.getLong(2),
+              r.getLong(3))));
+          return days;
+        }));
+  }
+
+  @Override
+  public Future<Void> audit(AuditEntry entry) {
+    return inTenant(entry.tenantId(), conn -> insertAudit(conn, entry));
+  }
+
+  @Override
+  public Future<List<AuditEntry>> auditLog(String tenantId, int limit) {
+    return inTenant(tenantId, conn -> conn.preparedQuery("""
+            SELECT actor, action, target, details FROM engram.audit_log
+            WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2""")
+        .execute(Tuple.of(tenantId, limit))
+        .map(rows -> {
+          List<AuditEntry> entries = new ArrayList<>();
+          rows.forEach(r -> entries.add(new AuditEntry(tenantId, r.getString(0), r.getString(1), r.getString(2),
+              (JsonObject) r.getValue(3))));
+          return entries;
+        }));
+  }
+
+  @Override
+  public Future<Void> ping() {
+    return pool.query("SELECT 1").execute().mapEmpty();
+  }
+
+  @Override
+  public Future<Void> close() {
+    return pool.close();
+  }
+
+  private static Future<Void> insertKey(SqlConnection conn, NewApiKey k) {
+    return conn.preparedQuery("""
+            INSERT INTO engram.api_keys (id, tenant_id, name, prefix, key_hash, scopes, created_by, expires_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""")
+        .execute(Tuple.from(Arrays.asList(k.id(), k.tenantId(), k.name(), k.prefix(), k.keyHash(),
+            k.scopes().toArray(new String[0]), k.createdBy(), timestamp(k.expiresAt()))))
+        .mapEmpty();
+  }
+
+  private static Future<Void> insertAudit(SqlConnection conn, AuditEntry e) {
+    return conn.preparedQuery("""
+            INSERT INTO engram.audit_log (tenant_id, actor, action, target, details) VALUES ($1, $2, $3, $4, $5)""")
+        .execute(Tuple.from(Arrays.asList(e.tenantId(), e.actor(), e.action(), e.target(),
+            e.details() == null ? new JsonObject() : e.details())))
+        .mapEmpty();
+  }
+
+  private static ApiKeyRecord keyRecord(Row r) {
+    return new ApiKeyRecord(r.getString(0), r.getString(1), r.getString(2), r.getString(3),
+        List.of(r.getArrayOfStrings(4)), instant(r.getOffsetDateTime(5)), instant(r.getOffsetDateTime(6)),
+        instant(r.getOffsetDateTime(7)), r.getString(8));
+  }
+
+  private static Optional<Row> first(RowSet<Row> rows) {
+    var it = rows.iterator();
+    return it.hasNext() ? Optional.of(it.next()) : Optional.empty();
+  }
+
+  private static Instant instant(OffsetDateTime t) {
+    return t == null ? null : t.toInstant();
+  }
+
+  private static OffsetDateTime timestamp(Instant i) {
+    return i == null ? null : i.atOffset(ZoneOffset.UTC);
+  }
+}

@@ -1,0 +1,18 @@
+-- What the server's own role may do, applied by the owner after the migrations at every start ({app} is the
+-- quoted role name of DATABASE_URL). It only ever adds privileges the current schema needs; row-level security
+-- decides which rows.
+GRANT USAGE ON SCHEMA engram TO {app};
+GRANT SELECT, INSERT ON engram.tenants TO {app};
+GRANT SELECT, INSERT ON engram.tenant_members TO {app};
+GRANT SELECT, INSERT ON engram.workspaces TO {app};
+-- The key hash is written once and never read back by the server (lookups go through find_api_key).
+GRANT INSERT ON engram.api_keys TO {app};
+GRANT SELECT (id, tenant_id, name, prefix, scopes, created_by, created_at, expires_at, revoked_at, last_used_at)
+  ON engram.api_keys TO {app};
+GRANT UPDATE (revoked_at, last_used_at) ON engram.api_keys TO {app};
+GRANT SELECT, INSERT ON engram.usage_daily TO {app};
+GRANT UPDATE (api_calls, memories_created, searches) ON engram.usage_daily TO {app};
+GRANT SELECT, INSERT ON engram.audit_log TO {app};
+GRANT EXECUTE ON FUNCTION engram.find_api_key(text) TO {app};
+GRANT EXECUTE ON FUNCTION engram.find_login(text) TO {app};
+GRANT EXECUTE ON FUNCTION engram.register_user(text, text, text) TO {app};
