@@ -30,6 +30,7 @@ final class PgMigrations {
   /** @param appRole the role to grant to, or null when the application itself runs the migrations */
   static Future<Void> apply(Pool pool, String appRole) {
     return locked(pool, conn -> conn.query("""
+            SET LOCAL client_min_messages = warning;
             CREATE SCHEMA IF NOT EXISTS engram;
             CREATE TABLE IF NOT EXISTS engram.schema_migrations (
               version     integer PRIMARY KEY,

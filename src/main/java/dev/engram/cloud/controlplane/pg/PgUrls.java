@@ -37,9 +37,12 @@ final class PgUrls {
       // The parser's message repeats the URI, password included.
       throw new IllegalArgumentException("DATABASE_URL is not a postgres:// or postgresql:// URI");
     }
-    if (options.getSslMode() == SslMode.VERIFY_CA || options.getSslMode() == SslMode.VERIFY_FULL) {
-      // libpq semantics: verify against the system's trusted authorities; verify-full also checks the host name.
-      ClientSSLOptions ssl = options.getSslOptions().copy().setTrustOptions(systemTrust());
+    if (options.getSslMode() != SslMode.DISABLE) {
+      // The URI parser leaves the TLS options unset, and the client needs them for any TLS mode. Certificates are
+      // checked against the system's trusted authorities in every mode (stricter than libpq's "require", and what
+      // hosted servers such as Neon pass); verify-full also checks the host name.
+      ClientSSLOptions ssl = options.getSslOptions() == null ? new ClientSSLOptions() : options.getSslOptions().copy();
+      if (ssl.getTrustOptions() == null && !ssl.isTrustAll()) ssl.setTrustOptions(systemTrust());
       ssl.setHostnameVerificationAlgorithm(options.getSslMode() == SslMode.VERIFY_FULL ? "HTTPS" : "");
       options.setSslOptions(ssl);
     }

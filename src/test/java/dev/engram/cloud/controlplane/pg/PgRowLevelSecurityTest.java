@@ -1,0 +1,295 @@
+package dev.engram.cloud.controlplane.pg;
+
+import dev.engram.cloud.controlplane.AuditEntry;
+import dev.engram.cloud.controlplane.ControlPlane;
+import dev.engram.cloud.controlplane.NewAccount;
+import dev.engram.cloud.controlplane.NewApiKey;
+import dev.engram.cloud.controlplane.UsageDay;
+import dev.engram.cloud.testing.TestPostgres;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Proof that row-level security holds the server's own role to one tenant: every query here runs over a plain
+ * JDBC connection as the application role, the way a bug or an injected statement in the server would.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class PgRowLevelSecurityTest {
+
+  /** Each tenant-owned table and the column that names the tenant. */
+  private static final Map<String, String> TENANT_TABLES = Map.of(
+      "tenants", "id", "tenant_members", "tenant_id", "workspaces", "tenant_id", "api_keys", "tenant_id",
+      "usage_daily", "tenant_id", "audit_log", "tenant_id");
+  private static final String INSUFFICIENT_PRIVILEGE = "42501";
+  private static final LocalDate DAY = LocalDate.of(2026, 11, 24);
+
+  static TestPostgres.Database db;
+  static NewAccount a;
+  static NewAccount b;
+
+  @BeforeAll
+  static void two_tenants_with_rows_in_every_table() throws Exception {
+    db = TestPostgres.newDatabase();
+    a = account("a");
+    b = account("b");
+    Vertx vertx = Vertx.vertx();
+    try {
+      ControlPlane cp = await(PgControlPlane.open(vertx, db.appUrl(), db.ownerUrl(), 2));
+      for (NewAccount x : List.of(a, b)) {
+        await(cp.createAccount(x));
+        await(cp.addUsage(List.of(new UsageDay(x.tenantId(), DAY, 5, 1, 2))));
+        await(cp.audit(new AuditEntry(x.tenantId(), x.userId(), "test.action", null, null)));
+      }
+      await(cp.close());
+    } finally {
+      await(vertx.close());
+    }
+  }
+
+  private static NewAccount account(String name) {
+    String tenant = "tn_rls_" + name;
+    String user = "usr_rls_" + name;
+    return new NewAccount(tenant, "Tenant " + name, user, name + "@rls.example.com", "hash-" + name,
+        new NewApiKey("key_rls_" + name, tenant, "default", "ek_live_" + name, "keyhash-" + name, List.of("admin"),
+            user, null));
+  }
+
+  private static <T> T await(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  private static Connection app() throws SQLException {
+    return TestPostgres.jdbc(db.appUrl());
+  }
+
+  /** Opens a transaction that names {@code tenantId}, as the server does. */
+  private static Connection appAsTenant(String tenantId) throws SQLException {
+    Connection c = app();
+    c.setAutoCommit(false);
+    try (var ps = c.prepareStatement("SELECT set_config('engram.tenant_id', ?, true)")) {
+      ps.setString(1, tenantId);
+      ps.execute();
+    }
+    return c;
+  }
+
+  private static long count(Connection c, String sql) throws SQLException {
+    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private static int update(Connection c, String sql) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      return s.executeUpdate(sql);
+    }
+  }
+
+  private static void assertRefused(Connection c, String sql) {
+    SQLException e = assertThrows(SQLException.class, () -> update(c, sql), sql);
+    assertEquals(INSUFFICIENT_PRIVILEGE, e.getSQLState(), sql + ": " + e.getMessage());
+  }
+
+  @Test
+  void with_no_tenant_set_every_tenant_table_reads_as_empty() throws Exception {
+    try (Connection c = app()) {
+      for (String table : TENANT_TABLES.keySet()) {
+        assertEquals(0, count(c, "SELECT count(*) FROM engram." + table), table);
+      }
+    }
+  }
+
+  @Test
+  void a_tenant_sees_its_own_rows_in_every_table_and_only_those() throws Exception {
+    try (Connection c = appAsTenant(a.tenantId())) {
+      for (var t : TENANT_TABLES.entrySet()) {
+        String table = "engram." + t.getKey();
+        assertTrue(count(c, "SELECT count(*) FROM " + table) > 0, table);
+        assertEquals(0, count(c, "SELECT count(*) FROM " + table + " WHERE " + t.getValue() + " <> '" + a.tenantId() + "'"),
+            table);
+      }
+    }
+  }
+
+  @Test
+  void naming_another_tenants_ids_by_hand_returns_nothing() throws Exception {
+    try (Connection c = appAsTenant(a.tenantId())) {
+      for (var t : TENANT_TABLES.entrySet()) {
+        assertEquals(0, count(c, "SELECT count(*) FROM engram." + t.getKey()
+            + " WHERE " + t.getValue() + " = '" + b.tenantId() + "'"), t.getKey());
+      }
+      assertEquals(0, count(c, "SELECT count(*) FROM engram.api_keys WHERE id = '" + b.firstKey().id() + "'"));
+      assertEquals(0, count(c, "SELECT count(*) FROM engram.tenant_members WHERE user_id = '" + b.userId() + "'"));
+    }
+  }
+
+  @Test
+  void inserts_for_another_tenant_fail() throws Exception {
+    String bId = b.tenantId();
+    List<String> inserts = List.of(
+        "INSERT INTO engram.tenants (id, name) VALUES ('tn_rls_new', 'sneaky')",
+        "INSERT INTO engram.workspaces (tenant_id, name) VALUES ('" + bId + "', 'sneaky')",
+        "INSERT INTO engram.tenant_members (tenant_id, user_id, role) VALUES ('" + bId + "', '" + a.userId() + "', 'owner')",
+        "INSERT INTO engram.api_keys (id, tenant_id, name, prefix, key_hash, scopes) VALUES"
+            + " ('key_sneaky', '" + bId + "', 'x', 'ek_live_x', 'sneaky-hash', '{admin}')",
+        "INSERT INTO engram.usage_daily (tenant_id, day) VALUES ('" + bId + "', '2026-01-01')",
+        "INSERT INTO engram.audit_log (tenant_id, action) VALUES ('" + bId + "', 'forged')");
+    for (String sql : inserts) {
+      try (Connection c = appAsTenant(a.tenantId())) {
+        SQLException e = assertThrows(SQLException.class, () -> update(c, sql), sql);
+        assertEquals(INSUFFICIENT_PRIVILEGE, e.getSQLState(), sql);
+        assertTrue(e.getMessage().contains("row-level security"), "refused by the policy, not a missing grant: " + e);
+      }
+    }
+  }
+
+  @Test
+  void updates_of_another_tenants_rows_touch_nothing_and_rows_cannot_move_tenant() throws Exception {
+    try (Connection c = appAsTenant(a.tenantId())) {
+      assertEquals(0, update(c, "UPDATE engram.api_keys SET revoked_at = now() WHERE id = '" + b.firstKey().id() + "'"));
+      assertEquals(0, update(c, "UPDATE engram.usage_daily SET api_calls = 999999 WHERE tenant_id = '" + b.tenantId() + "'"));
+      c.commit();
+    }
+    try (Connection c = appAsTenant(a.tenantId())) {
+      assertRefused(c, "UPDATE engram.usage_daily SET tenant_id = '" + b.tenantId() + "'");
+    }
+    try (Connection c = appAsTenant(b.tenantId())) {
+      assertEquals(5, count(c, "SELECT api_calls FROM engram.usage_daily"));
+      assertEquals(0, count(c, "SELECT count(*) FROM engram.api_keys WHERE revoked_at IS NOT NULL"));
+    }
+  }
+
+  @Test
+  void the_tenant_setting_ends_with_its_transaction() throws Exception {
+    try (Connection c = appAsTenant(a.tenantId())) {
+      assertTrue(count(c, "SELECT count(*) FROM engram.api_keys") > 0);
+      c.commit();
+      c.setAutoCommit(true);
+      assertEquals(0, count(c, "SELECT count(*) FROM engram.api_keys"), "a pooled connection carries no tenant over");
+    }
+  }
+
+  @Test
+  void the_application_role_owns_nothing_and_cannot_switch_row_security_off() throws Exception {
+    try (Connection c = app()) {
+      assertEquals(0, count(c, "SELECT count(*) FROM pg_roles WHERE rolname = current_user AND (rolsuper OR rolbypassrls)"));
+      assertEquals(0, count(c, "SELECT count(*) FROM pg_class WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)"));
+      assertEquals(0, count(c, "SELECT count(*) FROM pg_proc WHERE proowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)"));
+      assertEquals(0, count(c, "SELECT count(*) FROM pg_namespace WHERE nspowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)"));
+      assertEquals(TENANT_TABLES.size() + 1, count(c, """
+          SELECT count(*) FROM pg_class WHERE relnamespace = 'engram'::regnamespace AND relkind = 'r'
+            AND relrowsecurity AND relforcerowsecurity"""), "every tenant table and users: RLS on and forced");
+
+      c.setAutoCommit(false);
+      for (String sql : List.of(
+          "ALTER TABLE engram.api_keys DISABLE ROW LEVEL SECURITY",
+          "ALTER TABLE engram.api_keys NO FORCE ROW LEVEL SECURITY",
+          "DROP POLICY tenant_isolation ON engram.api_keys",
+          "CREATE POLICY open ON engram.api_keys USING (true)",
+          "SET ROLE " + TestPostgres.OWNER_ROLE,
+          "CREATE TABLE engram.shadow (id text)",
+          "CREATE FUNCTION engram.find_api_key(p text, q text) RETURNS int LANGUAGE sql AS 'SELECT 1'")) {
+        c.rollback();
+        assertRefused(c, sql);
+      }
+      c.rollback();
+      update(c, "SET row_security = off");
+      SQLException e = assertThrows(SQLException.class, () -> count(c, "SELECT count(*) FROM engram.api_keys"));
+      assertEquals(INSUFFICIENT_PRIVILEGE, e.getSQLState(), "row_security=off raises instead of bypassing");
+    }
+  }
+
+  @Test
+  void secrets_and_users_are_not_readable_directly() throws Exception {
+    try (Connection c = appAsTenant(a.tenantId())) {
+      assertRefused(c, "SELECT key_hash FROM engram.api_keys");
+    }
+    try (Connection c = appAsTenant(a.tenantId())) {
+      assertRefused(c, "SELECT email, password_hash FROM engram.users");
+    }
+    try (Connection c = appAsTenant(a.tenantId())) {
+      assertRefused(c, "INSERT INTO engram.users (id, email) VALUES ('usr_x', 'x@example.com')");
+    }
+  }
+
+  @Test
+  void the_definer_functions_answer_exact_questions_with_only_their_columns() throws Exception {
+    try (Connection c = app()) {
+      assertEquals(List.of("id", "tenant_id", "name", "prefix", "scopes", "created_at", "expires_at", "revoked_at",
+          "tenant_status"), columns(c, "SELECT * FROM engram.find_api_key('" + a.firstKey().keyHash() + "')"));
+      assertEquals(1, count(c, "SELECT count(*) FROM engram.find_api_key('" + a.firstKey().keyHash() + "')"));
+      for (String probe : List.of("%", "keyhash-%", "", "' OR true --")) {
+        assertEquals(0, count(c, "SELECT count(*) FROM engram.find_api_key('" + probe.replace("'", "''") + "')"), probe);
+        assertEquals(0, count(c, "SELECT count(*) FROM engram.find_login('" + probe.replace("'", "''") + "')"), probe);
+      }
+      assertEquals(0, count(c, "SELECT count(*) FROM engram.find_api_key(NULL)"));
+      assertEquals(List.of("user_id", "email", "password_hash", "tenant_id", "role", "tenant_status"),
+          columns(c, "SELECT * FROM engram.find_login('" + a.email() + "')"));
+
+      // Each is pinned to its schema, so nothing the caller puts on its search_path is picked up.
+      assertEquals(3, count(c, """
+          SELECT count(*) FROM pg_proc WHERE pronamespace = 'engram'::regnamespace AND prosecdef
+            AND proconfig @> ARRAY['search_path=engram, pg_temp']"""));
+    }
+    try (Connection c = app()) {
+      c.setAutoCommit(false);
+      SQLException taken = assertThrows(SQLException.class,
+          () -> count(c, "SELECT count(*) FROM engram.register_user('usr_new', '" + a.email().toUpperCase() + "', 'h')"));
+      assertEquals("23505", taken.getSQLState(), "an existing email is not overwritten");
+      c.rollback();
+      SQLException sameId = assertThrows(SQLException.class,
+          () -> count(c, "SELECT count(*) FROM engram.register_user('" + a.userId() + "', 'new@example.com', 'h')"));
+      assertEquals("23505", sameId.getSQLState(), "an existing user is not overwritten");
+    }
+  }
+
+  @Test
+  void the_server_code_path_sees_the_same_isolation() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try {
+      ControlPlane cp = await(PgControlPlane.open(vertx, db.appUrl(), db.ownerUrl(), 2));
+      assertFalse(await(cp.revokeApiKey(a.tenantId(), b.firstKey().id())));
+      assertNull(await(cp.findApiKeyByHash(b.firstKey().keyHash())).orElseThrow().revokedAt());
+      assertEquals(List.of(b.firstKey().id()), await(cp.listApiKeys(b.tenantId())).stream().map(k -> k.id()).toList());
+      await(cp.close());
+    } finally {
+      await(vertx.close());
+    }
+  }
+
+  @Test
+  void a_wrong_password_is_refused() {
+    String wrong = db.appUrl().replace(":app-secret@", ":wrong@");
+    assertThrows(SQLException.class, () -> TestPostgres.jdbc(wrong).close());
+  }
+
+  private static List<String> columns(Connection c, String sql) throws SQLException {
+    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+      ResultSetMetaData md = rs.getMetaData();
+      List<String> names = new ArrayList<>();
+      for (int i = 1; i <= md.getColumnCount(); i++) names.add(md.getColumnName(i));
+      return names;
+    }
+  }
+}
