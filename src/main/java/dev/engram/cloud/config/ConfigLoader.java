@@ -38,8 +38,10 @@ public final class ConfigLoader {
   /** DATABASE_URL selects the PostgreSQL control plane; it and DATABASE_MIGRATION_URL hold passwords, so env only. */
   private static void applyDatabaseEnv(JsonObject json, Map<String, String> env) {
     JsonObject db = json.getJsonObject("database");
-    db.remove("url");
-    db.remove("migration_url");
+    if (db.containsKey("url") || db.containsKey("migration_url")) {
+      throw new IllegalArgumentException("database URLs hold passwords: set DATABASE_URL and DATABASE_MIGRATION_URL"
+          + " in the environment, not in a config file");
+    }
     String url = env.get("DATABASE_URL");
     if (url != null && !url.isBlank()) {
       db.put("url", url.trim());

@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class ConfigLoaderTest {
@@ -46,5 +48,32 @@ class ConfigLoaderTest {
     assertThrows(IllegalArgumentException.class, () -> ConfigLoader.load(new String[] {"--prot", "1"}, Map.of()));
     assertThrows(IllegalArgumentException.class, () -> ConfigLoader.load(new String[] {"--port"}, Map.of()));
     assertThrows(IllegalArgumentException.class, () -> ConfigLoader.load(new String[0], Map.of("PORT", "eighty")));
+  }
+
+  @Test
+  void database_urls_come_from_the_environment_only(@TempDir Path dir) throws Exception {
+    EngramConfig embedded = EngramConfig.fromJson(ConfigLoader.load(new String[0], Map.of()));
+    assertFalse(embedded.database().postgres(), "SQLite stays the default");
+
+    String url = "postgres://app:s3cret@ep-x.neon.tech/neondb?sslmode=require";
+    String owner = "postgresql://owner:0wner@ep-x.neon.tech/neondb?sslmode=require";
+    EngramConfig pg = EngramConfig.fromJson(ConfigLoader.load(new String[0],
+        Map.of("DATABASE_URL", url, "DATABASE_MIGRATION_URL", owner)));
+    assertTrue(pg.database().postgres());
+    assertEquals(url, pg.database().url());
+    assertEquals(owner, pg.database().migrationUrl());
+    assertEquals(8, pg.database().poolSize());
+    assertFalse(pg.toString().contains("s3cret") || pg.toString().contains("0wner"), "never printed");
+
+    Path file = dir.resolve("db.json");
+    Files.writeString(file, new JsonObject().put("database", new JsonObject().put("url", url).put("pool_size", 3))
+        .encode());
+    assertThrows(IllegalArgumentException.class,
+        () -> ConfigLoader.load(new String[] {"--config", file.toString()}, Map.of()), "no passwords in files");
+    Files.writeString(file, new JsonObject().put("database", new JsonObject().put("pool_size", 3)).encode());
+    EngramConfig fromFile = EngramConfig.fromJson(ConfigLoader.load(new String[] {"--config", file.toString()},
+        Map.of("DATABASE_URL", url)));
+    assertEquals(3, fromFile.database().poolSize());
+    assertTrue(fromFile.database().postgres());
   }
 }

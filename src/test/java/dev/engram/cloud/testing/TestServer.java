@@ -53,6 +53,16 @@ public final class TestServer implements AutoCloseable {
         .put("key_per_second", 1e6).put("key_burst", 1e6).put("tenant_per_second", 1e6).put("tenant_burst", 1e6));
   }
 
+  /** Config overrides that keep the control plane in a fresh PostgreSQL database (see {@link TestPostgres}). */
+  public static JsonObject withPostgres() {
+    return withPostgres(TestPostgres.newDatabase());
+  }
+
+  /** Config overrides for the control plane in {@code db}: servers given the same one share their control plane. */
+  public static JsonObject withPostgres(TestPostgres.Database db) {
+    return new JsonObject().put("database", new JsonObject().put("url", db.appUrl()).put("migration_url", db.ownerUrl()));
+  }
+
   public Api api() {
     return api;
   }
