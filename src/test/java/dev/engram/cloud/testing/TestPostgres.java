@@ -78,6 +78,7 @@ public final class TestPostgres {
       } catch (IOException ignored) {
         // the JVM is exiting; the temp data directory is zonky's to clear
       }
+      TestServer.deleteRecursively(admin.configDir);
       return;
     }
     for (String name : created) {
@@ -92,6 +93,7 @@ public final class TestPostgres {
   /** The superuser side: creates roles and databases. */
   private static final class Admin {
     final EmbeddedPostgres embedded;
+    Path configDir;
     final String host;
     final int port;
     final String user;
@@ -131,7 +133,9 @@ public final class TestPostgres {
             .setServerConfig("synchronous_commit", "off")
             .setServerConfig("full_page_writes", "off")
             .start();
-        return new Admin(pg, "localhost", pg.getPort(), "postgres", "", "postgres");
+        Admin admin = new Admin(pg, "localhost", pg.getPort(), "postgres", "", "postgres");
+        admin.configDir = dir;
+        return admin;
       } catch (IOException e) {
         throw new UncheckedIOException("embedded PostgreSQL did not start", e);
       }
