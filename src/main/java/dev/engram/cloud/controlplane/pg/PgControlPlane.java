@@ -65,10 +65,23 @@ public final class PgControlPlane implements ControlPlane {
     Pool migrationPool = PgUrls.pool(vertx, owner, new PoolOptions().setMaxSize(1).setName("engram-pg-migrations"));
     return PgMigrations.apply(migrationPool, separateRoles ? appRole : null)
         .eventually(migrationPool::close)
-        .map(v -> {
+        .compose(v -> {
           Pool pool = PgUrls.pool(vertx, app, new PoolOptions().setMaxSize(poolSize).setName("engram-control-plane"));
           log.info("control plane: PostgreSQL {} as role {}", app.display(), appRole);
-          return (ControlPlane) new PgControlPlane(pool);
+          return warnIfRlsIsBypassed(pool, appRole).map(ok -> (ControlPlane) new PgControlPlane(pool))
+              .onFailure(err -> pool.close());
+        });
+  }
+
+  /** A superuser or BYPASSRLS role would see every tenant whatever the policies say: say so loudly. */
+  private static Future<Void> warnIfRlsIsBypassed(Pool pool, String role) {
+    return pool.query("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user").execute()
+        .map(rows -> {
+          if (rows.iterator().next().getBoolean(0)) {
+            log.warn("DATABASE_URL's role {} is a superuser or has BYPASSRLS: row-level security does not apply to it."
+                + " Use a plain role in production.", role);
+          }
+          return null;
         });
   }
 
