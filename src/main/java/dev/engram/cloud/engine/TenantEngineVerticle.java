@@ -148,7 +148,7 @@ final class TenantEngineVerticle extends VerticleBase {
     if (cmd instanceof ListMemories l) return from.list(l, now);
     if (cmd instanceof Search s) return from.search(s, now);
     if (cmd instanceof Stats) return from.stats(now);
-    throw ApiException.internal("unknown read command");
+    throw new ApiException(501, "not_implemented", cmd.getClass().getSimpleName() + " is not implemented yet.");
   }
 
   private JsonObject write(EngineCommand cmd, Instant now) throws SQLException {
@@ -158,7 +158,7 @@ final class TenantEngineVerticle extends VerticleBase {
       store.delete(d.id(), now);
       return null;
     }
-    throw ApiException.internal("unknown write command");
+    throw new ApiException(501, "not_implemented", cmd.getClass().getSimpleName() + " is not implemented yet.");
   }
 
   /** Applies up to {@code groupCommitMax} queued writes in one transaction, then answers them. */
