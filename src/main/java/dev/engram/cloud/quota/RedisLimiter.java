@@ -37,6 +37,8 @@ final class RedisLimiter {
   private static final String SCRIPT = readScript();
   private static final String SHA = sha1(SCRIPT);
   private static final long FIRST_PROBE_MS = 100;
+  /** Pings are off the request path: they may wait longer than a check, for a first connection on a cold JVM. */
+  private static final long PING_TIMEOUT_MS = 5000;
 
   private final Vertx vertx;
   private final Redis client;
@@ -138,7 +140,8 @@ final class RedisLimiter {
   }
 
   private Future<Void> ping() {
-    return send(Request.cmd(Command.PING)).mapEmpty();
+    return client.send(Request.cmd(Command.PING)).timeout(Math.max(timeoutMs, PING_TIMEOUT_MS), TimeUnit.MILLISECONDS)
+        .mapEmpty();
   }
 
   private Future<Response> send(Request request) {

@@ -53,9 +53,13 @@ public final class TestServer implements AutoCloseable {
         .put("key_per_second", 1e6).put("key_burst", 1e6).put("tenant_per_second", 1e6).put("tenant_burst", 1e6));
   }
 
-  /** Config overrides that keep rate limits in the given Redis ({@code REDIS_URL}). */
+  /**
+   * Config overrides that keep rate limits in the given Redis ({@code REDIS_URL}), under a key prefix of their own
+   * so that servers started with different overrides do not share limits (servers given the same object do).
+   */
   public static JsonObject withRedis(String url) {
-    return new JsonObject().put("redis", new JsonObject().put("url", url).put("reconnect_max_ms", 200));
+    return new JsonObject().put("redis", new JsonObject().put("url", url).put("reconnect_max_ms", 200).put("timeout_ms", 1000)
+        .put("key_prefix", "test:" + java.util.UUID.randomUUID() + ":"));
   }
 
   /** Puts a tenant on a configured plan, as an operator would; this server uses it from the next request on. */
