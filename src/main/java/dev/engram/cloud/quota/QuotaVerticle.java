@@ -25,7 +25,7 @@ import java.time.Duration;
 /**
  * Rate limits and plan caps for every request. Rate limits are kept in Redis when {@code REDIS_URL} is set (shared
  * by all nodes) and in process otherwise, or while Redis is unavailable. Limits and caps come from the tenant's plan,
- * cached for {@code quota.plan_cache_seconds}. Order: rate limit (429), then the monthly caps (402); the memory and
+ * reloaded every {@code quota.plan_cache_seconds} (at once on this node after {@link PlanChanged}). Order: rate limit (429), then the monthly caps (402); the memory and
  * storage caps are enforced by the tenant's engine, which knows its own count and size.
  */
 public final class QuotaVerticle extends VerticleBase {
@@ -37,7 +37,10 @@ public final class QuotaVerticle extends VerticleBase {
   private final MeterRegistry registry;
   private final Plans plans;
   private final LocalLimiter local = new LocalLimiter();
-  private final Cache<String, Future<Plan>> tenantPlans;
+  private record CachedPlan(Future<Plan> plan, long loadedNanos) {}
+
+  private final Cache<String, CachedPlan> tenantPlans;
+  private final long planTtlNanos;
   private final Counter fallbacks;
   private MonthlyUsage monthly;
   private RedisLimiter redis;
@@ -47,10 +50,8 @@ public final class QuotaVerticle extends VerticleBase {
     this.controlPlane = controlPlane;
     this.registry = registry;
     this.plans = new Plans(config.quota());
-    this.tenantPlans = Caffeine.newBuilder()
-        .expireAfterWrite(Duration.ofSeconds(config.quota().planCacheSeconds()))
-        .maximumSize(1_000_000)
-        .build();
+    this.planTtlNanos = Duration.ofSeconds(config.quota().planCacheSeconds()).toNanos();
+    this.tenantPlans = Caffeine.newBuilder().expireAfterAccess(Duration.ofHours(1)).maximumSize(1_000_000).build();
     this.fallbacks = Counter.builder("engram_ratelimit_fallback_total")
         .description("Rate-limit checks answered in process because Redis was unavailable")
         .register(registry);
@@ -110,18 +111,34 @@ public final class QuotaVerticle extends VerticleBase {
     return local.check(c.tenantId(), c.subject(), limits, System.nanoTime());
   }
 
-  /** The tenant's plan, cached; the default plan when the control plane cannot say (fail-safe, not cached). */
+  /**
+   * The tenant's plan, cached. A stale entry is still served while it is reloaded, so only a tenant's first request
+   * waits for the control plane. The default plan when the control plane cannot say (not cached).
+   */
   private Future<Plan> plan(String tenantId) {
-    Future<Plan> plan = tenantPlans.getIfPresent(tenantId);
-    if (plan == null || plan.failed()) {
-      plan = controlPlane.tenantPlan(tenantId).map(name -> plans.of(name.orElse(null)));
-      tenantPlans.put(tenantId, plan);
+    CachedPlan cached = tenantPlans.getIfPresent(tenantId);
+    if (cached == null || cached.plan().failed()) {
+      cached = loadPlan(tenantId);
+    } else if (System.nanoTime() - cached.loadedNanos() > planTtlNanos && cached.plan().succeeded()) {
+      // Marked fresh while the reload runs, so one reload at a time; its answer is dropped if a plan change
+      // evicted the entry meanwhile (it may predate the change).
+      CachedPlan reloading = new CachedPlan(cached.plan(), System.nanoTime());
+      tenantPlans.put(tenantId, reloading);
+      controlPlane.tenantPlan(tenantId).map(name -> plans.of(name.orElse(null))).onSuccess(fresh ->
+          tenantPlans.asMap().replace(tenantId, reloading, new CachedPlan(Future.succeededFuture(fresh), System.nanoTime())));
     }
-    return plan.recover(err -> {
+    return cached.plan().recover(err -> {
       tenantPlans.invalidate(tenantId);
       log.warn("plan of tenant {} is unavailable; using the {} plan: {}", tenantId, plans.defaultPlan().name(),
           err.toString());
       return Future.succeededFuture(plans.defaultPlan());
     });
+  }
+
+  private CachedPlan loadPlan(String tenantId) {
+    CachedPlan loading = new CachedPlan(controlPlane.tenantPlan(tenantId).map(name -> plans.of(name.orElse(null))),
+        System.nanoTime());
+    tenantPlans.put(tenantId, loading);
+    return loading;
   }
 }
