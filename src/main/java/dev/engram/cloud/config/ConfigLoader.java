@@ -12,7 +12,8 @@ import java.util.Map;
 
 /**
  * Loads configuration in one explicit order: bundled {@code conf/engram.json}, then the file named by
- * {@code --config} or {@code ENGRAM_CONFIG}, then the environment ({@code PORT}, {@code ENGRAM_DATA_DIR}),
+ * {@code --config} or {@code ENGRAM_CONFIG}, then the environment ({@code PORT}, {@code ENGRAM_DATA_DIR},
+ * {@code REDIS_URL}),
  * then the flags {@code --port} and {@code --data-dir}.
  */
 public final class ConfigLoader {
@@ -28,6 +29,7 @@ public final class ConfigLoader {
     }
     if (env.containsKey("PORT")) json.put("port", parsePort(env.get("PORT"), "PORT"));
     if (env.containsKey("ENGRAM_DATA_DIR")) json.put("data_dir", env.get("ENGRAM_DATA_DIR"));
+    if (env.containsKey("REDIS_URL")) json.getJsonObject("redis").put("url", env.get("REDIS_URL"));
     if (flags.containsKey("port")) json.put("port", parsePort(flags.get("port"), "--port"));
     if (flags.containsKey("data-dir")) json.put("data_dir", flags.get("data-dir"));
     return json;

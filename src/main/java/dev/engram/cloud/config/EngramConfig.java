@@ -3,6 +3,8 @@ package dev.engram.cloud.config;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Typed configuration, built once at start from {@code conf/engram.json}, an optional extra file,
@@ -16,7 +18,8 @@ public record EngramConfig(
     RateLimits rateLimits,
     Engines engines,
     Metering metering,
-    Memories memories) {
+    Memories memories,
+    Quota quota) {
 
   public record Http(int instances, long bodyLimitBytes) {}
 
@@ -30,6 +33,20 @@ public record EngramConfig(
 
   public record Memories(int maxContentChars, int maxTags, int maxTagChars, int maxMetadataBytes,
                          int listMaxLimit, int searchMaxLimit) {}
+
+  /**
+   * Plans, their caps and where rate limits are kept. {@code redis.url} empty means in-process limits only.
+   * {@code plans} maps a plan name ({@code tenants.plan}) to its caps and rate limits.
+   */
+  public record Quota(Redis redis, Map<String, Plan> plans, String defaultPlan, int planCacheSeconds,
+                      int usageRefreshSeconds) {}
+
+  /** {@code url} is null when Redis is off; it may carry a password, so it is never logged. */
+  public record Redis(String url, int timeoutMs, int reconnectMaxMs, String keyPrefix) {}
+
+  /** One plan: caps (null = unlimited; {@code storageBytes} of the tenant database) and its rate limits. */
+  public record Plan(String name, Long memories, Long searchesPerMonth, Long apiCallsPerMonth, Long storageBytes,
+                     Long members, RateLimits rateLimits) {}
 
   /** Reads the merged JSON tree; every key must be present (the bundled defaults file has them all). */
   public static EngramConfig fromJson(JsonObject json) {
@@ -47,13 +64,41 @@ public record EngramConfig(
             http.getLong("body_limit_bytes")),
         new Auth(auth.getString("issuer"), auth.getString("audience"), auth.getInteger("token_ttl_seconds"),
             auth.getInteger("password_iterations"), auth.getInteger("key_cache_seconds")),
-        new RateLimits(rate.getDouble("key_per_second"), rate.getDouble("key_burst"),
-            rate.getDouble("tenant_per_second"), rate.getDouble("tenant_burst")),
+        rateLimits(rate),
         new Engines(engines.getInteger("max_active"), engines.getInteger("idle_seconds"),
             engines.getInteger("worker_pool_size"), engines.getInteger("readers_per_tenant"),
             engines.getInteger("group_commit_max")),
         new Metering(metering.getInteger("flush_seconds")),
         new Memories(mem.getInteger("max_content_chars"), mem.getInteger("max_tags"), mem.getInteger("max_tag_chars"),
-            mem.getInteger("max_metadata_bytes"), mem.getInteger("list_max_limit"), mem.getInteger("search_max_limit")));
+            mem.getInteger("max_metadata_bytes"), mem.getInteger("list_max_limit"), mem.getInteger("search_max_limit")),
+        quota(json));
+  }
+
+  private static Quota quota(JsonObject json) {
+    JsonObject rate = json.getJsonObject("rate_limits");
+    JsonObject perPlanRates = rate.getJsonObject("plans", new JsonObject());
+    JsonObject redis = json.getJsonObject("redis");
+    JsonObject quota = json.getJsonObject("quota");
+    Map<String, Plan> plans = new LinkedHashMap<>();
+    json.getJsonObject("plans").forEach(e -> {
+      JsonObject p = (JsonObject) e.getValue();
+      // A plan without its own rate limits uses the top-level ones; a partial entry overrides key by key.
+      JsonObject r = rate.copy().mergeIn(perPlanRates.getJsonObject(e.getKey(), new JsonObject()));
+      plans.put(e.getKey(), new Plan(e.getKey(), p.getLong("memories"), p.getLong("searches_per_month"),
+          p.getLong("api_calls_per_month"), p.getLong("storage_bytes"), p.getLong("members"), rateLimits(r)));
+    });
+    String defaultPlan = quota.getString("default_plan");
+    if (!plans.containsKey(defaultPlan)) {
+      throw new IllegalArgumentException("quota.default_plan '" + defaultPlan + "' is not one of the plans " + plans.keySet());
+    }
+    String url = redis.getString("url");
+    return new Quota(new Redis(url == null || url.isBlank() ? null : url.trim(), redis.getInteger("timeout_ms"),
+        redis.getInteger("reconnect_max_ms"), redis.getString("key_prefix")),
+        Map.copyOf(plans), defaultPlan, quota.getInteger("plan_cache_seconds"), quota.getInteger("usage_refresh_seconds"));
+  }
+
+  private static RateLimits rateLimits(JsonObject rate) {
+    return new RateLimits(rate.getDouble("key_per_second"), rate.getDouble("key_burst"),
+        rate.getDouble("tenant_per_second"), rate.getDouble("tenant_burst"));
   }
 }

@@ -27,6 +27,15 @@ public interface ControlPlane {
   /** Revokes a key of this tenant; false when the tenant has no such live key. */
   Future<Boolean> revokeApiKey(String tenantId, String keyId);
 
+  /** The tenant's plan name ({@code tenants.plan}); empty when there is no such tenant. */
+  Future<Optional<String>> tenantPlan(String tenantId);
+
+  /**
+   * Puts the tenant on {@code plan} (an operator's or billing's change; the name is checked by the caller against
+   * the configured plans) and audits it. False when there is no such tenant.
+   */
+  Future<Boolean> setTenantPlan(String tenantId, String plan);
+
   /** Adds the deltas to the daily counters in one transaction. */
   Future<Void> addUsage(List<UsageDay> deltas);
 

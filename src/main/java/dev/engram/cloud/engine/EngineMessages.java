@@ -20,9 +20,17 @@ public final class EngineMessages {
     }
   }
 
+  /**
+   * The plan caps a write must respect, carried in the write so that the engine (the tenant's single writer, which
+   * knows its count and size) enforces them exactly. Null means unlimited.
+   */
+  public record Caps(String plan, Long memories, Long storageBytes) {
+    public static final Caps NONE = new Caps(null, null, null);
+  }
+
   /** A validated new memory. {@code ttlSeconds} is null when not given. */
   public record Create(String content, String memoryType, List<String> tags, JsonObject metadata, double importance,
-                       String workspace, String tier, Long ttlSeconds) implements EngineCommand {
+                       String workspace, String tier, Long ttlSeconds, Caps caps) implements EngineCommand {
     @Override
     public boolean writes() {
       return true;
@@ -33,7 +41,7 @@ public final class EngineMessages {
 
   /** A validated partial update; null fields are left unchanged. */
   public record Update(long id, String content, String memoryType, List<String> tags, JsonObject metadata,
-                       Double importance, Long ttlSeconds) implements EngineCommand {
+                       Double importance, Long ttlSeconds, Caps caps) implements EngineCommand {
     @Override
     public boolean writes() {
       return true;

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 
 import java.time.LocalDate;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -122,6 +123,22 @@ abstract class ControlPlaneContract {
         await(controlPlane.usage(a.tenantId(), d1, d2)));
     assertEquals(List.of(new UsageDay(a.tenantId(), d2, 7, 7, 0)), await(controlPlane.usage(a.tenantId(), d2, d2)));
     assertTrue(await(controlPlane.usage(account("x@example.com").tenantId(), d1, d2)).isEmpty());
+  }
+
+  @Test
+  void a_new_tenant_is_on_the_free_plan_until_its_plan_is_set() throws Exception {
+    NewAccount a = account("plan@example.com");
+    NewAccount b = account("plan-b@example.com");
+    await(controlPlane.createAccount(a));
+    await(controlPlane.createAccount(b));
+    assertEquals(Optional.of("free"), await(controlPlane.tenantPlan(a.tenantId())));
+
+    assertTrue(await(controlPlane.setTenantPlan(a.tenantId(), "pro")));
+    assertEquals(Optional.of("pro"), await(controlPlane.tenantPlan(a.tenantId())));
+    assertEquals(Optional.of("free"), await(controlPlane.tenantPlan(b.tenantId())), "other tenants keep theirs");
+
+    assertFalse(await(controlPlane.setTenantPlan("tn_nosuchtenant000000000", "team")));
+    assertTrue(await(controlPlane.tenantPlan("tn_nosuchtenant000000000")).isEmpty());
   }
 
   @Test

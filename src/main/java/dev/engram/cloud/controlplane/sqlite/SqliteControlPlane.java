@@ -14,6 +14,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import org.sqlite.SQLiteErrorCode;
 import org.sqlite.SQLiteException;
 
@@ -162,6 +163,31 @@ public final class SqliteControlPlane implements ControlPlane {
         boolean revoked = bind(ps, now, keyId, tenantId).executeUpdate() == 1;
         if (revoked) insertAudit(new AuditEntry(tenantId, null, "api_key.revoked", keyId, null), now);
         return revoked;
+      }
+    });
+  }
+
+  @Override
+  public Future<Optional<String>> tenantPlan(String tenantId) {
+    return run(() -> {
+      try (PreparedStatement ps = conn.prepareStatement("SELECT plan FROM tenants WHERE id = ?")) {
+        ResultSet rs = bind(ps, tenantId).executeQuery();
+        return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+      }
+    });
+  }
+
+  @Override
+  public Future<Boolean> setTenantPlan(String tenantId, String plan) {
+    return inTransaction(() -> {
+      String now = Timestamps.now();
+      try (PreparedStatement ps = conn.prepareStatement("UPDATE tenants SET plan = ?, updated_at = ? WHERE id = ?")) {
+        boolean changed = bind(ps, plan, now, tenantId).executeUpdate() == 1;
+        if (changed) {
+          insertAudit(new AuditEntry(tenantId, null, "tenant.plan_changed", tenantId,
+              new JsonObject().put("plan", plan)), now);
+        }
+        return changed;
       }
     });
   }
