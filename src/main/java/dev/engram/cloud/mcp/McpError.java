@@ -6,7 +6,7 @@ import io.vertx.core.json.JsonObject;
  * A protocol-level failure, answered as a JSON-RPC error (tool failures are not these: they are results with
  * {@code isError}). Carries the HTTP status the transport uses when the error is the whole response.
  */
-public final class McpError extends RuntimeException {
+public class McpError extends RuntimeException {
 
   public static final int PARSE_ERROR = -32700;
   public static final int INVALID_REQUEST = -32600;
