@@ -2,6 +2,7 @@ package dev.engram.cloud.auth;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
 import dev.engram.cloud.auth.AuthMessages.AccountCommand;
 import dev.engram.cloud.auth.AuthMessages.CreateKey;
 import dev.engram.cloud.auth.AuthMessages.CreatedKey;
@@ -29,14 +30,13 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 
-import com.github.benmanes.caffeine.cache.Expiry;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.time.Instant;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
