@@ -23,7 +23,45 @@ public record EngramConfig(
 
   public record Http(int instances, long bodyLimitBytes) {}
 
-  public record Auth(String issuer, String audience, int tokenTtlSeconds, int passwordIterations, int keyCacheSeconds) {}
+  public record Auth(String issuer, String audience, int tokenTtlSeconds, int passwordIterations, int keyCacheSeconds,
+                     External external) {}
+
+  /**
+   * An external token issuer (Neon Auth / Better Auth, any OIDC provider), on when {@code jwksUrl} is set.
+   * Unknown key ids trigger at most one JWKS refetch per {@code jwksMinRefetchSeconds}.
+   */
+  public record External(String jwksUrl, String issuer, String audience, int clockSkewSeconds,
+                         int jwksRefreshSeconds, int jwksMinRefetchSeconds, int jwksTimeoutMs,
+                         int tokenCacheSeconds) {
+
+    public boolean enabled() {
+      return jwksUrl != null;
+    }
+
+    static External fromJson(JsonObject json, String builtInIssuer) {
+      External e = new External(blankToNull(json.getString("jwks_url")), blankToNull(json.getString("issuer")),
+          blankToNull(json.getString("audience")), json.getInteger("clock_skew_seconds"),
+          json.getInteger("jwks_refresh_seconds"), json.getInteger("jwks_min_refetch_seconds"),
+          json.getInteger("jwks_timeout_ms"), json.getInteger("token_cache_seconds"));
+      if (e.enabled()) {
+        if (e.issuer == null || e.audience == null) {
+          throw new IllegalArgumentException("JWKS_URL is set: JWT_ISSUER and JWT_AUDIENCE must be set too");
+        }
+        if (!e.jwksUrl.startsWith("https://") && !e.jwksUrl.startsWith("http://")) {
+          throw new IllegalArgumentException("JWKS_URL must be an http(s) URL, got '" + e.jwksUrl + "'");
+        }
+        // Tokens are routed to a verifier by their 'iss' claim, so the two issuers must be told apart.
+        if (e.issuer.equals(builtInIssuer)) {
+          throw new IllegalArgumentException("JWT_ISSUER must differ from the server's own issuer '" + builtInIssuer + "'");
+        }
+      }
+      return e;
+    }
+
+    private static String blankToNull(String value) {
+      return value == null || value.isBlank() ? null : value.trim();
+    }
+  }
 
   public record RateLimits(double keyPerSecond, double keyBurst, double tenantPerSecond, double tenantBurst) {}
 
@@ -63,7 +101,8 @@ public record EngramConfig(
         new Http(instances > 0 ? instances : Runtime.getRuntime().availableProcessors(),
             http.getLong("body_limit_bytes")),
         new Auth(auth.getString("issuer"), auth.getString("audience"), auth.getInteger("token_ttl_seconds"),
-            auth.getInteger("password_iterations"), auth.getInteger("key_cache_seconds")),
+            auth.getInteger("password_iterations"), auth.getInteger("key_cache_seconds"),
+            External.fromJson(auth.getJsonObject("external"), auth.getString("issuer"))),
         rateLimits(rate),
         new Engines(engines.getInteger("max_active"), engines.getInteger("idle_seconds"),
             engines.getInteger("worker_pool_size"), engines.getInteger("readers_per_tenant"),

@@ -16,6 +16,17 @@ public interface ControlPlane {
   /** Creates the tenant, its owner, the default workspace and the first API key in one transaction. Fails 409 on a taken email. */
   Future<Void> createAccount(NewAccount account);
 
+  /**
+   * Like {@link #createAccount}, for a user who signs in through an external issuer: {@code passwordHash} is null,
+   * {@code email} may be null, and the new user is linked to {@code (issuer, subject)}. Fails 409
+   * {@code identity_taken} when that subject is already linked, 409 {@code email_taken} when the email is taken;
+   * either way nothing is written.
+   */
+  Future<Void> createAccountWithIdentity(NewAccount account, String issuer, String subject);
+
+  /** The user linked to {@code (issuer, subject)} with their memberships; empty for a subject never linked. */
+  Future<Optional<ExternalIdentity>> findIdentity(String issuer, String subject);
+
   Future<Optional<UserLogin>> findLogin(String email);
 
   Future<Optional<ApiKeyRecord>> findApiKeyByHash(String keyHash);

@@ -27,6 +27,8 @@ final class Authenticator implements Handler<RoutingContext> {
 
   static final String PRINCIPAL = "principal";
   static final String PLAN = "plan";
+  /** Picks one of an external user's tenants; never widens what the credential may reach. */
+  static final String TENANT_HEADER = "X-Engram-Tenant";
   static final String CREATED = "usage.memories_created";
   static final String SEARCHED = "usage.searches";
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
@@ -78,7 +80,8 @@ final class Authenticator implements Handler<RoutingContext> {
       ctx.fail(e);
       return;
     }
-    bus.<Principal>request(Addresses.AUTH, new Resolve(credential), LOCAL)
+    String tenant = ctx.request().getHeader(TENANT_HEADER);
+    bus.<Principal>request(Addresses.AUTH, new Resolve(credential, tenant), LOCAL)
         .map(Message::body)
         .compose(principal -> bus.<Decision>request(Addresses.QUOTA,
                 new Check(principal.tenantId(), principal.subject(), usage), LOCAL)

@@ -66,6 +66,26 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void the_external_issuer_comes_from_the_environment() {
+    EngramConfig off = EngramConfig.fromJson(ConfigLoader.load(new String[0], Map.of()));
+    assertEquals(false, off.auth().external().enabled());
+
+    EngramConfig on = EngramConfig.fromJson(ConfigLoader.load(new String[0], Map.of(
+        "JWKS_URL", "https://auth.example.com/api/auth/jwks",
+        "JWT_ISSUER", "https://auth.example.com", "JWT_AUDIENCE", "engram")));
+    assertEquals("https://auth.example.com/api/auth/jwks", on.auth().external().jwksUrl());
+    assertEquals("https://auth.example.com", on.auth().external().issuer());
+    assertEquals("engram", on.auth().external().audience());
+    assertEquals(60, on.auth().external().clockSkewSeconds());
+
+    assertThrows(IllegalArgumentException.class, () -> EngramConfig.fromJson(ConfigLoader.load(new String[0],
+        Map.of("JWKS_URL", "https://auth.example.com/jwks"))), "issuer and audience are required");
+    assertThrows(IllegalArgumentException.class, () -> EngramConfig.fromJson(ConfigLoader.load(new String[0],
+        Map.of("JWKS_URL", "https://auth.example.com/jwks", "JWT_ISSUER", "engram-cloud", "JWT_AUDIENCE", "x"))),
+        "must differ from the built-in issuer");
+  }
+
+  @Test
   void bad_flags_and_ports_are_refused_with_a_message() {
     assertThrows(IllegalArgumentException.class, () -> ConfigLoader.load(new String[] {"--prot", "1"}, Map.of()));
     assertThrows(IllegalArgumentException.class, () -> ConfigLoader.load(new String[] {"--port"}, Map.of()));
