@@ -10,6 +10,7 @@ import dev.engram.cloud.controlplane.ControlPlane;
 import dev.engram.cloud.controlplane.sqlite.SqliteControlPlane;
 import dev.engram.cloud.engine.EngineSupervisor;
 import dev.engram.cloud.http.HttpVerticle;
+import dev.engram.cloud.mcp.McpSessions;
 import dev.engram.cloud.metering.MeteringVerticle;
 import dev.engram.cloud.quota.Plans;
 import dev.engram.cloud.quota.QuotaMessages.PlanChanged;
@@ -63,6 +64,7 @@ public final class EngramServer {
         .build();
     LocalCodec.register(vertx.eventBus());
     List<String> deployments = new ArrayList<>();
+    McpSessions mcpSessions = new McpSessions(config.mcp().sessionIdleSeconds(), config.mcp().maxSessions());
     return vertx.executeBlocking(() -> Files.createDirectories(config.dataDir()))
         .compose(dir -> SqliteControlPlane.open(vertx, config.dataDir().resolve("control.db")))
         .compose(controlPlane -> vertx.executeBlocking(() -> JwtTokens.load(vertx, config.dataDir(), config.auth()))
@@ -73,7 +75,8 @@ public final class EngramServer {
                   .compose(v -> deploy(vertx, deployments,
                       new MeteringVerticle(controlPlane, config.metering().flushSeconds())))
                   .compose(v -> deploy(vertx, deployments, new EngineSupervisor(config, registry)))
-                  .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, controlPlane, tokens, registry),
+                  .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, controlPlane, tokens, registry,
+                          mcpSessions),
                       new DeploymentOptions().setInstances(config.http().instances())))
                   .map(id -> {
                     deployments.add(id);

@@ -12,7 +12,7 @@ import java.util.Map;
 
 /**
  * Loads configuration in one explicit order: bundled {@code conf/engram.json}, then the file named by
- * {@code --config} or {@code ENGRAM_CONFIG}, then the environment ({@code PORT}, {@code ENGRAM_DATA_DIR},
+ * {@code --config} or {@code ENGRAM_CONFIG}, then the environment ({@code PORT}, {@code ENGRAM_DATA_DIR}, {@code ENGRAM_PUBLIC_URL},
  * {@code REDIS_URL}, {@code JWKS_URL}, {@code JWT_ISSUER}, {@code JWT_AUDIENCE}),
  * then the flags {@code --port} and {@code --data-dir}.
  */
@@ -29,6 +29,7 @@ public final class ConfigLoader {
     }
     if (env.containsKey("PORT")) json.put("port", parsePort(env.get("PORT"), "PORT"));
     if (env.containsKey("ENGRAM_DATA_DIR")) json.put("data_dir", env.get("ENGRAM_DATA_DIR"));
+    if (env.containsKey("ENGRAM_PUBLIC_URL")) json.getJsonObject("mcp").put("public_url", env.get("ENGRAM_PUBLIC_URL"));
     if (env.containsKey("REDIS_URL")) json.getJsonObject("redis").put("url", env.get("REDIS_URL"));
     external(json, env);
     if (flags.containsKey("port")) json.put("port", parsePort(flags.get("port"), "--port"));

@@ -4,6 +4,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -19,9 +20,18 @@ public record EngramConfig(
     Engines engines,
     Metering metering,
     Memories memories,
-    Quota quota) {
+    Quota quota,
+    Mcp mcp) {
 
   public record Http(int instances, long bodyLimitBytes) {}
+
+  /**
+   * MCP over HTTP. {@code allowedOrigins} are the browser origins besides loopback that may call it (DNS-rebinding
+   * protection); {@code publicUrl} is this server's external base URL for the OAuth resource metadata (empty: taken
+   * from the request's Host).
+   */
+  public record Mcp(List<String> allowedOrigins, String publicUrl, int sessionIdleSeconds, long maxSessions,
+                    int toolsPageSize) {}
 
   public record Auth(String issuer, String audience, int tokenTtlSeconds, int passwordIterations, int keyCacheSeconds,
                      External external) {}
@@ -110,7 +120,14 @@ public record EngramConfig(
         new Metering(metering.getInteger("flush_seconds")),
         new Memories(mem.getInteger("max_content_chars"), mem.getInteger("max_tags"), mem.getInteger("max_tag_chars"),
             mem.getInteger("max_metadata_bytes"), mem.getInteger("list_max_limit"), mem.getInteger("search_max_limit")),
-        quota(json));
+        quota(json),
+        mcp(json.getJsonObject("mcp")));
+  }
+
+  private static Mcp mcp(JsonObject mcp) {
+    List<String> origins = mcp.getJsonArray("allowed_origins").stream().map(String.class::cast).toList();
+    return new Mcp(origins, mcp.getString("public_url", ""), mcp.getInteger("session_idle_seconds"),
+        mcp.getLong("max_sessions"), mcp.getInteger("tools_page_size"));
   }
 
   private static Quota quota(JsonObject json) {
