@@ -101,7 +101,7 @@ public final class McpServer {
       case "logging/setLevel":
         return Future.succeededFuture(new JsonObject());
       case "tools/list":
-        return Future.succeededFuture(listTools(params, McpVersions.hasStructuredContent(version)));
+        return Future.succeededFuture(listTools(params, McpVersions.hasOutputSchema(version)));
       case "tools/call":
         return callTool(call, params, version);
       case "resources/list":
@@ -188,7 +188,6 @@ public final class McpServer {
     Object rawArgs = params.getValue("arguments");
     if (rawArgs != null && !(rawArgs instanceof JsonObject)) throw McpError.invalidParams("arguments must be an object");
     JsonObject args = rawArgs == null ? new JsonObject() : (JsonObject) rawArgs;
-    boolean structured = McpVersions.hasStructuredContent(version);
     if (!call.principal().has(tool.scope())) {
       return Future.succeededFuture(toolError("This credential lacks the '" + tool.scope().value()
           + "' scope that " + name + " needs."));
@@ -201,7 +200,7 @@ public final class McpServer {
     } catch (ApiException e) {
       outcome = Future.failedFuture(e);
     }
-    return outcome.map(value -> toolResult(value, structured))
+    return outcome.map(McpServer::toolResult)
         .recover(err -> {
           ApiException e = ApiException.from(err);
           if (e.status() >= 500 && e.status() != 501) return Future.failedFuture(err);
@@ -209,11 +208,15 @@ public final class McpServer {
         });
   }
 
-  private static JsonObject toolResult(JsonObject value, boolean structured) {
-    JsonObject result = new JsonObject().put("content", new JsonArray()
-        .add(new JsonObject().put("type", "text").put("text", value.encode())));
-    if (structured) result.put("structuredContent", value);
-    return result.put("isError", false);
+  /**
+   * The result as text and as {@code structuredContent}, on every revision: older clients ignore the field, and
+   * Engram's SDK integrations read the parsed data from it.
+   */
+  private static JsonObject toolResult(JsonObject value) {
+    return new JsonObject()
+        .put("content", new JsonArray().add(new JsonObject().put("type", "text").put("text", value.encode())))
+        .put("structuredContent", value)
+        .put("isError", false);
   }
 
   private static JsonObject toolError(String message) {

@@ -33,8 +33,8 @@ public final class McpVersions {
     return V2025_03_26.equals(version);
   }
 
-  /** {@code structuredContent} and {@code outputSchema} arrived in 2025-06-18. */
-  public static boolean hasStructuredContent(String version) {
+  /** {@code outputSchema} (and {@code structuredContent}) arrived in 2025-06-18. */
+  public static boolean hasOutputSchema(String version) {
     return !V2025_03_26.equals(version);
   }
 
