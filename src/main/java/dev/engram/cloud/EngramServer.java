@@ -3,6 +3,7 @@ package dev.engram.cloud;
 import dev.engram.cloud.auth.AuthVerticle;
 import dev.engram.cloud.auth.JwtTokens;
 import dev.engram.cloud.auth.PasswordHasher;
+import dev.engram.cloud.bus.Addresses;
 import dev.engram.cloud.bus.LocalCodec;
 import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.controlplane.ControlPlane;
@@ -10,7 +11,10 @@ import dev.engram.cloud.controlplane.pg.PgControlPlane;
 import dev.engram.cloud.controlplane.sqlite.SqliteControlPlane;
 import dev.engram.cloud.engine.EngineSupervisor;
 import dev.engram.cloud.http.HttpVerticle;
+import dev.engram.cloud.mcp.McpSessions;
 import dev.engram.cloud.metering.MeteringVerticle;
+import dev.engram.cloud.quota.Plans;
+import dev.engram.cloud.quota.QuotaMessages.PlanChanged;
 import dev.engram.cloud.quota.QuotaVerticle;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -22,6 +26,7 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
@@ -36,11 +41,13 @@ public final class EngramServer {
 
   private final Vertx vertx;
   private final ControlPlane controlPlane;
+  private final Plans plans;
   private final List<String> deployments;
 
-  private EngramServer(Vertx vertx, ControlPlane controlPlane, List<String> deployments) {
+  private EngramServer(Vertx vertx, ControlPlane controlPlane, Plans plans, List<String> deployments) {
     this.vertx = vertx;
     this.controlPlane = controlPlane;
+    this.plans = plans;
     this.deployments = deployments;
   }
 
@@ -58,21 +65,23 @@ public final class EngramServer {
         .build();
     LocalCodec.register(vertx.eventBus());
     List<String> deployments = new ArrayList<>();
+    McpSessions mcpSessions = new McpSessions(config.mcp().sessionIdleSeconds(), config.mcp().maxSessions());
     return vertx.executeBlocking(() -> Files.createDirectories(config.dataDir()))
         .compose(dir -> openControlPlane(vertx, config))
         .compose(controlPlane -> vertx.executeBlocking(() -> JwtTokens.load(vertx, config.dataDir(), config.auth()))
             .compose(tokens -> {
               PasswordHasher passwords = new PasswordHasher(config.auth().passwordIterations());
               return deploy(vertx, deployments, new AuthVerticle(config, controlPlane, tokens, passwords))
-                  .compose(v -> deploy(vertx, deployments, new QuotaVerticle(config.rateLimits())))
+                  .compose(v -> deploy(vertx, deployments, new QuotaVerticle(config, controlPlane, registry)))
                   .compose(v -> deploy(vertx, deployments,
                       new MeteringVerticle(controlPlane, config.metering().flushSeconds())))
                   .compose(v -> deploy(vertx, deployments, new EngineSupervisor(config, registry)))
-                  .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, controlPlane, tokens, registry),
+                  .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, controlPlane, tokens, registry,
+                          mcpSessions),
                       new DeploymentOptions().setInstances(config.http().instances())))
                   .map(id -> {
                     deployments.add(id);
-                    return new EngramServer(vertx, controlPlane, deployments);
+                    return new EngramServer(vertx, controlPlane, new Plans(config.quota()), deployments);
                   });
             })
             .recover(err -> controlPlane.close().transform(ignored -> Future.failedFuture(err))))
@@ -93,6 +102,22 @@ public final class EngramServer {
   private static Future<Void> deploy(Vertx vertx, List<String> deployments, io.vertx.core.Deployable verticle) {
     return vertx.deployVerticle(verticle).map(id -> {
       deployments.add(id);
+      return null;
+    });
+  }
+
+  /**
+   * Puts a tenant on one of the configured plans (an operator's or billing's change) and makes this node's quota
+   * checks use it at once; other nodes pick it up within {@code quota.plan_cache_seconds}.
+   */
+  public Future<Void> setTenantPlan(String tenantId, String plan) {
+    if (!plans.exists(plan)) {
+      return Future.failedFuture(new IllegalArgumentException("no plan named '" + plan + "'"));
+    }
+    return controlPlane.setTenantPlan(tenantId, plan).map(found -> {
+      if (!found) throw new IllegalArgumentException("no tenant " + tenantId);
+      vertx.eventBus().publish(Addresses.PLAN_CHANGED, new PlanChanged(tenantId),
+          new DeliveryOptions().setLocalOnly(true));
       return null;
     });
   }

@@ -10,14 +10,21 @@ public final class AuthMessages {
 
   private AuthMessages() {}
 
-  /** Sent to {@code engram.auth.resolve}: a bearer credential (API key or JWT) to turn into a {@link Principal}. */
-  public record Resolve(String credential) implements LocalMessage {}
+  /**
+   * Sent to {@code engram.auth.resolve}: a bearer credential (API key or JWT) to turn into a {@link Principal}.
+   * {@code tenant} is the {@code X-Engram-Tenant} header (or null): it only chooses among the tenants an external
+   * issuer's user is a member of; API keys and the server's own tokens are bound to one tenant and ignore it.
+   */
+  public record Resolve(String credential, String tenant) implements LocalMessage {}
 
   /** Commands of {@code engram.auth.accounts}. */
   public sealed interface AccountCommand extends LocalMessage
-      permits Signup, Login, CreateKey, ListKeys, RevokeKey {}
+      permits Signup, TokenSignup, Login, CreateKey, ListKeys, RevokeKey {}
 
   public record Signup(String email, String password, String tenantName) implements AccountCommand {}
+
+  /** Sign-up with an external issuer's access token instead of a password. */
+  public record TokenSignup(String token, String tenantName) implements AccountCommand {}
 
   public record SignupResult(String tenantId, String userId, String apiKey) implements LocalMessage {}
 

@@ -6,6 +6,7 @@ public final class Addresses {
   public static final String AUTH = "engram.auth.resolve";
   public static final String ACCOUNTS = "engram.auth.accounts";
   public static final String QUOTA = "engram.quota.check";
+  public static final String PLAN_CHANGED = "engram.quota.plan-changed";
   public static final String USAGE = "engram.metering.usage";
   public static final String USAGE_QUERY = "engram.metering.query";
   public static final String ENGINE_SUPERVISOR = "engram.engine.supervisor";

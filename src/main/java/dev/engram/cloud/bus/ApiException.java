@@ -1,23 +1,34 @@
 package dev.engram.cloud.bus;
 
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 
 /**
  * The one failure type: an HTTP status, a stable machine-readable code and a human detail.
  * It crosses the event bus as {@code message.fail(status, code + "\n" + detail)} and becomes a
- * problem+json response at the ingress.
+ * problem+json response at the ingress. Extra problem members (RFC 9457 extensions), when there are any, ride on
+ * the first line after a unit separator: {@code code + "\u001f" + json + "\n" + detail}.
  */
 public final class ApiException extends RuntimeException {
 
+  private static final char EXTENSIONS = '\u001f';
+
   private final int status;
   private final String code;
+  private final JsonObject extensions;
 
   public ApiException(int status, String code, String detail) {
+    this(status, code, detail, null);
+  }
+
+  /** {@code extensions} are extra members of the problem document (never {@code type}, {@code status}…). */
+  public ApiException(int status, String code, String detail, JsonObject extensions) {
     super(detail, null, false, false);
     this.status = status;
     this.code = code;
+    this.extensions = extensions;
   }
 
   public int status() {
@@ -30,6 +41,18 @@ public final class ApiException extends RuntimeException {
 
   public String detail() {
     return getMessage();
+  }
+
+  /** Extra problem members, or null. */
+  public JsonObject extensions() {
+    return extensions;
+  }
+
+  /** 402: a plan cap is reached. Names the cap, its limit, the current use and the plan. */
+  public static ApiException planLimit(String cap, long limit, long used, String plan) {
+    return new ApiException(402, "plan_limit_exceeded",
+        "The " + plan + " plan allows " + limit + " " + cap.replace('_', ' ') + "; " + used + " used.",
+        new JsonObject().put("cap", cap).put("limit", limit).put("used", used).put("plan", plan));
   }
 
   public static ApiException badRequest(String code, String detail) {
@@ -55,7 +78,8 @@ public final class ApiException extends RuntimeException {
   /** Replies to a bus request with this failure (or a 500 for anything unexpected). */
   public static void fail(Message<?> message, Throwable failure) {
     ApiException e = from(failure);
-    message.fail(e.status, e.code + "\n" + e.getMessage());
+    String head = e.extensions == null ? e.code : e.code + EXTENSIONS + e.extensions.encode();
+    message.fail(e.status, head + "\n" + e.getMessage());
   }
 
   /** Maps any failure (local or from the bus) to an ApiException. Unknown failures become a bare 500. */
@@ -69,7 +93,12 @@ public final class ApiException extends RuntimeException {
         String msg = r.getMessage();
         int nl = msg.indexOf('\n');
         if (nl > 0) {
-          return new ApiException(r.failureCode(), msg.substring(0, nl), msg.substring(nl + 1));
+          String head = msg.substring(0, nl);
+          int sep = head.indexOf(EXTENSIONS);
+          return sep < 0
+              ? new ApiException(r.failureCode(), head, msg.substring(nl + 1))
+              : new ApiException(r.failureCode(), head.substring(0, sep), msg.substring(nl + 1),
+                  new JsonObject(head.substring(sep + 1)));
         }
       }
       if (r.failureType() == ReplyFailure.TIMEOUT) {

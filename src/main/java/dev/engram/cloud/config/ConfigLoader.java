@@ -12,8 +12,8 @@ import java.util.Map;
 
 /**
  * Loads configuration in one explicit order: bundled {@code conf/engram.json}, then the file named by
- * {@code --config} or {@code ENGRAM_CONFIG}, then the environment ({@code PORT}, {@code ENGRAM_DATA_DIR},
- * {@code DATABASE_URL}, {@code DATABASE_MIGRATION_URL}),
+ * {@code --config} or {@code ENGRAM_CONFIG}, then the environment ({@code PORT}, {@code ENGRAM_DATA_DIR}, {@code ENGRAM_PUBLIC_URL},
+ * {@code DATABASE_URL}, {@code DATABASE_MIGRATION_URL}, {@code REDIS_URL}, {@code JWKS_URL}, {@code JWT_ISSUER}, {@code JWT_AUDIENCE}),
  * then the flags {@code --port} and {@code --data-dir}.
  */
 public final class ConfigLoader {
@@ -30,6 +30,9 @@ public final class ConfigLoader {
     if (env.containsKey("PORT")) json.put("port", parsePort(env.get("PORT"), "PORT"));
     if (env.containsKey("ENGRAM_DATA_DIR")) json.put("data_dir", env.get("ENGRAM_DATA_DIR"));
     applyDatabaseEnv(json, env);
+    if (env.containsKey("ENGRAM_PUBLIC_URL")) json.getJsonObject("mcp").put("public_url", env.get("ENGRAM_PUBLIC_URL"));
+    if (env.containsKey("REDIS_URL")) json.getJsonObject("redis").put("url", env.get("REDIS_URL"));
+    external(json, env);
     if (flags.containsKey("port")) json.put("port", parsePort(flags.get("port"), "--port"));
     if (flags.containsKey("data-dir")) json.put("data_dir", flags.get("data-dir"));
     return json;
@@ -48,6 +51,18 @@ public final class ConfigLoader {
       String migrationUrl = env.get("DATABASE_MIGRATION_URL");
       if (migrationUrl != null && !migrationUrl.isBlank()) db.put("migration_url", migrationUrl.trim());
     }
+  }
+
+  /** {@code JWKS_URL}, {@code JWT_ISSUER}, {@code JWT_AUDIENCE}: the external token issuer (auth.external). */
+  private static void external(JsonObject json, Map<String, String> env) {
+    Map<String, String> names = Map.of("JWKS_URL", "jwks_url", "JWT_ISSUER", "issuer", "JWT_AUDIENCE", "audience");
+    names.forEach((variable, key) -> {
+      if (env.containsKey(variable)) {
+        JsonObject auth = json.getJsonObject("auth");
+        JsonObject external = auth.getJsonObject("external", new JsonObject());
+        auth.put("external", external.put(key, env.get(variable)));
+      }
+    });
   }
 
   public static JsonObject defaults() {

@@ -16,6 +16,17 @@ public interface ControlPlane {
   /** Creates the tenant, its owner, the default workspace and the first API key in one transaction. Fails 409 on a taken email. */
   Future<Void> createAccount(NewAccount account);
 
+  /**
+   * Like {@link #createAccount}, for a user who signs in through an external issuer: {@code passwordHash} is null,
+   * {@code email} may be null, and the new user is linked to {@code (issuer, subject)}. Fails 409
+   * {@code identity_taken} when that subject is already linked, 409 {@code email_taken} when the email is taken;
+   * either way nothing is written.
+   */
+  Future<Void> createAccountWithIdentity(NewAccount account, String issuer, String subject);
+
+  /** The user linked to {@code (issuer, subject)} with their memberships; empty for a subject never linked. */
+  Future<Optional<ExternalIdentity>> findIdentity(String issuer, String subject);
+
   Future<Optional<UserLogin>> findLogin(String email);
 
   Future<Optional<ApiKeyRecord>> findApiKeyByHash(String keyHash);
@@ -26,6 +37,15 @@ public interface ControlPlane {
 
   /** Revokes a key of this tenant; false when the tenant has no such live key. */
   Future<Boolean> revokeApiKey(String tenantId, String keyId);
+
+  /** The tenant's plan name ({@code tenants.plan}); empty when there is no such tenant. */
+  Future<Optional<String>> tenantPlan(String tenantId);
+
+  /**
+   * Puts the tenant on {@code plan} (an operator's or billing's change; the name is checked by the caller against
+   * the configured plans) and audits it. False when there is no such tenant.
+   */
+  Future<Boolean> setTenantPlan(String tenantId, String plan);
 
   /** Adds the deltas to the daily counters in one transaction. */
   Future<Void> addUsage(List<UsageDay> deltas);

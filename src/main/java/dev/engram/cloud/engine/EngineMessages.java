@@ -11,16 +11,26 @@ public final class EngineMessages {
   private EngineMessages() {}
 
   public sealed interface EngineCommand extends LocalMessage
-      permits Create, Get, Update, Delete, ListMemories, Search, Stats {
+      permits Create, Get, Update, Delete, ListMemories, Search, Stats,
+      Tags, Versions, RecentActivity, WorkspaceList, WorkspaceStats, MoveWorkspace, Link, Unlink, Related,
+      ExportPage, Import {
     /** Writes are batched into one transaction (group commit); reads are answered at once. */
     default boolean writes() {
       return false;
     }
   }
 
+  /**
+   * The plan caps a write must respect, carried in the write so that the engine (the tenant's single writer, which
+   * knows its count and size) enforces them exactly. Null means unlimited.
+   */
+  public record Caps(String plan, Long memories, Long storageBytes) {
+    public static final Caps NONE = new Caps(null, null, null);
+  }
+
   /** A validated new memory. {@code ttlSeconds} is null when not given. */
   public record Create(String content, String memoryType, List<String> tags, JsonObject metadata, double importance,
-                       String workspace, String tier, Long ttlSeconds) implements EngineCommand {
+                       String workspace, String tier, Long ttlSeconds, Caps caps) implements EngineCommand {
     @Override
     public boolean writes() {
       return true;
@@ -31,7 +41,7 @@ public final class EngineMessages {
 
   /** A validated partial update; null fields are left unchanged. */
   public record Update(long id, String content, String memoryType, List<String> tags, JsonObject metadata,
-                       Double importance, Long ttlSeconds) implements EngineCommand {
+                       Double importance, Long ttlSeconds, Caps caps) implements EngineCommand {
     @Override
     public boolean writes() {
       return true;
@@ -53,6 +63,80 @@ public final class EngineMessages {
       implements EngineCommand {}
 
   public record Stats() implements EngineCommand {}
+
+  /** Every tag in use with its count of live memories and when it was last used: {@code {tags:[{name,count,last_used}]}}. */
+  public record Tags() implements EngineCommand {}
+
+  /** A memory's earlier versions, newest first: {@code {id, versions:[{version,content,tags,metadata,created_at}]}}; 404 when absent. */
+  public record Versions(long id) implements EngineCommand {}
+
+  /**
+   * Memories created or updated since {@code since}, newest first, optionally in one workspace and of some types:
+   * {@code {activities:[{id,preview,memory_type,importance,workspace,tags,created_at,updated_at}], count}}.
+   */
+  public record RecentActivity(String workspace, java.time.Instant since, int limit, List<String> memoryTypes)
+      implements EngineCommand {}
+
+  /**
+   * Every workspace with live memories: {@code {count, workspaces:[{workspace, memory_count, permanent_count,
+   * daily_count, first_memory_at, last_memory_at, top_tags, avg_importance}]}}, largest first.
+   */
+  public record WorkspaceList() implements EngineCommand {}
+
+  /** One workspace's entry of {@link WorkspaceList}; 404 when it has no live memories. */
+  public record WorkspaceStats(String workspace) implements EngineCommand {}
+
+  /** Moves a memory to another (normalized) workspace; a new version. Replies {@code {success, memory}}. */
+  public record MoveWorkspace(long id, String workspace) implements EngineCommand {
+    @Override
+    public boolean writes() {
+      return true;
+    }
+  }
+
+  /**
+   * Links two live memories (upsert on from, to, type). Replies the link:
+   * {@code {from_id,to_id,edge_type,strength,source,source_context,created_at}}; 404 when either is absent.
+   */
+  public record Link(long fromId, long toId, String edgeType, double strength, String sourceContext)
+      implements EngineCommand {
+    @Override
+    public boolean writes() {
+      return true;
+    }
+  }
+
+  /** Removes a link; replies {@code {unlinked:true}}, 404 when there was no such link. */
+  public record Unlink(long fromId, long toId, String edgeType) implements EngineCommand {
+    @Override
+    public boolean writes() {
+      return true;
+    }
+  }
+
+  /** Links of a memory in both directions, strongest first: {@code {id, related:[link...]}}; {@code edgeType} may be null. */
+  public record Related(long id, String edgeType) implements EngineCommand {}
+
+  /**
+   * One page of the export, oldest first, in Engram's export item format: {@code {memories:[{id, content,
+   * memory_type, tags, metadata, importance, workspace, tier, created_at, updated_at}], next_after_id}}.
+   */
+  public record ExportPage(String workspace, long afterId, int limit) implements EngineCommand {}
+
+  /** A validated import item: Engram's export item; {@code createdAt}/{@code updatedAt} are kept when given. */
+  public record ImportedMemory(String content, String memoryType, List<String> tags, JsonObject metadata,
+                               double importance, String workspace, String tier, String createdAt, String updatedAt) {}
+
+  /**
+   * Imports validated items in one transaction, skipping those whose content hash already exists when
+   * {@code skipDuplicates}. Replies {@code {imported, skipped, failed, errors}}.
+   */
+  public record Import(List<ImportedMemory> memories, boolean skipDuplicates) implements EngineCommand {
+    @Override
+    public boolean writes() {
+      return true;
+    }
+  }
 
   /** The engine's answer, already in the shape the API returns (null body for a delete). */
   public record Reply(JsonObject body) implements LocalMessage {}

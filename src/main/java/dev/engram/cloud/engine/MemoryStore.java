@@ -61,6 +61,8 @@ final class MemoryStore implements AutoCloseable {
   private final PreparedStatement anyExpired;
   private final PreparedStatement topRanked;
   private final PreparedStatement countMatches;
+  private final PreparedStatement countAll;
+  private final PreparedStatement usedBytes;
   private final PreparedStatement savepoint;
   private final PreparedStatement release;
   private final PreparedStatement rollbackTo;
@@ -96,6 +98,10 @@ final class MemoryStore implements AutoCloseable {
     topRanked = conn.prepareStatement("SELECT rowid, " + BM25
         + " AS rank FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rank LIMIT ?");
     countMatches = conn.prepareStatement("SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?");
+    countAll = conn.prepareStatement("SELECT count(*) FROM memories");
+    // Pages in use: pages freed by deletes are reused by later writes, so they do not count against storage.
+    usedBytes = conn.prepareStatement("SELECT (p.page_count - f.freelist_count) * s.page_size"
+        + " FROM pragma_page_count p, pragma_freelist_count f, pragma_page_size s");
     savepoint = conn.prepareStatement("SAVEPOINT cmd");
     release = conn.prepareStatement("RELEASE cmd");
     rollbackTo = conn.prepareStatement("ROLLBACK TO cmd");
@@ -236,6 +242,20 @@ final class MemoryStore implements AutoCloseable {
   boolean hasExpired(Instant now) throws SQLException {
     try (ResultSet rs = bind(anyExpired, Timestamps.format(now)).executeQuery()) {
       return rs.next();
+    }
+  }
+
+  /** Stored memories, expired ones not yet removed included. */
+  long countStored() throws SQLException {
+    try (ResultSet rs = countAll.executeQuery()) {
+      return rs.next() ? rs.getLong(1) : 0;
+    }
+  }
+
+  /** Bytes of the database in use, as this connection sees it (its own uncommitted writes included). */
+  long usedBytes() throws SQLException {
+    try (ResultSet rs = usedBytes.executeQuery()) {
+      return rs.next() ? rs.getLong(1) : 0;
     }
   }
 

@@ -2,6 +2,7 @@ package dev.engram.cloud.engine;
 
 import dev.engram.cloud.bus.Addresses;
 import dev.engram.cloud.bus.ApiException;
+import dev.engram.cloud.engine.EngineMessages.Caps;
 import dev.engram.cloud.engine.EngineMessages.Create;
 import dev.engram.cloud.engine.EngineMessages.Delete;
 import dev.engram.cloud.engine.EngineMessages.EngineCommand;
@@ -52,6 +53,8 @@ final class TenantEngineVerticle extends VerticleBase {
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile long lastUsedNanos = System.nanoTime();
   private MemoryStore store;
+  /** Stored memories, kept by the writer (this thread) so that the plan's memory cap is exact and costs nothing. */
+  private long storedMemories;
   private MessageConsumer<EngineCommand> consumer;
   private boolean drainScheduled;
   private long sweepTimer;
@@ -68,6 +71,7 @@ final class TenantEngineVerticle extends VerticleBase {
   @Override
   public Future<?> start() throws Exception {
     store = MemoryStore.open(file);
+    storedMemories = store.countStored();
     for (int i = 0; i < readerCount; i++) {
       MemoryStore reader = MemoryStore.openReader(file);
       readers.add(reader);
@@ -148,17 +152,40 @@ final class TenantEngineVerticle extends VerticleBase {
     if (cmd instanceof ListMemories l) return from.list(l, now);
     if (cmd instanceof Search s) return from.search(s, now);
     if (cmd instanceof Stats) return from.stats(now);
-    throw ApiException.internal("unknown read command");
+    throw new ApiException(501, "not_implemented", cmd.getClass().getSimpleName() + " is not implemented yet.");
   }
 
   private JsonObject write(EngineCommand cmd, Instant now) throws SQLException {
-    if (cmd instanceof Create c) return store.create(c, now);
-    if (cmd instanceof Update u) return store.update(u, now);
+    if (cmd instanceof Create c) {
+      enforce(c.caps(), true);
+      return store.create(c, now);
+    }
+    if (cmd instanceof Update u) {
+      enforce(u.caps(), false);
+      return store.update(u, now);
+    }
     if (cmd instanceof Delete d) {
       store.delete(d.id(), now);
       return null;
     }
-    throw ApiException.internal("unknown write command");
+    throw new ApiException(501, "not_implemented", cmd.getClass().getSimpleName() + " is not implemented yet.");
+  }
+
+  /** Refuses a write (402) that the plan does not allow: a new memory over the count cap, any growth over storage. */
+  private void enforce(Caps caps, boolean creates) throws SQLException {
+    if (creates && caps.memories() != null && storedMemories >= caps.memories()) {
+      throw ApiException.planLimit("memories", caps.memories(), storedMemories, caps.plan());
+    }
+    if (caps.storageBytes() != null) {
+      long used = store.usedBytes();
+      if (used >= caps.storageBytes()) throw ApiException.planLimit("storage_bytes", caps.storageBytes(), used, caps.plan());
+    }
+  }
+
+  private static int countChange(EngineCommand cmd) {
+    if (cmd instanceof Create) return 1;
+    if (cmd instanceof Delete) return -1;
+    return 0;
   }
 
   /** Applies up to {@code groupCommitMax} queued writes in one transaction, then answers them. */
@@ -176,6 +203,7 @@ final class TenantEngineVerticle extends VerticleBase {
           try {
             results[i] = write(batch.get(i).body(), now);
             store.releaseSavepoint();
+            storedMemories += countChange(batch.get(i).body());
           } catch (ApiException | SQLException e) {
             failures[i] = e;
             store.rollbackToSavepoint();
@@ -185,6 +213,7 @@ final class TenantEngineVerticle extends VerticleBase {
       } catch (SQLException e) {
         log.error("commit failed for tenant {}: {}", tenantId, e.toString());
         rollbackQuietly();
+        recount();
         for (int i = 0; i < batch.size(); i++) failures[i] = e;
       }
       for (int i = 0; i < batch.size(); i++) answer(batch.get(i), results[i], failures[i]);
@@ -216,10 +245,19 @@ final class TenantEngineVerticle extends VerticleBase {
     try {
       int removed = store.deleteExpired(now);
       store.commit();
+      storedMemories -= removed;
       if (removed > 0) log.info("removed {} expired memories of tenant {}", removed, tenantId);
     } catch (SQLException e) {
       rollbackQuietly();
       log.warn("expiry sweep failed for tenant {}: {}", tenantId, e.toString());
+    }
+  }
+
+  private void recount() {
+    try {
+      storedMemories = store.countStored();
+    } catch (SQLException e) {
+      log.warn("counting memories failed for tenant {}: {}", tenantId, e.toString());
     }
   }
 

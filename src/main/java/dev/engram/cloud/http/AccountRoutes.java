@@ -10,6 +10,7 @@ import dev.engram.cloud.auth.AuthMessages.RevokeKey;
 import dev.engram.cloud.auth.AuthMessages.Signup;
 import dev.engram.cloud.auth.AuthMessages.SignupResult;
 import dev.engram.cloud.auth.AuthMessages.TokenResult;
+import dev.engram.cloud.auth.AuthMessages.TokenSignup;
 import dev.engram.cloud.auth.Principal;
 import dev.engram.cloud.auth.Scope;
 import dev.engram.cloud.bus.Addresses;
@@ -52,7 +53,16 @@ final class AccountRoutes {
     this.bus = vertx.eventBus();
   }
 
+  /**
+   * {@code POST /v1/signup}: with email and password, or, with {@code Authorization: Bearer <external token>}, with
+   * only a tenant name (the user is the token's subject; the email comes from the token when it is verified).
+   */
   void signup(RoutingContext ctx) {
+    String authorization = ctx.request().getHeader("Authorization");
+    if (authorization != null) {
+      tokenSignup(ctx, authorization);
+      return;
+    }
     JsonInput in = JsonInput.parse(ctx.body().buffer(), Set.of("email", "password", "tenant_name"));
     String email = email(in);
     String password = password(in);
@@ -61,6 +71,24 @@ final class AccountRoutes {
         .onSuccess(r -> json(ctx, 201, new JsonObject()
             .put("tenant_id", r.tenantId()).put("user_id", r.userId()).put("api_key", r.apiKey())))
         .onFailure(ctx::fail);
+  }
+
+  private void tokenSignup(RoutingContext ctx, String authorization) {
+    String[] parts = authorization.trim().split("\\s+");
+    if (parts.length != 2 || !parts[0].equalsIgnoreCase("Bearer")) {
+      throw ApiException.unauthorized("invalid_credentials", "The Authorization header must be 'Bearer <token>'.");
+    }
+    JsonInput in = JsonInput.parse(ctx.body().buffer(), Set.of("tenant_name"));
+    String tenantName = in.text("tenant_name", 100);
+    this.<SignupResult>ask(new TokenSignup(parts[1], tenantName))
+        .onSuccess(r -> json(ctx, 201, new JsonObject()
+            .put("tenant_id", r.tenantId()).put("user_id", r.userId()).put("api_key", r.apiKey())))
+        .onFailure(err -> {
+          if (ApiException.from(err).status() == 401) {
+            ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"engram\", error=\"invalid_token\"");
+          }
+          ctx.fail(err);
+        });
   }
 
   void token(RoutingContext ctx) {

@@ -5,9 +5,11 @@ import dev.engram.cloud.auth.Principal;
 import dev.engram.cloud.auth.Scope;
 import dev.engram.cloud.bus.Addresses;
 import dev.engram.cloud.bus.ApiException;
+import dev.engram.cloud.config.EngramConfig.Plan;
 import dev.engram.cloud.metering.UsageMessages.UsageEvent;
 import dev.engram.cloud.quota.QuotaMessages.Check;
 import dev.engram.cloud.quota.QuotaMessages.Decision;
+import dev.engram.cloud.quota.QuotaMessages.Usage;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -18,24 +20,43 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 
 /**
- * The gate in front of every tenant route: credential → principal (auth verticle) → rate limit (quota verticle),
- * then, once the response is sent, one usage event for metering.
+ * The gate in front of every tenant route: credential → principal (auth verticle) → rate limit and monthly plan
+ * caps (quota verticle), then, once the response is sent, one usage event for metering.
  */
 final class Authenticator implements Handler<RoutingContext> {
 
   static final String PRINCIPAL = "principal";
+  static final String PLAN = "plan";
+  /** Picks one of an external user's tenants; never widens what the credential may reach. */
+  static final String TENANT_HEADER = "X-Engram-Tenant";
   static final String CREATED = "usage.memories_created";
   static final String SEARCHED = "usage.searches";
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
   private final EventBus bus;
+  private final Usage usage;
 
   Authenticator(Vertx vertx) {
-    this.bus = vertx.eventBus();
+    this(vertx.eventBus(), Usage.CALL);
+  }
+
+  private Authenticator(EventBus bus, Usage usage) {
+    this.bus = bus;
+    this.usage = usage;
+  }
+
+  /** The gate for search routes: the request also counts against the plan's monthly searches. */
+  Authenticator searching() {
+    return new Authenticator(bus, Usage.SEARCH);
   }
 
   static Principal principal(RoutingContext ctx) {
     return ctx.get(PRINCIPAL);
+  }
+
+  /** The caller's plan, as the quota check found it. */
+  static Plan plan(RoutingContext ctx) {
+    return ctx.get(PLAN);
   }
 
   /** A handler that lets the request through only when the principal holds {@code scope}. */
@@ -59,10 +80,15 @@ final class Authenticator implements Handler<RoutingContext> {
       ctx.fail(e);
       return;
     }
-    bus.<Principal>request(Addresses.AUTH, new Resolve(credential), LOCAL)
+    String tenant = ctx.request().getHeader(TENANT_HEADER);
+    bus.<Principal>request(Addresses.AUTH, new Resolve(credential, tenant), LOCAL)
         .map(Message::body)
-        .compose(principal -> bus.<Decision>request(Addresses.QUOTA, new Check(principal.tenantId(), principal.subject()), LOCAL)
-            .map(reply -> admit(ctx.response(), reply.body(), principal)))
+        .compose(principal -> bus.<Decision>request(Addresses.QUOTA,
+                new Check(principal.tenantId(), principal.subject(), usage), LOCAL)
+            .map(reply -> {
+              ctx.put(PLAN, reply.body().plan());
+              return admit(ctx.response(), reply.body(), principal);
+            }))
         .onSuccess(principal -> {
           ctx.put(PRINCIPAL, principal);
           // Published as the response headers go out, so the event is queued before the client can see the reply.
@@ -84,7 +110,7 @@ final class Authenticator implements Handler<RoutingContext> {
    */
   void throttleAnonymous(RoutingContext ctx) {
     String client = "ip:" + ctx.request().remoteAddress().hostAddress();
-    bus.<Decision>request(Addresses.QUOTA, new Check(client, client), LOCAL)
+    bus.<Decision>request(Addresses.QUOTA, new Check(client, client, Usage.ANONYMOUS), LOCAL)
         .map(reply -> admit(ctx.response(), reply.body(), null))
         .onSuccess(ignored -> ctx.next())
         .onFailure(ctx::fail);

@@ -6,6 +6,8 @@ import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.controlplane.ControlPlane;
 import dev.engram.cloud.engine.EngineClient;
+import dev.engram.cloud.mcp.McpServer;
+import dev.engram.cloud.mcp.McpSessions;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -30,12 +32,15 @@ public final class HttpVerticle extends VerticleBase {
   private final ControlPlane controlPlane;
   private final JwtTokens tokens;
   private final PrometheusMeterRegistry registry;
+  private final McpSessions mcpSessions;
 
-  public HttpVerticle(EngramConfig config, ControlPlane controlPlane, JwtTokens tokens, PrometheusMeterRegistry registry) {
+  public HttpVerticle(EngramConfig config, ControlPlane controlPlane, JwtTokens tokens, PrometheusMeterRegistry registry,
+                      McpSessions mcpSessions) {
     this.config = config;
     this.controlPlane = controlPlane;
     this.tokens = tokens;
     this.registry = registry;
+    this.mcpSessions = mcpSessions;
   }
 
   @Override
@@ -47,7 +52,8 @@ public final class HttpVerticle extends VerticleBase {
 
   Router router() {
     Router router = Router.router(vertx);
-    MemoryRoutes memories = new MemoryRoutes(new EngineClient(vertx), config.memories());
+    EngineClient engines = new EngineClient(vertx);
+    MemoryRoutes memories = new MemoryRoutes(engines, config.memories());
     AccountRoutes accounts = new AccountRoutes(vertx);
     Authenticator authenticator = new Authenticator(vertx);
 
@@ -66,12 +72,13 @@ public final class HttpVerticle extends VerticleBase {
     api(router.get("/v1/memories/:id"), body, authenticator, Scope.MEMORIES_READ, memories::get);
     api(router.patch("/v1/memories/:id"), body, authenticator, Scope.MEMORIES_WRITE, memories::update);
     api(router.delete("/v1/memories/:id"), body, authenticator, Scope.MEMORIES_WRITE, memories::delete);
-    api(router.post("/v1/search"), body, authenticator, Scope.MEMORIES_READ, memories::search);
+    api(router.post("/v1/search"), body, authenticator.searching(), Scope.MEMORIES_READ, memories::search);
     api(router.get("/v1/stats"), body, authenticator, Scope.MEMORIES_READ, memories::stats);
     api(router.post("/v1/api-keys"), body, authenticator, Scope.ADMIN, accounts::createKey);
     api(router.get("/v1/api-keys"), body, authenticator, Scope.ADMIN, accounts::listKeys);
     api(router.delete("/v1/api-keys/:id"), body, authenticator, Scope.ADMIN, accounts::revokeKey);
     api(router.get("/v1/usage"), body, authenticator, Scope.ADMIN, accounts::usage);
+    mcp(router, body, authenticator, engines);
 
     router.route().failureHandler(Problems::handle);
     for (int status : new int[] {400, 404, 405, 413, 415, 500}) {
@@ -94,6 +101,27 @@ public final class HttpVerticle extends VerticleBase {
                           Handler<RoutingContext> handler) {
     route.handler(body).handler(AccessLog.named(route.getPath())).handler(HttpVerticle::requireJsonBody)
         .handler(authenticator).handler(Authenticator.require(scope)).handler(handler);
+  }
+
+  /**
+   * MCP at {@code /v1/mcp} and its alias {@code /mcp}. Tool scopes are checked per call, so the route only needs a
+   * valid credential; the origin guard runs before authentication.
+   */
+  private void mcp(Router router, BodyHandler body, Authenticator authenticator, EngineClient engines) {
+    EngramConfig.External external = config.auth().external();
+    McpRoutes routes = new McpRoutes(new McpServer(config.memories(), config.mcp().toolsPageSize()), mcpSessions,
+        engines, config.mcp(), external.enabled() ? external.issuer() : null);
+    Handler<RoutingContext> authenticate = McpRoutes.authenticate(authenticator, authenticator.searching());
+    for (String path : new String[] {"/v1/mcp", "/mcp"}) {
+      router.post(path).handler(body).handler(AccessLog.named(path)).handler(HttpVerticle::requireJsonBody)
+          .handler(routes::guard).handler(authenticate).handler(routes::post);
+      router.get(path).handler(AccessLog.named(path)).handler(routes::guard).handler(authenticator)
+          .handler(routes::get);
+      router.delete(path).handler(AccessLog.named(path)).handler(routes::guard).handler(authenticator)
+          .handler(routes::delete);
+      router.get("/.well-known/oauth-protected-resource" + path).handler(routes::resourceMetadata);
+    }
+    router.get("/.well-known/oauth-protected-resource").handler(routes::resourceMetadata);
   }
 
   private HealthChecks readiness() {

@@ -5,6 +5,8 @@ import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.engine.Cursors;
 import dev.engram.cloud.engine.EngineClient;
+import dev.engram.cloud.config.EngramConfig.Plan;
+import dev.engram.cloud.engine.EngineMessages.Caps;
 import dev.engram.cloud.engine.EngineMessages.Create;
 import dev.engram.cloud.engine.EngineMessages.Delete;
 import dev.engram.cloud.engine.EngineMessages.EngineCommand;
@@ -56,7 +58,7 @@ final class MemoryRoutes {
     String workspace = in.has("workspace") ? Workspaces.normalize(in.string("workspace", false, 256)) : Workspaces.DEFAULT;
     Long ttl = in.integer("ttl_seconds", 1, MAX_TTL_SECONDS);
     String tier = orDefault(in.choice("tier", TIERS), ttl != null ? "daily" : "permanent");
-    send(ctx, new Create(content, type, tags, metadata, importance, workspace, tier, ttl), 201,
+    send(ctx, new Create(content, type, tags, metadata, importance, workspace, tier, ttl, caps(ctx)), 201,
         () -> Authenticator.countCreated(ctx, 1));
   }
 
@@ -75,7 +77,7 @@ final class MemoryRoutes {
     String content = in.has("content") ? in.text("content", limits.maxContentChars()) : null;
     Update update = new Update(id, content, in.choice("memory_type", MemoryTypes.ALL),
         in.labels("tags", limits.maxTags(), limits.maxTagChars()), in.object("metadata", limits.maxMetadataBytes()),
-        in.number("importance", 0, 1), in.integer("ttl_seconds", 1, MAX_TTL_SECONDS));
+        in.number("importance", 0, 1), in.integer("ttl_seconds", 1, MAX_TTL_SECONDS), caps(ctx));
     if (content == null && update.memoryType() == null && update.tags() == null && update.metadata() == null
         && update.importance() == null && update.ttlSeconds() == null) {
       throw ApiException.badRequest("empty_update", "Give at least one field to change.");
@@ -144,6 +146,12 @@ final class MemoryRoutes {
           }
         })
         .onFailure(ctx::fail);
+  }
+
+  /** The caller's plan caps that a write must respect. */
+  private static Caps caps(RoutingContext ctx) {
+    Plan plan = Authenticator.plan(ctx);
+    return plan == null ? Caps.NONE : new Caps(plan.name(), plan.memories(), plan.storageBytes());
   }
 
   private static long id(RoutingContext ctx) {

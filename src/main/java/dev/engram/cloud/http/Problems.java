@@ -35,7 +35,8 @@ final class Problems {
       ctx.response().reset();
       return;
     }
-    JsonObject problem = new JsonObject()
+    JsonObject problem = e.extensions() == null ? new JsonObject() : e.extensions().copy();
+    problem
         .put("type", "https://engram.dev/docs/errors#" + e.code())
         .put("title", HttpResponseStatus.valueOf(e.status()).reasonPhrase())
         .put("status", e.status())

@@ -3,57 +3,142 @@ package dev.engram.cloud.quota;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.engram.cloud.bus.Addresses;
+import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.config.EngramConfig;
+import dev.engram.cloud.config.EngramConfig.Plan;
+import dev.engram.cloud.config.EngramConfig.RateLimits;
+import dev.engram.cloud.controlplane.ControlPlane;
 import dev.engram.cloud.quota.QuotaMessages.Check;
 import dev.engram.cloud.quota.QuotaMessages.Decision;
+import dev.engram.cloud.quota.QuotaMessages.PlanChanged;
+import dev.engram.cloud.quota.QuotaMessages.Usage;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 
 /**
- * In-process rate limits: a token bucket per key (or user) and one per tenant, both must have a token.
- * The buckets live on this verticle's event loop only, so they need no locking.
+ * Rate limits and plan caps for every request. Rate limits are kept in Redis when {@code REDIS_URL} is set (shared
+ * by all nodes) and in process otherwise, or while Redis is unavailable. Limits and caps come from the tenant's plan,
+ * reloaded every {@code quota.plan_cache_seconds} (at once on this node after {@link PlanChanged}). Order: rate limit (429), then the monthly caps (402); the memory and
+ * storage caps are enforced by the tenant's engine, which knows its own count and size.
  */
 public final class QuotaVerticle extends VerticleBase {
 
-  private final EngramConfig.RateLimits limits;
-  private final Cache<String, TokenBucket> subjects = idleCache();
-  private final Cache<String, TokenBucket> tenants = idleCache();
+  private static final Logger log = LoggerFactory.getLogger(QuotaVerticle.class);
 
-  public QuotaVerticle(EngramConfig.RateLimits limits) {
-    this.limits = limits;
-  }
+  private final EngramConfig config;
+  private final ControlPlane controlPlane;
+  private final MeterRegistry registry;
+  private final Plans plans;
+  private final LocalLimiter local = new LocalLimiter();
+  private record CachedPlan(Future<Plan> plan, long loadedNanos) {}
 
-  private static Cache<String, TokenBucket> idleCache() {
-    // A bucket idle for this long has refilled completely, so dropping it changes nothing.
-    return Caffeine.newBuilder().expireAfterAccess(Duration.ofMinutes(10)).maximumSize(1_000_000).build();
+  private final Cache<String, CachedPlan> tenantPlans;
+  private final long planTtlNanos;
+  private final Counter fallbacks;
+  private MonthlyUsage monthly;
+  private RedisLimiter redis;
+
+  public QuotaVerticle(EngramConfig config, ControlPlane controlPlane, MeterRegistry registry) {
+    this.config = config;
+    this.controlPlane = controlPlane;
+    this.registry = registry;
+    this.plans = new Plans(config.quota());
+    this.planTtlNanos = Duration.ofSeconds(config.quota().planCacheSeconds()).toNanos();
+    this.tenantPlans = Caffeine.newBuilder().expireAfterAccess(Duration.ofHours(1)).maximumSize(1_000_000).build();
+    this.fallbacks = Counter.builder("engram_ratelimit_fallback_total")
+        .description("Rate-limit checks answered in process because Redis was unavailable")
+        .register(registry);
   }
 
   @Override
   public Future<?> start() {
-    return vertx.eventBus().<Check>localConsumer(Addresses.QUOTA, this::onCheck).completion();
+    monthly = new MonthlyUsage(vertx, config.quota().usageRefreshSeconds());
+    var bus = vertx.eventBus();
+    Future<Void> redisReady = Future.succeededFuture();
+    if (config.quota().redis().url() != null) {
+      redis = new RedisLimiter(vertx, config.quota().redis(), registry);
+      redisReady = redis.start();
+    }
+    return Future.all(redisReady,
+        bus.<Check>localConsumer(Addresses.QUOTA, this::onCheck).completion(),
+        bus.<PlanChanged>localConsumer(Addresses.PLAN_CHANGED, m -> tenantPlans.invalidate(m.body().tenantId())).completion());
+  }
+
+  @Override
+  public Future<?> stop() {
+    return redis == null ? Future.succeededFuture() : redis.close();
   }
 
   private void onCheck(Message<Check> msg) {
-    msg.reply(check(msg.body(), System.nanoTime()));
+    check(msg.body()).onComplete(ar -> {
+      if (ar.succeeded()) msg.reply(ar.result());
+      else ApiException.fail(msg, ar.cause());
+    });
   }
 
-  Decision check(Check c, long now) {
-    TokenBucket subject = subjects.get(c.subject(),
-        k -> new TokenBucket(limits.keyBurst(), limits.keyPerSecond(), now));
-    TokenBucket tenant = tenants.get(c.tenantId(),
-        k -> new TokenBucket(limits.tenantBurst(), limits.tenantPerSecond(), now));
-    boolean allowed = subject.tryTake(now);
-    if (allowed && !tenant.tryTake(now)) {
-      allowed = false;
+  Future<Decision> check(Check c) {
+    if (c.usage() == Usage.ANONYMOUS) {
+      return rateLimit(c, config.rateLimits());
     }
-    TokenBucket tighter = subject.remaining() <= tenant.remaining() ? subject : tenant;
-    if (!allowed) {
-      TokenBucket empty = subject.remaining() < 1 ? subject : tenant;
-      return new Decision(false, (long) empty.capacity(), 0, empty.secondsUntilFull(), empty.secondsUntilNext());
+    return plan(c.tenantId()).compose(plan -> rateLimit(c, plan.rateLimits())
+        .compose(d -> d.allowed()
+            ? monthly.admit(c.tenantId(), plan, c.usage()).map(v -> d.withPlan(plan))
+            : Future.succeededFuture(d)));
+  }
+
+  private Future<Decision> rateLimit(Check c, RateLimits limits) {
+    if (redis == null) {
+      return Future.succeededFuture(local.check(c.tenantId(), c.subject(), limits, System.nanoTime()));
     }
-    return new Decision(true, (long) tighter.capacity(), tighter.remaining(), tighter.secondsUntilFull(), 0);
+    if (!redis.up()) {
+      return Future.succeededFuture(fallback(c, limits));
+    }
+    return redis.check(c.tenantId(), c.subject(), limits).recover(err -> {
+      redis.failed(err);
+      return Future.succeededFuture(fallback(c, limits));
+    });
+  }
+
+  private Decision fallback(Check c, RateLimits limits) {
+    fallbacks.increment();
+    return local.check(c.tenantId(), c.subject(), limits, System.nanoTime());
+  }
+
+  /**
+   * The tenant's plan, cached. A stale entry is still served while it is reloaded, so only a tenant's first request
+   * waits for the control plane. The default plan when the control plane cannot say (not cached).
+   */
+  private Future<Plan> plan(String tenantId) {
+    CachedPlan cached = tenantPlans.getIfPresent(tenantId);
+    if (cached == null || cached.plan().failed()) {
+      cached = loadPlan(tenantId);
+    } else if (System.nanoTime() - cached.loadedNanos() > planTtlNanos && cached.plan().succeeded()) {
+      // Marked fresh while the reload runs, so one reload at a time; its answer is dropped if a plan change
+      // evicted the entry meanwhile (it may predate the change).
+      CachedPlan reloading = new CachedPlan(cached.plan(), System.nanoTime());
+      tenantPlans.put(tenantId, reloading);
+      controlPlane.tenantPlan(tenantId).map(name -> plans.of(name.orElse(null))).onSuccess(fresh ->
+          tenantPlans.asMap().replace(tenantId, reloading, new CachedPlan(Future.succeededFuture(fresh), System.nanoTime())));
+    }
+    return cached.plan().recover(err -> {
+      tenantPlans.invalidate(tenantId);
+      log.warn("plan of tenant {} is unavailable; using the {} plan: {}", tenantId, plans.defaultPlan().name(),
+          err.toString());
+      return Future.succeededFuture(plans.defaultPlan());
+    });
+  }
+
+  private CachedPlan loadPlan(String tenantId) {
+    CachedPlan loading = new CachedPlan(controlPlane.tenantPlan(tenantId).map(name -> plans.of(name.orElse(null))),
+        System.nanoTime());
+    tenantPlans.put(tenantId, loading);
+    return loading;
   }
 }

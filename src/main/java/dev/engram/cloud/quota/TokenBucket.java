@@ -25,6 +25,10 @@ final class TokenBucket {
     return false;
   }
 
+  boolean hasLimits(double capacity, double ratePerSecond) {
+    return this.capacity == capacity && this.ratePerSecond == ratePerSecond;
+  }
+
   double capacity() {
     return capacity;
   }

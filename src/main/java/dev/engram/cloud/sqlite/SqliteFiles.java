@@ -41,7 +41,8 @@ public final class SqliteFiles {
 
   /**
    * Applies {@code /db/<set>/V<n>.sql} for every n above the database's {@code user_version}, each in its
-   * own transaction together with the version bump.
+   * own transaction together with the version bump. Foreign keys are off meanwhile, so a migration can rebuild a
+   * referenced table (SQLite's documented way to change a column); each must leave no dangling reference.
    */
   public static void migrate(Connection conn, String set) throws SQLException {
     int current;
@@ -49,6 +50,9 @@ public final class SqliteFiles {
       current = rs.next() ? rs.getInt(1) : 0;
     }
     boolean autoCommit = conn.getAutoCommit();
+    try (Statement s = conn.createStatement()) {
+      s.execute("PRAGMA foreign_keys=OFF"); // no effect inside a transaction: set before the first one
+    }
     conn.setAutoCommit(false);
     try {
       for (int v = current + 1; ; v++) {
@@ -56,6 +60,9 @@ public final class SqliteFiles {
         if (sql == null) break;
         try (Statement s = conn.createStatement()) {
           s.executeUpdate(sql);
+          try (ResultSet dangling = s.executeQuery("PRAGMA foreign_key_check")) {
+            if (dangling.next()) throw new SQLException("leaves a dangling reference in " + dangling.getString(1));
+          }
           s.execute("PRAGMA user_version=" + v);
           conn.commit();
         } catch (SQLException e) {
@@ -65,6 +72,9 @@ public final class SqliteFiles {
       }
     } finally {
       conn.setAutoCommit(autoCommit);
+      try (Statement s = conn.createStatement()) {
+        s.execute("PRAGMA foreign_keys=ON");
+      }
     }
   }
 

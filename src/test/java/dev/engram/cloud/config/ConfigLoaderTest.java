@@ -11,6 +11,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class ConfigLoaderTest {
@@ -41,6 +42,49 @@ class ConfigLoaderTest {
         new String[] {"--port=7200", "--data-dir", "/tmp/y"}, Map.of("PORT", "7100")));
     assertEquals(7200, fromFlags.port());
     assertEquals(Path.of("/tmp/y"), fromFlags.dataDir());
+  }
+
+  @Test
+  void redis_is_off_unless_redis_url_is_set_and_plans_follow_the_pricing_table() {
+    EngramConfig defaults = EngramConfig.fromJson(ConfigLoader.load(new String[0], Map.of()));
+    assertNull(defaults.quota().redis().url(), "in-process rate limits by default");
+    EngramConfig.Plan free = defaults.quota().plans().get("free");
+    assertEquals(1000L, free.memories());
+    assertEquals(10_000L, free.searchesPerMonth());
+    assertEquals(50_000L, free.apiCallsPerMonth());
+    assertEquals(100L * 1024 * 1024, free.storageBytes());
+    assertEquals(1L, free.members());
+    assertEquals(defaults.rateLimits(), free.rateLimits(), "free uses the top-level rate limits");
+    EngramConfig.Plan team = defaults.quota().plans().get("team");
+    assertEquals(500_000L, team.memories());
+    assertNull(team.searchesPerMonth(), "unlimited");
+    assertEquals(10L, team.members());
+    assertEquals(1000, team.rateLimits().tenantPerSecond());
+    assertEquals(50_000L, defaults.quota().plans().get("pro").memories());
+
+    EngramConfig withRedis = EngramConfig.fromJson(ConfigLoader.load(new String[0],
+        Map.of("REDIS_URL", "redis://:secret@cache.internal:6380/0")));
+    assertEquals("redis://:secret@cache.internal:6380/0", withRedis.quota().redis().url());
+  }
+
+  @Test
+  void the_external_issuer_comes_from_the_environment() {
+    EngramConfig off = EngramConfig.fromJson(ConfigLoader.load(new String[0], Map.of()));
+    assertEquals(false, off.auth().external().enabled());
+
+    EngramConfig on = EngramConfig.fromJson(ConfigLoader.load(new String[0], Map.of(
+        "JWKS_URL", "https://auth.example.com/api/auth/jwks",
+        "JWT_ISSUER", "https://auth.example.com", "JWT_AUDIENCE", "engram")));
+    assertEquals("https://auth.example.com/api/auth/jwks", on.auth().external().jwksUrl());
+    assertEquals("https://auth.example.com", on.auth().external().issuer());
+    assertEquals("engram", on.auth().external().audience());
+    assertEquals(60, on.auth().external().clockSkewSeconds());
+
+    assertThrows(IllegalArgumentException.class, () -> EngramConfig.fromJson(ConfigLoader.load(new String[0],
+        Map.of("JWKS_URL", "https://auth.example.com/jwks"))), "issuer and audience are required");
+    assertThrows(IllegalArgumentException.class, () -> EngramConfig.fromJson(ConfigLoader.load(new String[0],
+        Map.of("JWKS_URL", "https://auth.example.com/jwks", "JWT_ISSUER", "engram-cloud", "JWT_AUDIENCE", "x"))),
+        "must differ from the built-in issuer");
   }
 
   @Test

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -172,6 +173,78 @@ abstract class ControlPlaneContract {
         await(controlPlane.usage(a.tenantId(), d1, d2)));
     assertEquals(List.of(new UsageDay(a.tenantId(), d2, 7, 7, 0)), await(controlPlane.usage(a.tenantId(), d2, d2)));
     assertTrue(await(controlPlane.usage(account("x@example.com").tenantId(), d1, d2)).isEmpty());
+  }
+
+  private static final String ISSUER = "https://auth.example.com";
+
+  private NewAccount identityAccount(String email) {
+    String tenant = id("tn_");
+    String user = id("usr_");
+    return new NewAccount(tenant, "Tenant", user, email, null,
+        new NewApiKey(id("key_"), tenant, "default", "ek_live_abcd", id("hash-"), List.of("admin"), user, null));
+  }
+
+  @Test
+  void an_identity_account_is_found_by_issuer_and_subject_with_its_membership() throws Exception {
+    NewAccount a = identityAccount("ext@example.com");
+    await(controlPlane.createAccountWithIdentity(a, ISSUER, "subject-1"));
+
+    ExternalIdentity found = await(controlPlane.findIdentity(ISSUER, "subject-1")).orElseThrow();
+    assertEquals(a.userId(), found.userId());
+    assertEquals(List.of(new ExternalIdentity.Membership(a.tenantId(), "owner", "active")), found.memberships());
+    assertTrue(await(controlPlane.findIdentity(ISSUER, "subject-2")).isEmpty());
+    assertTrue(await(controlPlane.findIdentity("https://other.example.com", "subject-1")).isEmpty(),
+        "a subject belongs to its issuer");
+    assertEquals(a.tenantId(), await(controlPlane.findApiKeyByHash(a.firstKey().keyHash())).orElseThrow().tenantId());
+    assertEquals(null, await(controlPlane.findLogin("ext@example.com")).orElseThrow().passwordHash(),
+        "no password: password sign-in can never match");
+  }
+
+  @Test
+  void identity_accounts_need_no_email() throws Exception {
+    NewAccount a = identityAccount(null);
+    NewAccount b = identityAccount(null);
+    await(controlPlane.createAccountWithIdentity(a, ISSUER, "no-email-a"));
+    await(controlPlane.createAccountWithIdentity(b, ISSUER, "no-email-b"));
+    assertEquals(b.userId(), await(controlPlane.findIdentity(ISSUER, "no-email-b")).orElseThrow().userId());
+  }
+
+  @Test
+  void a_linked_subject_or_taken_email_is_409_and_writes_nothing() throws Exception {
+    await(controlPlane.createAccount(account("owner@example.com")));
+    await(controlPlane.createAccountWithIdentity(identityAccount(null), ISSUER, "subject-1"));
+
+    NewAccount sameSubject = identityAccount("new@example.com");
+    Exception e = assertThrows(Exception.class,
+        () -> await(controlPlane.createAccountWithIdentity(sameSubject, ISSUER, "subject-1")));
+    ApiException api = assertInstanceOf(ApiException.class, e.getCause());
+    assertEquals(409, api.status());
+    assertEquals("identity_taken", api.code());
+    assertTrue(await(controlPlane.listApiKeys(sameSubject.tenantId())).isEmpty(), "rolled back whole");
+    assertTrue(await(controlPlane.findLogin("new@example.com")).isEmpty(), "rolled back whole");
+
+    NewAccount takenEmail = identityAccount("OWNER@example.com");
+    e = assertThrows(Exception.class,
+        () -> await(controlPlane.createAccountWithIdentity(takenEmail, ISSUER, "subject-2")));
+    assertEquals("email_taken", assertInstanceOf(ApiException.class, e.getCause()).code());
+    assertTrue(await(controlPlane.findIdentity(ISSUER, "subject-2")).isEmpty());
+    assertTrue(await(controlPlane.listApiKeys(takenEmail.tenantId())).isEmpty());
+  }
+
+  @Test
+  void a_new_tenant_is_on_the_free_plan_until_its_plan_is_set() throws Exception {
+    NewAccount a = account("plan@example.com");
+    NewAccount b = account("plan-b@example.com");
+    await(controlPlane.createAccount(a));
+    await(controlPlane.createAccount(b));
+    assertEquals(Optional.of("free"), await(controlPlane.tenantPlan(a.tenantId())));
+
+    assertTrue(await(controlPlane.setTenantPlan(a.tenantId(), "pro")));
+    assertEquals(Optional.of("pro"), await(controlPlane.tenantPlan(a.tenantId())));
+    assertEquals(Optional.of("free"), await(controlPlane.tenantPlan(b.tenantId())), "other tenants keep theirs");
+
+    assertFalse(await(controlPlane.setTenantPlan("tn_nosuchtenant000000000", "team")));
+    assertTrue(await(controlPlane.tenantPlan("tn_nosuchtenant000000000")).isEmpty());
   }
 
   @Test

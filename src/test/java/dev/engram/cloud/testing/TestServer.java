@@ -63,6 +63,34 @@ public final class TestServer implements AutoCloseable {
     return new JsonObject().put("database", new JsonObject().put("url", db.appUrl()).put("migration_url", db.ownerUrl()));
   }
 
+  /**
+   * Config overrides that keep rate limits in the given Redis ({@code REDIS_URL}), under a key prefix of their own
+   * so that servers started with different overrides do not share limits (servers given the same object do).
+   */
+  public static JsonObject withRedis(String url) {
+    return new JsonObject().put("redis", new JsonObject().put("url", url).put("reconnect_max_ms", 200).put("timeout_ms", 1000)
+        .put("key_prefix", "test:" + java.util.UUID.randomUUID() + ":"));
+  }
+
+  /** Puts a tenant on a configured plan, as an operator would; this server uses it from the next request on. */
+  public void setTenantPlan(String tenantId, String plan) {
+    try {
+      server.setTenantPlan(tenantId, plan).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot set the plan of " + tenantId, e);
+    }
+  }
+
+  /** The value of one Prometheus sample line on {@code /metrics} (e.g. {@code engram_ratelimit_redis_up}), or NaN. */
+  public double metric(String name) {
+    for (String line : api.get("/metrics", null).body().split("\n")) {
+      if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return Double.NaN;
+  }
+
   public Api api() {
     return api;
   }

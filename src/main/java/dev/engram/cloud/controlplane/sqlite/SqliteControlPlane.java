@@ -4,6 +4,8 @@ import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.controlplane.ApiKeyRecord;
 import dev.engram.cloud.controlplane.AuditEntry;
 import dev.engram.cloud.controlplane.ControlPlane;
+import dev.engram.cloud.controlplane.ExternalIdentity;
+import dev.engram.cloud.controlplane.ExternalIdentity.Membership;
 import dev.engram.cloud.controlplane.NewAccount;
 import dev.engram.cloud.controlplane.NewApiKey;
 import dev.engram.cloud.controlplane.UsageDay;
@@ -76,30 +78,75 @@ public final class SqliteControlPlane implements ControlPlane {
   @Override
   public Future<Void> createAccount(NewAccount a) {
     return inTransaction(() -> {
+      insertAccount(a, Timestamps.now());
+      return null;
+    });
+  }
+
+  @Override
+  public Future<Void> createAccountWithIdentity(NewAccount a, String issuer, String subject) {
+    return inTransaction(() -> {
       String now = Timestamps.now();
-      try (PreparedStatement tenant = conn.prepareStatement(
-              "INSERT INTO tenants (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)");
-           PreparedStatement user = conn.prepareStatement(
-               "INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)");
-           PreparedStatement member = conn.prepareStatement(
-               "INSERT INTO tenant_members (tenant_id, user_id, role, created_at) VALUES (?, ?, 'owner', ?)");
-           PreparedStatement workspace = conn.prepareStatement(
-               "INSERT INTO workspaces (tenant_id, name, created_at) VALUES (?, 'default', ?)")) {
-        bind(tenant, a.tenantId(), a.tenantName(), now, now).executeUpdate();
-        try {
-          bind(user, a.userId(), a.email(), a.passwordHash(), now).executeUpdate();
-        } catch (SQLiteException e) {
-          if (e.getResultCode() == SQLiteErrorCode.SQLITE_CONSTRAINT_UNIQUE) {
-            throw new ApiException(409, "email_taken", "An account with this email already exists.");
-          }
-          throw e;
+      insertAccount(a, now);
+      try (PreparedStatement ps = conn.prepareStatement(
+          "INSERT INTO external_identities (issuer, subject, user_id, created_at) VALUES (?, ?, ?, ?)")) {
+        bind(ps, issuer, subject, a.userId(), now).executeUpdate();
+      } catch (SQLiteException e) {
+        if (e.getResultCode() == SQLiteErrorCode.SQLITE_CONSTRAINT_PRIMARYKEY
+            || e.getResultCode() == SQLiteErrorCode.SQLITE_CONSTRAINT_UNIQUE) {
+          throw new ApiException(409, "identity_taken", "This identity already has an account.");
         }
-        bind(member, a.tenantId(), a.userId(), now).executeUpdate();
-        bind(workspace, a.tenantId(), now).executeUpdate();
-        insertKey(a.firstKey(), now);
-        insertAudit(new AuditEntry(a.tenantId(), a.userId(), "tenant.created", a.tenantId(), null), now);
+        throw e;
       }
       return null;
+    });
+  }
+
+  /** The tenant, its owner, the default workspace, the first key and an audit line; call inside a transaction. */
+  private void insertAccount(NewAccount a, String now) throws SQLException {
+    try (PreparedStatement tenant = conn.prepareStatement(
+            "INSERT INTO tenants (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)");
+         PreparedStatement user = conn.prepareStatement(
+             "INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)");
+         PreparedStatement member = conn.prepareStatement(
+             "INSERT INTO tenant_members (tenant_id, user_id, role, created_at) VALUES (?, ?, 'owner', ?)");
+         PreparedStatement workspace = conn.prepareStatement(
+             "INSERT INTO workspaces (tenant_id, name, created_at) VALUES (?, 'default', ?)")) {
+      bind(tenant, a.tenantId(), a.tenantName(), now, now).executeUpdate();
+      try {
+        bind(user, a.userId(), a.email(), a.passwordHash(), now).executeUpdate();
+      } catch (SQLiteException e) {
+        if (e.getResultCode() == SQLiteErrorCode.SQLITE_CONSTRAINT_UNIQUE) {
+          throw new ApiException(409, "email_taken", "An account with this email already exists.");
+        }
+        throw e;
+      }
+      bind(member, a.tenantId(), a.userId(), now).executeUpdate();
+      bind(workspace, a.tenantId(), now).executeUpdate();
+      insertKey(a.firstKey(), now);
+      insertAudit(new AuditEntry(a.tenantId(), a.userId(), "tenant.created", a.tenantId(), null), now);
+    }
+  }
+
+  @Override
+  public Future<Optional<ExternalIdentity>> findIdentity(String issuer, String subject) {
+    return run(() -> {
+      try (PreparedStatement ps = conn.prepareStatement("""
+          SELECT i.user_id, m.tenant_id, m.role, t.status
+          FROM external_identities i
+          LEFT JOIN tenant_members m ON m.user_id = i.user_id
+          LEFT JOIN tenants t ON t.id = m.tenant_id
+          WHERE i.issuer = ? AND i.subject = ?
+          ORDER BY m.created_at, m.tenant_id""")) {
+        ResultSet rs = bind(ps, issuer, subject).executeQuery();
+        String userId = null;
+        List<Membership> memberships = new ArrayList<>();
+        while (rs.next()) {
+          userId = rs.getString(1);
+          if (rs.getString(2) != null) memberships.add(new Membership(rs.getString(2), rs.getString(3), rs.getString(4)));
+        }
+        return userId == null ? Optional.empty() : Optional.of(new ExternalIdentity(userId, List.copyOf(memberships)));
+      }
     });
   }
 
@@ -163,6 +210,31 @@ public final class SqliteControlPlane implements ControlPlane {
         boolean revoked = bind(ps, now, keyId, tenantId).executeUpdate() == 1;
         if (revoked) insertAudit(new AuditEntry(tenantId, null, "api_key.revoked", keyId, null), now);
         return revoked;
+      }
+    });
+  }
+
+  @Override
+  public Future<Optional<String>> tenantPlan(String tenantId) {
+    return run(() -> {
+      try (PreparedStatement ps = conn.prepareStatement("SELECT plan FROM tenants WHERE id = ?")) {
+        ResultSet rs = bind(ps, tenantId).executeQuery();
+        return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+      }
+    });
+  }
+
+  @Override
+  public Future<Boolean> setTenantPlan(String tenantId, String plan) {
+    return inTransaction(() -> {
+      String now = Timestamps.now();
+      try (PreparedStatement ps = conn.prepareStatement("UPDATE tenants SET plan = ?, updated_at = ? WHERE id = ?")) {
+        boolean changed = bind(ps, plan, now, tenantId).executeUpdate() == 1;
+        if (changed) {
+          insertAudit(new AuditEntry(tenantId, null, "tenant.plan_changed", tenantId,
+              new JsonObject().put("plan", plan)), now);
+        }
+        return changed;
       }
     });
   }

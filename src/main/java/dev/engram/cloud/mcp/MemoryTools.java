@@ -1,0 +1,401 @@
+package dev.engram.cloud.mcp;
+
+import dev.engram.cloud.auth.Scope;
+import dev.engram.cloud.bus.ApiException;
+import dev.engram.cloud.config.EngramConfig;
+import dev.engram.cloud.engine.Cursors;
+import dev.engram.cloud.engine.EngineMessages.Create;
+import dev.engram.cloud.engine.EngineMessages.Delete;
+import dev.engram.cloud.engine.EngineMessages.ExportPage;
+import dev.engram.cloud.engine.EngineMessages.Get;
+import dev.engram.cloud.engine.EngineMessages.Link;
+import dev.engram.cloud.engine.EngineMessages.ListMemories;
+import dev.engram.cloud.engine.EngineMessages.MoveWorkspace;
+import dev.engram.cloud.engine.EngineMessages.RecentActivity;
+import dev.engram.cloud.engine.EngineMessages.Related;
+import dev.engram.cloud.engine.EngineMessages.Search;
+import dev.engram.cloud.engine.EngineMessages.Stats;
+import dev.engram.cloud.engine.EngineMessages.Tags;
+import dev.engram.cloud.engine.EngineMessages.Unlink;
+import dev.engram.cloud.engine.EngineMessages.Update;
+import dev.engram.cloud.engine.EngineMessages.Versions;
+import dev.engram.cloud.engine.EngineMessages.WorkspaceList;
+import dev.engram.cloud.engine.EngineMessages.WorkspaceStats;
+import dev.engram.cloud.engine.MemoryTypes;
+import dev.engram.cloud.engine.Workspaces;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+
+import static dev.engram.cloud.mcp.Schema.anyObject;
+import static dev.engram.cloud.mcp.Schema.arrayOf;
+import static dev.engram.cloud.mcp.Schema.bool;
+import static dev.engram.cloud.mcp.Schema.choice;
+import static dev.engram.cloud.mcp.Schema.id;
+import static dev.engram.cloud.mcp.Schema.input;
+import static dev.engram.cloud.mcp.Schema.integer;
+import static dev.engram.cloud.mcp.Schema.labels;
+import static dev.engram.cloud.mcp.Schema.memory;
+import static dev.engram.cloud.mcp.Schema.number;
+import static dev.engram.cloud.mcp.Schema.output;
+import static dev.engram.cloud.mcp.Schema.props;
+import static dev.engram.cloud.mcp.Schema.string;
+import static dev.engram.cloud.mcp.Schema.text;
+
+/**
+ * Engram's tool set, with Engram's names and arguments so that existing agents and SDKs work unchanged. Each
+ * handler turns validated arguments into engine commands on the caller's own tenant; arguments never name a tenant.
+ */
+final class MemoryTools {
+
+  static final List<String> EDGE_TYPES = List.of("related_to", "supersedes", "contradicts", "derived_from",
+      "part_of", "references", "caused_by", "similar_to", "depends_on", "follows");
+  private static final long MAX_TTL_SECONDS = 10L * 365 * 24 * 3600;
+  private static final int MAX_BATCH = 100;
+  private static final int MAX_EXPORT = 10_000;
+  private static final int EXPORT_PAGE = 500;
+  private static final Map<String, Duration> TIMEFRAMES = Map.of("1h", Duration.ofHours(1), "24h", Duration.ofHours(24),
+      "7d", Duration.ofDays(7), "30d", Duration.ofDays(30));
+  private static final Pattern PRIVATE_SPAN = Pattern.compile("<private>.*?(</private>|\\z)", Pattern.DOTALL);
+  /** Engram arguments we accept so that its agents keep working, but that change nothing here. */
+  private static final List<String> IGNORED_CREATE_ARGS = List.of("defer_embedding", "dedup_mode", "dedup_threshold",
+      "event_time", "event_duration_seconds", "trigger_pattern", "summary_of_id", "media_url", "scope");
+
+  private final EngramConfig.Memories limits;
+
+  MemoryTools(EngramConfig.Memories limits) {
+    this.limits = limits;
+  }
+
+  List<Tool> all() {
+    JsonObject memory = memory();
+    JsonObject memoryList = output(props().put("memories", arrayOf(memory)).put("count", integer("", 0, Long.MAX_VALUE))
+        .put("next_cursor", Schema.nullable(string("Pass as cursor for the next page."))), "memories", "count");
+    return List.of(
+        Tool.of("memory_create", "Create memory", "Store a new memory (note, decision, fact...) in the caller's tenant.",
+            createInput(), memory, Scope.MEMORIES_WRITE, this::create),
+        Tool.of("memory_get", "Get memory", "Fetch one memory by id.",
+            input(props().put("id", id("Memory id.")).put("strip_private", bool("Remove <private>...</private> spans."))
+                , "id"), memory, Scope.MEMORIES_READ, this::get),
+        Tool.of("memory_update", "Update memory", "Change a memory's content, type, tags, metadata, importance or "
+                + "expiry; each change is a new version.", updateInput(), memory, Scope.MEMORIES_WRITE, this::update),
+        Tool.of("memory_delete", "Delete memory", "Delete a memory by id.",
+            input(props().put("id", id("Memory id.")), "id"),
+            output(props().put("deleted", integer("The deleted id.", 1, Long.MAX_VALUE)), "deleted"),
+            Scope.MEMORIES_WRITE, this::delete),
+        Tool.of("memory_list", "List memories", "List memories newest first, with optional filters; page with cursor.",
+            input(props()
+                .put("limit", integer("Page size.", 1, limits.listMaxLimit()))
+                .put("cursor", string("next_cursor from the previous page.", 200))
+                .put("offset", integer("Only 0 is supported; page with cursor.", 0, 0))
+                .put("workspace", string("Only this workspace.", 64))
+                .put("tags", labels("Only memories with all of these tags.", limits.maxTags(), limits.maxTagChars()))
+                .put("memory_type", choice("Only this type.", new TreeSet<>(MemoryTypes.ALL)))
+                .put("type", choice("Alias of memory_type.", new TreeSet<>(MemoryTypes.ALL)))),
+            memoryList, Scope.MEMORIES_READ, this::list),
+        Tool.of("memory_search", "Search memories", "Find memories by meaning and keywords, best first.",
+            input(props()
+                .put("query", text("What to look for.", 1000))
+                .put("limit", integer("Most results to return.", 1, limits.searchMaxLimit()))
+                .put("workspace", string("Only this workspace.", 64))
+                .put("tags", labels("Only memories with all of these tags.", limits.maxTags(), limits.maxTagChars()))
+                .put("memory_type", choice("Only this type.", new TreeSet<>(MemoryTypes.ALL)))
+                .put("type", choice("Alias of memory_type.", new TreeSet<>(MemoryTypes.ALL))), "query"),
+            output(props().put("results", arrayOf(output(props().put("memory", memory)
+                    .put("score", number("Higher is a better match.", 0, Double.MAX_VALUE)), "memory", "score")))
+                .put("total", integer("Matches in all.", 0, Long.MAX_VALUE)), "results", "total"),
+            Scope.MEMORIES_READ, this::search),
+        Tool.of("memory_create_batch", "Create memories", "Create up to " + MAX_BATCH + " memories; each item is a "
+                + "memory_create input and fails on its own.",
+            input(props().put("memories", arrayOf(anyObject("A memory_create input.")).put("minItems", 1)
+                .put("maxItems", MAX_BATCH)), "memories"),
+            output(props().put("created", arrayOf(memory)).put("failed", arrayOf(anyObject("{index, error}")))
+                .put("total_created", integer("", 0, MAX_BATCH)).put("total_failed", integer("", 0, MAX_BATCH)),
+                "created", "failed", "total_created", "total_failed"),
+            Scope.MEMORIES_WRITE, this::createBatch),
+        Tool.of("memory_delete_batch", "Delete memories", "Delete up to " + MAX_BATCH + " memories by id.",
+            input(props().put("ids", arrayOf(id("Memory id.")).put("minItems", 1).put("maxItems", MAX_BATCH)), "ids"),
+            output(props().put("deleted", arrayOf(new JsonObject().put("type", "integer")))
+                .put("failed", arrayOf(anyObject("{index, id, error}")))
+                .put("total_deleted", integer("", 0, MAX_BATCH)).put("total_failed", integer("", 0, MAX_BATCH)),
+                "deleted", "failed", "total_deleted", "total_failed"),
+            Scope.MEMORIES_WRITE, this::deleteBatch),
+        Tool.of("memory_stats", "Memory statistics", "Counts of memories by workspace, type and tier, and storage used.",
+            input(props()), output(props().put("total_memories", integer("", 0, Long.MAX_VALUE)), "total_memories"),
+            Scope.MEMORIES_READ, (call, args) -> call.engine(new Stats())),
+        Tool.of("memory_tags", "Tags", "Every tag in use with its count, most used first.",
+            input(props()), output(props().put("tags", arrayOf(anyObject("{name, count, last_used}"))), "tags"),
+            Scope.MEMORIES_READ, (call, args) -> call.engine(new Tags())),
+        Tool.of("memory_versions", "Versions", "A memory's earlier versions, newest first.",
+            input(props().put("id", id("Memory id.")), "id"),
+            output(props().put("id", integer("", 1, Long.MAX_VALUE)).put("versions", arrayOf(anyObject("A version."))),
+                "versions"),
+            Scope.MEMORIES_READ, (call, args) -> call.engine(new Versions(args.id("id")))),
+        Tool.of("recent_activity", "Recent activity", "Memories created or changed recently, newest first.",
+            input(props()
+                .put("workspace", string("Only this workspace.", 64))
+                .put("timeframe", choice("How far back (default 24h).", new TreeSet<>(TIMEFRAMES.keySet())))
+                .put("limit", integer("Most entries (default 20).", 1, 100))
+                .put("include_types", arrayOf(choice("A memory type.", new TreeSet<>(MemoryTypes.ALL)))
+                    .put("maxItems", MemoryTypes.ALL.size()))),
+            output(props().put("activities", arrayOf(anyObject("An activity."))).put("count", integer("", 0, 100))
+                .put("timeframe", string("")), "activities", "count", "timeframe"),
+            Scope.MEMORIES_READ, this::recentActivity),
+        Tool.of("workspace_list", "Workspaces", "Every workspace with its counts, largest first.",
+            input(props()),
+            output(props().put("count", integer("", 0, Long.MAX_VALUE)).put("workspaces", arrayOf(anyObject("A workspace."))),
+                "count", "workspaces"),
+            Scope.MEMORIES_READ, (call, args) -> call.engine(new WorkspaceList())),
+        Tool.of("workspace_stats", "Workspace statistics", "Counts for one workspace.",
+            input(props().put("workspace", string("Workspace name.", 64)), "workspace"),
+            output(props().put("workspace", string("")).put("memory_count", integer("", 0, Long.MAX_VALUE)),
+                "workspace", "memory_count"),
+            Scope.MEMORIES_READ, (call, args) -> call.engine(new WorkspaceStats(args.workspace("workspace")))),
+        Tool.of("workspace_move", "Move to workspace", "Move a memory to another workspace (a new version).",
+            input(props().put("id", id("Memory id.")).put("workspace", string("Target workspace.", 64)),
+                "id", "workspace"),
+            output(props().put("success", bool("")).put("memory", memory), "success", "memory"),
+            Scope.MEMORIES_WRITE, (call, args) -> call.engine(new MoveWorkspace(args.id("id"), args.workspace("workspace")))),
+        Tool.of("memory_export", "Export", "Export memories in Engram's export format (at most " + MAX_EXPORT
+                + "; use GET /v1/export for more).",
+            input(props().put("workspace", string("Only this workspace.", 64))
+                .put("include_embeddings", bool("Accepted for Engram compatibility; embeddings are not exported."))),
+            output(props().put("version", string("")).put("exported_at", string(""))
+                .put("memory_count", integer("", 0, MAX_EXPORT)).put("memories", arrayOf(anyObject("An item."))),
+                "version", "exported_at", "memory_count", "memories"),
+            Scope.MEMORIES_READ, this::export),
+        Tool.of("memory_link", "Link memories", "Link two memories (upsert on from, to and edge type).",
+            input(props().put("from_id", id("Source memory.")).put("to_id", id("Target memory."))
+                .put("edge_type", choice("Kind of link (default related_to).", EDGE_TYPES))
+                .put("strength", number("0..1 (default 1).", 0, 1))
+                .put("source_context", string("Why they are linked.", 1000))
+                .put("pinned", bool("Accepted for Engram compatibility.")), "from_id", "to_id"),
+            Schema.link(), Scope.MEMORIES_WRITE, this::link),
+        Tool.of("memory_unlink", "Unlink memories", "Remove a link.",
+            input(props().put("from_id", id("Source memory.")).put("to_id", id("Target memory."))
+                .put("edge_type", choice("Kind of link (default related_to).", EDGE_TYPES)), "from_id", "to_id"),
+            output(props().put("unlinked", bool("")), "unlinked"),
+            Scope.MEMORIES_WRITE, (call, args) -> call.engine(new Unlink(args.id("from_id"), args.id("to_id"),
+                orDefault(args.string("edge_type"), EDGE_TYPES.get(0))))),
+        Tool.of("memory_related", "Related memories", "Links of a memory in both directions, strongest first.",
+            input(props().put("id", id("Memory id."))
+                .put("depth", integer("Only 1 is supported.", 1, 1))
+                .put("edge_type", choice("Only this kind of link.", EDGE_TYPES))
+                .put("include_entities", bool("Accepted for Engram compatibility."))
+                .put("include_decayed", bool("Accepted for Engram compatibility.")), "id"),
+            output(props().put("id", integer("", 1, Long.MAX_VALUE)).put("related", arrayOf(Schema.link())), "related"),
+            Scope.MEMORIES_READ, (call, args) -> call.engine(new Related(args.id("id"), args.string("edge_type")))));
+  }
+
+  private JsonObject createInput() {
+    JsonObject p = props()
+        .put("content", text("The memory's text.", limits.maxContentChars()))
+        .put("memory_type", choice("Kind of memory (default note).", new TreeSet<>(MemoryTypes.ALL)))
+        .put("type", choice("Alias of memory_type.", new TreeSet<>(MemoryTypes.ALL)))
+        .put("tags", labels("Labels.", limits.maxTags(), limits.maxTagChars()))
+        .put("metadata", anyObject("Any JSON object, at most " + limits.maxMetadataBytes() + " bytes."))
+        .put("importance", number("0..1 (default 0.5).", 0, 1))
+        .put("workspace", string("Workspace (default 'default').", 64))
+        .put("tier", choice("permanent, or daily (expires).", List.of("permanent", "daily")))
+        .put("ttl_seconds", integer("Expire after this many seconds (implies tier daily).", 1, MAX_TTL_SECONDS));
+    for (String ignored : IGNORED_CREATE_ARGS) {
+      p.put(ignored, new JsonObject().put("description", "Accepted for Engram compatibility; ignored."));
+    }
+    return input(p, "content");
+  }
+
+  private JsonObject updateInput() {
+    return input(props()
+        .put("id", id("Memory id."))
+        .put("content", text("New text.", limits.maxContentChars()))
+        .put("memory_type", choice("New type.", new TreeSet<>(MemoryTypes.ALL)))
+        .put("type", choice("Alias of memory_type.", new TreeSet<>(MemoryTypes.ALL)))
+        .put("tags", labels("New tags (replace the old ones).", limits.maxTags(), limits.maxTagChars()))
+        .put("metadata", anyObject("New metadata (replaces the old)."))
+        .put("importance", number("0..1.", 0, 1))
+        .put("ttl_seconds", integer("Expire this many seconds from now.", 1, MAX_TTL_SECONDS)), "id");
+  }
+
+  // ---- handlers ----
+
+  private Future<JsonObject> create(ToolCall call, ToolArgs args) {
+    return call.engine(createCommand(call, args)).map(memory -> {
+      call.countCreated(1);
+      return memory;
+    });
+  }
+
+  private Create createCommand(ToolCall call, ToolArgs args) {
+    JsonObject metadata = orDefault(args.object("metadata"), new JsonObject());
+    checkMetadata(metadata);
+    Long ttl = args.integer("ttl_seconds");
+    String tier = orDefault(args.string("tier"), ttl != null ? "daily" : "permanent");
+    if ("permanent".equals(tier) && ttl != null) {
+      throw ApiException.badRequest("invalid_field", "A permanent memory cannot have ttl_seconds.");
+    }
+    return new Create(args.trimmed("content"), orDefault(args.string("memory_type", "type"), MemoryTypes.DEFAULT),
+        orDefault(args.labels("tags"), List.of()), metadata, orDefault(args.number("importance"), 0.5),
+        orDefault(args.workspace("workspace"), Workspaces.DEFAULT), tier, ttl, call.caps());
+  }
+
+  private Future<JsonObject> get(ToolCall call, ToolArgs args) {
+    return call.engine(new Get(args.id("id"))).map(memory -> {
+      if (!args.flag("strip_private", false)) return memory;
+      return memory.copy().put("content", PRIVATE_SPAN.matcher(memory.getString("content")).replaceAll(""));
+    });
+  }
+
+  private Future<JsonObject> update(ToolCall call, ToolArgs args) {
+    JsonObject metadata = args.object("metadata");
+    if (metadata != null) checkMetadata(metadata);
+    Update update = new Update(args.id("id"), args.trimmed("content"), args.string("memory_type", "type"),
+        args.labels("tags"), metadata, args.number("importance"), args.integer("ttl_seconds"), call.caps());
+    if (update.content() == null && update.memoryType() == null && update.tags() == null && update.metadata() == null
+        && update.importance() == null && update.ttlSeconds() == null) {
+      throw ApiException.badRequest("empty_update", "Give at least one field to change besides id.");
+    }
+    return call.engine(update);
+  }
+
+  private Future<JsonObject> delete(ToolCall call, ToolArgs args) {
+    long id = args.id("id");
+    return call.engine(new Delete(id)).map(ignored -> new JsonObject().put("deleted", id));
+  }
+
+  private Future<JsonObject> list(ToolCall call, ToolArgs args) {
+    String cursor = args.string("cursor");
+    ListMemories query = new ListMemories(args.workspace("workspace"), args.labels("tags"),
+        args.string("memory_type", "type"), orDefault(args.integer("limit"), 50L).intValue(),
+        cursor == null ? null : Cursors.decode(cursor));
+    return call.engine(query).map(page -> {
+      JsonArray memories = page.getJsonArray("data");
+      return new JsonObject().put("memories", memories).put("count", memories.size())
+          .put("next_cursor", page.getString("next_cursor"));
+    });
+  }
+
+  private Future<JsonObject> search(ToolCall call, ToolArgs args) {
+    Search search = new Search(args.string("query"), orDefault(args.integer("limit"), 10L).intValue(),
+        args.workspace("workspace"), args.labels("tags"), args.string("memory_type", "type"));
+    return call.engine(search).map(result -> {
+      call.countSearch();
+      return result;
+    });
+  }
+
+  /** Each item is validated and created on its own; results keep the items' order. */
+  private Future<JsonObject> createBatch(ToolCall call, ToolArgs args) {
+    Tool single = Tool.of("memory_create", "", "", createInput(), new JsonObject(), Scope.MEMORIES_WRITE, this::create);
+    JsonArray items = args.array("memories");
+    List<Future<JsonObject>> outcomes = new ArrayList<>();
+    for (Object item : items) {
+      outcomes.add(Future.<JsonObject>succeededFuture().compose(ignored -> {
+        if (!(item instanceof JsonObject object)) {
+          throw ApiException.badRequest("invalid_field", "Each item must be a memory_create input object.");
+        }
+        String invalid = single.invalidArguments(object);
+        if (invalid != null) throw ApiException.badRequest("invalid_arguments", invalid.replace("memory_create: ", ""));
+        return call.engine(createCommand(call, new ToolArgs(object)));
+      }));
+    }
+    return Future.join(outcomes).transform(ignored -> {
+      JsonArray created = new JsonArray();
+      JsonArray failed = new JsonArray();
+      for (int i = 0; i < outcomes.size(); i++) {
+        Future<JsonObject> outcome = outcomes.get(i);
+        if (outcome.succeeded()) {
+          created.add(outcome.result());
+        } else {
+          failed.add(new JsonObject().put("index", i).put("error", ApiException.from(outcome.cause()).detail()));
+        }
+      }
+      call.countCreated(created.size());
+      return Future.succeededFuture(new JsonObject().put("created", created).put("failed", failed)
+          .put("total_created", created.size()).put("total_failed", failed.size()));
+    });
+  }
+
+  private Future<JsonObject> deleteBatch(ToolCall call, ToolArgs args) {
+    JsonArray ids = args.array("ids");
+    List<Future<JsonObject>> outcomes = new ArrayList<>();
+    for (Object id : ids) outcomes.add(call.engine(new Delete(((Number) id).longValue())));
+    return Future.join(outcomes).transform(ignored -> {
+      JsonArray deleted = new JsonArray();
+      JsonArray failed = new JsonArray();
+      for (int i = 0; i < outcomes.size(); i++) {
+        long id = ((Number) ids.getValue(i)).longValue();
+        if (outcomes.get(i).succeeded()) {
+          deleted.add(id);
+        } else {
+          failed.add(new JsonObject().put("index", i).put("id", id)
+              .put("error", ApiException.from(outcomes.get(i).cause()).detail()));
+        }
+      }
+      return Future.succeededFuture(new JsonObject().put("deleted", deleted).put("failed", failed)
+          .put("total_deleted", deleted.size()).put("total_failed", failed.size()));
+    });
+  }
+
+  private Future<JsonObject> recentActivity(ToolCall call, ToolArgs args) {
+    String timeframe = orDefault(args.string("timeframe"), "24h");
+    String workspace = args.workspace("workspace");
+    JsonArray types = args.array("include_types");
+    RecentActivity query = new RecentActivity(workspace, Instant.now().minus(TIMEFRAMES.get(timeframe)),
+        orDefault(args.integer("limit"), 20L).intValue(),
+        types == null || types.isEmpty() ? null : types.stream().map(String.class::cast).toList());
+    return call.engine(query).map(result -> result.copy().put("timeframe", timeframe).put("workspace", workspace));
+  }
+
+  /** Pages through the engine's export until done, refusing tenants too large to answer in one tool result. */
+  private Future<JsonObject> export(ToolCall call, ToolArgs args) {
+    String workspace = args.workspace("workspace");
+    JsonArray memories = new JsonArray();
+    return exportFrom(call, workspace, 0, memories).map(done -> new JsonObject()
+        .put("version", "1.0")
+        .put("exported_at", OffsetDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ISO_OFFSET_DATE_TIME))
+        .put("memory_count", memories.size())
+        .put("memories", memories));
+  }
+
+  private Future<Void> exportFrom(ToolCall call, String workspace, long afterId, JsonArray into) {
+    return call.engine(new ExportPage(workspace, afterId, EXPORT_PAGE)).compose(page -> {
+      page.getJsonArray("memories").forEach(into::add);
+      if (into.size() > MAX_EXPORT) {
+        throw ApiException.badRequest("export_too_large", "More than " + MAX_EXPORT
+            + " memories: use GET /v1/export, which streams any size.");
+      }
+      Number next = page.getNumber("next_after_id");
+      return next == null ? Future.succeededFuture() : exportFrom(call, workspace, next.longValue(), into);
+    });
+  }
+
+  private Future<JsonObject> link(ToolCall call, ToolArgs args) {
+    long from = args.id("from_id");
+    long to = args.id("to_id");
+    if (from == to) throw ApiException.badRequest("invalid_link", "A memory cannot be linked to itself.");
+    return call.engine(new Link(from, to, orDefault(args.string("edge_type"), EDGE_TYPES.get(0)),
+        orDefault(args.number("strength"), 1.0), args.string("source_context")));
+  }
+
+  private void checkMetadata(JsonObject metadata) {
+    if (metadata.encode().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > limits.maxMetadataBytes()) {
+      throw ApiException.badRequest("invalid_field", "metadata must be at most " + limits.maxMetadataBytes()
+          + " bytes as JSON.");
+    }
+  }
+
+  private static <T> T orDefault(T value, T fallback) {
+    return value != null ? value : fallback;
+  }
+}

@@ -1,0 +1,56 @@
+package dev.engram.cloud.mcp;
+
+import dev.engram.cloud.auth.Principal;
+import dev.engram.cloud.engine.EngineClient;
+import dev.engram.cloud.engine.EngineMessages.Caps;
+import dev.engram.cloud.engine.EngineMessages.EngineCommand;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * One MCP request's view of the caller: its principal (the only source of the tenant), its plan caps, and the
+ * usage it produced, which the transport hands to metering once the response is sent.
+ */
+public final class ToolCall {
+
+  private final Principal principal;
+  private final Caps caps;
+  private final EngineClient engines;
+  private int created;
+  private int searches;
+
+  public ToolCall(Principal principal, Caps caps, EngineClient engines) {
+    this.principal = principal;
+    this.caps = caps;
+    this.engines = engines;
+  }
+
+  public Principal principal() {
+    return principal;
+  }
+
+  Caps caps() {
+    return caps;
+  }
+
+  /** Runs a command on the caller's own tenant engine. */
+  Future<JsonObject> engine(EngineCommand command) {
+    return engines.call(principal.tenantId(), command);
+  }
+
+  void countCreated(int n) {
+    created += n;
+  }
+
+  void countSearch() {
+    searches++;
+  }
+
+  public int created() {
+    return created;
+  }
+
+  public int searches() {
+    return searches;
+  }
+}

@@ -1,0 +1,145 @@
+package dev.engram.cloud.quota;
+
+import dev.engram.cloud.config.EngramConfig;
+import dev.engram.cloud.config.EngramConfig.RateLimits;
+import dev.engram.cloud.quota.QuotaMessages.Decision;
+import dev.engram.cloud.testing.TestRedis;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The Redis limiter against a real Redis, from two independent Vert.x instances as two nodes would. */
+@Timeout(60)
+class RedisLimiterTest {
+
+  /** Refill so slow (one request per 1000 s) that a test sees each limit as a fixed budget. */
+  private static final double SLOW = 0.001;
+
+  static Vertx nodeA;
+  static Vertx nodeB;
+  static RedisLimiter limiterA;
+  static RedisLimiter limiterB;
+
+  @BeforeAll
+  static void start() throws Exception {
+    EngramConfig.Redis config = new EngramConfig.Redis(TestRedis.get().url(), 1000, 200, "test:" + UUID.randomUUID() + ":");
+    nodeA = Vertx.vertx();
+    nodeB = Vertx.vertx();
+    limiterA = new RedisLimiter(nodeA, config, new SimpleMeterRegistry());
+    limiterB = new RedisLimiter(nodeB, config, new SimpleMeterRegistry());
+    onContext(nodeA, limiterA::start);
+    onContext(nodeB, limiterB::start);
+    assertTrue(limiterA.up() && limiterB.up(), "both nodes reach redis");
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    onContext(nodeA, limiterA::close);
+    onContext(nodeB, limiterB::close);
+    nodeA.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    nodeB.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  private static <T> T onContext(Vertx vertx, Supplier<Future<T>> work) throws Exception {
+    Promise<T> done = Promise.promise();
+    vertx.runOnContext(v -> work.get().onComplete(done));
+    return done.future().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  private static Decision check(RedisLimiter limiter, String tenant, String key, RateLimits limits) throws Exception {
+    return onContext(limiter == limiterA ? nodeA : nodeB, () -> limiter.check(tenant, key, limits));
+  }
+
+  private static String id() {
+    return UUID.randomUUID().toString();
+  }
+
+  @Test
+  void a_key_gets_its_burst_then_is_refused_with_the_numbers_for_the_headers() throws Exception {
+    RateLimits limits = new RateLimits(SLOW, 3, SLOW, 10);
+    String tenant = id();
+    for (int remaining = 2; remaining >= 0; remaining--) {
+      Decision d = check(limiterA, tenant, "key", limits);
+      assertTrue(d.allowed());
+      assertEquals(3, d.limit(), "the key's limit is the tighter one");
+      assertEquals(remaining, d.remaining());
+      assertTrue(d.resetSeconds() >= 1000 && d.resetSeconds() <= 3000, "full again after the used requests refill");
+    }
+    Decision refused = check(limiterA, tenant, "key", limits);
+    assertFalse(refused.allowed());
+    assertEquals(3, refused.limit());
+    assertEquals(0, refused.remaining());
+    assertTrue(refused.retryAfterSeconds() >= 999 && refused.retryAfterSeconds() <= 1000,
+        "the next request is allowed one interval (1000 s) after the first: " + refused.retryAfterSeconds());
+  }
+
+  @Test
+  void the_tenant_limit_caps_all_its_keys_and_a_refusal_charges_nothing() throws Exception {
+    RateLimits limits = new RateLimits(SLOW, 2, SLOW, 3);
+    String tenant = id();
+    assertTrue(check(limiterA, tenant, "k1", limits).allowed());
+    assertTrue(check(limiterA, tenant, "k1", limits).allowed());
+    Decision keyRefused = check(limiterA, tenant, "k1", limits);
+    assertFalse(keyRefused.allowed());
+    assertEquals(2, keyRefused.limit(), "refused by the key's limit");
+
+    Decision last = check(limiterA, tenant, "k2", limits);
+    assertTrue(last.allowed(), "the key's refused request did not use the tenant's budget");
+    assertEquals(3, last.limit());
+    assertEquals(0, last.remaining());
+    Decision tenantRefused = check(limiterA, tenant, "k3", limits);
+    assertFalse(tenantRefused.allowed());
+    assertEquals(3, tenantRefused.limit(), "refused by the tenant's limit, though k3 is fresh");
+
+    assertTrue(check(limiterA, id(), "k1", limits).allowed(), "other tenants are not affected");
+  }
+
+  @Test
+  void two_nodes_on_one_redis_share_one_limit() throws Exception {
+    RateLimits limits = new RateLimits(SLOW, 100, SLOW, 6);
+    String tenant = id();
+    int allowed = 0;
+    for (int i = 0; i < 6; i++) {
+      Decision d = check(i % 2 == 0 ? limiterA : limiterB, tenant, "key-" + (i % 2), limits);
+      assertTrue(d.allowed(), "request " + i);
+      assertEquals(5 - i, d.remaining(), "each node sees the other's requests");
+      allowed++;
+    }
+    assertEquals(6, allowed);
+    assertFalse(check(limiterA, tenant, "key-0", limits).allowed());
+    assertFalse(check(limiterB, tenant, "key-1", limits).allowed());
+  }
+
+  @Test
+  void a_redis_that_forgot_the_script_gets_it_again() throws Exception {
+    RateLimits limits = new RateLimits(SLOW, 5, SLOW, 5);
+    String tenant = id();
+    assertTrue(check(limiterA, tenant, "key", limits).allowed());
+    Redis raw = Redis.createClient(nodeB, TestRedis.get().url());
+    try {
+      onContext(nodeB, () -> raw.send(Request.cmd(Command.SCRIPT).arg("FLUSH")));
+    } finally {
+      raw.close();
+    }
+    Decision d = check(limiterA, tenant, "key", limits);
+    assertTrue(d.allowed());
+    assertEquals(3, d.remaining(), "the limit's state survived; only the script was reloaded");
+    assertTrue(limiterA.up());
+  }
+}
