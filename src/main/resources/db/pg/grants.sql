@@ -16,3 +16,7 @@ GRANT SELECT, INSERT ON engram.audit_log TO {app};
 GRANT EXECUTE ON FUNCTION engram.find_api_key(text) TO {app};
 GRANT EXECUTE ON FUNCTION engram.find_login(text) TO {app};
 GRANT EXECUTE ON FUNCTION engram.register_user(text, text, text) TO {app};
+-- An operator's (or billing's) plan change, inside the tenant's own transaction.
+GRANT UPDATE (plan, updated_at) ON engram.tenants TO {app};
+GRANT EXECUTE ON FUNCTION engram.find_identity(text, text) TO {app};
+GRANT EXECUTE ON FUNCTION engram.register_external_user(text, text, text, text) TO {app};

@@ -4,6 +4,8 @@ import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.controlplane.ApiKeyRecord;
 import dev.engram.cloud.controlplane.AuditEntry;
 import dev.engram.cloud.controlplane.ControlPlane;
+import dev.engram.cloud.controlplane.ExternalIdentity;
+import dev.engram.cloud.controlplane.ExternalIdentity.Membership;
 import dev.engram.cloud.controlplane.NewAccount;
 import dev.engram.cloud.controlplane.NewApiKey;
 import dev.engram.cloud.controlplane.UsageDay;
@@ -36,7 +38,8 @@ import java.util.function.Function;
  * Control plane in PostgreSQL. The pool connects as the application role, which owns nothing and cannot bypass
  * row-level security: every tenant transaction first names its tenant with
  * {@code set_config('engram.tenant_id', $1, true)}, and the only cross-tenant reads (key by hash, login by
- * email) and the user insert of a sign-up go through the owner's SECURITY DEFINER functions (db/pg/V1.sql).
+ * email, identity by issuer and subject) and the user insert of a sign-up go through the owner's SECURITY DEFINER
+ * functions (db/pg/V1.sql, V2.sql).
  */
 public final class PgControlPlane implements ControlPlane {
 
@@ -96,12 +99,25 @@ public final class PgControlPlane implements ControlPlane {
 
   @Override
   public Future<Void> createAccount(NewAccount a) {
+    return insertAccount(a, conn -> conn.preparedQuery("SELECT engram.register_user($1, $2, $3)")
+        .execute(Tuple.of(a.userId(), a.email(), a.passwordHash())));
+  }
+
+  @Override
+  public Future<Void> createAccountWithIdentity(NewAccount a, String issuer, String subject) {
+    return insertAccount(a, conn -> conn.preparedQuery("SELECT engram.register_external_user($1, $2, $3, $4)")
+        .execute(Tuple.of(a.userId(), a.email(), issuer, subject)));
+  }
+
+  /**
+   * The tenant, its owner (written by {@code insertUser} through a definer function), the default workspace, the
+   * first key and an audit line, all in the new tenant's transaction.
+   */
+  private Future<Void> insertAccount(NewAccount a, Function<SqlConnection, Future<RowSet<Row>>> insertUser) {
     return inTenant(a.tenantId(), conn -> conn
         .preparedQuery("INSERT INTO engram.tenants (id, name) VALUES ($1, $2)")
         .execute(Tuple.of(a.tenantId(), a.tenantName()))
-        .compose(v -> conn.preparedQuery("SELECT engram.register_user($1, $2, $3)")
-            .execute(Tuple.of(a.userId(), a.email(), a.passwordHash()))
-            .recover(PgControlPlane::emailTaken))
+        .compose(v -> insertUser.apply(conn).recover(PgControlPlane::userTaken))
         .compose(v -> conn.preparedQuery(
                 "INSERT INTO engram.tenant_members (tenant_id, user_id, role) VALUES ($1, $2, 'owner')")
             .execute(Tuple.of(a.tenantId(), a.userId())))
@@ -111,12 +127,32 @@ public final class PgControlPlane implements ControlPlane {
         .compose(v -> insertAudit(conn, new AuditEntry(a.tenantId(), a.userId(), "tenant.created", a.tenantId(), null))));
   }
 
-  private static <T> Future<T> emailTaken(Throwable err) {
-    if (err instanceof PgException pg && "23505".equals(pg.getSqlState())
-        && "users_email_lower_key".equals(pg.getConstraint())) {
-      return Future.failedFuture(new ApiException(409, "email_taken", "An account with this email already exists."));
+  /** The two unique violations a sign-up can meet become their 409s; the transaction rolls back whole. */
+  private static <T> Future<T> userTaken(Throwable err) {
+    if (err instanceof PgException pg && "23505".equals(pg.getSqlState())) {
+      if ("users_email_lower_key".equals(pg.getConstraint())) {
+        return Future.failedFuture(new ApiException(409, "email_taken", "An account with this email already exists."));
+      }
+      if ("external_identities_pkey".equals(pg.getConstraint())) {
+        return Future.failedFuture(new ApiException(409, "identity_taken", "This identity already has an account."));
+      }
     }
     return Future.failedFuture(err);
+  }
+
+  @Override
+  public Future<Optional<ExternalIdentity>> findIdentity(String issuer, String subject) {
+    return pool.preparedQuery("SELECT user_id, tenant_id, role, tenant_status FROM engram.find_identity($1, $2)")
+        .execute(Tuple.of(issuer, subject))
+        .map(rows -> {
+          String userId = null;
+          List<Membership> memberships = new ArrayList<>();
+          for (Row r : rows) {
+            userId = r.getString(0);
+            if (r.getString(1) != null) memberships.add(new Membership(r.getString(1), r.getString(2), r.getString(3)));
+          }
+          return userId == null ? Optional.empty() : Optional.of(new ExternalIdentity(userId, List.copyOf(memberships)));
+        });
   }
 
   @Override
@@ -166,6 +202,24 @@ public final class PgControlPlane implements ControlPlane {
         .execute(Tuple.of(keyId, tenantId))
         .compose(rows -> rows.rowCount() == 1
             ? insertAudit(conn, new AuditEntry(tenantId, null, "api_key.revoked", keyId, null)).map(true)
+            : Future.succeededFuture(false)));
+  }
+
+  @Override
+  public Future<Optional<String>> tenantPlan(String tenantId) {
+    return inTenant(tenantId, conn -> conn.preparedQuery("SELECT plan FROM engram.tenants WHERE id = $1")
+        .execute(Tuple.of(tenantId))
+        .map(rows -> first(rows).map(r -> r.getString(0))));
+  }
+
+  @Override
+  public Future<Boolean> setTenantPlan(String tenantId, String plan) {
+    return inTenant(tenantId, conn -> conn.preparedQuery(
+            "UPDATE engram.tenants SET plan = $1, updated_at = now() WHERE id = $2")
+        .execute(Tuple.of(plan, tenantId))
+        .compose(rows -> rows.rowCount() == 1
+            ? insertAudit(conn, new AuditEntry(tenantId, null, "tenant.plan_changed", tenantId,
+                new JsonObject().put("plan", plan))).map(true)
             : Future.succeededFuture(false)));
   }
 

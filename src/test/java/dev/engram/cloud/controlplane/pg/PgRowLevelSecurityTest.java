@@ -197,9 +197,10 @@ class PgRowLevelSecurityTest {
       assertEquals(0, count(c, "SELECT count(*) FROM pg_class WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)"));
       assertEquals(0, count(c, "SELECT count(*) FROM pg_proc WHERE proowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)"));
       assertEquals(0, count(c, "SELECT count(*) FROM pg_namespace WHERE nspowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)"));
-      assertEquals(TENANT_TABLES.size() + 1, count(c, """
+      assertEquals(TENANT_TABLES.size() + 2, count(c, """
           SELECT count(*) FROM pg_class WHERE relnamespace = 'engram'::regnamespace AND relkind = 'r'
-            AND relrowsecurity AND relforcerowsecurity"""), "every tenant table and users: RLS on and forced");
+            AND relrowsecurity AND relforcerowsecurity"""),
+          "every tenant table, users and external_identities: RLS on and forced");
 
       c.setAutoCommit(false);
       for (String sql : List.of(
@@ -231,6 +232,38 @@ class PgRowLevelSecurityTest {
     try (Connection c = appAsTenant(a.tenantId())) {
       assertRefused(c, "INSERT INTO engram.users (id, email) VALUES ('usr_x', 'x@example.com')");
     }
+    try (Connection c = appAsTenant(a.tenantId())) {
+      assertRefused(c, "SELECT * FROM engram.external_identities");
+    }
+    try (Connection c = appAsTenant(a.tenantId())) {
+      assertRefused(c, "INSERT INTO engram.external_identities (issuer, subject, user_id) VALUES ('i', 's', '"
+          + b.userId() + "')");
+    }
+  }
+
+  @Test
+  void an_identity_is_found_only_by_its_exact_issuer_and_subject_and_links_only_a_new_user() throws Exception {
+    try (Connection c = app()) {
+      count(c, "SELECT count(*) FROM engram.register_external_user('usr_rls_ext', NULL, 'https://issuer.rls', 'sub-1')");
+      assertEquals(List.of("user_id", "tenant_id", "role", "tenant_status"),
+          columns(c, "SELECT * FROM engram.find_identity('https://issuer.rls', 'sub-1')"));
+      assertEquals(1, count(c, "SELECT count(*) FROM engram.find_identity('https://issuer.rls', 'sub-1')"));
+      for (String probe : List.of("%", "sub-%", "", "' OR true --")) {
+        String q = probe.replace("'", "''");
+        assertEquals(0, count(c, "SELECT count(*) FROM engram.find_identity('https://issuer.rls', '" + q + "')"), probe);
+        assertEquals(0, count(c, "SELECT count(*) FROM engram.find_identity('" + q + "', 'sub-1')"), probe);
+      }
+    }
+    try (Connection c = app()) {
+      c.setAutoCommit(false);
+      SQLException existing = assertThrows(SQLException.class, () -> count(c,
+          "SELECT count(*) FROM engram.register_external_user('" + a.userId() + "', NULL, 'https://issuer.rls', 'sub-2')"));
+      assertEquals("23505", existing.getSQLState(), "a subject cannot be linked to an existing user");
+      c.rollback();
+      SQLException linked = assertThrows(SQLException.class, () -> count(c,
+          "SELECT count(*) FROM engram.register_external_user('usr_rls_ext2', NULL, 'https://issuer.rls', 'sub-1')"));
+      assertEquals("23505", linked.getSQLState(), "a linked subject is not moved to another user");
+    }
   }
 
   @Test
@@ -248,7 +281,7 @@ class PgRowLevelSecurityTest {
           columns(c, "SELECT * FROM engram.find_login('" + a.email() + "')"));
 
       // Each is pinned to its schema, so nothing the caller puts on its search_path is picked up.
-      assertEquals(3, count(c, """
+      assertEquals(5, count(c, """
           SELECT count(*) FROM pg_proc WHERE pronamespace = 'engram'::regnamespace AND prosecdef
             AND proconfig @> ARRAY['search_path=engram, pg_temp']"""));
     }
