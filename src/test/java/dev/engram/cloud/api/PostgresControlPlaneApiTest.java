@@ -1,8 +1,12 @@
 package dev.engram.cloud.api;
 
+import dev.engram.cloud.config.ConfigLoader;
 import dev.engram.cloud.testing.Api;
 import dev.engram.cloud.testing.Api.Account;
 import dev.engram.cloud.testing.Eventually;
+import dev.engram.cloud.testing.TestIssuer;
+import dev.engram.cloud.testing.TestIssuer.Alg;
+import dev.engram.cloud.testing.TestIssuer.SigningKey;
 import dev.engram.cloud.testing.TestPostgres;
 import dev.engram.cloud.testing.TestServer;
 import io.vertx.core.json.JsonArray;
@@ -17,7 +21,10 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** The whole account life cycle through HTTP with the control plane in PostgreSQL (DATABASE_URL mode). */
+/**
+ * The whole account life cycle through HTTP with the control plane in PostgreSQL (DATABASE_URL mode), including
+ * sign-up with an external issuer's token and plan caps.
+ */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class PostgresControlPlaneApiTest {
 
@@ -67,6 +74,45 @@ class PostgresControlPlaneApiTest {
       assertEquals(200, api.get("/v1/memories", key).status());
       assertEquals(401, api.get("/v1/memories", revokedKey).status());
       assertEquals(3, api.get("/v1/usage", adminKey).json().getJsonObject("totals").getLong("memories_created"));
+    }
+  }
+
+  @Test
+  void an_external_token_signs_up_once_and_its_tenant_meets_its_plan_cap_until_the_plan_changes() {
+    JsonObject plans = new JsonObject()
+        .put("free", new JsonObject().put("memories", 2))
+        .put("pro", new JsonObject().put("memories", 3));
+    try (TestIssuer issuer = TestIssuer.start()) {
+      SigningKey key = issuer.publish(TestIssuer.newKey(Alg.EdDSA, "pg-key"));
+      JsonObject config = ConfigLoader.deepMerge(TestServer.withPostgres(), issuer.serverConfig());
+      config = ConfigLoader.deepMerge(config, TestServer.withoutRateLimits().put("plans", plans));
+      try (TestServer server = TestServer.start(config)) {
+        Api api = server.api();
+        String token = TestIssuer.sign(key, issuer.claims("pg-subject"));
+        assertEquals(401, api.get("/v1/memories", token).status(), "a subject never linked has no tenant");
+
+        Api.Response created = api.post("/v1/signup", token, new JsonObject().put("tenant_name", "Token tenant"));
+        assertEquals(201, created.status(), created.body());
+        String tenantId = created.json().getString("tenant_id");
+        Api.Response again = api.post("/v1/signup", token, new JsonObject().put("tenant_name", "Again"));
+        assertEquals(409, again.status());
+        assertEquals("identity_taken", again.json().getString("code"));
+
+        api.createMemory(token, new JsonObject().put("content", "first"));
+        api.createMemory(token, new JsonObject().put("content", "second"));
+        Api.Response capped = api.post("/v1/memories", token, new JsonObject().put("content", "third"));
+        assertEquals(402, capped.status(), capped.body());
+        assertEquals("memories", capped.json().getString("cap"));
+        assertEquals(2, capped.json().getLong("limit"));
+        assertEquals("free", capped.json().getString("plan"));
+        assertEquals(2, api.get("/v1/stats", token).json().getLong("total_memories"), "nothing written");
+
+        server.setTenantPlan(tenantId, "pro");
+        assertEquals(201, api.post("/v1/memories", token, new JsonObject().put("content", "third")).status());
+        Api.Response proCap = api.post("/v1/memories", token, new JsonObject().put("content", "fourth"));
+        assertEquals(402, proCap.status());
+        assertEquals("pro", proCap.json().getString("plan"));
+      }
     }
   }
 

@@ -3,6 +3,7 @@ package dev.engram.cloud.api;
 import dev.engram.cloud.config.ConfigLoader;
 import dev.engram.cloud.testing.Api;
 import dev.engram.cloud.testing.Api.Account;
+import dev.engram.cloud.testing.TestPostgres;
 import dev.engram.cloud.testing.TestRedis;
 import dev.engram.cloud.testing.TestServer;
 import io.vertx.core.Vertx;
@@ -18,10 +19,14 @@ import org.junit.jupiter.api.Timeout;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Rate limits kept in a real Redis, through the HTTP API: one server, then two servers sharing one limit. */
+/**
+ * Rate limits kept in a real Redis, through the HTTP API: one server, then two servers on one Redis and one
+ * PostgreSQL control plane sharing one limit.
+ */
 @Timeout(120)
 class RedisRateLimitTest {
 
@@ -93,25 +98,29 @@ class RedisRateLimitTest {
   }
 
   @Test
-  void two_servers_on_one_redis_share_one_limit() {
-    // The second server shares the first one's data directory, so the same key is valid on both (the lead's
-    // PostgreSQL control plane will make this two fully separate servers).
-    TestServer other = TestServer.start(ConfigLoader.deepMerge(overrides,
-        new JsonObject().put("data_dir", server.dataDir().toString())));
+  void two_servers_on_one_redis_and_one_postgres_share_one_limit() {
+    // Two fully separate servers (own ports, own data directories) as in production: the control plane in one
+    // PostgreSQL database makes a key minted on one valid on the other, and Redis holds the one limit.
+    JsonObject shared = ConfigLoader.deepMerge(overrides, TestServer.withPostgres(TestPostgres.newDatabase()));
+    TestServer first = TestServer.start(shared);
+    TestServer second = TestServer.start(shared);
     try {
-      Account account = api.signup();
-      Api[] servers = {api, other.api()};
+      assertNotEquals(first.dataDir(), second.dataDir());
+      assertNotEquals(first.config().port(), second.config().port());
+      Account account = first.api().signup();
+      Api[] servers = {first.api(), second.api()};
       for (int i = 0; i < 5; i++) {
         Api.Response ok = servers[i % 2].get("/v1/stats", account.apiKey());
         assertEquals(200, ok.status(), "request " + i);
         assertEquals(Integer.toString(4 - i), ok.header("RateLimit-Remaining"), "each server sees the other's requests");
       }
-      assertEquals(429, api.get("/v1/stats", account.apiKey()).status());
-      Api.Response limited = other.api().get("/v1/stats", account.apiKey());
+      assertEquals(429, first.api().get("/v1/stats", account.apiKey()).status());
+      Api.Response limited = second.api().get("/v1/stats", account.apiKey());
       assertEquals(429, limited.status());
       assertNotNull(limited.header("Retry-After"));
     } finally {
-      other.stop();
+      second.close();
+      first.close();
     }
   }
 }

@@ -242,6 +242,9 @@ abstract class ControlPlaneContract {
     assertTrue(await(controlPlane.setTenantPlan(a.tenantId(), "pro")));
     assertEquals(Optional.of("pro"), await(controlPlane.tenantPlan(a.tenantId())));
     assertEquals(Optional.of("free"), await(controlPlane.tenantPlan(b.tenantId())), "other tenants keep theirs");
+    AuditEntry audited = await(controlPlane.auditLog(a.tenantId(), 1)).get(0);
+    assertEquals("tenant.plan_changed", audited.action());
+    assertEquals("pro", audited.details().getString("plan"));
 
     assertFalse(await(controlPlane.setTenantPlan("tn_nosuchtenant000000000", "team")));
     assertTrue(await(controlPlane.tenantPlan("tn_nosuchtenant000000000")).isEmpty());
