@@ -16,6 +16,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -140,6 +142,46 @@ class RedisLimiterTest {
     Decision d = check(limiterA, tenant, "key", limits);
     assertTrue(d.allowed());
     assertEquals(3, d.remaining(), "the limit's state survived; only the script was reloaded");
+    assertTrue(limiterA.up());
+  }
+
+  /** Submits {@code n} checks in one event-loop turn, so that they go out as one batch. */
+  private static List<Decision> burst(RedisLimiter limiter, Vertx node, String tenant, int n, RateLimits limits)
+      throws Exception {
+    return onContext(node, () -> {
+      List<Future<Decision>> checks = new ArrayList<>();
+      for (int i = 0; i < n; i++) checks.add(limiter.check(tenant, "key-" + (i % 3), limits));
+      return Future.all(checks).map(all -> checks.stream().map(Future::result).toList());
+    });
+  }
+
+  @Test
+  void a_burst_of_checks_sent_together_is_charged_exactly_in_order() throws Exception {
+    RateLimits limits = new RateLimits(SLOW, 1000, SLOW, 20);
+    String tenant = id();
+    List<Decision> decisions = burst(limiterA, nodeA, tenant, 50, limits);
+    assertEquals(20, decisions.stream().filter(Decision::allowed).count(), "exactly the tenant's budget");
+    for (int i = 0; i < 20; i++) {
+      assertTrue(decisions.get(i).allowed(), "the first ones, in the order they were sent: " + i);
+      assertEquals(19 - i, decisions.get(i).remaining());
+    }
+    assertFalse(check(limiterB, tenant, "key-0", limits).allowed(), "the other node sees the whole burst");
+  }
+
+  @Test
+  void a_burst_that_meets_a_forgotten_script_reloads_it_and_charges_each_check_once() throws Exception {
+    RateLimits limits = new RateLimits(SLOW, 1000, SLOW, 100);
+    String tenant = id();
+    assertTrue(check(limiterA, tenant, "key-0", limits).allowed());
+    Redis raw = Redis.createClient(nodeB, TestRedis.get().url());
+    try {
+      onContext(nodeB, () -> raw.send(Request.cmd(Command.SCRIPT).arg("FLUSH")));
+    } finally {
+      raw.close();
+    }
+    List<Decision> decisions = burst(limiterA, nodeA, tenant, 10, limits);
+    assertTrue(decisions.stream().allMatch(Decision::allowed));
+    assertEquals(88, check(limiterA, tenant, "key-1", limits).remaining(), "1 + 10 + this one charged, none twice");
     assertTrue(limiterA.up());
   }
 }
