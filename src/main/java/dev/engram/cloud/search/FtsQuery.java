@@ -34,7 +34,8 @@ public final class FtsQuery {
    * either spelling: {@code ("asynch" OR "async")}.
    */
   public static Optional<String> all(List<String> tokens, Map<String, String> alternatives) {
-    return join(tokens, alternatives, " ");
+    // an explicit AND: FTS5 only joins plain phrases implicitly, not parenthesised groups
+    return join(tokens, alternatives, alternatives.isEmpty() ? " " : " AND ");
   }
 
   /** Any token may match (BM25 still ranks memories with more of them first). */
