@@ -374,17 +374,25 @@ final class MemoryStore implements AutoCloseable {
    * With filters, matches are joined to their rows and filtered before ranking.
    */
   KeywordHits keywordHits(String match, SearchFilter filter, int n, Instant now) throws SQLException {
+    return keywordHits(match, filter, n, now, true);
+  }
+
+  /** As above; without {@code count} an unfiltered search skips counting the matches (total is then -1). */
+  KeywordHits keywordHits(String match, SearchFilter filter, int n, Instant now, boolean count) throws SQLException {
     List<Ranked> hits = new ArrayList<>();
-    long total = 0;
+    long total = -1;
     if (filter.isEmpty()) {
       try (ResultSet rs = bind(topRanked, match, n).executeQuery()) {
         while (rs.next()) hits.add(new Ranked(rs.getLong(1), -rs.getDouble(2)));
       }
-      try (ResultSet rs = bind(countMatches, match).executeQuery()) {
-        total = rs.next() ? rs.getLong(1) : 0;
+      if (count) {
+        try (ResultSet rs = bind(countMatches, match).executeQuery()) {
+          total = rs.next() ? rs.getLong(1) : 0;
+        }
       }
       return new KeywordHits(hits, total);
     }
+    total = 0;
     List<Object> params = new ArrayList<>();
     params.add(match);
     params.add(Timestamps.format(now));

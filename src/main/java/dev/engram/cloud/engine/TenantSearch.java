@@ -162,7 +162,7 @@ final class TenantSearch {
 
   /**
    * Keyword list: every word must match, a misspelt word may match its correction, and when that gives fewer
-   * than {@code candidates}, memories matching any of the words follow. Semantic list: the query (with its
+   * than {@code limit}, memories matching any of the words follow. Semantic list: the query (with its
    * corrections) embedded. Both feed {@link HybridRanker}.
    */
   private JsonObject hybrid(MemoryStore store, Search q, Instant now) throws SQLException {
@@ -172,10 +172,13 @@ final class TenantSearch {
     List<Ranked> keyword = new ArrayList<>();
     Optional<String> all = FtsQuery.all(tokens, corrections);
     if (all.isPresent()) {
-      keyword.addAll(store.keywordHits(all.get(), q.filter(), pool, now).hits());
-      if (keyword.size() < pool && (tokens.size() > 1)) {
+      keyword.addAll(store.keywordHits(all.get(), q.filter(), pool, now, false).hits());
+      // the any-word list ranks every memory holding any word (costly for common words): only when the
+      // every-word list cannot even fill the page
+      if (keyword.size() < q.limit() && tokens.size() > 1) {
         Set<Long> seen = new LinkedHashSet<>(ids(keyword));
-        for (Ranked r : store.keywordHits(FtsQuery.any(tokens, corrections).orElseThrow(), q.filter(), pool, now).hits()) {
+        for (Ranked r : store.keywordHits(FtsQuery.any(tokens, corrections).orElseThrow(), q.filter(), pool, now, false)
+            .hits()) {
           if (keyword.size() >= pool) break;
           if (seen.add(r.id())) keyword.add(r);
         }
