@@ -1,5 +1,7 @@
 package dev.engram.cloud.config;
 
+import dev.engram.cloud.search.HybridRanker;
+import dev.engram.cloud.search.Strategy;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Path;
@@ -21,7 +23,8 @@ public record EngramConfig(
     Metering metering,
     Memories memories,
     Quota quota,
-    Mcp mcp) {
+    Mcp mcp,
+    Search search) {
 
   public record Http(int instances, long bodyLimitBytes) {}
 
@@ -96,6 +99,22 @@ public record EngramConfig(
   public record Plan(String name, Long memories, Long searchesPerMonth, Long apiCallsPerMonth, Long storageBytes,
                      Long members, RateLimits rateLimits) {}
 
+  /**
+   * Search tuning. {@code defaultStrategy} applies when a request names none ({@code keyword} keeps the original
+   * API's behaviour). Hybrid ranking: reciprocal rank fusion with constant {@code rrfK} and the two list weights,
+   * then small rerank weights (see search/HybridRanker). {@code candidates}: how many results each list feeds the
+   * fusion. {@code vectorCacheMb}: heap budget for all tenants' in-memory vector matrices and vocabularies together;
+   * the least recently used are dropped beyond it (and reloaded from SQLite when next needed).
+   */
+  public record Search(Strategy defaultStrategy, int rrfK, double keywordWeight, double semanticWeight,
+                       double recencyWeight, double recencyHalfLifeDays, double importanceWeight, double phraseWeight,
+                       int candidates, double semanticMinSimilarity, int vectorCacheMb) {
+    public HybridRanker.Weights weights() {
+      return new HybridRanker.Weights(rrfK, keywordWeight, semanticWeight, recencyWeight, recencyHalfLifeDays,
+          importanceWeight, phraseWeight);
+    }
+  }
+
   /** Reads the merged JSON tree; every key must be present (the bundled defaults file has them all). */
   public static EngramConfig fromJson(JsonObject json) {
     JsonObject http = json.getJsonObject("http");
@@ -104,6 +123,8 @@ public record EngramConfig(
     JsonObject engines = json.getJsonObject("engines");
     JsonObject metering = json.getJsonObject("metering");
     JsonObject mem = json.getJsonObject("memories");
+    JsonObject search = json.getJsonObject("search");
+    String strategy = search.getString("default_strategy");
     int instances = http.getInteger("instances");
     return new EngramConfig(
         json.getInteger("port"),
@@ -121,7 +142,13 @@ public record EngramConfig(
         new Memories(mem.getInteger("max_content_chars"), mem.getInteger("max_tags"), mem.getInteger("max_tag_chars"),
             mem.getInteger("max_metadata_bytes"), mem.getInteger("list_max_limit"), mem.getInteger("search_max_limit")),
         quota(json),
-        mcp(json.getJsonObject("mcp")));
+        mcp(json.getJsonObject("mcp")),
+        new Search(Strategy.parse(strategy).orElseThrow(() ->
+                new IllegalArgumentException("search.default_strategy must be keyword, semantic, hybrid or auto")),
+            search.getInteger("rrf_k"), search.getDouble("keyword_weight"), search.getDouble("semantic_weight"),
+            search.getDouble("recency_weight"), search.getDouble("recency_half_life_days"),
+            search.getDouble("importance_weight"), search.getDouble("phrase_weight"), search.getInteger("candidates"),
+            search.getDouble("semantic_min_similarity"), search.getInteger("vector_cache_mb")));
   }
 
   private static Mcp mcp(JsonObject mcp) {

@@ -3,9 +3,13 @@ package dev.engram.cloud.engine;
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.engine.EngineMessages.Create;
 import dev.engram.cloud.engine.EngineMessages.ListMemories;
-import dev.engram.cloud.engine.EngineMessages.Search;
 import dev.engram.cloud.engine.EngineMessages.Update;
-import dev.engram.cloud.search.FtsQuery;
+import dev.engram.cloud.search.Embedder;
+import dev.engram.cloud.search.HybridRanker.Ranked;
+import dev.engram.cloud.search.SearchFilter;
+import dev.engram.cloud.search.VectorIndex;
+import dev.engram.cloud.search.Vectors;
+import dev.engram.cloud.search.Vocabulary;
 import dev.engram.cloud.sqlite.SqliteFiles;
 import dev.engram.cloud.sqlite.Timestamps;
 import io.vertx.core.json.JsonArray;
@@ -22,8 +26,14 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -47,7 +57,22 @@ final class MemoryStore implements AutoCloseable {
   /** Field weights: content, tags, metadata. */
   private static final String BM25 = "bm25(memories_fts, 1.0, 1.0, 0.5)";
 
+  /** A change to one memory's vector, applied to the in-memory index once its transaction has committed. */
+  record VectorChange(long id, byte[] embedding) {
+    boolean removes() {
+      return embedding == null;
+    }
+  }
+
+  /** Keyword matches, best first, and how many there are in all. */
+  record KeywordHits(List<Ranked> hits, long total) {}
+
   private final Connection conn;
+  private final Embedder embedder;
+  private final List<VectorChange> pendingVectors = new ArrayList<>();
+  private final PreparedStatement insertVector;
+  private final PreparedStatement selectRows;
+  private final PreparedStatement anyMatch;
   private final PreparedStatement insertMemory;
   private final PreparedStatement insertTag;
   private final PreparedStatement deleteTags;
@@ -56,7 +81,6 @@ final class MemoryStore implements AutoCloseable {
   private final PreparedStatement updateMemory;
   private final PreparedStatement deleteMemory;
   private final PreparedStatement listPage;
-  private final PreparedStatement search;
   private final PreparedStatement deleteExpired;
   private final PreparedStatement anyExpired;
   private final PreparedStatement topRanked;
@@ -67,8 +91,13 @@ final class MemoryStore implements AutoCloseable {
   private final PreparedStatement release;
   private final PreparedStatement rollbackTo;
 
-  private MemoryStore(Connection conn) throws SQLException {
+  private MemoryStore(Connection conn, Embedder embedder) throws SQLException {
     this.conn = conn;
+    this.embedder = embedder;
+    insertVector = conn.prepareStatement("INSERT OR REPLACE INTO memory_vectors (memory_id, embedding) VALUES (?, ?)");
+    selectRows = conn.prepareStatement("SELECT " + COLUMNS + " FROM memories m"
+        + " WHERE m.id IN (SELECT value FROM json_each(?2)) AND " + LIVE);
+    anyMatch = conn.prepareStatement("SELECT 1 FROM memories_fts WHERE memories_fts MATCH ? LIMIT 1");
     insertMemory = conn.prepareStatement("""
         INSERT INTO memories (content, memory_type, tags, metadata, importance, workspace, tier, expires_at,
                               content_hash, created_at, updated_at)
@@ -86,14 +115,8 @@ final class MemoryStore implements AutoCloseable {
     deleteMemory = conn.prepareStatement("DELETE FROM memories WHERE id = ?2 AND (expires_at IS NULL OR expires_at > ?1)");
     listPage = conn.prepareStatement("SELECT " + COLUMNS + " FROM memories m WHERE " + LIVE + FILTERS
         + " AND (?5 IS NULL OR m.id < ?5) ORDER BY m.id DESC LIMIT ?6");
-    // bm25() is only allowed in a plain FTS query, so rank first, then filter and count the matches.
-    search = conn.prepareStatement("WITH f AS MATERIALIZED (SELECT rowid AS id,"
-        + " " + BM25 + " AS rank FROM memories_fts WHERE memories_fts MATCH ?5)"
-        + " SELECT " + COLUMNS + ", f.rank AS rank, count(*) OVER () AS total"
-        + " FROM f JOIN memories m ON m.id = f.id"
-        + " WHERE " + LIVE + FILTERS
-        + " ORDER BY f.rank LIMIT ?6");
-    deleteExpired = conn.prepareStatement("DELETE FROM memories WHERE expires_at IS NOT NULL AND expires_at <= ?");
+    deleteExpired = conn.prepareStatement(
+        "DELETE FROM memories WHERE expires_at IS NOT NULL AND expires_at <= ? RETURNING id");
     anyExpired = conn.prepareStatement("SELECT 1 FROM memories WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT 1");
     topRanked = conn.prepareStatement("SELECT rowid, " + BM25
         + " AS rank FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rank LIMIT ?");
@@ -111,27 +134,87 @@ final class MemoryStore implements AutoCloseable {
    * A read-only connection to a database the writer has already migrated. Auto-commit, so no read keeps a WAL
    * snapshot open between queries (that would hold back checkpoints).
    */
-  static MemoryStore openReader(Path file) throws SQLException {
+  static MemoryStore openReader(Path file, Embedder embedder) throws SQLException {
     Connection conn = SqliteFiles.open(file);
     try (Statement s = conn.createStatement()) {
       s.execute("PRAGMA query_only=ON");
-      return new MemoryStore(conn);
+      return new MemoryStore(conn, embedder);
     } catch (SQLException e) {
       conn.close();
       throw e;
     }
   }
 
-  static MemoryStore open(Path file) throws SQLException {
+  static MemoryStore open(Path file, Embedder embedder) throws SQLException {
     Connection conn = SqliteFiles.open(file);
     try {
       SqliteFiles.migrate(conn, "tenant");
       conn.setAutoCommit(false);
-      return new MemoryStore(conn);
+      MemoryStore store = new MemoryStore(conn, embedder);
+      store.backfillVectors();
+      return store;
     } catch (SQLException e) {
       conn.close();
       throw e;
     }
+  }
+
+  /**
+   * Gives every memory a vector made by the current embedder: memories stored before vectors existed, or with a
+   * different embedder, get one now (once, when the database is opened).
+   */
+  private void backfillVectors() throws SQLException {
+    String stored = null;
+    try (Statement s = conn.createStatement();
+         ResultSet rs = s.executeQuery("SELECT value FROM search_meta WHERE key = 'embedder'")) {
+      if (rs.next()) stored = rs.getString(1);
+    }
+    try (Statement s = conn.createStatement()) {
+      if (!embedder.id().equals(stored)) {
+        s.executeUpdate("DELETE FROM memory_vectors");
+        try (PreparedStatement ps = conn.prepareStatement(
+            "INSERT OR REPLACE INTO search_meta (key, value) VALUES ('embedder', ?)")) {
+          bind(ps, embedder.id()).executeUpdate();
+        }
+      }
+      try (ResultSet rs = s.executeQuery("SELECT m.id, m.content, m.tags FROM memories m"
+          + " WHERE NOT EXISTS (SELECT 1 FROM memory_vectors v WHERE v.memory_id = m.id)")) {
+        while (rs.next()) {
+          bind(insertVector, rs.getLong(1), embedding(rs.getString(2), rs.getString(3))).addBatch();
+        }
+      }
+      insertVector.executeBatch();
+    }
+    conn.commit();
+  }
+
+  /** What is embedded: the content and the tags. */
+  private byte[] embedding(String content, String tagsJson) {
+    StringBuilder text = new StringBuilder(content);
+    for (Object tag : new JsonArray(tagsJson)) text.append(' ').append(tag);
+    return Vectors.quantize(embedder.embed(text.toString()));
+  }
+
+  private void writeVector(long id, String content, String tagsJson) throws SQLException {
+    byte[] embedding = embedding(content, tagsJson);
+    bind(insertVector, id, embedding).executeUpdate();
+    pendingVectors.add(new VectorChange(id, embedding));
+  }
+
+  /** How many vector changes are pending; a write that rolls back drops what it added with {@link #dropVectorChanges}. */
+  int vectorMark() {
+    return pendingVectors.size();
+  }
+
+  void dropVectorChanges(int mark) {
+    pendingVectors.subList(mark, pendingVectors.size()).clear();
+  }
+
+  /** The vector changes of the transaction just committed (or rolled back), and forgets them. */
+  List<VectorChange> takeVectorChanges() {
+    List<VectorChange> out = List.copyOf(pendingVectors);
+    pendingVectors.clear();
+    return out;
   }
 
   // ---- transactions (the engine batches several writes into one) ----
@@ -182,6 +265,7 @@ final class MemoryStore implements AutoCloseable {
       id = keys.getLong(1);
     }
     writeTags(id, c.tags());
+    writeVector(id, c.content(), tags);
     bind(insertVersion, id, 1, c.content(), tags, metadata, ts).executeUpdate();
     // Built from what was just written rather than read back: it is exactly the stored row.
     return new JsonObject()
@@ -223,6 +307,7 @@ final class MemoryStore implements AutoCloseable {
       bind(deleteTags, u.id()).executeUpdate();
       writeTags(u.id(), tags);
     }
+    if (u.content() != null || u.tags() != null) writeVector(u.id(), content, tagsJson);
     int version = current.getInteger("version") + 1;
     bind(insertVersion, u.id(), version, content, tagsJson, metadataJson, ts).executeUpdate();
     return get(u.id(), now).orElseThrow();
@@ -232,10 +317,18 @@ final class MemoryStore implements AutoCloseable {
     if (bind(deleteMemory, Timestamps.format(now), id).executeUpdate() == 0) {
       throw notFound(id);
     }
+    pendingVectors.add(new VectorChange(id, null));
   }
 
   int deleteExpired(Instant now) throws SQLException {
-    return bind(deleteExpired, Timestamps.format(now)).executeUpdate();
+    int removed = 0;
+    try (ResultSet rs = bind(deleteExpired, Timestamps.format(now)).executeQuery()) {
+      while (rs.next()) {
+        pendingVectors.add(new VectorChange(rs.getLong(1), null));
+        removed++;
+      }
+    }
+    return removed;
   }
 
   /** True when some memory has expired but is still stored (one index probe). */
@@ -295,47 +388,111 @@ final class MemoryStore implements AutoCloseable {
   }
 
   /**
-   * Keyword search. Without filters, the top rows are ranked inside the FTS index and only they are read; the
-   * total is counted from the index alone. That is exact because the engine removes expired rows before reads
-   * (see {@link #hasExpired}). With filters, matches are joined to their rows and filtered before ranking.
+   * The best {@code n} keyword matches of an FTS5 expression, as (id, BM25 strength = -bm25 &gt; 0), and how many
+   * match in all. Without filters the top rows are ranked inside the FTS index and the total is counted from the
+   * index alone; that is exact because the engine removes expired rows before reads (see {@link #hasExpired}).
+   * With filters, matches are joined to their rows and filtered before ranking.
    */
-  JsonObject search(Search q, Instant now) throws SQLException {
-    JsonArray results = new JsonArray();
-    long total = 0;
-    Optional<String> match = FtsQuery.of(q.query());
-    if (match.isEmpty()) {
-      return new JsonObject().put("results", results).put("total", total);
-    }
-    boolean filtered = q.workspace() != null || q.memoryType() != null || (q.tags() != null && !q.tags().isEmpty());
-    if (!filtered) {
-      bind(topRanked, match.get(), q.limit());
-      try (ResultSet rs = topRanked.executeQuery()) {
-        while (rs.next()) {
-          long id = rs.getLong(1);
-          double rank = rs.getDouble(2);
-          Optional<JsonObject> memory = get(id, now);
-          if (memory.isPresent()) results.add(result(memory.get(), rank));
-        }
-      }
-      try (ResultSet rs = bind(countMatches, match.get()).executeQuery()) {
-        total = rs.next() ? rs.getLong(1) : 0;
-      }
-    } else {
-      bind(search, Timestamps.format(now), q.workspace(), q.memoryType(), tagsParam(q.tags()), match.get(), q.limit());
-      try (ResultSet rs = search.executeQuery()) {
-        while (rs.next()) {
-          total = rs.getLong("total");
-          results.add(result(memory(rs), rs.getDouble("rank")));
-        }
-      }
-    }
-    return new JsonObject().put("results", results).put("total", total);
+  KeywordHits keywordHits(String match, SearchFilter filter, int n, Instant now) throws SQLException {
+    return keywordHits(match, filter, n, now, true);
   }
 
-  /** BM25 is negative, lower is better; {@code s/(1+s)} of its magnitude keeps the order and lands in (0,1). */
-  private static JsonObject result(JsonObject memory, double rank) {
-    double strength = -rank;
-    return new JsonObject().put("memory", memory).put("score", strength / (1 + strength));
+  /** As above; without {@code count} an unfiltered search skips counting the matches (total is then -1). */
+  KeywordHits keywordHits(String match, SearchFilter filter, int n, Instant now, boolean count) throws SQLException {
+    List<Ranked> hits = new ArrayList<>();
+    long total = -1;
+    if (filter.isEmpty()) {
+      try (ResultSet rs = bind(topRanked, match, n).executeQuery()) {
+        while (rs.next()) hits.add(new Ranked(rs.getLong(1), -rs.getDouble(2)));
+      }
+      if (count) {
+        try (ResultSet rs = bind(countMatches, match).executeQuery()) {
+          total = rs.next() ? rs.getLong(1) : 0;
+        }
+      }
+      return new KeywordHits(hits, total);
+    }
+    total = 0;
+    List<Object> params = new ArrayList<>();
+    params.add(match);
+    params.add(Timestamps.format(now));
+    String where = FilterSql.where(filter, params);
+    params.add(n);
+    // bm25() is only allowed in a plain FTS query, so rank first, then filter and count the matches.
+    try (PreparedStatement ps = conn.prepareStatement("WITH f AS MATERIALIZED (SELECT rowid AS id, " + BM25
+        + " AS rank FROM memories_fts WHERE memories_fts MATCH ?)"
+        + " SELECT f.id, f.rank, count(*) OVER () AS total FROM f JOIN memories m ON m.id = f.id"
+        + " WHERE (m.expires_at IS NULL OR m.expires_at > ?)" + where + " ORDER BY f.rank LIMIT ?")) {
+      try (ResultSet rs = bind(ps, params.toArray()).executeQuery()) {
+        while (rs.next()) {
+          hits.add(new Ranked(rs.getLong(1), -rs.getDouble(2)));
+          total = rs.getLong(3);
+        }
+      }
+    }
+    return new KeywordHits(hits, total);
+  }
+
+  /** The live memories among {@code ids}, by id. */
+  Map<Long, JsonObject> rows(Collection<Long> ids, Instant now) throws SQLException {
+    Map<Long, JsonObject> out = new HashMap<>();
+    if (ids.isEmpty()) return out;
+    try (ResultSet rs = bind(selectRows, Timestamps.format(now), new JsonArray(new ArrayList<>(ids)).encode())
+        .executeQuery()) {
+      while (rs.next()) {
+        JsonObject m = memory(rs);
+        out.put(m.getLong("id"), m);
+      }
+    }
+    return out;
+  }
+
+  /** Those of {@code ids} whose memory is live and passes the filter. */
+  Set<Long> passing(Collection<Long> ids, SearchFilter filter, Instant now) throws SQLException {
+    Set<Long> out = new LinkedHashSet<>();
+    if (ids.isEmpty()) return out;
+    List<Object> params = new ArrayList<>();
+    params.add(new JsonArray(new ArrayList<>(ids)).encode());
+    params.add(Timestamps.format(now));
+    String where = FilterSql.where(filter, params);
+    try (PreparedStatement ps = conn.prepareStatement("SELECT m.id FROM memories m"
+        + " WHERE m.id IN (SELECT value FROM json_each(?)) AND (m.expires_at IS NULL OR m.expires_at > ?)" + where)) {
+      try (ResultSet rs = bind(ps, params.toArray()).executeQuery()) {
+        while (rs.next()) out.add(rs.getLong(1));
+      }
+    }
+    return out;
+  }
+
+  /** True when the FTS5 expression matches at least one memory (one index lookup). */
+  boolean matchesAny(String match) throws SQLException {
+    try (ResultSet rs = bind(anyMatch, match).executeQuery()) {
+      return rs.next();
+    }
+  }
+
+  int vectorCount() throws SQLException {
+    try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM memory_vectors")) {
+      return rs.next() ? rs.getInt(1) : 0;
+    }
+  }
+
+  /** Reads every stored vector into {@code index}, in id order. */
+  void loadVectors(VectorIndex index) throws SQLException {
+    try (Statement s = conn.createStatement();
+         ResultSet rs = s.executeQuery("SELECT memory_id, embedding FROM memory_vectors ORDER BY memory_id")) {
+      while (rs.next()) index.upsert(rs.getLong(1), rs.getBytes(2));
+    }
+  }
+
+  /** The tenant's words as written (lowercased), with how many memories hold each. */
+  Vocabulary vocabulary() throws SQLException {
+    Vocabulary.Builder b = new Vocabulary.Builder();
+    try (Statement s = conn.createStatement();
+         ResultSet rs = s.executeQuery("SELECT term, doc FROM memories_words_vocab")) {
+      while (rs.next()) b.add(rs.getString(1), rs.getInt(2));
+    }
+    return b.build();
   }
 
   JsonObject stats(Instant now) throws SQLException {

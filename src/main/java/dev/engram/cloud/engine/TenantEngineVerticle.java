@@ -11,6 +11,8 @@ import dev.engram.cloud.engine.EngineMessages.ListMemories;
 import dev.engram.cloud.engine.EngineMessages.Reply;
 import dev.engram.cloud.engine.EngineMessages.Search;
 import dev.engram.cloud.engine.EngineMessages.Stats;
+import dev.engram.cloud.engine.EngineMessages.Suggest;
+import dev.engram.cloud.search.Embedder;
 import dev.engram.cloud.engine.EngineMessages.Update;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -49,6 +51,9 @@ final class TenantEngineVerticle extends VerticleBase {
   private final ArrayBlockingQueue<MemoryStore> idleReaders;
   private final List<MemoryStore> readers = new ArrayList<>();
   private final AtomicInteger queueDepth;
+  private final Embedder embedder;
+  private final SearchCache searchCache;
+  private final TenantSearch search;
   private final ArrayDeque<Message<EngineCommand>> pendingWrites = new ArrayDeque<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile long lastUsedNanos = System.nanoTime();
@@ -59,21 +64,25 @@ final class TenantEngineVerticle extends VerticleBase {
   private boolean drainScheduled;
   private long sweepTimer;
 
-  TenantEngineVerticle(String tenantId, Path file, int groupCommitMax, int readerCount, AtomicInteger queueDepth) {
+  TenantEngineVerticle(String tenantId, Path file, int groupCommitMax, int readerCount, AtomicInteger queueDepth,
+                      Embedder embedder, VectorBudget budget, dev.engram.cloud.config.EngramConfig.Search searchConfig) {
     this.tenantId = tenantId;
     this.file = file;
     this.groupCommitMax = groupCommitMax;
     this.readerCount = readerCount;
     this.idleReaders = new ArrayBlockingQueue<>(Math.max(1, readerCount));
     this.queueDepth = queueDepth;
+    this.embedder = embedder;
+    this.searchCache = new SearchCache(budget, embedder.dimensions());
+    this.search = new TenantSearch(embedder, searchCache, searchConfig);
   }
 
   @Override
   public Future<?> start() throws Exception {
-    store = MemoryStore.open(file);
+    store = MemoryStore.open(file, embedder);
     storedMemories = store.countStored();
     for (int i = 0; i < readerCount; i++) {
-      MemoryStore reader = MemoryStore.openReader(file);
+      MemoryStore reader = MemoryStore.openReader(file, embedder);
       readers.add(reader);
       idleReaders.add(reader);
     }
@@ -89,6 +98,7 @@ final class TenantEngineVerticle extends VerticleBase {
       drain();
       readers.forEach(this::closeQuietly);
       closeQuietly(store);
+      searchCache.close();
       return Future.succeededFuture();
     });
   }
@@ -145,12 +155,13 @@ final class TenantEngineVerticle extends VerticleBase {
     }
   }
 
-  private static JsonObject read(MemoryStore from, EngineCommand cmd, Instant now) throws SQLException {
+  private JsonObject read(MemoryStore from, EngineCommand cmd, Instant now) throws SQLException {
     if (cmd instanceof Get g) {
       return from.get(g.id(), now).orElseThrow(() -> ApiException.notFound("No memory with id " + g.id() + "."));
     }
     if (cmd instanceof ListMemories l) return from.list(l, now);
-    if (cmd instanceof Search s) return from.search(s, now);
+    if (cmd instanceof Search s) return search.search(from, s, now);
+    if (cmd instanceof Suggest s) return search.suggest(from, s);
     if (cmd instanceof Stats) return from.stats(now);
     throw new ApiException(501, "not_implemented", cmd.getClass().getSimpleName() + " is not implemented yet.");
   }
@@ -200,6 +211,7 @@ final class TenantEngineVerticle extends VerticleBase {
       try {
         for (int i = 0; i < batch.size(); i++) {
           store.savepoint();
+          int vectors = store.vectorMark();
           try {
             results[i] = write(batch.get(i).body(), now);
             store.releaseSavepoint();
@@ -207,13 +219,16 @@ final class TenantEngineVerticle extends VerticleBase {
           } catch (ApiException | SQLException e) {
             failures[i] = e;
             store.rollbackToSavepoint();
+            store.dropVectorChanges(vectors);
           }
         }
         store.commit();
+        searchCache.committed(store.takeVectorChanges());
       } catch (SQLException e) {
         log.error("commit failed for tenant {}: {}", tenantId, e.toString());
         rollbackQuietly();
         recount();
+        store.takeVectorChanges();
         for (int i = 0; i < batch.size(); i++) failures[i] = e;
       }
       for (int i = 0; i < batch.size(); i++) answer(batch.get(i), results[i], failures[i]);
@@ -246,9 +261,11 @@ final class TenantEngineVerticle extends VerticleBase {
       int removed = store.deleteExpired(now);
       store.commit();
       storedMemories -= removed;
+      searchCache.committed(store.takeVectorChanges());
       if (removed > 0) log.info("removed {} expired memories of tenant {}", removed, tenantId);
     } catch (SQLException e) {
       rollbackQuietly();
+      store.takeVectorChanges();
       log.warn("expiry sweep failed for tenant {}: {}", tenantId, e.toString());
     }
   }

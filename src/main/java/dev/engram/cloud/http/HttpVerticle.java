@@ -73,6 +73,7 @@ public final class HttpVerticle extends VerticleBase {
     api(router.patch("/v1/memories/:id"), body, authenticator, Scope.MEMORIES_WRITE, memories::update);
     api(router.delete("/v1/memories/:id"), body, authenticator, Scope.MEMORIES_WRITE, memories::delete);
     api(router.post("/v1/search"), body, authenticator.searching(), Scope.MEMORIES_READ, memories::search);
+    api(router.post("/v1/search/suggest"), body, authenticator, Scope.MEMORIES_READ, memories::suggest);
     api(router.get("/v1/stats"), body, authenticator, Scope.MEMORIES_READ, memories::stats);
     api(router.post("/v1/api-keys"), body, authenticator, Scope.ADMIN, accounts::createKey);
     api(router.get("/v1/api-keys"), body, authenticator, Scope.ADMIN, accounts::listKeys);

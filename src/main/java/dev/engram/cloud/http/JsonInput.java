@@ -105,6 +105,18 @@ final class JsonInput {
     return value;
   }
 
+  Boolean bool(String name) {
+    Object v = body.getValue(name);
+    if (v == null) return null;
+    if (!(v instanceof Boolean b)) throw wrongType(name, "true or false");
+    return b;
+  }
+
+  /** The raw JSON value of a field (null when absent), for readers with their own validation. */
+  Object raw(String name) {
+    return body.getValue(name);
+  }
+
   /** A string chosen from {@code allowed}. */
   String choice(String name, Set<String> allowed) {
     String s = string(name, false, 64);

@@ -214,6 +214,73 @@ class BadInputTest {
     rows.add(json("unknown field", "POST", "/v1/search", q("{'query': 'tabs', 'fuzzy': true}"), 400,
         "unknown_field"));
     rows.add(json("invalid JSON", "POST", "/v1/search", "query=tabs", 400, "invalid_json"));
+    rows.add(json("unknown strategy", "POST", "/v1/search", q("{'query': 'tabs', 'strategy': 'magic'}"), 400,
+        "invalid_field"));
+    rows.add(json("explain is a string", "POST", "/v1/search", q("{'query': 'tabs', 'explain': 'yes'}"), 400,
+        "invalid_field"));
+    rows.add(json("workspace and workspaces", "POST", "/v1/search",
+        q("{'query': 'tabs', 'workspace': 'a', 'workspaces': ['b']}"), 400, "invalid_field"));
+    rows.add(json("workspaces is a string", "POST", "/v1/search", q("{'query': 'tabs', 'workspaces': 'a'}"), 400,
+        "invalid_field"));
+    rows.add(json("workspaces has a bad name", "POST", "/v1/search", q("{'query': 'tabs', 'workspaces': ['a b']}"), 400,
+        "invalid_workspace"));
+    rows.add(json("unknown tags_mode", "POST", "/v1/search", q("{'query': 'tabs', 'tags': ['a'], 'tags_mode': 'some'}"),
+        400, "invalid_field"));
+    rows.add(json("tags_mode without tags", "POST", "/v1/search", q("{'query': 'tabs', 'tags_mode': 'any'}"), 400,
+        "invalid_field"));
+    rows.add(json("unknown tier", "POST", "/v1/search", q("{'query': 'tabs', 'tier': 'weekly'}"), 400,
+        "invalid_field"));
+    rows.add(json("importance_min above 1", "POST", "/v1/search", q("{'query': 'tabs', 'importance_min': 2}"), 400,
+        "invalid_field"));
+    rows.add(json("importance_min above importance_max", "POST", "/v1/search",
+        q("{'query': 'tabs', 'importance_min': 0.8, 'importance_max': 0.2}"), 400, "invalid_field"));
+    rows.add(json("created_after not a time", "POST", "/v1/search", q("{'query': 'tabs', 'created_after': 'last week'}"),
+        400, "invalid_field"));
+    rows.add(json("updated_before a number", "POST", "/v1/search", q("{'query': 'tabs', 'updated_before': 1700000000}"),
+        400, "invalid_field"));
+    rows.add(json("filter is an array", "POST", "/v1/search", q("{'query': 'tabs', 'filter': []}"), 400,
+        "invalid_filter"));
+    rows.add(json("filter with an unknown field", "POST", "/v1/search",
+        q("{'query': 'tabs', 'filter': {'field': 'password', 'op': 'eq', 'value': 'x'}}"), 400, "invalid_filter"));
+    rows.add(json("filter with an unknown op", "POST", "/v1/search",
+        q("{'query': 'tabs', 'filter': {'field': 'importance', 'op': 'like', 'value': 1}}"), 400, "invalid_filter"));
+    rows.add(json("filter op not for the field", "POST", "/v1/search",
+        q("{'query': 'tabs', 'filter': {'field': 'importance', 'op': 'contains', 'value': 1}}"), 400, "invalid_filter"));
+    rows.add(json("filter value of the wrong type", "POST", "/v1/search",
+        q("{'query': 'tabs', 'filter': {'field': 'importance', 'op': 'gt', 'value': 'high'}}"), 400, "invalid_filter"));
+    rows.add(json("filter value missing", "POST", "/v1/search",
+        q("{'query': 'tabs', 'filter': {'field': 'importance', 'op': 'gt'}}"), 400, "invalid_filter"));
+    rows.add(json("filter metadata path with SQL", "POST", "/v1/search",
+        q("{'query': 'tabs', 'filter': {'field': 'metadata.a\\') OR 1=1 --', 'op': 'eq', 'value': 1}}"), 400,
+        "invalid_filter"));
+    rows.add(json("filter metadata path with an empty key", "POST", "/v1/search",
+        q("{'query': 'tabs', 'filter': {'field': 'metadata.a..b', 'op': 'exists'}}"), 400, "invalid_filter"));
+    rows.add(json("filter and is empty", "POST", "/v1/search", q("{'query': 'tabs', 'filter': {'and': []}}"), 400,
+        "invalid_filter"));
+    rows.add(json("filter node with and plus or", "POST", "/v1/search",
+        q("{'query': 'tabs', 'filter': {'and': [{'field': 'tier', 'op': 'eq', 'value': 'daily'}], 'or': []}}"), 400,
+        "invalid_filter"));
+    rows.add(json("filter node with an unknown key", "POST", "/v1/search",
+        q("{'query': 'tabs', 'filter': {'field': 'tier', 'op': 'eq', 'value': 'daily', 'not': true}}"), 400,
+        "invalid_filter"));
+    rows.add(json("filter nested too deep", "POST", "/v1/search", "{\"query\": \"tabs\", \"filter\": "
+        + "{\"and\": [".repeat(7) + "{\"field\": \"tier\", \"op\": \"eq\", \"value\": \"daily\"}" + "]}".repeat(7) + "}",
+        400, "invalid_filter"));
+    rows.add(json("filter time that is not a time", "POST", "/v1/search",
+        q("{'query': 'tabs', 'filter': {'field': 'created_at', 'op': 'gt', 'value': 'yesterday'}}"), 400,
+        "invalid_filter"));
+    rows.add(json("filter exists with a string", "POST", "/v1/search",
+        q("{'query': 'tabs', 'filter': {'field': 'metadata.a', 'op': 'exists', 'value': 'yes'}}"), 400,
+        "invalid_filter"));
+    rows.add(json("filter metadata value is an object", "POST", "/v1/search",
+        q("{'query': 'tabs', 'filter': {'field': 'metadata.a', 'op': 'eq', 'value': {'b': 1}}}"), 400,
+        "invalid_filter"));
+    rows.add(json("query missing", "POST", "/v1/search/suggest", q("{}"), 400, "missing_field"));
+    rows.add(json("unknown field", "POST", "/v1/search/suggest", q("{'query': 'tabs', 'limit': 3}"), 400,
+        "unknown_field"));
+    rows.add(json("query is a list", "POST", "/v1/search/suggest", q("{'query': ['tabs']}"), 400, "invalid_field"));
+    rows.add(row("without credentials", "POST", "/v1/search/suggest", q("{'query': 'tabs'}"), JSON, Credentials.NONE,
+        401, "missing_credentials"));
 
     // POST /v1/signup
     rows.add(json("bad email", "POST", "/v1/signup",
