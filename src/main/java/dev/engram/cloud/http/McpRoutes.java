@@ -96,7 +96,7 @@ final class McpRoutes {
     }
     String headerVersion = trimmed(ctx.request().getHeader(VERSION_HEADER));
     if (headerVersion != null && !McpVersions.supported(headerVersion)) {
-      answerError(ctx, null, McpError.unsupportedVersion(headerVersion));
+      answerError(ctx, idOf(body), McpError.unsupportedVersion(headerVersion));
       return;
     }
     ToolCall call = new ToolCall(principal, caps(ctx), engines);
