@@ -18,7 +18,8 @@ public record EngramConfig(
     Metering metering,
     Memories memories) {
 
-  public record Http(int instances, long bodyLimitBytes) {}
+  /** {@code importBodyLimitBytes} bounds {@code POST /v1/import} alone (JSON body or multipart upload). */
+  public record Http(int instances, long bodyLimitBytes, long importBodyLimitBytes) {}
 
   public record Auth(String issuer, String audience, int tokenTtlSeconds, int passwordIterations, int keyCacheSeconds) {}
 
@@ -44,7 +45,7 @@ public record EngramConfig(
         json.getInteger("port"),
         Path.of(json.getString("data_dir")).toAbsolutePath().normalize(),
         new Http(instances > 0 ? instances : Runtime.getRuntime().availableProcessors(),
-            http.getLong("body_limit_bytes")),
+            http.getLong("body_limit_bytes"), http.getLong("import_body_limit_bytes")),
         new Auth(auth.getString("issuer"), auth.getString("audience"), auth.getInteger("token_ttl_seconds"),
             auth.getInteger("password_iterations"), auth.getInteger("key_cache_seconds")),
         new RateLimits(rate.getDouble("key_per_second"), rate.getDouble("key_burst"),

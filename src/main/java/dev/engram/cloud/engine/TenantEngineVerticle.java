@@ -5,12 +5,23 @@ import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.engine.EngineMessages.Create;
 import dev.engram.cloud.engine.EngineMessages.Delete;
 import dev.engram.cloud.engine.EngineMessages.EngineCommand;
+import dev.engram.cloud.engine.EngineMessages.ExportPage;
 import dev.engram.cloud.engine.EngineMessages.Get;
+import dev.engram.cloud.engine.EngineMessages.Import;
+import dev.engram.cloud.engine.EngineMessages.Link;
 import dev.engram.cloud.engine.EngineMessages.ListMemories;
+import dev.engram.cloud.engine.EngineMessages.MoveWorkspace;
+import dev.engram.cloud.engine.EngineMessages.RecentActivity;
+import dev.engram.cloud.engine.EngineMessages.Related;
 import dev.engram.cloud.engine.EngineMessages.Reply;
 import dev.engram.cloud.engine.EngineMessages.Search;
 import dev.engram.cloud.engine.EngineMessages.Stats;
+import dev.engram.cloud.engine.EngineMessages.Tags;
+import dev.engram.cloud.engine.EngineMessages.Unlink;
 import dev.engram.cloud.engine.EngineMessages.Update;
+import dev.engram.cloud.engine.EngineMessages.Versions;
+import dev.engram.cloud.engine.EngineMessages.WorkspaceList;
+import dev.engram.cloud.engine.EngineMessages.WorkspaceStats;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -148,6 +159,16 @@ final class TenantEngineVerticle extends VerticleBase {
     if (cmd instanceof ListMemories l) return from.list(l, now);
     if (cmd instanceof Search s) return from.search(s, now);
     if (cmd instanceof Stats) return from.stats(now);
+    if (cmd instanceof Tags) return from.tags(now);
+    if (cmd instanceof Versions v) return from.versions(v.id(), now);
+    if (cmd instanceof RecentActivity a) return from.recentActivity(a, now);
+    if (cmd instanceof WorkspaceList) return from.workspaces(now);
+    if (cmd instanceof WorkspaceStats w) {
+      return from.workspace(w.workspace(), now).orElseThrow(() ->
+          ApiException.notFound("Workspace '" + w.workspace() + "' has no memories."));
+    }
+    if (cmd instanceof Related r) return from.links().related(r, now);
+    if (cmd instanceof ExportPage p) return from.exportPage(p, now);
     throw new ApiException(501, "not_implemented", cmd.getClass().getSimpleName() + " is not implemented yet.");
   }
 
@@ -158,6 +179,10 @@ final class TenantEngineVerticle extends VerticleBase {
       store.delete(d.id(), now);
       return null;
     }
+    if (cmd instanceof MoveWorkspace m) return store.move(m, now);
+    if (cmd instanceof Link l) return store.links().link(l, now);
+    if (cmd instanceof Unlink u) return store.links().unlink(u);
+    if (cmd instanceof Import i) return store.importMemories(i, now);
     throw new ApiException(501, "not_implemented", cmd.getClass().getSimpleName() + " is not implemented yet.");
   }
 

@@ -19,7 +19,6 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 
@@ -61,11 +60,11 @@ final class MemoryRoutes {
   }
 
   void get(RoutingContext ctx) {
-    send(ctx, new Get(id(ctx)), 200);
+    send(ctx, new Get(Params.id(ctx)), 200);
   }
 
   void update(RoutingContext ctx) {
-    long id = id(ctx);
+    long id = Params.id(ctx);
     JsonInput in = JsonInput.parse(ctx.body().buffer(), UPDATE_FIELDS);
     for (String immutable : List.of("workspace", "tier")) {
       if (in.has(immutable)) {
@@ -84,28 +83,20 @@ final class MemoryRoutes {
   }
 
   void delete(RoutingContext ctx) {
-    send(ctx, new Delete(id(ctx)), 204);
+    send(ctx, new Delete(Params.id(ctx)), 204);
   }
 
   void list(RoutingContext ctx) {
-    MultiMap params = ctx.queryParams();
-    for (String name : params.names()) {
-      if (!LIST_PARAMS.contains(name)) {
-        throw ApiException.badRequest("unknown_parameter", "Unknown query parameter '" + name + "'. Allowed: "
-            + String.join(", ", LIST_PARAMS.stream().sorted().toList()) + ".");
-      }
-      if (params.getAll(name).size() > 1) {
-        throw ApiException.badRequest("invalid_parameter", "Query parameter '" + name + "' is given more than once.");
-      }
-    }
-    int limit = limitParam(params.get("limit"), DEFAULT_LIST_LIMIT, limits.listMaxLimit());
+    MultiMap params = Params.check(ctx, LIST_PARAMS);
+    int limit = Params.limit(params.get("limit"), DEFAULT_LIST_LIMIT, limits.listMaxLimit());
     String cursor = params.get("cursor");
     String workspace = params.get("workspace") == null ? null : Workspaces.normalize(params.get("workspace"));
     String type = params.get("memory_type");
     if (type != null && !MemoryTypes.ALL.contains(type)) {
       throw ApiException.badRequest("invalid_parameter", "Unknown memory_type '" + type + "'.");
     }
-    send(ctx, new ListMemories(workspace, tagsParam(params.get("tags")), type, limit,
+    List<String> tags = Params.list("tags", params.get("tags"));
+    send(ctx, new ListMemories(workspace, tags, type, limit,
         cursor == null ? null : Cursors.decode(cursor)), 200);
   }
 
@@ -133,6 +124,10 @@ final class MemoryRoutes {
    * response ends, so what it records reaches metering.
    */
   private void send(RoutingContext ctx, EngineCommand command, int status, Runnable onSuccess) {
+    send(engines, ctx, command, status, onSuccess);
+  }
+
+  static void send(EngineClient engines, RoutingContext ctx, EngineCommand command, int status, Runnable onSuccess) {
     Principal principal = Authenticator.principal(ctx);
     engines.call(principal.tenantId(), command)
         .onSuccess(body -> {
@@ -144,35 +139,6 @@ final class MemoryRoutes {
           }
         })
         .onFailure(ctx::fail);
-  }
-
-  private static long id(RoutingContext ctx) {
-    String raw = ctx.pathParam("id");
-    try {
-      long id = Long.parseLong(raw);
-      if (id > 0) return id;
-    } catch (NumberFormatException ignored) {
-      // fall through
-    }
-    throw ApiException.badRequest("invalid_id", "Memory ids are positive integers; got '" + raw + "'.");
-  }
-
-  private static int limitParam(String raw, int defaultValue, int max) {
-    if (raw == null) return defaultValue;
-    try {
-      int limit = Integer.parseInt(raw);
-      if (limit >= 1 && limit <= max) return limit;
-    } catch (NumberFormatException ignored) {
-      // fall through
-    }
-    throw ApiException.badRequest("invalid_parameter", "limit must be an integer from 1 to " + max + ".");
-  }
-
-  private static List<String> tagsParam(String raw) {
-    if (raw == null) return null;
-    List<String> tags = Arrays.stream(raw.split(",")).map(String::trim).filter(t -> !t.isEmpty()).toList();
-    if (tags.isEmpty()) throw ApiException.badRequest("invalid_parameter", "tags must list at least one tag.");
-    return tags;
   }
 
   private static <T> T orDefault(T value, T fallback) {

@@ -1,0 +1,1 @@
+-- reserved: search embeddings (issue 5)
