@@ -26,7 +26,8 @@ public record EngramConfig(
     Mcp mcp,
     Search search) {
 
-  public record Http(int instances, long bodyLimitBytes) {}
+  /** {@code importBodyLimitBytes} bounds {@code POST /v1/import} alone (JSON body or multipart upload). */
+  public record Http(int instances, long bodyLimitBytes, long importBodyLimitBytes) {}
 
   /**
    * MCP over HTTP. {@code allowedOrigins} are the browser origins besides loopback that may call it (DNS-rebinding
@@ -130,7 +131,7 @@ public record EngramConfig(
         json.getInteger("port"),
         Path.of(json.getString("data_dir")).toAbsolutePath().normalize(),
         new Http(instances > 0 ? instances : Runtime.getRuntime().availableProcessors(),
-            http.getLong("body_limit_bytes")),
+            http.getLong("body_limit_bytes"), http.getLong("import_body_limit_bytes")),
         new Auth(auth.getString("issuer"), auth.getString("audience"), auth.getInteger("token_ttl_seconds"),
             auth.getInteger("password_iterations"), auth.getInteger("key_cache_seconds"),
             External.fromJson(auth.getJsonObject("external"), auth.getString("issuer"))),

@@ -156,9 +156,10 @@ public final class EngineMessages {
 
   /**
    * Imports validated items in one transaction, skipping those whose content hash already exists when
-   * {@code skipDuplicates}. Replies {@code {imported, skipped, failed, errors}}.
+   * {@code skipDuplicates}, and within the plan's caps (402, nothing imported, when the new total would pass them).
+   * Replies {@code {imported, skipped, failed, errors}}.
    */
-  public record Import(List<ImportedMemory> memories, boolean skipDuplicates) implements EngineCommand {
+  public record Import(List<ImportedMemory> memories, boolean skipDuplicates, Caps caps) implements EngineCommand {
     @Override
     public boolean writes() {
       return true;

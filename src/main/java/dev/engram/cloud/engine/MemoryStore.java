@@ -2,7 +2,13 @@ package dev.engram.cloud.engine;
 
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.engine.EngineMessages.Create;
+import dev.engram.cloud.engine.EngineMessages.ExportPage;
+import dev.engram.cloud.engine.EngineMessages.Import;
+import dev.engram.cloud.engine.EngineMessages.ImportedMemory;
 import dev.engram.cloud.engine.EngineMessages.ListMemories;
+import dev.engram.cloud.engine.EngineMessages.MoveWorkspace;
+import dev.engram.cloud.engine.EngineMessages.RecentActivity;
+import dev.engram.cloud.engine.EngineMessages.Search;
 import dev.engram.cloud.engine.EngineMessages.Update;
 import dev.engram.cloud.search.Embedder;
 import dev.engram.cloud.search.HybridRanker.Ranked;
@@ -31,10 +37,12 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -46,7 +54,7 @@ final class MemoryStore implements AutoCloseable {
 
   private static final String COLUMNS = "m.id, m.content, m.memory_type, m.tags, m.metadata, m.importance, "
       + "m.workspace, m.tier, m.expires_at, m.content_hash, m.version, m.created_at, m.updated_at";
-  private static final String LIVE = "(m.expires_at IS NULL OR m.expires_at > ?1)";
+  static final String LIVE = "(m.expires_at IS NULL OR m.expires_at > ?1)";
   /** Optional filters bound as NULL when absent, so each query keeps one prepared form. */
   private static final String FILTERS = " AND (?2 IS NULL OR m.workspace = ?2)"
       + " AND (?3 IS NULL OR m.memory_type = ?3)"
@@ -56,6 +64,19 @@ final class MemoryStore implements AutoCloseable {
   private static final Pattern WHITESPACE = Pattern.compile("\\s+");
   /** Field weights: content, tags, metadata. */
   private static final String BM25 = "bm25(memories_fts, 1.0, 1.0, 0.5)";
+  private static final int PREVIEW_CHARS = 100;
+  private static final int TOP_TAGS = 5;
+  /** One row per workspace; {@code ?2} picks one workspace or, when NULL, all of them. */
+  private static final String WORKSPACE_SUMMARY = "SELECT m.workspace, count(*), sum(m.tier = 'permanent'),"
+      + " sum(m.tier = 'daily'), min(m.created_at), max(m.created_at), avg(m.importance)"
+      + " FROM memories m WHERE " + LIVE + " AND (?2 IS NULL OR m.workspace = ?2)"
+      + " GROUP BY m.workspace ORDER BY count(*) DESC, m.workspace";
+  private static final String WORKSPACE_TOP_TAGS = "SELECT workspace, tag FROM ("
+      + " SELECT m.workspace AS workspace, t.tag AS tag,"
+      + "   row_number() OVER (PARTITION BY m.workspace ORDER BY count(*) DESC, t.tag) AS place"
+      + " FROM memory_tags t JOIN memories m ON m.id = t.memory_id"
+      + " WHERE " + LIVE + " AND (?2 IS NULL OR m.workspace = ?2) GROUP BY m.workspace, t.tag)"
+      + " WHERE place <= " + TOP_TAGS + " ORDER BY workspace, place";
 
   /** A change to one memory's vector, applied to the in-memory index once its transaction has committed. */
   record VectorChange(long id, byte[] embedding) {
@@ -90,6 +111,15 @@ final class MemoryStore implements AutoCloseable {
   private final PreparedStatement savepoint;
   private final PreparedStatement release;
   private final PreparedStatement rollbackTo;
+  private final PreparedStatement tagCounts;
+  private final PreparedStatement versions;
+  private final PreparedStatement activity;
+  private final PreparedStatement workspaceSummary;
+  private final PreparedStatement workspaceTopTags;
+  private final PreparedStatement moveMemory;
+  private final PreparedStatement exportPage;
+  private final PreparedStatement hashInWorkspace;
+  private final LinkStore links;
 
   private MemoryStore(Connection conn, Embedder embedder) throws SQLException {
     this.conn = conn;
@@ -105,8 +135,8 @@ final class MemoryStore implements AutoCloseable {
     insertTag = conn.prepareStatement("INSERT OR IGNORE INTO memory_tags (memory_id, tag) VALUES (?, ?)");
     deleteTags = conn.prepareStatement("DELETE FROM memory_tags WHERE memory_id = ?");
     insertVersion = conn.prepareStatement("""
-        INSERT INTO memory_versions (memory_id, version, content, tags, metadata, created_at)
-        VALUES (?, ?, ?, ?, ?, ?)""");
+        INSERT INTO memory_versions (memory_id, version, content, tags, metadata, workspace, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?)""");
     selectById = conn.prepareStatement("SELECT " + COLUMNS + " FROM memories m WHERE m.id = ?2 AND " + LIVE);
     updateMemory = conn.prepareStatement("""
         UPDATE memories SET content = ?, memory_type = ?, tags = ?, metadata = ?, importance = ?, expires_at = ?,
@@ -128,6 +158,23 @@ final class MemoryStore implements AutoCloseable {
     savepoint = conn.prepareStatement("SAVEPOINT cmd");
     release = conn.prepareStatement("RELEASE cmd");
     rollbackTo = conn.prepareStatement("ROLLBACK TO cmd");
+    tagCounts = conn.prepareStatement("SELECT t.tag, count(*), max(m.updated_at) FROM memory_tags t"
+        + " JOIN memories m ON m.id = t.memory_id WHERE " + LIVE + " GROUP BY t.tag ORDER BY count(*) DESC, t.tag");
+    versions = conn.prepareStatement("SELECT version, content, tags, metadata, workspace, created_at"
+        + " FROM memory_versions WHERE memory_id = ? ORDER BY version DESC");
+    activity = conn.prepareStatement("SELECT " + COLUMNS + " FROM memories m WHERE " + LIVE
+        + " AND m.updated_at >= ?2 AND (?3 IS NULL OR m.workspace = ?3)"
+        + " AND (?4 IS NULL OR m.memory_type IN (SELECT value FROM json_each(?4)))"
+        + " ORDER BY m.updated_at DESC, m.id DESC LIMIT ?5");
+    workspaceSummary = conn.prepareStatement(WORKSPACE_SUMMARY);
+    workspaceTopTags = conn.prepareStatement(WORKSPACE_TOP_TAGS);
+    moveMemory = conn.prepareStatement("UPDATE memories SET workspace = ?, version = version + 1, updated_at = ?"
+        + " WHERE id = ?");
+    exportPage = conn.prepareStatement("SELECT " + COLUMNS + " FROM memories m WHERE " + LIVE
+        + " AND (?2 IS NULL OR m.workspace = ?2) AND m.id > ?3 ORDER BY m.id LIMIT ?4");
+    hashInWorkspace = conn.prepareStatement("SELECT 1 FROM memories m WHERE m.content_hash = ?2"
+        + " AND m.workspace = ?3 AND " + LIVE + " LIMIT 1");
+    links = new LinkStore(conn);
   }
 
   /**
@@ -254,19 +301,9 @@ final class MemoryStore implements AutoCloseable {
       long ttl = c.ttlSeconds() != null ? c.ttlSeconds() : DEFAULT_DAILY_TTL_SECONDS;
       expiresAt = Timestamps.format(now.plusSeconds(ttl));
     }
-    String tags = new JsonArray(c.tags()).encode();
-    String metadata = c.metadata().encode();
     String contentHash = contentHash(c.content());
-    bind(insertMemory, c.content(), c.memoryType(), tags, metadata, c.importance(), c.workspace(), tier, expiresAt,
-        contentHash, ts, ts).executeUpdate();
-    long id;
-    try (ResultSet keys = insertMemory.getGeneratedKeys()) {
-      keys.next();
-      id = keys.getLong(1);
-    }
-    writeTags(id, c.tags());
-    writeVector(id, c.content(), tags);
-    bind(insertVersion, id, 1, c.content(), tags, metadata, ts).executeUpdate();
+    long id = insert(c.content(), c.memoryType(), c.tags(), c.metadata(), c.importance(), c.workspace(), tier,
+        expiresAt, contentHash, ts, ts);
     // Built from what was just written rather than read back: it is exactly the stored row.
     return new JsonObject()
         .put("id", id)
@@ -282,6 +319,25 @@ final class MemoryStore implements AutoCloseable {
         .put("version", 1)
         .put("created_at", ts)
         .put("updated_at", ts);
+  }
+
+  /** Inserts a memory with its tags and first version; returns its id. */
+  private long insert(String content, String memoryType, List<String> tagList, JsonObject metadataObject,
+                      double importance, String workspace, String tier, String expiresAt, String contentHash,
+                      String createdAt, String updatedAt) throws SQLException {
+    String tags = new JsonArray(tagList).encode();
+    String metadata = metadataObject.encode();
+    bind(insertMemory, content, memoryType, tags, metadata, importance, workspace, tier, expiresAt, contentHash,
+        createdAt, updatedAt).executeUpdate();
+    long id;
+    try (ResultSet keys = insertMemory.getGeneratedKeys()) {
+      keys.next();
+      id = keys.getLong(1);
+    }
+    writeTags(id, tagList);
+    writeVector(id, content, tags);
+    bind(insertVersion, id, 1, content, tags, metadata, workspace, createdAt).executeUpdate();
+    return id;
   }
 
   JsonObject update(Update u, Instant now) throws SQLException {
@@ -309,8 +365,52 @@ final class MemoryStore implements AutoCloseable {
     }
     if (u.content() != null || u.tags() != null) writeVector(u.id(), content, tagsJson);
     int version = current.getInteger("version") + 1;
-    bind(insertVersion, u.id(), version, content, tagsJson, metadataJson, ts).executeUpdate();
+    bind(insertVersion, u.id(), version, content, tagsJson, metadataJson, current.getString("workspace"), ts)
+        .executeUpdate();
     return get(u.id(), now).orElseThrow();
+  }
+
+  /** Moves a memory to another workspace: a new version, like an update. */
+  JsonObject move(MoveWorkspace m, Instant now) throws SQLException {
+    String workspace = Workspaces.normalize(m.workspace());
+    JsonObject current = get(m.id(), now).orElseThrow(() -> notFound(m.id()));
+    String ts = Timestamps.format(now);
+    bind(moveMemory, workspace, ts, m.id()).executeUpdate();
+    bind(insertVersion, m.id(), current.getInteger("version") + 1, current.getString("content"),
+        current.getJsonArray("tags").encode(), current.getJsonObject("metadata").encode(), workspace, ts)
+        .executeUpdate();
+    return new JsonObject().put("success", true).put("memory", get(m.id(), now).orElseThrow());
+  }
+
+  /**
+   * Imports validated items as new memories (new ids; created_at/updated_at kept when given). With
+   * {@code skipDuplicates}, an item whose content hash is already live in its workspace is skipped; that includes
+   * an earlier item of the same import, since this connection sees its own uncommitted rows.
+   */
+  JsonObject importMemories(Import imp, Instant now) throws SQLException {
+    String ts = Timestamps.format(now);
+    String dailyExpiry = Timestamps.format(now.plusSeconds(DEFAULT_DAILY_TTL_SECONDS));
+    int imported = 0;
+    int skipped = 0;
+    for (ImportedMemory m : imp.memories()) {
+      String hash = contentHash(m.content());
+      if (imp.skipDuplicates()) {
+        try (ResultSet rs = bind(hashInWorkspace, ts, hash, m.workspace()).executeQuery()) {
+          if (rs.next()) {
+            skipped++;
+            continue;
+          }
+        }
+      }
+      String createdAt = m.createdAt() != null ? m.createdAt() : ts;
+      String updatedAt = m.updatedAt() != null ? m.updatedAt() : createdAt;
+      // A daily memory gets a fresh day, as in Engram: the export format carries no expiry.
+      insert(m.content(), m.memoryType(), m.tags(), m.metadata(), m.importance(), m.workspace(), m.tier(),
+          "daily".equals(m.tier()) ? dailyExpiry : null, hash, createdAt, updatedAt);
+      imported++;
+    }
+    return new JsonObject().put("imported", imported).put("skipped", skipped).put("failed", 0)
+        .put("errors", new JsonArray());
   }
 
   void delete(long id, Instant now) throws SQLException {
@@ -517,6 +617,128 @@ final class MemoryStore implements AutoCloseable {
     return new JsonObject().put("total_memories", total).mergeIn(out).put("database_size_bytes", size);
   }
 
+  /** Every tag on a live memory with its count and the last change of a memory carrying it, most used first. */
+  JsonObject tags(Instant now) throws SQLException {
+    JsonArray tags = new JsonArray();
+    try (ResultSet rs = bind(tagCounts, Timestamps.format(now)).executeQuery()) {
+      while (rs.next()) {
+        tags.add(new JsonObject().put("name", rs.getString(1)).put("count", rs.getLong(2))
+            .put("last_used", rs.getString(3)));
+      }
+    }
+    return new JsonObject().put("tags", tags);
+  }
+
+  /** Every version of a live memory, the current one included, newest first. */
+  JsonObject versions(long id, Instant now) throws SQLException {
+    if (get(id, now).isEmpty()) throw notFound(id);
+    JsonArray out = new JsonArray();
+    try (ResultSet rs = bind(versions, id).executeQuery()) {
+      while (rs.next()) {
+        out.add(new JsonObject()
+            .put("version", rs.getInt(1))
+            .put("content", rs.getString(2))
+            .put("tags", new JsonArray(rs.getString(3)))
+            .put("metadata", new JsonObject(rs.getString(4)))
+            .put("workspace", rs.getString(5))
+            .put("created_at", rs.getString(6)));
+      }
+    }
+    return new JsonObject().put("id", id).put("versions", out);
+  }
+
+  JsonObject recentActivity(RecentActivity q, Instant now) throws SQLException {
+    String types = q.memoryTypes() == null || q.memoryTypes().isEmpty() ? null : new JsonArray(q.memoryTypes()).encode();
+    String since = Timestamps.format(q.since());
+    JsonArray activities = new JsonArray();
+    try (ResultSet rs = bind(activity, Timestamps.format(now), since, q.workspace(), types, q.limit()).executeQuery()) {
+      while (rs.next()) {
+        JsonObject m = memory(rs);
+        String content = m.getString("content");
+        activities.add(new JsonObject()
+            .put("id", m.getLong("id"))
+            .put("preview", content.length() > PREVIEW_CHARS ? content.substring(0, PREVIEW_CHARS) + "..." : content)
+            .put("memory_type", m.getString("memory_type"))
+            .put("importance", m.getDouble("importance"))
+            .put("workspace", m.getString("workspace"))
+            .put("tags", m.getJsonArray("tags"))
+            .put("created_at", m.getString("created_at"))
+            .put("updated_at", m.getString("updated_at")));
+      }
+    }
+    return new JsonObject().put("activities", activities).put("count", activities.size()).put("since", since)
+        .put("workspace", q.workspace());
+  }
+
+  /** Workspaces with live memories, largest first. */
+  JsonObject workspaces(Instant now) throws SQLException {
+    JsonArray list = workspaceSummaries(null, now);
+    return new JsonObject().put("count", list.size()).put("workspaces", list);
+  }
+
+  Optional<JsonObject> workspace(String name, Instant now) throws SQLException {
+    JsonArray one = workspaceSummaries(Workspaces.normalize(name), now);
+    return one.isEmpty() ? Optional.empty() : Optional.of(one.getJsonObject(0));
+  }
+
+  private JsonArray workspaceSummaries(String workspace, Instant now) throws SQLException {
+    String ts = Timestamps.format(now);
+    Map<String, JsonArray> topTags = new LinkedHashMap<>();
+    try (ResultSet rs = bind(workspaceTopTags, ts, workspace).executeQuery()) {
+      while (rs.next()) topTags.computeIfAbsent(rs.getString(1), w -> new JsonArray()).add(rs.getString(2));
+    }
+    JsonArray out = new JsonArray();
+    try (ResultSet rs = bind(workspaceSummary, ts, workspace).executeQuery()) {
+      while (rs.next()) {
+        String name = rs.getString(1);
+        out.add(new JsonObject()
+            .put("workspace", name)
+            .put("memory_count", rs.getLong(2))
+            .put("permanent_count", rs.getLong(3))
+            .put("daily_count", rs.getLong(4))
+            .put("first_memory_at", rs.getString(5))
+            .put("last_memory_at", rs.getString(6))
+            .put("top_tags", topTags.getOrDefault(name, new JsonArray()))
+            .put("avg_importance", rs.getDouble(7)));
+      }
+    }
+    return out;
+  }
+
+  /** A page of the export in id order; {@code next_after_id} is null on the last page. */
+  JsonObject exportPage(ExportPage q, Instant now) throws SQLException {
+    JsonArray memories = new JsonArray();
+    Long lastId = null;
+    boolean more = false;
+    try (ResultSet rs = bind(exportPage, Timestamps.format(now), q.workspace(), q.afterId(), q.limit() + 1)
+        .executeQuery()) {
+      while (rs.next()) {
+        if (memories.size() == q.limit()) {
+          more = true;
+          break;
+        }
+        JsonObject m = memory(rs);
+        lastId = m.getLong("id");
+        memories.add(new JsonObject()
+            .put("id", lastId)
+            .put("content", m.getString("content"))
+            .put("memory_type", m.getString("memory_type"))
+            .put("tags", m.getJsonArray("tags"))
+            .put("metadata", m.getJsonObject("metadata"))
+            .put("importance", m.getDouble("importance"))
+            .put("workspace", m.getString("workspace"))
+            .put("tier", m.getString("tier"))
+            .put("created_at", m.getString("created_at"))
+            .put("updated_at", m.getString("updated_at")));
+      }
+    }
+    return new JsonObject().put("memories", memories).put("next_after_id", more ? lastId : null);
+  }
+
+  LinkStore links() {
+    return links;
+  }
+
   @Override
   public void close() throws SQLException {
     try {
@@ -568,7 +790,7 @@ final class MemoryStore implements AutoCloseable {
     }
   }
 
-  private static PreparedStatement bind(PreparedStatement ps, Object... values) throws SQLException {
+  static PreparedStatement bind(PreparedStatement ps, Object... values) throws SQLException {
     for (int i = 0; i < values.length; i++) {
       if (values[i] == null) ps.setNull(i + 1, Types.NULL);
       else ps.setObject(i + 1, values[i]);

@@ -6,14 +6,25 @@ import dev.engram.cloud.engine.EngineMessages.Caps;
 import dev.engram.cloud.engine.EngineMessages.Create;
 import dev.engram.cloud.engine.EngineMessages.Delete;
 import dev.engram.cloud.engine.EngineMessages.EngineCommand;
+import dev.engram.cloud.engine.EngineMessages.ExportPage;
 import dev.engram.cloud.engine.EngineMessages.Get;
+import dev.engram.cloud.engine.EngineMessages.Import;
+import dev.engram.cloud.engine.EngineMessages.Link;
 import dev.engram.cloud.engine.EngineMessages.ListMemories;
+import dev.engram.cloud.engine.EngineMessages.MoveWorkspace;
+import dev.engram.cloud.engine.EngineMessages.RecentActivity;
+import dev.engram.cloud.engine.EngineMessages.Related;
 import dev.engram.cloud.engine.EngineMessages.Reply;
 import dev.engram.cloud.engine.EngineMessages.Search;
 import dev.engram.cloud.engine.EngineMessages.Stats;
 import dev.engram.cloud.engine.EngineMessages.Suggest;
 import dev.engram.cloud.search.Embedder;
+import dev.engram.cloud.engine.EngineMessages.Tags;
+import dev.engram.cloud.engine.EngineMessages.Unlink;
 import dev.engram.cloud.engine.EngineMessages.Update;
+import dev.engram.cloud.engine.EngineMessages.Versions;
+import dev.engram.cloud.engine.EngineMessages.WorkspaceList;
+import dev.engram.cloud.engine.EngineMessages.WorkspaceStats;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -163,6 +174,16 @@ final class TenantEngineVerticle extends VerticleBase {
     if (cmd instanceof Search s) return search.search(from, s, now);
     if (cmd instanceof Suggest s) return search.suggest(from, s);
     if (cmd instanceof Stats) return from.stats(now);
+    if (cmd instanceof Tags) return from.tags(now);
+    if (cmd instanceof Versions v) return from.versions(v.id(), now);
+    if (cmd instanceof RecentActivity a) return from.recentActivity(a, now);
+    if (cmd instanceof WorkspaceList) return from.workspaces(now);
+    if (cmd instanceof WorkspaceStats w) {
+      return from.workspace(w.workspace(), now).orElseThrow(() ->
+          ApiException.notFound("Workspace '" + w.workspace() + "' has no memories."));
+    }
+    if (cmd instanceof Related r) return from.links().related(r, now);
+    if (cmd instanceof ExportPage p) return from.exportPage(p, now);
     throw new ApiException(501, "not_implemented", cmd.getClass().getSimpleName() + " is not implemented yet.");
   }
 
@@ -179,6 +200,19 @@ final class TenantEngineVerticle extends VerticleBase {
       store.delete(d.id(), now);
       return null;
     }
+    if (cmd instanceof MoveWorkspace m) return store.move(m, now);
+    if (cmd instanceof Link l) return store.links().link(l, now);
+    if (cmd instanceof Unlink u) return store.links().unlink(u);
+    if (cmd instanceof Import i) {
+      enforce(i.caps(), false);
+      JsonObject result = store.importMemories(i, now);
+      long imported = result.getLong("imported");
+      // Counted after the fact, since duplicates are skipped; the savepoint undoes the whole import on a 402.
+      if (i.caps().memories() != null && storedMemories + imported > i.caps().memories()) {
+        throw ApiException.planLimit("memories", i.caps().memories(), storedMemories, i.caps().plan());
+      }
+      return result;
+    }
     throw new ApiException(501, "not_implemented", cmd.getClass().getSimpleName() + " is not implemented yet.");
   }
 
@@ -193,8 +227,9 @@ final class TenantEngineVerticle extends VerticleBase {
     }
   }
 
-  private static int countChange(EngineCommand cmd) {
+  private static long countChange(EngineCommand cmd, JsonObject result) {
     if (cmd instanceof Create) return 1;
+    if (cmd instanceof Import) return result.getLong("imported");
     if (cmd instanceof Delete) return -1;
     return 0;
   }
@@ -215,7 +250,7 @@ final class TenantEngineVerticle extends VerticleBase {
           try {
             results[i] = write(batch.get(i).body(), now);
             store.releaseSavepoint();
-            storedMemories += countChange(batch.get(i).body());
+            storedMemories += countChange(batch.get(i).body(), results[i]);
           } catch (ApiException | SQLException e) {
             failures[i] = e;
             store.rollbackToSavepoint();

@@ -42,6 +42,11 @@ final class JsonInput {
     if (!(value instanceof JsonObject object)) {
       throw ApiException.badRequest("invalid_json", "The body must be a JSON object.");
     }
+    return of(object, allowed);
+  }
+
+  /** Reads an already decoded object, with the same checks as {@link #parse}. */
+  static JsonInput of(JsonObject object, Set<String> allowed) {
     for (String name : object.fieldNames()) {
       if (!allowed.contains(name)) {
         throw ApiException.badRequest("unknown_field",

@@ -31,7 +31,7 @@ import java.util.List;
 import java.util.Set;
 
 /** Memories, search and stats: validates input into engine commands and writes the engine's answer. */
-final class MemoryRoutes {
+public final class MemoryRoutes {
 
   private static final Set<String> CREATE_FIELDS = Set.of("content", "memory_type", "tags", "metadata", "importance",
       "workspace", "tier", "ttl_seconds");
@@ -74,11 +74,11 @@ final class MemoryRoutes {
   }
 
   void get(RoutingContext ctx) {
-    send(ctx, new Get(id(ctx)), 200);
+    send(ctx, new Get(Params.id(ctx)), 200);
   }
 
   void update(RoutingContext ctx) {
-    long id = id(ctx);
+    long id = Params.id(ctx);
     JsonInput in = JsonInput.parse(ctx.body().buffer(), UPDATE_FIELDS);
     for (String immutable : List.of("workspace", "tier")) {
       if (in.has(immutable)) {
@@ -97,33 +97,37 @@ final class MemoryRoutes {
   }
 
   void delete(RoutingContext ctx) {
-    send(ctx, new Delete(id(ctx)), 204);
+    send(ctx, new Delete(Params.id(ctx)), 204);
   }
 
   void list(RoutingContext ctx) {
-    MultiMap params = ctx.queryParams();
-    for (String name : params.names()) {
-      if (!LIST_PARAMS.contains(name)) {
-        throw ApiException.badRequest("unknown_parameter", "Unknown query parameter '" + name + "'. Allowed: "
-            + String.join(", ", LIST_PARAMS.stream().sorted().toList()) + ".");
-      }
-      if (params.getAll(name).size() > 1) {
-        throw ApiException.badRequest("invalid_parameter", "Query parameter '" + name + "' is given more than once.");
-      }
-    }
-    int limit = limitParam(params.get("limit"), DEFAULT_LIST_LIMIT, limits.listMaxLimit());
+    MultiMap params = Params.check(ctx, LIST_PARAMS);
+    int limit = Params.limit(params.get("limit"), DEFAULT_LIST_LIMIT, limits.listMaxLimit());
     String cursor = params.get("cursor");
     String workspace = params.get("workspace") == null ? null : Workspaces.normalize(params.get("workspace"));
     String type = params.get("memory_type");
     if (type != null && !MemoryTypes.ALL.contains(type)) {
       throw ApiException.badRequest("invalid_parameter", "Unknown memory_type '" + type + "'.");
     }
-    send(ctx, new ListMemories(workspace, tagsParam(params.get("tags")), type, limit,
+    List<String> tags = Params.list("tags", params.get("tags"));
+    send(ctx, new ListMemories(workspace, tags, type, limit,
         cursor == null ? null : Cursors.decode(cursor)), 200);
   }
 
   void search(RoutingContext ctx) {
-    JsonInput in = JsonInput.parse(ctx.body().buffer(), SEARCH_FIELDS);
+    Search search = searchCommand(JsonInput.parse(ctx.body().buffer(), SEARCH_FIELDS), limits);
+    send(ctx, search, 200, () -> Authenticator.countSearch(ctx));
+  }
+
+  /**
+   * A search request (REST body or MCP memory_search arguments) as an engine command; the one place its fields are
+   * checked, so both doors accept exactly the same searches.
+   */
+  public static Search searchCommand(JsonObject arguments, EngramConfig.Memories limits) {
+    return searchCommand(JsonInput.of(arguments, SEARCH_FIELDS), limits);
+  }
+
+  private static Search searchCommand(JsonInput in, EngramConfig.Memories limits) {
     String query = in.string("query", true, MAX_QUERY_CHARS);
     Long requested = in.integer("limit", 1, limits.searchMaxLimit());
     int limit = requested != null ? requested.intValue() : DEFAULT_SEARCH_LIMIT;
@@ -155,8 +159,9 @@ final class MemoryRoutes {
     Boolean explain = in.bool("explain");
     Search search = new Search(query, limit, filter, strategy == null ? null : Strategy.parse(strategy).orElseThrow(),
         Boolean.TRUE.equals(explain));
-    send(ctx, search, 200, () -> Authenticator.countSearch(ctx));
+    return search;
   }
+
 
   void suggest(RoutingContext ctx) {
     JsonInput in = JsonInput.parse(ctx.body().buffer(), SUGGEST_FIELDS);
@@ -187,6 +192,10 @@ final class MemoryRoutes {
    * response ends, so what it records reaches metering.
    */
   private void send(RoutingContext ctx, EngineCommand command, int status, Runnable onSuccess) {
+    send(engines, ctx, command, status, onSuccess);
+  }
+
+  static void send(EngineClient engines, RoutingContext ctx, EngineCommand command, int status, Runnable onSuccess) {
     Principal principal = Authenticator.principal(ctx);
     engines.call(principal.tenantId(), command)
         .onSuccess(body -> {
@@ -201,7 +210,7 @@ final class MemoryRoutes {
   }
 
   /** The caller's plan caps that a write must respect. */
-  private static Caps caps(RoutingContext ctx) {
+  static Caps caps(RoutingContext ctx) {
     Plan plan = Authenticator.plan(ctx);
     return plan == null ? Caps.NONE : new Caps(plan.name(), plan.memories(), plan.storageBytes());
   }
