@@ -272,12 +272,24 @@ public final class BenchTool {
     write(dir.resolve("load.jsonl"), loadCount, new Random(seed), BenchTool::createBody);
     write(dir.resolve("create.jsonl"), 20_000, new Random(seed + 1), BenchTool::createBody);
     write(dir.resolve("search.jsonl"), 5_000, new Random(seed + 2), BenchTool::searchBody);
+    // the same searches and creates as MCP tools/call, so MCP and REST compare like with like (the REST default
+    // strategy is keyword; MCP's is auto, so the MCP bodies name keyword)
+    write(dir.resolve("mcp-search.jsonl"), 5_000, new Random(seed + 2), r -> {
+      String b = searchBody(r);
+      return toolCall("memory_search", b.substring(0, b.length() - 1) + ",\"strategy\":\"keyword\"}");
+    });
+    write(dir.resolve("mcp-create.jsonl"), 20_000, new Random(seed + 1), r -> toolCall("memory_create", createBody(r)));
     // the same queries for each strategy, so the per-strategy figures compare like with like
     for (String strategy : new String[] {"keyword", "semantic", "hybrid", "auto"}) {
       String field = ",\"strategy\":\"" + strategy + "\"}";
       write(dir.resolve("search-" + strategy + ".jsonl"), 5_000, new Random(seed + 2),
           r -> { String b = searchBody(r); return b.substring(0, b.length() - 1) + field; });
     }
+  }
+
+  static String toolCall(String tool, String arguments) {
+    return "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"" + tool
+        + "\",\"arguments\":" + arguments + "}}";
   }
 
   interface Gen {

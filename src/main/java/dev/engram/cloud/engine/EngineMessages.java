@@ -15,7 +15,7 @@ public final class EngineMessages {
   public sealed interface EngineCommand extends LocalMessage
       permits Create, Get, Update, Delete, ListMemories, Search, Suggest, Stats,
       Tags, Versions, RecentActivity, WorkspaceList, WorkspaceStats, MoveWorkspace, Link, Unlink, Related,
-      ExportPage, Import {
+      ExportPage, Import, Scoped {
     /** Writes are batched into one transaction (group commit); reads are answered at once. */
     default boolean writes() {
       return false;
@@ -163,6 +163,17 @@ public final class EngineMessages {
     @Override
     public boolean writes() {
       return true;
+    }
+  }
+
+  /**
+   * A command from a key restricted to some workspaces; the engine holds it to them (see WorkspaceGuard).
+   * EngineClient wraps commands in this, never the caller.
+   */
+  public record Scoped(EngineCommand command, java.util.Set<String> workspaces) implements EngineCommand {
+    @Override
+    public boolean writes() {
+      return command.writes();
     }
   }
 

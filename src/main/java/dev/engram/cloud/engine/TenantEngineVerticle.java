@@ -15,6 +15,7 @@ import dev.engram.cloud.engine.EngineMessages.MoveWorkspace;
 import dev.engram.cloud.engine.EngineMessages.RecentActivity;
 import dev.engram.cloud.engine.EngineMessages.Related;
 import dev.engram.cloud.engine.EngineMessages.Reply;
+import dev.engram.cloud.engine.EngineMessages.Scoped;
 import dev.engram.cloud.engine.EngineMessages.Search;
 import dev.engram.cloud.engine.EngineMessages.Stats;
 import dev.engram.cloud.engine.EngineMessages.Suggest;
@@ -167,6 +168,11 @@ final class TenantEngineVerticle extends VerticleBase {
   }
 
   private JsonObject read(MemoryStore from, EngineCommand cmd, Instant now) throws SQLException {
+    if (cmd instanceof Scoped scoped) {
+      WorkspaceGuard guard = new WorkspaceGuard(scoped.workspaces());
+      EngineCommand admitted = guard.admit(scoped.command(), from, now);
+      return guard.filterReply(admitted, read(from, admitted, now), from, now);
+    }
     if (cmd instanceof Get g) {
       return from.get(g.id(), now).orElseThrow(() -> ApiException.notFound("No memory with id " + g.id() + "."));
     }
@@ -188,6 +194,9 @@ final class TenantEngineVerticle extends VerticleBase {
   }
 
   private JsonObject write(EngineCommand cmd, Instant now) throws SQLException {
+    if (cmd instanceof Scoped scoped) {
+      return write(new WorkspaceGuard(scoped.workspaces()).admit(scoped.command(), store, now), now);
+    }
     if (cmd instanceof Create c) {
       enforce(c.caps(), true);
       return store.create(c, now);
@@ -228,6 +237,7 @@ final class TenantEngineVerticle extends VerticleBase {
   }
 
   private static long countChange(EngineCommand cmd, JsonObject result) {
+    if (cmd instanceof Scoped scoped) return countChange(scoped.command(), result);
     if (cmd instanceof Create) return 1;
     if (cmd instanceof Import) return result.getLong("imported");
     if (cmd instanceof Delete) return -1;

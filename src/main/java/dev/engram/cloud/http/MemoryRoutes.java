@@ -197,7 +197,7 @@ public final class MemoryRoutes {
 
   static void send(EngineClient engines, RoutingContext ctx, EngineCommand command, int status, Runnable onSuccess) {
     Principal principal = Authenticator.principal(ctx);
-    engines.call(principal.tenantId(), command)
+    engines.call(principal, command)
         .onSuccess(body -> {
           onSuccess.run();
           if (status == 204) {

@@ -1,5 +1,6 @@
 package dev.engram.cloud.http;
 
+import dev.engram.cloud.auth.Principal;
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.engine.EngineClient;
@@ -52,22 +53,22 @@ final class TransferRoutes {
   void export(RoutingContext ctx) {
     MultiMap params = Params.check(ctx, EXPORT_PARAMS);
     String workspace = params.get("workspace") == null ? null : Workspaces.normalize(params.get("workspace"));
-    String tenant = Authenticator.principal(ctx).tenantId();
+    Principal principal = Authenticator.principal(ctx);
     // The first page is read before any header goes out, so a failure here is still a clean problem response.
-    engines.call(tenant, new ExportPage(workspace, 0, EXPORT_PAGE))
-        .onSuccess(first -> new ExportStream(ctx.response(), tenant, workspace).start(first))
+    engines.call(principal, new ExportPage(workspace, 0, EXPORT_PAGE))
+        .onSuccess(first -> new ExportStream(ctx.response(), principal, workspace).start(first))
         .onFailure(ctx::fail);
   }
 
   private final class ExportStream {
     private final HttpServerResponse response;
-    private final String tenant;
+    private final Principal principal;
     private final String workspace;
     private long count;
 
-    ExportStream(HttpServerResponse response, String tenant, String workspace) {
+    ExportStream(HttpServerResponse response, Principal principal, String workspace) {
       this.response = response;
-      this.tenant = tenant;
+      this.principal = principal;
       this.workspace = workspace;
     }
 
@@ -105,11 +106,11 @@ final class TransferRoutes {
 
     private void fetch(long afterId) {
       if (response.closed()) return;
-      engines.call(tenant, new ExportPage(workspace, afterId, EXPORT_PAGE))
+      engines.call(principal, new ExportPage(workspace, afterId, EXPORT_PAGE))
           .onSuccess(this::write)
           .onFailure(err -> {
             // The status is already sent: cutting the connection is the only way to tell the client it is incomplete.
-            log.warn("export of tenant {} failed after {} memories: {}", tenant, count, err.toString());
+            log.warn("export of tenant {} failed after {} memories: {}", principal.tenantId(), count, err.toString());
             response.reset();
           });
     }
@@ -150,11 +151,11 @@ final class TransferRoutes {
           "Send the document as application/json or as a multipart/form-data upload named 'file'.");
     }
     Boolean form = fromForm;
-    String tenant = Authenticator.principal(ctx).tenantId();
+    Principal principal = Authenticator.principal(ctx);
     // Decoding and checking a large document is CPU work: off the event loop.
     Caps caps = MemoryRoutes.caps(ctx);
     raw.compose(buffer -> ctx.vertx().executeBlocking(() -> command(buffer, fromQuery, form, caps), false))
-        .compose(command -> engines.call(tenant, command))
+        .compose(command -> engines.call(principal, command))
         .onSuccess(body -> {
           Authenticator.countCreated(ctx, body.getInteger("imported"));
           ctx.response().putHeader("Content-Type", "application/json").end(body.encode());
