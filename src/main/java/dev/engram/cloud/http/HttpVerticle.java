@@ -140,9 +140,9 @@ public final class HttpVerticle extends VerticleBase {
           .handler(routes::get);
       router.delete(path).handler(AccessLog.named(path)).handler(routes::guard).handler(authenticator)
           .handler(routes::delete);
-      router.get("/.well-known/oauth-protected-resource" + path).handler(routes::resourceMetadata);
+      router.get(McpRoutes.METADATA_PATH + path).handler(routes::resourceMetadata);
     }
-    router.get("/.well-known/oauth-protected-resource").handler(routes::resourceMetadata);
+    router.get(McpRoutes.METADATA_PATH).handler(routes::resourceMetadata);
   }
 
   private HealthChecks readiness() {

@@ -84,9 +84,13 @@ final class MemoryTools {
       "include_archived", "rerank", "rerank_strategy", "scope", "scope_path", "skip_cache");
 
   private final EngramConfig.Memories limits;
+  /** Checks each item of memory_create_batch against memory_create's own schema. */
+  private final Tool createItem;
 
   MemoryTools(EngramConfig.Memories limits) {
     this.limits = limits;
+    this.createItem = Tool.of("memory_create", "", "", createInput(), new JsonObject(), Scope.MEMORIES_WRITE,
+        this::create);
   }
 
   List<Tool> all() {
@@ -351,7 +355,6 @@ final class MemoryTools {
 
   /** Each item is validated and created on its own; results keep the items' order. */
   private Future<JsonObject> createBatch(ToolCall call, ToolArgs args) {
-    Tool single = Tool.of("memory_create", "", "", createInput(), new JsonObject(), Scope.MEMORIES_WRITE, this::create);
     JsonArray items = args.array("memories");
     List<Future<JsonObject>> outcomes = new ArrayList<>();
     for (Object item : items) {
@@ -359,8 +362,8 @@ final class MemoryTools {
         if (!(item instanceof JsonObject object)) {
           throw ApiException.badRequest("invalid_field", "Each item must be a memory_create input object.");
         }
-        String invalid = single.invalidArguments(object);
-        if (invalid != null) throw ApiException.badRequest("invalid_arguments", invalid.replace("memory_create: ", ""));
+        String invalid = createItem.invalidArguments(object);
+        if (invalid != null) throw ApiException.badRequest("invalid_arguments", invalid);
         return call.engine(createCommand(call, new ToolArgs(object)));
       }));
     }
