@@ -30,7 +30,8 @@ import java.util.regex.Pattern;
  *
  * <pre>
  *   prepare DIR LOAD_COUNT SEED     writes DIR/load.jsonl (LOAD_COUNT create bodies), DIR/create.jsonl (create bodies
- *                                   for the create scenario) and DIR/search.jsonl (search bodies), one JSON per line
+ *                                   for the create scenario), DIR/search.jsonl (search bodies) and
+ *                                   DIR/search-STRATEGY.jsonl (the same searches with a strategy), one JSON per line
  *   load BASE_URL KEY FILE CONC     POSTs every line of FILE to /v1/memories with CONC concurrent connections;
  *                                   exits 1 unless every answer is 201
  *   probe BASE_URL KEY FILE N       runs the first N searches of FILE one by one and prints how many documents
@@ -271,6 +272,24 @@ public final class BenchTool {
     write(dir.resolve("load.jsonl"), loadCount, new Random(seed), BenchTool::createBody);
     write(dir.resolve("create.jsonl"), 20_000, new Random(seed + 1), BenchTool::createBody);
     write(dir.resolve("search.jsonl"), 5_000, new Random(seed + 2), BenchTool::searchBody);
+    // the same searches and creates as MCP tools/call, so MCP and REST compare like with like (the REST default
+    // strategy is keyword; MCP's is auto, so the MCP bodies name keyword)
+    write(dir.resolve("mcp-search.jsonl"), 5_000, new Random(seed + 2), r -> {
+      String b = searchBody(r);
+      return toolCall("memory_search", b.substring(0, b.length() - 1) + ",\"strategy\":\"keyword\"}");
+    });
+    write(dir.resolve("mcp-create.jsonl"), 20_000, new Random(seed + 1), r -> toolCall("memory_create", createBody(r)));
+    // the same queries for each strategy, so the per-strategy figures compare like with like
+    for (String strategy : new String[] {"keyword", "semantic", "hybrid", "auto"}) {
+      String field = ",\"strategy\":\"" + strategy + "\"}";
+      write(dir.resolve("search-" + strategy + ".jsonl"), 5_000, new Random(seed + 2),
+          r -> { String b = searchBody(r); return b.substring(0, b.length() - 1) + field; });
+    }
+  }
+
+  static String toolCall(String tool, String arguments) {
+    return "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"" + tool
+        + "\",\"arguments\":" + arguments + "}}";
   }
 
   interface Gen {

@@ -1,6 +1,6 @@
 -- wrk script for scripts/bench. Configured through the environment (read at the top level, so the main Lua state
 -- and every thread agree, and so the "health" mode stays a static request, wrk's cheapest path):
---   BENCH_MODE     health | get | search | create
+--   BENCH_MODE     health | get | search | search-<strategy> | create | mcp-search | mcp-create
 --   BENCH_API_KEY  API key (all modes but health)
 --   BENCH_MAX_ID   get: ids are drawn uniformly from 1..BENCH_MAX_ID
 --   BENCH_FILE     search/create: request bodies, one JSON document per line
@@ -49,7 +49,10 @@ else
       return
     end
     local bodies = read_lines(os.getenv("BENCH_FILE"))
-    local method, path = "POST", (mode == "search") and "/v1/search" or "/v1/memories"
+    local path = "/v1/memories"
+    if mode:sub(1, 6) == "search" then path = "/v1/search" end
+    if mode:sub(1, 4) == "mcp-" then path = "/v1/mcp" end
+    local method = "POST"
     for i, body in ipairs(bodies) do
       requests[i] = wrk.format(method, path, auth_headers, body)
     end
@@ -63,11 +66,11 @@ else
     function request()
       return wrk.format("GET", "/v1/memories/" .. math.random(1, max_id), get_headers)
     end
-  elseif mode == "search" then
+  elseif mode:sub(1, 6) == "search" or mode == "mcp-search" then
     function request()
       return requests[math.random(1, #requests)]
     end
-  elseif mode == "create" then
+  elseif mode == "create" or mode == "mcp-create" then
     function request()
       local r = requests[next_index]
       next_index = next_index + 1

@@ -1,5 +1,7 @@
 package dev.engram.cloud.config;
 
+import dev.engram.cloud.search.HybridRanker;
+import dev.engram.cloud.search.Strategy;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Path;
@@ -22,9 +24,11 @@ public record EngramConfig(
     Memories memories,
     Quota quota,
     Mcp mcp,
+    Search search,
     Database database) {
 
-  public record Http(int instances, long bodyLimitBytes) {}
+  /** {@code importBodyLimitBytes} bounds {@code POST /v1/import} alone (JSON body or multipart upload). */
+  public record Http(int instances, long bodyLimitBytes, long importBodyLimitBytes) {}
 
   /**
    * MCP over HTTP. {@code allowedOrigins} are the browser origins besides loopback that may call it (DNS-rebinding
@@ -113,6 +117,22 @@ public record EngramConfig(
   public record Plan(String name, Long memories, Long searchesPerMonth, Long apiCallsPerMonth, Long storageBytes,
                      Long members, RateLimits rateLimits) {}
 
+  /**
+   * Search tuning. {@code defaultStrategy} applies when a request names none ({@code keyword} keeps the original
+   * API's behaviour). Hybrid ranking: reciprocal rank fusion with constant {@code rrfK} and the two list weights,
+   * then small rerank weights (see search/HybridRanker). {@code candidates}: how many results each list feeds the
+   * fusion. {@code vectorCacheMb}: heap budget for all tenants' in-memory vector matrices and vocabularies together;
+   * the least recently used are dropped beyond it (and reloaded from SQLite when next needed).
+   */
+  public record Search(Strategy defaultStrategy, int rrfK, double keywordWeight, double semanticWeight,
+                       double recencyWeight, double recencyHalfLifeDays, double importanceWeight, double phraseWeight,
+                       int candidates, double semanticMinSimilarity, int vectorCacheMb) {
+    public HybridRanker.Weights weights() {
+      return new HybridRanker.Weights(rrfK, keywordWeight, semanticWeight, recencyWeight, recencyHalfLifeDays,
+          importanceWeight, phraseWeight);
+    }
+  }
+
   /** Reads the merged JSON tree; every key must be present (the bundled defaults file has them all). */
   public static EngramConfig fromJson(JsonObject json) {
     JsonObject http = json.getJsonObject("http");
@@ -122,12 +142,14 @@ public record EngramConfig(
     JsonObject metering = json.getJsonObject("metering");
     JsonObject mem = json.getJsonObject("memories");
     JsonObject db = json.getJsonObject("database");
+    JsonObject search = json.getJsonObject("search");
+    String strategy = search.getString("default_strategy");
     int instances = http.getInteger("instances");
     return new EngramConfig(
         json.getInteger("port"),
         Path.of(json.getString("data_dir")).toAbsolutePath().normalize(),
         new Http(instances > 0 ? instances : Runtime.getRuntime().availableProcessors(),
-            http.getLong("body_limit_bytes")),
+            http.getLong("body_limit_bytes"), http.getLong("import_body_limit_bytes")),
         new Auth(auth.getString("issuer"), auth.getString("audience"), auth.getInteger("token_ttl_seconds"),
             auth.getInteger("password_iterations"), auth.getInteger("key_cache_seconds"),
             External.fromJson(auth.getJsonObject("external"), auth.getString("issuer"))),
@@ -140,6 +162,12 @@ public record EngramConfig(
             mem.getInteger("max_metadata_bytes"), mem.getInteger("list_max_limit"), mem.getInteger("search_max_limit")),
         quota(json),
         mcp(json.getJsonObject("mcp")),
+        new Search(Strategy.parse(strategy).orElseThrow(() ->
+                new IllegalArgumentException("search.default_strategy must be keyword, semantic, hybrid or auto")),
+            search.getInteger("rrf_k"), search.getDouble("keyword_weight"), search.getDouble("semantic_weight"),
+            search.getDouble("recency_weight"), search.getDouble("recency_half_life_days"),
+            search.getDouble("importance_weight"), search.getDouble("phrase_weight"), search.getInteger("candidates"),
+            search.getDouble("semantic_min_similarity"), search.getInteger("vector_cache_mb")),
         new Database(db.getString("url"), db.getString("migration_url"), db.getInteger("pool_size")));
   }
 

@@ -1,8 +1,10 @@
 package dev.engram.cloud.engine;
 
+import dev.engram.cloud.auth.Principal;
 import dev.engram.cloud.bus.Addresses;
 import dev.engram.cloud.engine.EngineMessages.EngineCommand;
 import dev.engram.cloud.engine.EngineMessages.Reply;
+import dev.engram.cloud.engine.EngineMessages.Scoped;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -10,6 +12,8 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
+
+import java.util.Set;
 
 /**
  * Sends commands straight to a tenant's engine; only when none is running does it ask the supervisor to start one
@@ -24,7 +28,16 @@ public final class EngineClient {
     this.vertx = vertx;
   }
 
-  public Future<JsonObject> call(String tenantId, EngineCommand command) {
+  /**
+   * Runs a command on the caller's own tenant engine; a credential restricted to some workspaces has its command
+   * wrapped so that the engine holds it to them.
+   */
+  public Future<JsonObject> call(Principal principal, EngineCommand command) {
+    Set<String> workspaces = principal.workspaces();
+    return call(principal.tenantId(), workspaces.isEmpty() ? command : new Scoped(command, workspaces));
+  }
+
+  private Future<JsonObject> call(String tenantId, EngineCommand command) {
     String address = Addresses.engine(tenantId);
     return vertx.eventBus().<Reply>request(address, command, OPTIONS)
         .recover(err -> {

@@ -1,6 +1,8 @@
 package dev.engram.cloud.engine;
 
 import dev.engram.cloud.bus.LocalMessage;
+import dev.engram.cloud.search.SearchFilter;
+import dev.engram.cloud.search.Strategy;
 import io.vertx.core.json.JsonObject;
 
 import java.util.List;
@@ -11,9 +13,9 @@ public final class EngineMessages {
   private EngineMessages() {}
 
   public sealed interface EngineCommand extends LocalMessage
-      permits Create, Get, Update, Delete, ListMemories, Search, Stats,
+      permits Create, Get, Update, Delete, ListMemories, Search, Suggest, Stats,
       Tags, Versions, RecentActivity, WorkspaceList, WorkspaceStats, MoveWorkspace, Link, Unlink, Related,
-      ExportPage, Import {
+      ExportPage, Import, Scoped {
     /** Writes are batched into one transaction (group commit); reads are answered at once. */
     default boolean writes() {
       return false;
@@ -59,8 +61,33 @@ public final class EngineMessages {
   public record ListMemories(String workspace, List<String> tags, String memoryType, int limit, Long beforeId)
       implements EngineCommand {}
 
-  public record Search(String query, int limit, String workspace, List<String> tags, String memoryType)
-      implements EngineCommand {}
+  /**
+   * A search (REST {@code POST /v1/search}, MCP {@code memory_search}). {@code strategy} null means the configured
+   * default ({@code search.default_strategy}); {@code explain} adds each signal's contribution to every result.
+   * The reply is {@code {results: [{memory, score, explain?}], total, strategy, corrected_query?}}: best first,
+   * score in [0, 1] (higher is better), {@code strategy} the one that ran (auto resolved), {@code corrected_query}
+   * present when typo correction changed words. For keyword, {@code total} counts every match; for semantic and
+   * hybrid it counts the candidates considered (at most {@code search.candidates} per list).
+   */
+  public record Search(String query, int limit, SearchFilter filter, Strategy strategy, boolean explain)
+      implements EngineCommand {
+    public Search {
+      if (filter == null) filter = SearchFilter.NONE;
+    }
+
+    /** The original request's shape: keyword-or-default strategy, one workspace, all these tags, one type. */
+    public Search(String query, int limit, String workspace, List<String> tags, String memoryType) {
+      this(query, limit, SearchFilter.of(workspace, tags, memoryType), null, false);
+    }
+  }
+
+  /**
+   * Typo correction of a query against the tenant's own words (REST {@code POST /v1/search/suggest}, MCP
+   * {@code memory_search_suggest}). Reply: {@code {query, suggestion, changed, corrections: [{word, suggestion,
+   * distance}]}}; {@code suggestion} is the query with corrected words replaced (the query itself when nothing
+   * needed correcting).
+   */
+  public record Suggest(String query) implements EngineCommand {}
 
   public record Stats() implements EngineCommand {}
 
@@ -129,12 +156,24 @@ public final class EngineMessages {
 
   /**
    * Imports validated items in one transaction, skipping those whose content hash already exists when
-   * {@code skipDuplicates}. Replies {@code {imported, skipped, failed, errors}}.
+   * {@code skipDuplicates}, and within the plan's caps (402, nothing imported, when the new total would pass them).
+   * Replies {@code {imported, skipped, failed, errors}}.
    */
-  public record Import(List<ImportedMemory> memories, boolean skipDuplicates) implements EngineCommand {
+  public record Import(List<ImportedMemory> memories, boolean skipDuplicates, Caps caps) implements EngineCommand {
     @Override
     public boolean writes() {
       return true;
+    }
+  }
+
+  /**
+   * A command from a key restricted to some workspaces; the engine holds it to them (see WorkspaceGuard).
+   * EngineClient wraps commands in this, never the caller.
+   */
+  public record Scoped(EngineCommand command, java.util.Set<String> workspaces) implements EngineCommand {
+    @Override
+    public boolean writes() {
+      return command.writes();
     }
   }
 

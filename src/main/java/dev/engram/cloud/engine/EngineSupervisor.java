@@ -4,6 +4,8 @@ import dev.engram.cloud.bus.Addresses;
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.bus.LocalMessage;
 import dev.engram.cloud.config.EngramConfig;
+import dev.engram.cloud.search.Embedder;
+import dev.engram.cloud.search.HashingEmbedder;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.DeploymentOptions;
@@ -42,6 +44,9 @@ public final class EngineSupervisor extends VerticleBase {
   private record Engine(String deploymentId, TenantEngineVerticle verticle) {}
 
   private final EngramConfig.Engines config;
+  private final EngramConfig.Search searchConfig;
+  private final Embedder embedder = new HashingEmbedder();
+  private final VectorBudget vectorBudget;
   private final Path tenantsDir;
   private final AtomicInteger queueDepth = new AtomicInteger();
   /** Access-ordered: the first entry is the least recently activated or used. */
@@ -50,6 +55,10 @@ public final class EngineSupervisor extends VerticleBase {
 
   public EngineSupervisor(EngramConfig config, MeterRegistry registry) {
     this.config = config.engines();
+    this.searchConfig = config.search();
+    this.vectorBudget = new VectorBudget((long) config.search().vectorCacheMb() << 20);
+    Gauge.builder("engram_search_cache_bytes", vectorBudget, VectorBudget::usedBytes)
+        .description("Heap held by tenants' in-memory vector matrices and vocabularies").register(registry);
     this.tenantsDir = config.dataDir().resolve("tenants");
     Gauge.builder("engram_engines_active", engines, Map::size)
         .description("Tenant engines currently deployed").register(registry);
@@ -89,7 +98,7 @@ public final class EngineSupervisor extends VerticleBase {
     if (engines.size() >= config.maxActive()) evictLeastRecentlyUsed();
     TenantEngineVerticle verticle = new TenantEngineVerticle(tenantId,
         tenantsDir.resolve(tenantId).resolve("engram.db"), config.groupCommitMax(),
-        config.readersPerTenant(), queueDepth);
+        config.readersPerTenant(), queueDepth, embedder, vectorBudget, searchConfig);
     Future<Engine> deployed = vertx.deployVerticle(verticle, new DeploymentOptions()
             .setThreadingModel(ThreadingModel.WORKER)
             .setWorkerPoolName(WORKER_POOL)

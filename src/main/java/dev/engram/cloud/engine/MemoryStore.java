@@ -2,10 +2,20 @@ package dev.engram.cloud.engine;
 
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.engine.EngineMessages.Create;
+import dev.engram.cloud.engine.EngineMessages.ExportPage;
+import dev.engram.cloud.engine.EngineMessages.Import;
+import dev.engram.cloud.engine.EngineMessages.ImportedMemory;
 import dev.engram.cloud.engine.EngineMessages.ListMemories;
+import dev.engram.cloud.engine.EngineMessages.MoveWorkspace;
+import dev.engram.cloud.engine.EngineMessages.RecentActivity;
 import dev.engram.cloud.engine.EngineMessages.Search;
 import dev.engram.cloud.engine.EngineMessages.Update;
-import dev.engram.cloud.search.FtsQuery;
+import dev.engram.cloud.search.Embedder;
+import dev.engram.cloud.search.HybridRanker.Ranked;
+import dev.engram.cloud.search.SearchFilter;
+import dev.engram.cloud.search.VectorIndex;
+import dev.engram.cloud.search.Vectors;
+import dev.engram.cloud.search.Vocabulary;
 import dev.engram.cloud.sqlite.SqliteFiles;
 import dev.engram.cloud.sqlite.Timestamps;
 import io.vertx.core.json.JsonArray;
@@ -22,9 +32,17 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -36,7 +54,7 @@ final class MemoryStore implements AutoCloseable {
 
   private static final String COLUMNS = "m.id, m.content, m.memory_type, m.tags, m.metadata, m.importance, "
       + "m.workspace, m.tier, m.expires_at, m.content_hash, m.version, m.created_at, m.updated_at";
-  private static final String LIVE = "(m.expires_at IS NULL OR m.expires_at > ?1)";
+  static final String LIVE = "(m.expires_at IS NULL OR m.expires_at > ?1)";
   /** Optional filters bound as NULL when absent, so each query keeps one prepared form. */
   private static final String FILTERS = " AND (?2 IS NULL OR m.workspace = ?2)"
       + " AND (?3 IS NULL OR m.memory_type = ?3)"
@@ -46,8 +64,36 @@ final class MemoryStore implements AutoCloseable {
   private static final Pattern WHITESPACE = Pattern.compile("\\s+");
   /** Field weights: content, tags, metadata. */
   private static final String BM25 = "bm25(memories_fts, 1.0, 1.0, 0.5)";
+  private static final int PREVIEW_CHARS = 100;
+  private static final int TOP_TAGS = 5;
+  /** One row per workspace; {@code ?2} picks one workspace or, when NULL, all of them. */
+  private static final String WORKSPACE_SUMMARY = "SELECT m.workspace, count(*), sum(m.tier = 'permanent'),"
+      + " sum(m.tier = 'daily'), min(m.created_at), max(m.created_at), avg(m.importance)"
+      + " FROM memories m WHERE " + LIVE + " AND (?2 IS NULL OR m.workspace = ?2)"
+      + " GROUP BY m.workspace ORDER BY count(*) DESC, m.workspace";
+  private static final String WORKSPACE_TOP_TAGS = "SELECT workspace, tag FROM ("
+      + " SELECT m.workspace AS workspace, t.tag AS tag,"
+      + "   row_number() OVER (PARTITION BY m.workspace ORDER BY count(*) DESC, t.tag) AS place"
+      + " FROM memory_tags t JOIN memories m ON m.id = t.memory_id"
+      + " WHERE " + LIVE + " AND (?2 IS NULL OR m.workspace = ?2) GROUP BY m.workspace, t.tag)"
+      + " WHERE place <= " + TOP_TAGS + " ORDER BY workspace, place";
+
+  /** A change to one memory's vector, applied to the in-memory index once its transaction has committed. */
+  record VectorChange(long id, byte[] embedding) {
+    boolean removes() {
+      return embedding == null;
+    }
+  }
+
+  /** Keyword matches, best first, and how many there are in all. */
+  record KeywordHits(List<Ranked> hits, long total) {}
 
   private final Connection conn;
+  private final Embedder embedder;
+  private final List<VectorChange> pendingVectors = new ArrayList<>();
+  private final PreparedStatement insertVector;
+  private final PreparedStatement selectRows;
+  private final PreparedStatement anyMatch;
   private final PreparedStatement insertMemory;
   private final PreparedStatement insertTag;
   private final PreparedStatement deleteTags;
@@ -56,7 +102,6 @@ final class MemoryStore implements AutoCloseable {
   private final PreparedStatement updateMemory;
   private final PreparedStatement deleteMemory;
   private final PreparedStatement listPage;
-  private final PreparedStatement search;
   private final PreparedStatement deleteExpired;
   private final PreparedStatement anyExpired;
   private final PreparedStatement topRanked;
@@ -66,9 +111,23 @@ final class MemoryStore implements AutoCloseable {
   private final PreparedStatement savepoint;
   private final PreparedStatement release;
   private final PreparedStatement rollbackTo;
+  private final PreparedStatement tagCounts;
+  private final PreparedStatement versions;
+  private final PreparedStatement activity;
+  private final PreparedStatement workspaceSummary;
+  private final PreparedStatement workspaceTopTags;
+  private final PreparedStatement moveMemory;
+  private final PreparedStatement exportPage;
+  private final PreparedStatement hashInWorkspace;
+  private final LinkStore links;
 
-  private MemoryStore(Connection conn) throws SQLException {
+  private MemoryStore(Connection conn, Embedder embedder) throws SQLException {
     this.conn = conn;
+    this.embedder = embedder;
+    insertVector = conn.prepareStatement("INSERT OR REPLACE INTO memory_vectors (memory_id, embedding) VALUES (?, ?)");
+    selectRows = conn.prepareStatement("SELECT " + COLUMNS + " FROM memories m"
+        + " WHERE m.id IN (SELECT value FROM json_each(?2)) AND " + LIVE);
+    anyMatch = conn.prepareStatement("SELECT 1 FROM memories_fts WHERE memories_fts MATCH ? LIMIT 1");
     insertMemory = conn.prepareStatement("""
         INSERT INTO memories (content, memory_type, tags, metadata, importance, workspace, tier, expires_at,
                               content_hash, created_at, updated_at)
@@ -76,8 +135,8 @@ final class MemoryStore implements AutoCloseable {
     insertTag = conn.prepareStatement("INSERT OR IGNORE INTO memory_tags (memory_id, tag) VALUES (?, ?)");
     deleteTags = conn.prepareStatement("DELETE FROM memory_tags WHERE memory_id = ?");
     insertVersion = conn.prepareStatement("""
-        INSERT INTO memory_versions (memory_id, version, content, tags, metadata, created_at)
-        VALUES (?, ?, ?, ?, ?, ?)""");
+        INSERT INTO memory_versions (memory_id, version, content, tags, metadata, workspace, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?)""");
     selectById = conn.prepareStatement("SELECT " + COLUMNS + " FROM memories m WHERE m.id = ?2 AND " + LIVE);
     updateMemory = conn.prepareStatement("""
         UPDATE memories SET content = ?, memory_type = ?, tags = ?, metadata = ?, importance = ?, expires_at = ?,
@@ -86,14 +145,8 @@ final class MemoryStore implements AutoCloseable {
     deleteMemory = conn.prepareStatement("DELETE FROM memories WHERE id = ?2 AND (expires_at IS NULL OR expires_at > ?1)");
     listPage = conn.prepareStatement("SELECT " + COLUMNS + " FROM memories m WHERE " + LIVE + FILTERS
         + " AND (?5 IS NULL OR m.id < ?5) ORDER BY m.id DESC LIMIT ?6");
-    // bm25() is only allowed in a plain FTS query, so rank first, then filter and count the matches.
-    search = conn.prepareStatement("WITH f AS MATERIALIZED (SELECT rowid AS id,"
-        + " " + BM25 + " AS rank FROM memories_fts WHERE memories_fts MATCH ?5)"
-        + " SELECT " + COLUMNS + ", f.rank AS rank, count(*) OVER () AS total"
-        + " FROM f JOIN memories m ON m.id = f.id"
-        + " WHERE " + LIVE + FILTERS
-        + " ORDER BY f.rank LIMIT ?6");
-    deleteExpired = conn.prepareStatement("DELETE FROM memories WHERE expires_at IS NOT NULL AND expires_at <= ?");
+    deleteExpired = conn.prepareStatement(
+        "DELETE FROM memories WHERE expires_at IS NOT NULL AND expires_at <= ? RETURNING id");
     anyExpired = conn.prepareStatement("SELECT 1 FROM memories WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT 1");
     topRanked = conn.prepareStatement("SELECT rowid, " + BM25
         + " AS rank FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rank LIMIT ?");
@@ -105,33 +158,110 @@ final class MemoryStore implements AutoCloseable {
     savepoint = conn.prepareStatement("SAVEPOINT cmd");
     release = conn.prepareStatement("RELEASE cmd");
     rollbackTo = conn.prepareStatement("ROLLBACK TO cmd");
+    tagCounts = conn.prepareStatement("SELECT t.tag, count(*), max(m.updated_at) FROM memory_tags t"
+        + " JOIN memories m ON m.id = t.memory_id WHERE " + LIVE + " GROUP BY t.tag ORDER BY count(*) DESC, t.tag");
+    versions = conn.prepareStatement("SELECT version, content, tags, metadata, workspace, created_at"
+        + " FROM memory_versions WHERE memory_id = ? ORDER BY version DESC");
+    activity = conn.prepareStatement("SELECT " + COLUMNS + " FROM memories m WHERE " + LIVE
+        + " AND m.updated_at >= ?2 AND (?3 IS NULL OR m.workspace = ?3)"
+        + " AND (?4 IS NULL OR m.memory_type IN (SELECT value FROM json_each(?4)))"
+        + " ORDER BY m.updated_at DESC, m.id DESC LIMIT ?5");
+    workspaceSummary = conn.prepareStatement(WORKSPACE_SUMMARY);
+    workspaceTopTags = conn.prepareStatement(WORKSPACE_TOP_TAGS);
+    moveMemory = conn.prepareStatement("UPDATE memories SET workspace = ?, version = version + 1, updated_at = ?"
+        + " WHERE id = ?");
+    exportPage = conn.prepareStatement("SELECT " + COLUMNS + " FROM memories m WHERE " + LIVE
+        + " AND (?2 IS NULL OR m.workspace = ?2) AND m.id > ?3 ORDER BY m.id LIMIT ?4");
+    hashInWorkspace = conn.prepareStatement("SELECT 1 FROM memories m WHERE m.content_hash = ?2"
+        + " AND m.workspace = ?3 AND " + LIVE + " LIMIT 1");
+    links = new LinkStore(conn);
   }
 
   /**
    * A read-only connection to a database the writer has already migrated. Auto-commit, so no read keeps a WAL
    * snapshot open between queries (that would hold back checkpoints).
    */
-  static MemoryStore openReader(Path file) throws SQLException {
+  static MemoryStore openReader(Path file, Embedder embedder) throws SQLException {
     Connection conn = SqliteFiles.open(file);
     try (Statement s = conn.createStatement()) {
       s.execute("PRAGMA query_only=ON");
-      return new MemoryStore(conn);
+      return new MemoryStore(conn, embedder);
     } catch (SQLException e) {
       conn.close();
       throw e;
     }
   }
 
-  static MemoryStore open(Path file) throws SQLException {
+  static MemoryStore open(Path file, Embedder embedder) throws SQLException {
     Connection conn = SqliteFiles.open(file);
     try {
       SqliteFiles.migrate(conn, "tenant");
       conn.setAutoCommit(false);
-      return new MemoryStore(conn);
+      MemoryStore store = new MemoryStore(conn, embedder);
+      store.backfillVectors();
+      return store;
     } catch (SQLException e) {
       conn.close();
       throw e;
     }
+  }
+
+  /**
+   * Gives every memory a vector made by the current embedder: memories stored before vectors existed, or with a
+   * different embedder, get one now (once, when the database is opened).
+   */
+  private void backfillVectors() throws SQLException {
+    String stored = null;
+    try (Statement s = conn.createStatement();
+         ResultSet rs = s.executeQuery("SELECT value FROM search_meta WHERE key = 'embedder'")) {
+      if (rs.next()) stored = rs.getString(1);
+    }
+    try (Statement s = conn.createStatement()) {
+      if (!embedder.id().equals(stored)) {
+        s.executeUpdate("DELETE FROM memory_vectors");
+        try (PreparedStatement ps = conn.prepareStatement(
+            "INSERT OR REPLACE INTO search_meta (key, value) VALUES ('embedder', ?)")) {
+          bind(ps, embedder.id()).executeUpdate();
+        }
+      }
+      try (ResultSet rs = s.executeQuery("SELECT m.id, m.content, m.tags FROM memories m"
+          + " WHERE NOT EXISTS (SELECT 1 FROM memory_vectors v WHERE v.memory_id = m.id)")) {
+        while (rs.next()) {
+          bind(insertVector, rs.getLong(1), embedding(rs.getString(2), rs.getString(3))).addBatch();
+        }
+      }
+      insertVector.executeBatch();
+    }
+    conn.commit();
+  }
+
+  /** What is embedded: the content and the tags. */
+  private byte[] embedding(String content, String tagsJson) {
+    StringBuilder text = new StringBuilder(content);
+    for (Object tag : new JsonArray(tagsJson)) text.append(' ').append(tag);
+    return Vectors.quantize(embedder.embed(text.toString()));
+  }
+
+  private void writeVector(long id, String content, String tagsJson) throws SQLException {
+    byte[] embedding = embedding(content, tagsJson);
+    bind(insertVector, id, embedding).executeUpdate();
+    pendingVectors.add(new VectorChange(id, embedding));
+  }
+
+  /** How many vector changes are pending; a write that rolls back drops what it added with {@link #dropVectorChanges}. */
+  int vectorMark() {
+    return pendingVectors.size();
+  }
+
+  void dropVectorChanges(int mark) {
+    pendingVectors.subList(mark, pendingVectors.size()).clear();
+  }
+
+  /** The vector changes of the transaction just committed (or rolled back), and forgets them. */
+  List<VectorChange> takeVectorChanges() {
+    List<VectorChange> out = List.copyOf(pendingVectors);
+    pendingVectors.clear();
+    return out;
   }
 
   // ---- transactions (the engine batches several writes into one) ----
@@ -171,18 +301,9 @@ final class MemoryStore implements AutoCloseable {
       long ttl = c.ttlSeconds() != null ? c.ttlSeconds() : DEFAULT_DAILY_TTL_SECONDS;
       expiresAt = Timestamps.format(now.plusSeconds(ttl));
     }
-    String tags = new JsonArray(c.tags()).encode();
-    String metadata = c.metadata().encode();
     String contentHash = contentHash(c.content());
-    bind(insertMemory, c.content(), c.memoryType(), tags, metadata, c.importance(), c.workspace(), tier, expiresAt,
-        contentHash, ts, ts).executeUpdate();
-    long id;
-    try (ResultSet keys = insertMemory.getGeneratedKeys()) {
-      keys.next();
-      id = keys.getLong(1);
-    }
-    writeTags(id, c.tags());
-    bind(insertVersion, id, 1, c.content(), tags, metadata, ts).executeUpdate();
+    long id = insert(c.content(), c.memoryType(), c.tags(), c.metadata(), c.importance(), c.workspace(), tier,
+        expiresAt, contentHash, ts, ts);
     // Built from what was just written rather than read back: it is exactly the stored row.
     return new JsonObject()
         .put("id", id)
@@ -198,6 +319,25 @@ final class MemoryStore implements AutoCloseable {
         .put("version", 1)
         .put("created_at", ts)
         .put("updated_at", ts);
+  }
+
+  /** Inserts a memory with its tags and first version; returns its id. */
+  private long insert(String content, String memoryType, List<String> tagList, JsonObject metadataObject,
+                      double importance, String workspace, String tier, String expiresAt, String contentHash,
+                      String createdAt, String updatedAt) throws SQLException {
+    String tags = new JsonArray(tagList).encode();
+    String metadata = metadataObject.encode();
+    bind(insertMemory, content, memoryType, tags, metadata, importance, workspace, tier, expiresAt, contentHash,
+        createdAt, updatedAt).executeUpdate();
+    long id;
+    try (ResultSet keys = insertMemory.getGeneratedKeys()) {
+      keys.next();
+      id = keys.getLong(1);
+    }
+    writeTags(id, tagList);
+    writeVector(id, content, tags);
+    bind(insertVersion, id, 1, content, tags, metadata, workspace, createdAt).executeUpdate();
+    return id;
   }
 
   JsonObject update(Update u, Instant now) throws SQLException {
@@ -223,19 +363,72 @@ final class MemoryStore implements AutoCloseable {
       bind(deleteTags, u.id()).executeUpdate();
       writeTags(u.id(), tags);
     }
+    if (u.content() != null || u.tags() != null) writeVector(u.id(), content, tagsJson);
     int version = current.getInteger("version") + 1;
-    bind(insertVersion, u.id(), version, content, tagsJson, metadataJson, ts).executeUpdate();
+    bind(insertVersion, u.id(), version, content, tagsJson, metadataJson, current.getString("workspace"), ts)
+        .executeUpdate();
     return get(u.id(), now).orElseThrow();
+  }
+
+  /** Moves a memory to another workspace: a new version, like an update. */
+  JsonObject move(MoveWorkspace m, Instant now) throws SQLException {
+    String workspace = Workspaces.normalize(m.workspace());
+    JsonObject current = get(m.id(), now).orElseThrow(() -> notFound(m.id()));
+    String ts = Timestamps.format(now);
+    bind(moveMemory, workspace, ts, m.id()).executeUpdate();
+    bind(insertVersion, m.id(), current.getInteger("version") + 1, current.getString("content"),
+        current.getJsonArray("tags").encode(), current.getJsonObject("metadata").encode(), workspace, ts)
+        .executeUpdate();
+    return new JsonObject().put("success", true).put("memory", get(m.id(), now).orElseThrow());
+  }
+
+  /**
+   * Imports validated items as new memories (new ids; created_at/updated_at kept when given). With
+   * {@code skipDuplicates}, an item whose content hash is already live in its workspace is skipped; that includes
+   * an earlier item of the same import, since this connection sees its own uncommitted rows.
+   */
+  JsonObject importMemories(Import imp, Instant now) throws SQLException {
+    String ts = Timestamps.format(now);
+    String dailyExpiry = Timestamps.format(now.plusSeconds(DEFAULT_DAILY_TTL_SECONDS));
+    int imported = 0;
+    int skipped = 0;
+    for (ImportedMemory m : imp.memories()) {
+      String hash = contentHash(m.content());
+      if (imp.skipDuplicates()) {
+        try (ResultSet rs = bind(hashInWorkspace, ts, hash, m.workspace()).executeQuery()) {
+          if (rs.next()) {
+            skipped++;
+            continue;
+          }
+        }
+      }
+      String createdAt = m.createdAt() != null ? m.createdAt() : ts;
+      String updatedAt = m.updatedAt() != null ? m.updatedAt() : createdAt;
+      // A daily memory gets a fresh day, as in Engram: the export format carries no expiry.
+      insert(m.content(), m.memoryType(), m.tags(), m.metadata(), m.importance(), m.workspace(), m.tier(),
+          "daily".equals(m.tier()) ? dailyExpiry : null, hash, createdAt, updatedAt);
+      imported++;
+    }
+    return new JsonObject().put("imported", imported).put("skipped", skipped).put("failed", 0)
+        .put("errors", new JsonArray());
   }
 
   void delete(long id, Instant now) throws SQLException {
     if (bind(deleteMemory, Timestamps.format(now), id).executeUpdate() == 0) {
       throw notFound(id);
     }
+    pendingVectors.add(new VectorChange(id, null));
   }
 
   int deleteExpired(Instant now) throws SQLException {
-    return bind(deleteExpired, Timestamps.format(now)).executeUpdate();
+    int removed = 0;
+    try (ResultSet rs = bind(deleteExpired, Timestamps.format(now)).executeQuery()) {
+      while (rs.next()) {
+        pendingVectors.add(new VectorChange(rs.getLong(1), null));
+        removed++;
+      }
+    }
+    return removed;
   }
 
   /** True when some memory has expired but is still stored (one index probe). */
@@ -295,47 +488,111 @@ final class MemoryStore implements AutoCloseable {
   }
 
   /**
-   * Keyword search. Without filters, the top rows are ranked inside the FTS index and only they are read; the
-   * total is counted from the index alone. That is exact because the engine removes expired rows before reads
-   * (see {@link #hasExpired}). With filters, matches are joined to their rows and filtered before ranking.
+   * The best {@code n} keyword matches of an FTS5 expression, as (id, BM25 strength = -bm25 &gt; 0), and how many
+   * match in all. Without filters the top rows are ranked inside the FTS index and the total is counted from the
+   * index alone; that is exact because the engine removes expired rows before reads (see {@link #hasExpired}).
+   * With filters, matches are joined to their rows and filtered before ranking.
    */
-  JsonObject search(Search q, Instant now) throws SQLException {
-    JsonArray results = new JsonArray();
-    long total = 0;
-    Optional<String> match = FtsQuery.of(q.query());
-    if (match.isEmpty()) {
-      return new JsonObject().put("results", results).put("total", total);
-    }
-    boolean filtered = q.workspace() != null || q.memoryType() != null || (q.tags() != null && !q.tags().isEmpty());
-    if (!filtered) {
-      bind(topRanked, match.get(), q.limit());
-      try (ResultSet rs = topRanked.executeQuery()) {
-        while (rs.next()) {
-          long id = rs.getLong(1);
-          double rank = rs.getDouble(2);
-          Optional<JsonObject> memory = get(id, now);
-          if (memory.isPresent()) results.add(result(memory.get(), rank));
-        }
-      }
-      try (ResultSet rs = bind(countMatches, match.get()).executeQuery()) {
-        total = rs.next() ? rs.getLong(1) : 0;
-      }
-    } else {
-      bind(search, Timestamps.format(now), q.workspace(), q.memoryType(), tagsParam(q.tags()), match.get(), q.limit());
-      try (ResultSet rs = search.executeQuery()) {
-        while (rs.next()) {
-          total = rs.getLong("total");
-          results.add(result(memory(rs), rs.getDouble("rank")));
-        }
-      }
-    }
-    return new JsonObject().put("results", results).put("total", total);
+  KeywordHits keywordHits(String match, SearchFilter filter, int n, Instant now) throws SQLException {
+    return keywordHits(match, filter, n, now, true);
   }
 
-  /** BM25 is negative, lower is better; {@code s/(1+s)} of its magnitude keeps the order and lands in (0,1). */
-  private static JsonObject result(JsonObject memory, double rank) {
-    double strength = -rank;
-    return new JsonObject().put("memory", memory).put("score", strength / (1 + strength));
+  /** As above; without {@code count} an unfiltered search skips counting the matches (total is then -1). */
+  KeywordHits keywordHits(String match, SearchFilter filter, int n, Instant now, boolean count) throws SQLException {
+    List<Ranked> hits = new ArrayList<>();
+    long total = -1;
+    if (filter.isEmpty()) {
+      try (ResultSet rs = bind(topRanked, match, n).executeQuery()) {
+        while (rs.next()) hits.add(new Ranked(rs.getLong(1), -rs.getDouble(2)));
+      }
+      if (count) {
+        try (ResultSet rs = bind(countMatches, match).executeQuery()) {
+          total = rs.next() ? rs.getLong(1) : 0;
+        }
+      }
+      return new KeywordHits(hits, total);
+    }
+    total = 0;
+    List<Object> params = new ArrayList<>();
+    params.add(match);
+    params.add(Timestamps.format(now));
+    String where = FilterSql.where(filter, params);
+    params.add(n);
+    // bm25() is only allowed in a plain FTS query, so rank first, then filter and count the matches.
+    try (PreparedStatement ps = conn.prepareStatement("WITH f AS MATERIALIZED (SELECT rowid AS id, " + BM25
+        + " AS rank FROM memories_fts WHERE memories_fts MATCH ?)"
+        + " SELECT f.id, f.rank, count(*) OVER () AS total FROM f JOIN memories m ON m.id = f.id"
+        + " WHERE (m.expires_at IS NULL OR m.expires_at > ?)" + where + " ORDER BY f.rank LIMIT ?")) {
+      try (ResultSet rs = bind(ps, params.toArray()).executeQuery()) {
+        while (rs.next()) {
+          hits.add(new Ranked(rs.getLong(1), -rs.getDouble(2)));
+          total = rs.getLong(3);
+        }
+      }
+    }
+    return new KeywordHits(hits, total);
+  }
+
+  /** The live memories among {@code ids}, by id. */
+  Map<Long, JsonObject> rows(Collection<Long> ids, Instant now) throws SQLException {
+    Map<Long, JsonObject> out = new HashMap<>();
+    if (ids.isEmpty()) return out;
+    try (ResultSet rs = bind(selectRows, Timestamps.format(now), new JsonArray(new ArrayList<>(ids)).encode())
+        .executeQuery()) {
+      while (rs.next()) {
+        JsonObject m = memory(rs);
+        out.put(m.getLong("id"), m);
+      }
+    }
+    return out;
+  }
+
+  /** Those of {@code ids} whose memory is live and passes the filter. */
+  Set<Long> passing(Collection<Long> ids, SearchFilter filter, Instant now) throws SQLException {
+    Set<Long> out = new LinkedHashSet<>();
+    if (ids.isEmpty()) return out;
+    List<Object> params = new ArrayList<>();
+    params.add(new JsonArray(new ArrayList<>(ids)).encode());
+    params.add(Timestamps.format(now));
+    String where = FilterSql.where(filter, params);
+    try (PreparedStatement ps = conn.prepareStatement("SELECT m.id FROM memories m"
+        + " WHERE m.id IN (SELECT value FROM json_each(?)) AND (m.expires_at IS NULL OR m.expires_at > ?)" + where)) {
+      try (ResultSet rs = bind(ps, params.toArray()).executeQuery()) {
+        while (rs.next()) out.add(rs.getLong(1));
+      }
+    }
+    return out;
+  }
+
+  /** True when the FTS5 expression matches at least one memory (one index lookup). */
+  boolean matchesAny(String match) throws SQLException {
+    try (ResultSet rs = bind(anyMatch, match).executeQuery()) {
+      return rs.next();
+    }
+  }
+
+  int vectorCount() throws SQLException {
+    try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM memory_vectors")) {
+      return rs.next() ? rs.getInt(1) : 0;
+    }
+  }
+
+  /** Reads every stored vector into {@code index}, in id order. */
+  void loadVectors(VectorIndex index) throws SQLException {
+    try (Statement s = conn.createStatement();
+         ResultSet rs = s.executeQuery("SELECT memory_id, embedding FROM memory_vectors ORDER BY memory_id")) {
+      while (rs.next()) index.upsert(rs.getLong(1), rs.getBytes(2));
+    }
+  }
+
+  /** The tenant's words as written (lowercased), with how many memories hold each. */
+  Vocabulary vocabulary() throws SQLException {
+    Vocabulary.Builder b = new Vocabulary.Builder();
+    try (Statement s = conn.createStatement();
+         ResultSet rs = s.executeQuery("SELECT term, doc FROM memories_words_vocab")) {
+      while (rs.next()) b.add(rs.getString(1), rs.getInt(2));
+    }
+    return b.build();
   }
 
   JsonObject stats(Instant now) throws SQLException {
@@ -358,6 +615,128 @@ final class MemoryStore implements AutoCloseable {
     }
     long total = out.getJsonObject("by_tier").stream().mapToLong(e -> ((Number) e.getValue()).longValue()).sum();
     return new JsonObject().put("total_memories", total).mergeIn(out).put("database_size_bytes", size);
+  }
+
+  /** Every tag on a live memory with its count and the last change of a memory carrying it, most used first. */
+  JsonObject tags(Instant now) throws SQLException {
+    JsonArray tags = new JsonArray();
+    try (ResultSet rs = bind(tagCounts, Timestamps.format(now)).executeQuery()) {
+      while (rs.next()) {
+        tags.add(new JsonObject().put("name", rs.getString(1)).put("count", rs.getLong(2))
+            .put("last_used", rs.getString(3)));
+      }
+    }
+    return new JsonObject().put("tags", tags);
+  }
+
+  /** Every version of a live memory, the current one included, newest first. */
+  JsonObject versions(long id, Instant now) throws SQLException {
+    if (get(id, now).isEmpty()) throw notFound(id);
+    JsonArray out = new JsonArray();
+    try (ResultSet rs = bind(versions, id).executeQuery()) {
+      while (rs.next()) {
+        out.add(new JsonObject()
+            .put("version", rs.getInt(1))
+            .put("content", rs.getString(2))
+            .put("tags", new JsonArray(rs.getString(3)))
+            .put("metadata", new JsonObject(rs.getString(4)))
+            .put("workspace", rs.getString(5))
+            .put("created_at", rs.getString(6)));
+      }
+    }
+    return new JsonObject().put("id", id).put("versions", out);
+  }
+
+  JsonObject recentActivity(RecentActivity q, Instant now) throws SQLException {
+    String types = q.memoryTypes() == null || q.memoryTypes().isEmpty() ? null : new JsonArray(q.memoryTypes()).encode();
+    String since = Timestamps.format(q.since());
+    JsonArray activities = new JsonArray();
+    try (ResultSet rs = bind(activity, Timestamps.format(now), since, q.workspace(), types, q.limit()).executeQuery()) {
+      while (rs.next()) {
+        JsonObject m = memory(rs);
+        String content = m.getString("content");
+        activities.add(new JsonObject()
+            .put("id", m.getLong("id"))
+            .put("preview", content.length() > PREVIEW_CHARS ? content.substring(0, PREVIEW_CHARS) + "..." : content)
+            .put("memory_type", m.getString("memory_type"))
+            .put("importance", m.getDouble("importance"))
+            .put("workspace", m.getString("workspace"))
+            .put("tags", m.getJsonArray("tags"))
+            .put("created_at", m.getString("created_at"))
+            .put("updated_at", m.getString("updated_at")));
+      }
+    }
+    return new JsonObject().put("activities", activities).put("count", activities.size()).put("since", since)
+        .put("workspace", q.workspace());
+  }
+
+  /** Workspaces with live memories, largest first. */
+  JsonObject workspaces(Instant now) throws SQLException {
+    JsonArray list = workspaceSummaries(null, now);
+    return new JsonObject().put("count", list.size()).put("workspaces", list);
+  }
+
+  Optional<JsonObject> workspace(String name, Instant now) throws SQLException {
+    JsonArray one = workspaceSummaries(Workspaces.normalize(name), now);
+    return one.isEmpty() ? Optional.empty() : Optional.of(one.getJsonObject(0));
+  }
+
+  private JsonArray workspaceSummaries(String workspace, Instant now) throws SQLException {
+    String ts = Timestamps.format(now);
+    Map<String, JsonArray> topTags = new LinkedHashMap<>();
+    try (ResultSet rs = bind(workspaceTopTags, ts, workspace).executeQuery()) {
+      while (rs.next()) topTags.computeIfAbsent(rs.getString(1), w -> new JsonArray()).add(rs.getString(2));
+    }
+    JsonArray out = new JsonArray();
+    try (ResultSet rs = bind(workspaceSummary, ts, workspace).executeQuery()) {
+      while (rs.next()) {
+        String name = rs.getString(1);
+        out.add(new JsonObject()
+            .put("workspace", name)
+            .put("memory_count", rs.getLong(2))
+            .put("permanent_count", rs.getLong(3))
+            .put("daily_count", rs.getLong(4))
+            .put("first_memory_at", rs.getString(5))
+            .put("last_memory_at", rs.getString(6))
+            .put("top_tags", topTags.getOrDefault(name, new JsonArray()))
+            .put("avg_importance", rs.getDouble(7)));
+      }
+    }
+    return out;
+  }
+
+  /** A page of the export in id order; {@code next_after_id} is null on the last page. */
+  JsonObject exportPage(ExportPage q, Instant now) throws SQLException {
+    JsonArray memories = new JsonArray();
+    Long lastId = null;
+    boolean more = false;
+    try (ResultSet rs = bind(exportPage, Timestamps.format(now), q.workspace(), q.afterId(), q.limit() + 1)
+        .executeQuery()) {
+      while (rs.next()) {
+        if (memories.size() == q.limit()) {
+          more = true;
+          break;
+        }
+        JsonObject m = memory(rs);
+        lastId = m.getLong("id");
+        memories.add(new JsonObject()
+            .put("id", lastId)
+            .put("content", m.getString("content"))
+            .put("memory_type", m.getString("memory_type"))
+            .put("tags", m.getJsonArray("tags"))
+            .put("metadata", m.getJsonObject("metadata"))
+            .put("importance", m.getDouble("importance"))
+            .put("workspace", m.getString("workspace"))
+            .put("tier", m.getString("tier"))
+            .put("created_at", m.getString("created_at"))
+            .put("updated_at", m.getString("updated_at")));
+      }
+    }
+    return new JsonObject().put("memories", memories).put("next_after_id", more ? lastId : null);
+  }
+
+  LinkStore links() {
+    return links;
   }
 
   @Override
@@ -411,7 +790,7 @@ final class MemoryStore implements AutoCloseable {
     }
   }
 
-  private static PreparedStatement bind(PreparedStatement ps, Object... values) throws SQLException {
+  static PreparedStatement bind(PreparedStatement ps, Object... values) throws SQLException {
     for (int i = 0; i < values.length; i++) {
       if (values[i] == null) ps.setNull(i + 1, Types.NULL);
       else ps.setObject(i + 1, values[i]);

@@ -6,12 +6,26 @@ import dev.engram.cloud.engine.EngineMessages.Caps;
 import dev.engram.cloud.engine.EngineMessages.Create;
 import dev.engram.cloud.engine.EngineMessages.Delete;
 import dev.engram.cloud.engine.EngineMessages.EngineCommand;
+import dev.engram.cloud.engine.EngineMessages.ExportPage;
 import dev.engram.cloud.engine.EngineMessages.Get;
+import dev.engram.cloud.engine.EngineMessages.Import;
+import dev.engram.cloud.engine.EngineMessages.Link;
 import dev.engram.cloud.engine.EngineMessages.ListMemories;
+import dev.engram.cloud.engine.EngineMessages.MoveWorkspace;
+import dev.engram.cloud.engine.EngineMessages.RecentActivity;
+import dev.engram.cloud.engine.EngineMessages.Related;
 import dev.engram.cloud.engine.EngineMessages.Reply;
+import dev.engram.cloud.engine.EngineMessages.Scoped;
 import dev.engram.cloud.engine.EngineMessages.Search;
 import dev.engram.cloud.engine.EngineMessages.Stats;
+import dev.engram.cloud.engine.EngineMessages.Suggest;
+import dev.engram.cloud.search.Embedder;
+import dev.engram.cloud.engine.EngineMessages.Tags;
+import dev.engram.cloud.engine.EngineMessages.Unlink;
 import dev.engram.cloud.engine.EngineMessages.Update;
+import dev.engram.cloud.engine.EngineMessages.Versions;
+import dev.engram.cloud.engine.EngineMessages.WorkspaceList;
+import dev.engram.cloud.engine.EngineMessages.WorkspaceStats;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -49,6 +63,9 @@ final class TenantEngineVerticle extends VerticleBase {
   private final ArrayBlockingQueue<MemoryStore> idleReaders;
   private final List<MemoryStore> readers = new ArrayList<>();
   private final AtomicInteger queueDepth;
+  private final Embedder embedder;
+  private final SearchCache searchCache;
+  private final TenantSearch search;
   private final ArrayDeque<Message<EngineCommand>> pendingWrites = new ArrayDeque<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile long lastUsedNanos = System.nanoTime();
@@ -59,21 +76,25 @@ final class TenantEngineVerticle extends VerticleBase {
   private boolean drainScheduled;
   private long sweepTimer;
 
-  TenantEngineVerticle(String tenantId, Path file, int groupCommitMax, int readerCount, AtomicInteger queueDepth) {
+  TenantEngineVerticle(String tenantId, Path file, int groupCommitMax, int readerCount, AtomicInteger queueDepth,
+                      Embedder embedder, VectorBudget budget, dev.engram.cloud.config.EngramConfig.Search searchConfig) {
     this.tenantId = tenantId;
     this.file = file;
     this.groupCommitMax = groupCommitMax;
     this.readerCount = readerCount;
     this.idleReaders = new ArrayBlockingQueue<>(Math.max(1, readerCount));
     this.queueDepth = queueDepth;
+    this.embedder = embedder;
+    this.searchCache = new SearchCache(budget, embedder.dimensions());
+    this.search = new TenantSearch(embedder, searchCache, searchConfig);
   }
 
   @Override
   public Future<?> start() throws Exception {
-    store = MemoryStore.open(file);
+    store = MemoryStore.open(file, embedder);
     storedMemories = store.countStored();
     for (int i = 0; i < readerCount; i++) {
-      MemoryStore reader = MemoryStore.openReader(file);
+      MemoryStore reader = MemoryStore.openReader(file, embedder);
       readers.add(reader);
       idleReaders.add(reader);
     }
@@ -89,6 +110,7 @@ final class TenantEngineVerticle extends VerticleBase {
       drain();
       readers.forEach(this::closeQuietly);
       closeQuietly(store);
+      searchCache.close();
       return Future.succeededFuture();
     });
   }
@@ -145,17 +167,36 @@ final class TenantEngineVerticle extends VerticleBase {
     }
   }
 
-  private static JsonObject read(MemoryStore from, EngineCommand cmd, Instant now) throws SQLException {
+  private JsonObject read(MemoryStore from, EngineCommand cmd, Instant now) throws SQLException {
+    if (cmd instanceof Scoped scoped) {
+      WorkspaceGuard guard = new WorkspaceGuard(scoped.workspaces());
+      EngineCommand admitted = guard.admit(scoped.command(), from, now);
+      return guard.filterReply(admitted, read(from, admitted, now), from, now);
+    }
     if (cmd instanceof Get g) {
       return from.get(g.id(), now).orElseThrow(() -> ApiException.notFound("No memory with id " + g.id() + "."));
     }
     if (cmd instanceof ListMemories l) return from.list(l, now);
-    if (cmd instanceof Search s) return from.search(s, now);
+    if (cmd instanceof Search s) return search.search(from, s, now);
+    if (cmd instanceof Suggest s) return search.suggest(from, s);
     if (cmd instanceof Stats) return from.stats(now);
+    if (cmd instanceof Tags) return from.tags(now);
+    if (cmd instanceof Versions v) return from.versions(v.id(), now);
+    if (cmd instanceof RecentActivity a) return from.recentActivity(a, now);
+    if (cmd instanceof WorkspaceList) return from.workspaces(now);
+    if (cmd instanceof WorkspaceStats w) {
+      return from.workspace(w.workspace(), now).orElseThrow(() ->
+          ApiException.notFound("Workspace '" + w.workspace() + "' has no memories."));
+    }
+    if (cmd instanceof Related r) return from.links().related(r, now);
+    if (cmd instanceof ExportPage p) return from.exportPage(p, now);
     throw new ApiException(501, "not_implemented", cmd.getClass().getSimpleName() + " is not implemented yet.");
   }
 
   private JsonObject write(EngineCommand cmd, Instant now) throws SQLException {
+    if (cmd instanceof Scoped scoped) {
+      return write(new WorkspaceGuard(scoped.workspaces()).admit(scoped.command(), store, now), now);
+    }
     if (cmd instanceof Create c) {
       enforce(c.caps(), true);
       return store.create(c, now);
@@ -167,6 +208,19 @@ final class TenantEngineVerticle extends VerticleBase {
     if (cmd instanceof Delete d) {
       store.delete(d.id(), now);
       return null;
+    }
+    if (cmd instanceof MoveWorkspace m) return store.move(m, now);
+    if (cmd instanceof Link l) return store.links().link(l, now);
+    if (cmd instanceof Unlink u) return store.links().unlink(u);
+    if (cmd instanceof Import i) {
+      enforce(i.caps(), false);
+      JsonObject result = store.importMemories(i, now);
+      long imported = result.getLong("imported");
+      // Counted after the fact, since duplicates are skipped; the savepoint undoes the whole import on a 402.
+      if (i.caps().memories() != null && storedMemories + imported > i.caps().memories()) {
+        throw ApiException.planLimit("memories", i.caps().memories(), storedMemories, i.caps().plan());
+      }
+      return result;
     }
     throw new ApiException(501, "not_implemented", cmd.getClass().getSimpleName() + " is not implemented yet.");
   }
@@ -182,8 +236,10 @@ final class TenantEngineVerticle extends VerticleBase {
     }
   }
 
-  private static int countChange(EngineCommand cmd) {
+  private static long countChange(EngineCommand cmd, JsonObject result) {
+    if (cmd instanceof Scoped scoped) return countChange(scoped.command(), result);
     if (cmd instanceof Create) return 1;
+    if (cmd instanceof Import) return result.getLong("imported");
     if (cmd instanceof Delete) return -1;
     return 0;
   }
@@ -200,20 +256,24 @@ final class TenantEngineVerticle extends VerticleBase {
       try {
         for (int i = 0; i < batch.size(); i++) {
           store.savepoint();
+          int vectors = store.vectorMark();
           try {
             results[i] = write(batch.get(i).body(), now);
             store.releaseSavepoint();
-            storedMemories += countChange(batch.get(i).body());
+            storedMemories += countChange(batch.get(i).body(), results[i]);
           } catch (ApiException | SQLException e) {
             failures[i] = e;
             store.rollbackToSavepoint();
+            store.dropVectorChanges(vectors);
           }
         }
         store.commit();
+        searchCache.committed(store.takeVectorChanges());
       } catch (SQLException e) {
         log.error("commit failed for tenant {}: {}", tenantId, e.toString());
         rollbackQuietly();
         recount();
+        store.takeVectorChanges();
         for (int i = 0; i < batch.size(); i++) failures[i] = e;
       }
       for (int i = 0; i < batch.size(); i++) answer(batch.get(i), results[i], failures[i]);
@@ -246,9 +306,11 @@ final class TenantEngineVerticle extends VerticleBase {
       int removed = store.deleteExpired(now);
       store.commit();
       storedMemories -= removed;
+      searchCache.committed(store.takeVectorChanges());
       if (removed > 0) log.info("removed {} expired memories of tenant {}", removed, tenantId);
     } catch (SQLException e) {
       rollbackQuietly();
+      store.takeVectorChanges();
       log.warn("expiry sweep failed for tenant {}: {}", tenantId, e.toString());
     }
   }

@@ -17,6 +17,7 @@ import dev.engram.cloud.bus.Addresses;
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.controlplane.ApiKeyRecord;
 import dev.engram.cloud.controlplane.UsageDay;
+import dev.engram.cloud.engine.Workspaces;
 import dev.engram.cloud.metering.UsageMessages.UsageQuery;
 import dev.engram.cloud.metering.UsageMessages.UsageReport;
 import dev.engram.cloud.sqlite.Timestamps;
@@ -101,8 +102,10 @@ final class AccountRoutes {
         .onFailure(ctx::fail);
   }
 
+  private static final int MAX_KEY_WORKSPACES = 20;
+
   void createKey(RoutingContext ctx) {
-    JsonInput in = JsonInput.parse(ctx.body().buffer(), Set.of("name", "scopes"));
+    JsonInput in = JsonInput.parse(ctx.body().buffer(), Set.of("name", "scopes", "workspaces"));
     String name = in.has("name") ? in.text("name", 100) : "unnamed";
     List<String> scopes = in.labels("scopes", 3, 32);
     if (scopes == null) {
@@ -114,6 +117,23 @@ final class AccountRoutes {
         throw ApiException.badRequest("invalid_field",
             "Unknown scope '" + scope + "'. Known scopes: " + String.join(", ", Scope.all()) + ".");
       }
+    }
+    List<String> workspaces = in.labels("workspaces", MAX_KEY_WORKSPACES, 64);
+    Set<String> callerWorkspaces = Authenticator.principal(ctx).workspaces();
+    if (!callerWorkspaces.isEmpty() && (workspaces == null
+        || !callerWorkspaces.containsAll(workspaces.stream().map(Workspaces::normalize).toList()))) {
+      throw ApiException.forbidden("workspace_restricted", "A key restricted to workspaces " + callerWorkspaces
+          + " can only create keys restricted to some of them.");
+    }
+    if (workspaces != null) {
+      if (workspaces.isEmpty()) {
+        throw ApiException.badRequest("invalid_field", "Field 'workspaces' must not be empty; leave it out for all.");
+      }
+      // A restriction is stored as one scope per workspace, so both control planes keep it without a new column.
+      List<String> restricted = new java.util.ArrayList<>(scopes);
+      workspaces.stream().map(Workspaces::normalize).distinct()
+          .forEach(w -> restricted.add(Principal.WORKSPACE_SCOPE + w));
+      scopes = restricted;
     }
     this.<CreatedKey>ask(new CreateKey(Authenticator.principal(ctx), name, scopes))
         .onSuccess(created -> json(ctx, 201, keyJson(created.key()).put("key", created.secret())))
@@ -203,7 +223,9 @@ final class AccountRoutes {
         .put("id", k.id())
         .put("name", k.name())
         .put("prefix", k.prefix())
-        .put("scopes", new JsonArray(k.scopes()))
+        .put("scopes", new JsonArray(k.scopes().stream().filter(sc -> !sc.startsWith(Principal.WORKSPACE_SCOPE)).toList()))
+        .put("workspaces", new JsonArray(k.scopes().stream().filter(sc -> sc.startsWith(Principal.WORKSPACE_SCOPE))
+            .map(sc -> sc.substring(Principal.WORKSPACE_SCOPE.length())).toList()))
         .put("created_at", time(k.createdAt()))
         .put("expires_at", time(k.expiresAt()))
         .put("revoked_at", time(k.revokedAt()));

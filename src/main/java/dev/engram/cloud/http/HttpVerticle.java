@@ -54,6 +54,8 @@ public final class HttpVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     EngineClient engines = new EngineClient(vertx);
     MemoryRoutes memories = new MemoryRoutes(engines, config.memories());
+    OrganizeRoutes organize = new OrganizeRoutes(engines, config.memories());
+    TransferRoutes transfers = new TransferRoutes(engines, config.memories());
     AccountRoutes accounts = new AccountRoutes(vertx);
     Authenticator authenticator = new Authenticator(vertx);
 
@@ -73,7 +75,26 @@ public final class HttpVerticle extends VerticleBase {
     api(router.patch("/v1/memories/:id"), body, authenticator, Scope.MEMORIES_WRITE, memories::update);
     api(router.delete("/v1/memories/:id"), body, authenticator, Scope.MEMORIES_WRITE, memories::delete);
     api(router.post("/v1/search"), body, authenticator.searching(), Scope.MEMORIES_READ, memories::search);
+    api(router.post("/v1/search/suggest"), body, authenticator, Scope.MEMORIES_READ, memories::suggest);
     api(router.get("/v1/stats"), body, authenticator, Scope.MEMORIES_READ, memories::stats);
+    api(router.get("/v1/tags"), body, authenticator, Scope.MEMORIES_READ, organize::tags);
+    api(router.get("/v1/memories/:id/versions"), body, authenticator, Scope.MEMORIES_READ, organize::versions);
+    api(router.get("/v1/activity"), body, authenticator, Scope.MEMORIES_READ, organize::activity);
+    api(router.get("/v1/workspaces"), body, authenticator, Scope.MEMORIES_READ, organize::workspaces);
+    api(router.get("/v1/workspaces/:name"), body, authenticator, Scope.MEMORIES_READ, organize::workspace);
+    api(router.post("/v1/memories/:id/move"), body, authenticator, Scope.MEMORIES_WRITE, organize::move);
+    api(router.post("/v1/links"), body, authenticator, Scope.MEMORIES_WRITE, organize::link);
+    api(router.delete("/v1/links"), body, authenticator, Scope.MEMORIES_WRITE, organize::unlink);
+    api(router.get("/v1/memories/:id/related"), body, authenticator, Scope.MEMORIES_READ, organize::related);
+    api(router.get("/v1/export"), body, authenticator, Scope.MEMORIES_READ, transfers::export);
+    // Import alone takes large bodies and multipart uploads (spooled to disk, removed when the request ends).
+    BodyHandler importBody = BodyHandler.create(config.dataDir().resolve("uploads").toString())
+        .setBodyLimit(config.http().importBodyLimitBytes())
+        .setMergeFormAttributes(false)
+        .setDeleteUploadedFilesOnEnd(true);
+    Route importRoute = router.post("/v1/import");
+    importRoute.handler(importBody).handler(AccessLog.named(importRoute.getPath())).handler(authenticator)
+        .handler(Authenticator.require(Scope.MEMORIES_WRITE)).handler(transfers::importDocument);
     api(router.post("/v1/api-keys"), body, authenticator, Scope.ADMIN, accounts::createKey);
     api(router.get("/v1/api-keys"), body, authenticator, Scope.ADMIN, accounts::listKeys);
     api(router.delete("/v1/api-keys/:id"), body, authenticator, Scope.ADMIN, accounts::revokeKey);
@@ -119,9 +140,9 @@ public final class HttpVerticle extends VerticleBase {
           .handler(routes::get);
       router.delete(path).handler(AccessLog.named(path)).handler(routes::guard).handler(authenticator)
           .handler(routes::delete);
-      router.get("/.well-known/oauth-protected-resource" + path).handler(routes::resourceMetadata);
+      router.get(McpRoutes.METADATA_PATH + path).handler(routes::resourceMetadata);
     }
-    router.get("/.well-known/oauth-protected-resource").handler(routes::resourceMetadata);
+    router.get(McpRoutes.METADATA_PATH).handler(routes::resourceMetadata);
   }
 
   private HealthChecks readiness() {

@@ -42,6 +42,11 @@ final class JsonInput {
     if (!(value instanceof JsonObject object)) {
       throw ApiException.badRequest("invalid_json", "The body must be a JSON object.");
     }
+    return of(object, allowed);
+  }
+
+  /** Reads an already decoded object, with the same checks as {@link #parse}. */
+  static JsonInput of(JsonObject object, Set<String> allowed) {
     for (String name : object.fieldNames()) {
       if (!allowed.contains(name)) {
         throw ApiException.badRequest("unknown_field",
@@ -103,6 +108,18 @@ final class JsonInput {
     }
     if (value < min || value > max) throw invalid(name, "must be between " + min + " and " + max);
     return value;
+  }
+
+  Boolean bool(String name) {
+    Object v = body.getValue(name);
+    if (v == null) return null;
+    if (!(v instanceof Boolean b)) throw wrongType(name, "true or false");
+    return b;
+  }
+
+  /** The raw JSON value of a field (null when absent), for readers with their own validation. */
+  Object raw(String name) {
+    return body.getValue(name);
   }
 
   /** A string chosen from {@code allowed}. */

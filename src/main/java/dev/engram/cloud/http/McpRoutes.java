@@ -37,6 +37,8 @@ final class McpRoutes {
 
   static final String SESSION_HEADER = "Mcp-Session-Id";
   static final String VERSION_HEADER = "MCP-Protocol-Version";
+  private static final String PARSED_BODY = "mcp.body";
+  static final String METADATA_PATH = "/.well-known/oauth-protected-resource";
   private static final String META_VERSION = "io.modelcontextprotocol/protocolVersion";
   private static final String META_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities";
   /** Headers Engram's own SDKs send to name the tenant; they may only repeat the credential's tenant. */
@@ -73,30 +75,40 @@ final class McpRoutes {
         String previous = ctx.response().headers().get("WWW-Authenticate");
         String error = previous != null && previous.contains("invalid_token") ? ", error=\"invalid_token\"" : "";
         ctx.response().putHeader("WWW-Authenticate", "Bearer resource_metadata=\"" + baseUrl(ctx.request())
-            + "/.well-known/oauth-protected-resource" + ctx.normalizedPath() + "\"" + error);
+            + METADATA_PATH + ctx.normalizedPath() + "\"" + error);
       }
     });
     ctx.next();
   }
 
-  /** Chooses the authenticator: a memory_search call counts against the plan's monthly searches. */
+  /**
+   * Parses the body once (kept for {@link #post}) and chooses the authenticator: a memory_search call counts against
+   * the plan's monthly searches.
+   */
   static Handler<RoutingContext> authenticate(Authenticator plain, Authenticator searching) {
-    return ctx -> (isSearch(ctx.body().buffer()) ? searching : plain).handle(ctx);
+    return ctx -> {
+      Object body;
+      try {
+        body = parse(ctx.body().buffer());
+      } catch (McpError e) {
+        body = e;
+      }
+      ctx.put(PARSED_BODY, body);
+      (isSearch(body) ? searching : plain).handle(ctx);
+    };
   }
 
   void post(RoutingContext ctx) {
     Principal principal = Authenticator.principal(ctx);
     checkTenantHeaders(ctx.request(), principal);
-    Object body;
-    try {
-      body = parse(ctx.body().buffer());
-    } catch (McpError e) {
+    Object body = ctx.get(PARSED_BODY);
+    if (body instanceof McpError e) {
       answerError(ctx, null, e);
       return;
     }
     String headerVersion = trimmed(ctx.request().getHeader(VERSION_HEADER));
     if (headerVersion != null && !McpVersions.supported(headerVersion)) {
-      answerError(ctx, null, McpError.unsupportedVersion(headerVersion));
+      answerError(ctx, idOf(body), McpError.unsupportedVersion(headerVersion));
       return;
     }
     ToolCall call = new ToolCall(principal, caps(ctx), engines);
@@ -138,11 +150,12 @@ final class McpRoutes {
     ctx.response().setStatusCode(204).end();
   }
 
-  /** RFC 9728 metadata for the MCP endpoint. */
+  /** RFC 9728 metadata for the MCP endpoint; the resource is the path the metadata URL names (default /v1/mcp). */
   void resourceMetadata(RoutingContext ctx) {
     String base = baseUrl(ctx.request());
+    String endpoint = ctx.normalizedPath().substring(METADATA_PATH.length());
     JsonObject doc = new JsonObject()
-        .put("resource", base + "/v1/mcp")
+        .put("resource", base + (endpoint.isEmpty() ? "/v1/mcp" : endpoint))
         .put("authorization_servers", new JsonArray().add(authorizationServer != null ? authorizationServer : base))
         .put("bearer_methods_supported", new JsonArray().add("header"))
         .put("scopes_supported", new JsonArray().add("memories:read").add("memories:write").add("admin"))
@@ -293,21 +306,13 @@ final class McpRoutes {
     return value;
   }
 
-  private static boolean isSearch(Buffer buffer) {
-    if (buffer == null || buffer.length() == 0) return false;
-    try {
-      Object value = Json.decodeValue(buffer);
-      List<Object> messages = value instanceof JsonArray a ? a.getList() : List.of(value);
-      for (Object m : messages) {
-        JsonObject message = m instanceof JsonObject o ? o : m instanceof java.util.Map<?, ?> map
-            ? new JsonObject((java.util.Map<String, Object>) map) : null;
-        if (message != null && "tools/call".equals(message.getValue("method"))
-            && message.getValue("params") instanceof JsonObject p && "memory_search".equals(p.getValue("name"))) {
-          return true;
-        }
+  private static boolean isSearch(Object body) {
+    Iterable<?> messages = body instanceof JsonArray batch ? batch : List.of(body);
+    for (Object m : messages) {
+      if (m instanceof JsonObject message && "tools/call".equals(message.getValue("method"))
+          && message.getValue("params") instanceof JsonObject p && "memory_search".equals(p.getValue("name"))) {
+        return true;
       }
-    } catch (DecodeException | ClassCastException ignored) {
-      // the handler reports malformed bodies
     }
     return false;
   }

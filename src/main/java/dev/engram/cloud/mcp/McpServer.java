@@ -68,7 +68,7 @@ public final class McpServer {
     Future<JsonObject> result;
     try {
       result = dispatch(call, method, params, version);
-    } catch (McpError e) {
+    } catch (McpError | ApiException e) {
       result = Future.failedFuture(e);
     }
     return result.map(r -> {
@@ -83,7 +83,8 @@ public final class McpServer {
         return Future.succeededFuture(error(id, e));
       }
       ApiException api = ApiException.from(err);
-      return Future.succeededFuture(error(id, new McpError(McpError.INTERNAL_ERROR, api.detail(), 200)));
+      int code = api.status() < 500 ? McpError.INVALID_PARAMS : McpError.INTERNAL_ERROR;
+      return Future.succeededFuture(error(id, new McpError(code, api.detail(), 200)));
     });
   }
 

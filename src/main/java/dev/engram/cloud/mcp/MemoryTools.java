@@ -8,6 +8,8 @@ import dev.engram.cloud.engine.EngineMessages.Create;
 import dev.engram.cloud.engine.EngineMessages.Delete;
 import dev.engram.cloud.engine.EngineMessages.ExportPage;
 import dev.engram.cloud.engine.EngineMessages.Get;
+import dev.engram.cloud.engine.EngineMessages.Import;
+import dev.engram.cloud.engine.EngineMessages.ImportedMemory;
 import dev.engram.cloud.engine.EngineMessages.Link;
 import dev.engram.cloud.engine.EngineMessages.ListMemories;
 import dev.engram.cloud.engine.EngineMessages.MoveWorkspace;
@@ -15,13 +17,17 @@ import dev.engram.cloud.engine.EngineMessages.RecentActivity;
 import dev.engram.cloud.engine.EngineMessages.Related;
 import dev.engram.cloud.engine.EngineMessages.Search;
 import dev.engram.cloud.engine.EngineMessages.Stats;
+import dev.engram.cloud.engine.EngineMessages.Suggest;
 import dev.engram.cloud.engine.EngineMessages.Tags;
 import dev.engram.cloud.engine.EngineMessages.Unlink;
 import dev.engram.cloud.engine.EngineMessages.Update;
 import dev.engram.cloud.engine.EngineMessages.Versions;
 import dev.engram.cloud.engine.EngineMessages.WorkspaceList;
 import dev.engram.cloud.engine.EngineMessages.WorkspaceStats;
+import dev.engram.cloud.engine.EdgeTypes;
+import dev.engram.cloud.engine.ImportDocument;
 import dev.engram.cloud.engine.MemoryTypes;
+import dev.engram.cloud.http.MemoryRoutes;
 import dev.engram.cloud.engine.Workspaces;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -59,8 +65,9 @@ import static dev.engram.cloud.mcp.Schema.text;
  */
 final class MemoryTools {
 
-  static final List<String> EDGE_TYPES = List.of("related_to", "supersedes", "contradicts", "derived_from",
-      "part_of", "references", "caused_by", "similar_to", "depends_on", "follows");
+  /** Engram's edge types, plus its alias {@code related}. */
+  private static final List<String> EDGE_TYPES =
+      java.util.stream.Stream.concat(new TreeSet<>(EdgeTypes.ALL).stream(), java.util.stream.Stream.of("related")).toList();
   private static final long MAX_TTL_SECONDS = 10L * 365 * 24 * 3600;
   private static final int MAX_BATCH = 100;
   private static final int MAX_EXPORT = 10_000;
@@ -72,10 +79,18 @@ final class MemoryTools {
   private static final List<String> IGNORED_CREATE_ARGS = List.of("defer_embedding", "dedup_mode", "dedup_threshold",
       "event_time", "event_duration_seconds", "trigger_pattern", "summary_of_id", "media_url", "scope");
 
+  /** Engram search arguments accepted so that its agents keep working; the search here needs none of them. */
+  private static final List<String> IGNORED_SEARCH_ARGS = List.of("min_score", "include_transcripts",
+      "include_archived", "rerank", "rerank_strategy", "scope", "scope_path", "skip_cache");
+
   private final EngramConfig.Memories limits;
+  /** Checks each item of memory_create_batch against memory_create's own schema. */
+  private final Tool createItem;
 
   MemoryTools(EngramConfig.Memories limits) {
     this.limits = limits;
+    this.createItem = Tool.of("memory_create", "", "", createInput(), new JsonObject(), Scope.MEMORIES_WRITE,
+        this::create);
   }
 
   List<Tool> all() {
@@ -104,18 +119,28 @@ final class MemoryTools {
                 .put("memory_type", choice("Only this type.", new TreeSet<>(MemoryTypes.ALL)))
                 .put("type", choice("Alias of memory_type.", new TreeSet<>(MemoryTypes.ALL)))),
             memoryList, Scope.MEMORIES_READ, this::list),
-        Tool.of("memory_search", "Search memories", "Find memories by meaning and keywords, best first.",
-            input(props()
-                .put("query", text("What to look for.", 1000))
-                .put("limit", integer("Most results to return.", 1, limits.searchMaxLimit()))
-                .put("workspace", string("Only this workspace.", 64))
-                .put("tags", labels("Only memories with all of these tags.", limits.maxTags(), limits.maxTagChars()))
-                .put("memory_type", choice("Only this type.", new TreeSet<>(MemoryTypes.ALL)))
-                .put("type", choice("Alias of memory_type.", new TreeSet<>(MemoryTypes.ALL))), "query"),
+        Tool.of("memory_search", "Search memories", "Find memories by meaning and keywords, best first "
+                + "(hybrid BM25 + vectors + typo tolerance by default).", searchInput(),
             output(props().put("results", arrayOf(output(props().put("memory", memory)
                     .put("score", number("Higher is a better match.", 0, Double.MAX_VALUE)), "memory", "score")))
-                .put("total", integer("Matches in all.", 0, Long.MAX_VALUE)), "results", "total"),
+                .put("total", integer("Matches in all.", 0, Long.MAX_VALUE))
+                .put("strategy", string("The strategy that ran."))
+                .put("corrected_query", Schema.nullable(string("The query after typo correction, when it changed."))),
+                "results", "total"),
             Scope.MEMORIES_READ, this::search),
+        Tool.of("memory_search_suggest", "Suggest spelling", "Correct typos in a query from the tenant's own words.",
+            input(props().put("query", text("The query to correct.", 1000)), "query"),
+            output(props().put("query", string("")).put("suggestion", string("The corrected query.")).put("changed", bool(""))
+                .put("corrections", arrayOf(anyObject("{word, suggestion, distance}"))), "query", "suggestion", "changed"),
+            Scope.MEMORIES_READ, (call, args) -> call.engine(new Suggest(args.string("query")))),
+        Tool.of("memory_import", "Import", "Import an Engram export document ({version, memories:[...]}); all or "
+                + "nothing, duplicates skipped by content.",
+            input(props().put("data", anyObject("The export document."))
+                .put("skip_duplicates", bool("Skip memories whose content already exists (default true).")), "data"),
+            output(props().put("imported", integer("", 0, Long.MAX_VALUE)).put("skipped", integer("", 0, Long.MAX_VALUE))
+                .put("failed", integer("", 0, Long.MAX_VALUE)).put("errors", arrayOf(anyObject("An error."))),
+                "imported", "skipped", "failed", "errors"),
+            Scope.MEMORIES_WRITE, this::importDocument),
         Tool.of("memory_create_batch", "Create memories", "Create up to " + MAX_BATCH + " memories; each item is a "
                 + "memory_create input and fails on its own.",
             input(props().put("memories", arrayOf(anyObject("A memory_create input.")).put("minItems", 1)
@@ -187,7 +212,7 @@ final class MemoryTools {
                 .put("edge_type", choice("Kind of link (default related_to).", EDGE_TYPES)), "from_id", "to_id"),
             output(props().put("unlinked", bool("")), "unlinked"),
             Scope.MEMORIES_WRITE, (call, args) -> call.engine(new Unlink(args.id("from_id"), args.id("to_id"),
-                orDefault(args.string("edge_type"), EDGE_TYPES.get(0))))),
+                orDefault(args.string("edge_type"), EdgeTypes.DEFAULT)))),
         Tool.of("memory_related", "Related memories", "Links of a memory in both directions, strongest first.",
             input(props().put("id", id("Memory id."))
                 .put("depth", integer("Only 1 is supported.", 1, 1))
@@ -213,6 +238,35 @@ final class MemoryTools {
       p.put(ignored, new JsonObject().put("description", "Accepted for Engram compatibility; ignored."));
     }
     return input(p, "content");
+  }
+
+  private JsonObject searchInput() {
+    JsonObject p = props()
+        .put("query", text("What to look for.", 1000))
+        .put("limit", integer("Most results to return (default 10).", 1, limits.searchMaxLimit()))
+        .put("strategy", choice("keyword, semantic, hybrid or auto (default auto).",
+            List.of("auto", "hybrid", "keyword", "semantic")))
+        .put("explain", bool("Return each signal's contribution per result."))
+        .put("workspace", string("Only this workspace.", 64))
+        .put("workspaces", labels("Only these workspaces.", 50, 64))
+        .put("tags", labels("Only memories with these tags.", limits.maxTags(), limits.maxTagChars()))
+        .put("tags_mode", choice("all (default) or any of the tags.", List.of("all", "any")))
+        .put("memory_type", choice("Only this type.", new TreeSet<>(MemoryTypes.ALL)))
+        .put("type", choice("Alias of memory_type.", new TreeSet<>(MemoryTypes.ALL)))
+        .put("tier", choice("Only this tier.", List.of("permanent", "daily")))
+        .put("importance_min", number("At least this importance.", 0, 1))
+        .put("importance_max", number("At most this importance.", 0, 1))
+        .put("created_after", string("RFC 3339 time or date.", 64))
+        .put("created_before", string("RFC 3339 time or date.", 64))
+        .put("updated_after", string("RFC 3339 time or date.", 64))
+        .put("updated_before", string("RFC 3339 time or date.", 64))
+        .put("filter", new JsonObject().put("type", "object").put("description",
+            "A filter tree: {and:[...]}, {or:[...]} or {field, op, value} with op eq, neq, gt, gte, lt, lte, "
+                + "contains, not_contains, exists, on fields and metadata.* paths."));
+    for (String ignored : IGNORED_SEARCH_ARGS) {
+      p.put(ignored, new JsonObject().put("description", "Accepted for Engram compatibility; ignored."));
+    }
+    return input(p, "query");
   }
 
   private JsonObject updateInput() {
@@ -285,9 +339,14 @@ final class MemoryTools {
     });
   }
 
+  /** The same request rules as REST's POST /v1/search, with Engram's aliases and agent-friendly auto strategy. */
   private Future<JsonObject> search(ToolCall call, ToolArgs args) {
-    Search search = new Search(args.string("query"), orDefault(args.integer("limit"), 10L).intValue(),
-        args.workspace("workspace"), args.labels("tags"), args.string("memory_type", "type"));
+    JsonObject request = args.json().copy();
+    IGNORED_SEARCH_ARGS.forEach(request::remove);
+    Object type = request.remove("type");
+    if (type != null && !request.containsKey("memory_type")) request.put("memory_type", type);
+    if (!request.containsKey("strategy")) request.put("strategy", "auto");
+    Search search = MemoryRoutes.searchCommand(request, limits);
     return call.engine(search).map(result -> {
       call.countSearch();
       return result;
@@ -296,7 +355,6 @@ final class MemoryTools {
 
   /** Each item is validated and created on its own; results keep the items' order. */
   private Future<JsonObject> createBatch(ToolCall call, ToolArgs args) {
-    Tool single = Tool.of("memory_create", "", "", createInput(), new JsonObject(), Scope.MEMORIES_WRITE, this::create);
     JsonArray items = args.array("memories");
     List<Future<JsonObject>> outcomes = new ArrayList<>();
     for (Object item : items) {
@@ -304,8 +362,8 @@ final class MemoryTools {
         if (!(item instanceof JsonObject object)) {
           throw ApiException.badRequest("invalid_field", "Each item must be a memory_create input object.");
         }
-        String invalid = single.invalidArguments(object);
-        if (invalid != null) throw ApiException.badRequest("invalid_arguments", invalid.replace("memory_create: ", ""));
+        String invalid = createItem.invalidArguments(object);
+        if (invalid != null) throw ApiException.badRequest("invalid_arguments", invalid);
         return call.engine(createCommand(call, new ToolArgs(object)));
       }));
     }
@@ -380,11 +438,19 @@ final class MemoryTools {
     });
   }
 
+  private Future<JsonObject> importDocument(ToolCall call, ToolArgs args) {
+    List<ImportedMemory> memories = ImportDocument.parse(args.object("data"), limits);
+    return call.engine(new Import(memories, args.flag("skip_duplicates", true), call.caps())).map(result -> {
+      call.countCreated(result.getInteger("imported"));
+      return result;
+    });
+  }
+
   private Future<JsonObject> link(ToolCall call, ToolArgs args) {
     long from = args.id("from_id");
     long to = args.id("to_id");
     if (from == to) throw ApiException.badRequest("invalid_link", "A memory cannot be linked to itself.");
-    return call.engine(new Link(from, to, orDefault(args.string("edge_type"), EDGE_TYPES.get(0)),
+    return call.engine(new Link(from, to, orDefault(args.string("edge_type"), EdgeTypes.DEFAULT),
         orDefault(args.number("strength"), 1.0), args.string("source_context")));
   }
 

@@ -35,7 +35,7 @@ public final class ToolCall {
 
   /** Runs a command on the caller's own tenant engine. */
   Future<JsonObject> engine(EngineCommand command) {
-    return engines.call(principal.tenantId(), command);
+    return engines.call(principal, command);
   }
 
   void countCreated(int n) {

@@ -97,6 +97,49 @@ class TenantIsolationTest {
   }
 
   @Test
+  void b_cannot_read_move_or_link_a_memories_through_the_organizing_routes() {
+    long aOnly = aIds.get(aIds.size() - 1);
+    assertEquals(404, api.get("/v1/memories/" + aOnly + "/versions", b.apiKey()).status());
+    assertEquals(404, api.get("/v1/memories/" + aOnly + "/related", b.apiKey()).status());
+    assertEquals(404, api.post("/v1/memories/" + aOnly + "/move", b.apiKey(),
+        new JsonObject().put("workspace", "stolen")).status());
+    // Links only ever join memories of the caller's own database: A's ids do not exist for B.
+    assertEquals(404, api.post("/v1/links", b.apiKey(),
+        new JsonObject().put("from_id", 1).put("to_id", aOnly)).status());
+    assertEquals(200, api.post("/v1/links", a.apiKey(),
+        new JsonObject().put("from_id", aIds.get(0)).put("to_id", aIds.get(1))).status());
+    assertEquals(404, api.send("DELETE", "/v1/links?from_id=" + aIds.get(0) + "&to_id=" + aIds.get(1), b.apiKey(),
+        null).status());
+    assertEquals(1, api.get("/v1/memories/" + aIds.get(0) + "/related", a.apiKey()).json().getJsonArray("related")
+        .size(), "A's link is untouched");
+    assertEquals(0, api.get("/v1/memories/1/related", b.apiKey()).json().getJsonArray("related").size(),
+        "B's memory 1 does not see A's link from A's memory 1");
+    JsonObject aMemory = api.get("/v1/memories/" + aOnly, a.apiKey()).json();
+    assertEquals("default", aMemory.getString("workspace"));
+    assertEquals(1, aMemory.getInteger("version"));
+
+    JsonArray bTags = api.get("/v1/tags", b.apiKey()).json().getJsonArray("tags");
+    assertTrue(bTags.isEmpty(), "B sees none of A's tags: " + bTags.encode());
+    assertEquals(1, api.get("/v1/activity", b.apiKey()).json().getInteger("count"));
+    JsonArray bWorkspaces = api.get("/v1/workspaces", b.apiKey()).json().getJsonArray("workspaces");
+    assertEquals(1, bWorkspaces.size());
+    assertEquals(1, bWorkspaces.getJsonObject(0).getLong("memory_count"));
+    JsonObject bExport = api.get("/v1/export", b.apiKey()).json();
+    assertEquals(1, bExport.getInteger("memory_count"));
+    assertEquals("bravo note", bExport.getJsonArray("memories").getJsonObject(0).getString("content"));
+  }
+
+  @Test
+  void an_import_lands_only_in_the_importing_tenant() {
+    Account c = api.signup();
+    JsonObject doc = new JsonObject().put("memories", new JsonArray().add(new JsonObject().put("content", "charlie")));
+    assertEquals(1, api.post("/v1/import", c.apiKey(), doc).json().getInteger("imported"));
+    assertEquals(1, api.get("/v1/stats", c.apiKey()).json().getLong("total_memories"));
+    assertEquals(1, api.get("/v1/stats", b.apiKey()).json().getLong("total_memories"));
+    assertEquals(5, api.get("/v1/stats", a.apiKey()).json().getLong("total_memories"));
+  }
+
+  @Test
   void tenant_headers_cannot_switch_the_tenant() {
     var r = api.send("GET", "/v1/memories?limit=100", java.util.Map.of(
         "Authorization", "Bearer " + b.apiKey(),

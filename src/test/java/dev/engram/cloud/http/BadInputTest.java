@@ -33,7 +33,7 @@ class BadInputTest {
   /** Which credential a row sends. */
   enum Credentials { ADMIN, READ_ONLY, NONE }
 
-  /** One bad request and the answer it must get; {@code {id}} in the path is an existing permanent memory. */
+  /** One bad request and the answer it must get; {@code {id}} in the path or body is an existing permanent memory. */
   record BadRequest(String what, String method, String path, String body, String contentType,
                     Credentials credentials, int status, String code) {
     @Override
@@ -42,8 +42,8 @@ class BadInputTest {
     }
   }
 
-  /** What must not change: stats counters, the full memory list and the number of API keys. */
-  record Snapshot(JsonObject counts, JsonObject list, int apiKeys) {}
+  /** What must not change: stats counters, the full memory list, the links of every memory and the API keys. */
+  record Snapshot(JsonObject counts, JsonObject list, List<JsonObject> links, int apiKeys) {}
 
   static TestServer server;
   static Api api;
@@ -66,13 +66,17 @@ class BadInputTest {
     permanentId = api.createMemory(account.apiKey(), new JsonObject().put("content", "prefer tabs over spaces")
         .put("memory_type", "preference").put("tags", new JsonArray().add("style")).put("importance", 0.9))
         .getLong("id");
-    api.createMemory(account.apiKey(), new JsonObject().put("content", "release on tuesday")
-        .put("memory_type", "decision").put("workspace", "team-a"));
+    long decisionId = api.createMemory(account.apiKey(), new JsonObject().put("content", "release on tuesday")
+        .put("memory_type", "decision").put("workspace", "team-a")).getLong("id");
+    assertEquals(200, api.post("/v1/links", account.apiKey(), new JsonObject().put("from_id", decisionId)
+        .put("to_id", permanentId).put("edge_type", "supersedes")).status());
     api.createMemory(account.apiKey(), new JsonObject().put("content", "standup moved to 10am")
         .put("ttl_seconds", 86_400).put("workspace", "team-a"));
 
     before = snapshot();
     assertEquals(3, before.counts().getLong("total_memories"));
+    assertEquals(2, before.links().stream().mapToInt(r -> r.getJsonArray("related").size()).sum(),
+        "one link, seen from both ends");
     assertEquals(2, before.apiKeys());
   }
 
@@ -214,6 +218,196 @@ class BadInputTest {
     rows.add(json("unknown field", "POST", "/v1/search", q("{'query': 'tabs', 'fuzzy': true}"), 400,
         "unknown_field"));
     rows.add(json("invalid JSON", "POST", "/v1/search", "query=tabs", 400, "invalid_json"));
+    rows.add(json("unknown strategy", "POST", "/v1/search", q("{'query': 'tabs', 'strategy': 'magic'}"), 400,
+        "invalid_field"));
+    rows.add(json("explain is a string", "POST", "/v1/search", q("{'query': 'tabs', 'explain': 'yes'}"), 400,
+        "invalid_field"));
+    rows.add(json("workspace and workspaces", "POST", "/v1/search",
+        q("{'query': 'tabs', 'workspace': 'a', 'workspaces': ['b']}"), 400, "invalid_field"));
+    rows.add(json("workspaces is a string", "POST", "/v1/search", q("{'query': 'tabs', 'workspaces': 'a'}"), 400,
+        "invalid_field"));
+    rows.add(json("workspaces has a bad name", "POST", "/v1/search", q("{'query': 'tabs', 'workspaces': ['a b']}"), 400,
+        "invalid_workspace"));
+    rows.add(json("unknown tags_mode", "POST", "/v1/search", q("{'query': 'tabs', 'tags': ['a'], 'tags_mode': 'some'}"),
+        400, "invalid_field"));
+    rows.add(json("tags_mode without tags", "POST", "/v1/search", q("{'query': 'tabs', 'tags_mode': 'any'}"), 400,
+        "invalid_field"));
+    rows.add(json("unknown tier", "POST", "/v1/search", q("{'query': 'tabs', 'tier': 'weekly'}"), 400,
+        "invalid_field"));
+    rows.add(json("importance_min above 1", "POST", "/v1/search", q("{'query': 'tabs', 'importance_min': 2}"), 400,
+        "invalid_field"));
+    rows.add(json("importance_min above importance_max", "POST", "/v1/search",
+        q("{'query': 'tabs', 'importance_min': 0.8, 'importance_max': 0.2}"), 400, "invalid_field"));
+    rows.add(json("created_after not a time", "POST", "/v1/search", q("{'query': 'tabs', 'created_after': 'last week'}"),
+        400, "invalid_field"));
+    rows.add(json("updated_before a number", "POST", "/v1/search", q("{'query': 'tabs', 'updated_before': 1700000000}"),
+        400, "invalid_field"));
+    rows.add(json("filter is an array", "POST", "/v1/search", q("{'query': 'tabs', 'filter': []}"), 400,
+        "invalid_filter"));
+    rows.add(json("filter with an unknown field", "POST", "/v1/search",
+        q("{'query': 'tabs', 'filter': {'field': 'password', 'op': 'eq', 'value': 'x'}}"), 400, "invalid_filter"));
+    rows.add(json("filter with an unknown op", "POST", "/v1/search",
+        q("{'query': 'tabs', 'filter': {'field': 'importance', 'op': 'like', 'value': 1}}"), 400, "invalid_filter"));
+    rows.add(json("filter op not for the field", "POST", "/v1/search",
+        q("{'query': 'tabs', 'filter': {'field': 'importance', 'op': 'contains', 'value': 1}}"), 400, "invalid_filter"));
+    rows.add(json("filter value of the wrong type", "POST", "/v1/search",
+        q("{'query': 'tabs', 'filter': {'field': 'importance', 'op': 'gt', 'value': 'high'}}"), 400, "invalid_filter"));
+    rows.add(json("filter value missing", "POST", "/v1/search",
+        q("{'query': 'tabs', 'filter': {'field': 'importance', 'op': 'gt'}}"), 400, "invalid_filter"));
+    rows.add(json("filter metadata path with SQL", "POST", "/v1/search",
+        q("{'query': 'tabs', 'filter': {'field': 'metadata.a\\') OR 1=1 --', 'op': 'eq', 'value': 1}}"), 400,
+        "invalid_filter"));
+    rows.add(json("filter metadata path with an empty key", "POST", "/v1/search",
+        q("{'query': 'tabs', 'filter': {'field': 'metadata.a..b', 'op': 'exists'}}"), 400, "invalid_filter"));
+    rows.add(json("filter and is empty", "POST", "/v1/search", q("{'query': 'tabs', 'filter': {'and': []}}"), 400,
+        "invalid_filter"));
+    rows.add(json("filter node with and plus or", "POST", "/v1/search",
+        q("{'query': 'tabs', 'filter': {'and': [{'field': 'tier', 'op': 'eq', 'value': 'daily'}], 'or': []}}"), 400,
+        "invalid_filter"));
+    rows.add(json("filter node with an unknown key", "POST", "/v1/search",
+        q("{'query': 'tabs', 'filter': {'field': 'tier', 'op': 'eq', 'value': 'daily', 'not': true}}"), 400,
+        "invalid_filter"));
+    rows.add(json("filter nested too deep", "POST", "/v1/search", "{\"query\": \"tabs\", \"filter\": "
+        + "{\"and\": [".repeat(7) + "{\"field\": \"tier\", \"op\": \"eq\", \"value\": \"daily\"}" + "]}".repeat(7) + "}",
+        400, "invalid_filter"));
+    rows.add(json("filter time that is not a time", "POST", "/v1/search",
+        q("{'query': 'tabs', 'filter': {'field': 'created_at', 'op': 'gt', 'value': 'yesterday'}}"), 400,
+        "invalid_filter"));
+    rows.add(json("filter exists with a string", "POST", "/v1/search",
+        q("{'query': 'tabs', 'filter': {'field': 'metadata.a', 'op': 'exists', 'value': 'yes'}}"), 400,
+        "invalid_filter"));
+    rows.add(json("filter metadata value is an object", "POST", "/v1/search",
+        q("{'query': 'tabs', 'filter': {'field': 'metadata.a', 'op': 'eq', 'value': {'b': 1}}}"), 400,
+        "invalid_filter"));
+    rows.add(json("query missing", "POST", "/v1/search/suggest", q("{}"), 400, "missing_field"));
+    rows.add(json("unknown field", "POST", "/v1/search/suggest", q("{'query': 'tabs', 'limit': 3}"), 400,
+        "unknown_field"));
+    rows.add(json("query is a list", "POST", "/v1/search/suggest", q("{'query': ['tabs']}"), 400, "invalid_field"));
+    rows.add(row("without credentials", "POST", "/v1/search/suggest", q("{'query': 'tabs'}"), JSON, Credentials.NONE,
+        401, "missing_credentials"));
+
+    // GET /v1/tags, /v1/memories/{id}/versions
+    rows.add(json("unknown query parameter", "GET", "/v1/tags?limit=5", null, 400, "unknown_parameter"));
+    rows.add(row("without credentials", "GET", "/v1/tags", null, JSON, Credentials.NONE, 401, "missing_credentials"));
+    rows.add(json("bad id", "GET", "/v1/memories/abc/versions", null, 400, "invalid_id"));
+    rows.add(json("unknown id", "GET", "/v1/memories/999999/versions", null, 404, "not_found"));
+
+    // GET /v1/activity
+    rows.add(json("unknown timeframe", "GET", "/v1/activity?timeframe=2d", null, 400, "invalid_parameter"));
+    rows.add(json("since is not a timestamp", "GET", "/v1/activity?since=yesterday", null, 400, "invalid_parameter"));
+    rows.add(json("since and timeframe", "GET", "/v1/activity?since=2026-01-01T00:00:00Z&timeframe=1h", null, 400,
+        "invalid_parameter"));
+    rows.add(json("limit 0", "GET", "/v1/activity?limit=0", null, 400, "invalid_parameter"));
+    rows.add(json("unknown type", "GET", "/v1/activity?types=note,memo", null, 400, "invalid_parameter"));
+    rows.add(json("reserved workspace", "GET", "/v1/activity?workspace=_system", null, 400, "invalid_workspace"));
+    rows.add(json("unknown query parameter", "GET", "/v1/activity?include_types=note", null, 400, "unknown_parameter"));
+
+    // GET /v1/workspaces, /v1/workspaces/{name}
+    rows.add(json("unknown query parameter", "GET", "/v1/workspaces?limit=1", null, 400, "unknown_parameter"));
+    rows.add(json("reserved workspace", "GET", "/v1/workspaces/_system", null, 400, "invalid_workspace"));
+    rows.add(json("workspace with a dot", "GET", "/v1/workspaces/a.b", null, 400, "invalid_workspace"));
+    rows.add(json("workspace without memories", "GET", "/v1/workspaces/nothing-here", null, 404, "not_found"));
+
+    // POST /v1/memories/{id}/move
+    String move = "/v1/memories/" + ID + "/move";
+    rows.add(json("workspace missing", "POST", move, "{}", 400, "missing_field"));
+    rows.add(json("workspace with a space", "POST", move, q("{'workspace': 'my project'}"), 400, "invalid_workspace"));
+    rows.add(json("workspace is a number", "POST", move, q("{'workspace': 5}"), 400, "invalid_field"));
+    rows.add(json("unknown field", "POST", move, q("{'workspace': 'x', 'tier': 'daily'}"), 400, "unknown_field"));
+    rows.add(json("empty body", "POST", move, "", 400, "missing_body"));
+    rows.add(json("bad id", "POST", "/v1/memories/abc/move", q("{'workspace': 'x'}"), 400, "invalid_id"));
+    rows.add(json("unknown id", "POST", "/v1/memories/999999/move", q("{'workspace': 'x'}"), 404, "not_found"));
+    rows.add(row("with a read-only key", "POST", move, q("{'workspace': 'x'}"), JSON, Credentials.READ_ONLY, 403,
+        "insufficient_scope"));
+
+    // POST /v1/links
+    rows.add(json("from_id missing", "POST", "/v1/links", q("{'to_id': {id}}"), 400, "missing_field"));
+    rows.add(json("from_id is a string", "POST", "/v1/links", q("{'from_id': '1', 'to_id': {id}}"), 400,
+        "invalid_field"));
+    rows.add(json("from_id 0", "POST", "/v1/links", q("{'from_id': 0, 'to_id': {id}}"), 400, "invalid_field"));
+    rows.add(json("unknown edge_type", "POST", "/v1/links", q("{'from_id': 999998, 'to_id': {id}, 'edge_type': 'likes'}"),
+        400, "invalid_field"));
+    rows.add(json("strength 2", "POST", "/v1/links", q("{'from_id': 999998, 'to_id': {id}, 'strength': 2}"), 400,
+        "invalid_field"));
+    rows.add(json("a memory linked to itself", "POST", "/v1/links", q("{'from_id': {id}, 'to_id': {id}}"), 400,
+        "invalid_field"));
+    rows.add(json("unknown field", "POST", "/v1/links", q("{'from_id': 999998, 'to_id': {id}, 'pinned': true}"), 400,
+        "unknown_field"));
+    rows.add(json("source_context over 1000 chars", "POST", "/v1/links", new JsonObject().put("from_id", 999998)
+        .put("to_id", 1).put("source_context", "c".repeat(1001)).encode(), 400, "invalid_field"));
+    rows.add(json("unknown from_id", "POST", "/v1/links", q("{'from_id': 999999, 'to_id': {id}}"), 404, "not_found"));
+    rows.add(json("unknown to_id", "POST", "/v1/links", q("{'from_id': {id}, 'to_id': 999999}"), 404, "not_found"));
+    rows.add(row("with a read-only key", "POST", "/v1/links", q("{'from_id': 999998, 'to_id': {id}}"), JSON,
+        Credentials.READ_ONLY, 403, "insufficient_scope"));
+
+    // DELETE /v1/links
+    rows.add(json("no link named", "DELETE", "/v1/links", null, 400, "missing_parameter"));
+    rows.add(json("from_id abc", "DELETE", "/v1/links?from_id=abc&to_id=1", null, 400, "invalid_parameter"));
+    rows.add(json("unknown edge_type", "DELETE", "/v1/links?from_id=2&to_id=1&edge_type=likes", null, 400,
+        "invalid_parameter"));
+    rows.add(json("both a body and query parameters", "DELETE", "/v1/links?from_id=2",
+        q("{'from_id': 2, 'to_id': 1}"), 400, "unknown_parameter"));
+    rows.add(json("body without to_id", "DELETE", "/v1/links", q("{'from_id': 2}"), 400, "missing_field"));
+    rows.add(json("no such link", "DELETE", "/v1/links?from_id=2&to_id=1", null, 404, "not_found"));
+    rows.add(row("with a read-only key", "DELETE", "/v1/links?from_id=2&to_id=1", null, JSON, Credentials.READ_ONLY,
+        403, "insufficient_scope"));
+
+    // GET /v1/memories/{id}/related
+    rows.add(json("unknown edge_type", "GET", "/v1/memories/" + ID + "/related?edge_type=likes", null, 400,
+        "invalid_parameter"));
+    rows.add(json("unknown query parameter", "GET", "/v1/memories/" + ID + "/related?depth=2", null, 400,
+        "unknown_parameter"));
+    rows.add(json("bad id", "GET", "/v1/memories/abc/related", null, 400, "invalid_id"));
+    rows.add(json("unknown id", "GET", "/v1/memories/999999/related", null, 404, "not_found"));
+
+    // GET /v1/export
+    rows.add(json("reserved workspace", "GET", "/v1/export?workspace=_archive", null, 400, "invalid_workspace"));
+    rows.add(json("unknown query parameter", "GET", "/v1/export?format=csv", null, 400, "unknown_parameter"));
+    rows.add(row("without credentials", "GET", "/v1/export", null, JSON, Credentials.NONE, 401, "missing_credentials"));
+
+    // POST /v1/import: the whole document is checked before anything is written
+    rows.add(json("invalid JSON", "POST", "/v1/import", "{\"memories\": [", 400, "invalid_json"));
+    rows.add(json("JSON array instead of a document", "POST", "/v1/import", q("[{'content': 'x'}]"), 400,
+        "invalid_json"));
+    rows.add(json("empty body", "POST", "/v1/import", "", 400, "missing_body"));
+    rows.add(json("memories missing", "POST", "/v1/import", q("{'version': '1.0'}"), 400, "missing_field"));
+    rows.add(json("memories is an object", "POST", "/v1/import", q("{'memories': {'content': 'x'}}"), 400,
+        "invalid_field"));
+    rows.add(json("item is a string", "POST", "/v1/import", q("{'memories': [{'content': 'ok'}, 'x']}"), 400,
+        "invalid_field"));
+    rows.add(json("bad importance in the middle", "POST", "/v1/import",
+        q("{'memories': [{'content': 'a'}, {'content': 'b', 'importance': 'high'}, {'content': 'c'}]}"), 400,
+        "invalid_field"));
+    rows.add(json("blank content in the last item", "POST", "/v1/import",
+        q("{'memories': [{'content': 'a'}, {'content': '  '}]}"), 400, "invalid_field"));
+    rows.add(json("unknown memory_type", "POST", "/v1/import", q("{'memories': [{'content': 'a', 'memory_type': 'memo'}]}"),
+        400, "invalid_field"));
+    rows.add(json("bad workspace", "POST", "/v1/import", q("{'memories': [{'content': 'a', 'workspace': '_system'}]}"),
+        400, "invalid_workspace"));
+    rows.add(json("bad created_at", "POST", "/v1/import",
+        q("{'memories': [{'content': 'a', 'created_at': 'last tuesday'}]}"), 400, "invalid_field"));
+    rows.add(json("updated_at before created_at", "POST", "/v1/import", q("{'memories': [{'content': 'a', "
+        + "'created_at': '2026-02-01T00:00:00Z', 'updated_at': '2026-01-01T00:00:00Z'}]}"), 400, "invalid_field"));
+    rows.add(json("unknown item field", "POST", "/v1/import", q("{'memories': [{'content': 'a', 'scope': 'global'}]}"),
+        400, "unknown_field"));
+    rows.add(json("unknown document field", "POST", "/v1/import", q("{'memories': [], 'format': 'engram'}"), 400,
+        "unknown_field"));
+    rows.add(json("unsupported version", "POST", "/v1/import", q("{'version': '2.0', 'memories': []}"), 400,
+        "unsupported_version"));
+    rows.add(json("memory_count does not match", "POST", "/v1/import",
+        q("{'memory_count': 2, 'memories': [{'content': 'a'}]}"), 400, "invalid_field"));
+    rows.add(json("skip_duplicates maybe", "POST", "/v1/import?skip_duplicates=maybe", q("{'memories': []}"), 400,
+        "invalid_parameter"));
+    rows.add(json("skip_duplicates is a string", "POST", "/v1/import", q("{'memories': [], 'skip_duplicates': 'no'}"),
+        400, "invalid_field"));
+    rows.add(json("skip_duplicates twice", "POST", "/v1/import?skip_duplicates=true",
+        q("{'memories': [{'content': 'a'}], 'skip_duplicates': false}"), 400, "invalid_parameter"));
+    rows.add(raw("text/plain body", "POST", "/v1/import", q("{'memories': [{'content': 'a'}]}"), "text/plain", 415,
+        "unsupported_media_type"));
+    rows.add(row("with a read-only key", "POST", "/v1/import", q("{'memories': [{'content': 'a'}]}"), JSON,
+        Credentials.READ_ONLY, 403, "insufficient_scope"));
+    rows.add(row("without credentials", "POST", "/v1/import", q("{'memories': [{'content': 'a'}]}"), JSON,
+        Credentials.NONE, 401, "missing_credentials"));
 
     // POST /v1/signup
     rows.add(json("bad email", "POST", "/v1/signup",
@@ -269,8 +463,9 @@ class BadInputTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("badRequests")
   void is_rejected_with_a_problem_and_changes_nothing(BadRequest row) {
-    Api.Response r = api.send(row.method(), row.path().replace(ID, Long.toString(permanentId)), headers(row),
-        row.body(), row.contentType());
+    String id = Long.toString(permanentId);
+    Api.Response r = api.send(row.method(), row.path().replace(ID, id), headers(row),
+        row.body() == null ? null : row.body().replace(ID, id), row.contentType());
     assertProblem(row, r);
     assertEquals(before, snapshot(), "the tenant's data changed after: " + row);
   }
@@ -306,8 +501,11 @@ class BadInputTest {
     stats.json().fieldNames().stream().filter(f -> f.startsWith("by_")).sorted()
         .forEach(f -> counts.put(f, stats.json().getValue(f)));
     JsonObject list = ok(api.get("/v1/memories?limit=100", key)).json();
+    List<JsonObject> links = list.getJsonArray("data").stream()
+        .map(m -> ok(api.get("/v1/memories/" + ((JsonObject) m).getLong("id") + "/related", key)).json())
+        .toList();
     int keys = ok(api.get("/v1/api-keys", key)).json().getJsonArray("data").size();
-    return new Snapshot(counts, list, keys);
+    return new Snapshot(counts, list, links, keys);
   }
 
   private static Api.Response ok(Api.Response r) {

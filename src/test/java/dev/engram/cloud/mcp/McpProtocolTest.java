@@ -206,9 +206,10 @@ class McpProtocolTest {
         .contains("error=\"invalid_token\""));
     for (String path : new String[] {"/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/v1/mcp"}) {
       JsonObject doc = api.get(path, null).json();
-      assertTrue(doc.getString("resource").endsWith("/v1/mcp"), doc.encode());
+      assertEquals("http://127.0.0.1:" + server.config().port() + "/v1/mcp", doc.getString("resource"), doc.encode());
       assertFalse(doc.getJsonArray("authorization_servers").isEmpty());
     }
+    assertTrue(api.get("/.well-known/oauth-protected-resource/mcp", null).json().getString("resource").endsWith("/mcp"));
   }
 
   @Test

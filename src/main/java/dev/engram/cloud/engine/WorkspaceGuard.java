@@ -1,0 +1,138 @@
+package dev.engram.cloud.engine;
+
+import dev.engram.cloud.bus.ApiException;
+import dev.engram.cloud.engine.EngineMessages.Create;
+import dev.engram.cloud.engine.EngineMessages.Delete;
+import dev.engram.cloud.engine.EngineMessages.EngineCommand;
+import dev.engram.cloud.engine.EngineMessages.ExportPage;
+import dev.engram.cloud.engine.EngineMessages.Get;
+import dev.engram.cloud.engine.EngineMessages.Import;
+import dev.engram.cloud.engine.EngineMessages.ImportedMemory;
+import dev.engram.cloud.engine.EngineMessages.Link;
+import dev.engram.cloud.engine.EngineMessages.ListMemories;
+import dev.engram.cloud.engine.EngineMessages.MoveWorkspace;
+import dev.engram.cloud.engine.EngineMessages.RecentActivity;
+import dev.engram.cloud.engine.EngineMessages.Related;
+import dev.engram.cloud.engine.EngineMessages.Search;
+import dev.engram.cloud.engine.EngineMessages.Unlink;
+import dev.engram.cloud.engine.EngineMessages.Update;
+import dev.engram.cloud.engine.EngineMessages.Versions;
+import dev.engram.cloud.engine.EngineMessages.WorkspaceList;
+import dev.engram.cloud.engine.EngineMessages.WorkspaceStats;
+import dev.engram.cloud.search.SearchFilter;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Holds a key restricted to some workspaces to them, inside the engine so that the check and the command see the
+ * same rows (for a write, in the same transaction). A memory outside the key's workspaces is "not found", exactly
+ * like another tenant's; a command that names such a workspace is refused; tenant-wide views are refused.
+ */
+final class WorkspaceGuard {
+
+  private final Set<String> allowed;
+
+  WorkspaceGuard(Set<String> allowed) {
+    this.allowed = allowed;
+  }
+
+  /** The command narrowed to the allowed workspaces, after checking every workspace and memory it names. */
+  EngineCommand admit(EngineCommand cmd, MemoryStore store, Instant now) throws SQLException {
+    if (cmd instanceof Create c) {
+      requireWorkspace(c.workspace());
+    } else if (cmd instanceof Import i) {
+      for (ImportedMemory m : i.memories()) requireWorkspace(m.workspace());
+    } else if (cmd instanceof MoveWorkspace m) {
+      requireMemory(store, m.id(), now);
+      requireWorkspace(m.workspace());
+    } else if (cmd instanceof Get g) {
+      requireMemory(store, g.id(), now);
+    } else if (cmd instanceof Update u) {
+      requireMemory(store, u.id(), now);
+    } else if (cmd instanceof Delete d) {
+      requireMemory(store, d.id(), now);
+    } else if (cmd instanceof Versions v) {
+      requireMemory(store, v.id(), now);
+    } else if (cmd instanceof Related r) {
+      requireMemory(store, r.id(), now);
+    } else if (cmd instanceof Link l) {
+      requireMemory(store, l.fromId(), now);
+      requireMemory(store, l.toId(), now);
+    } else if (cmd instanceof Unlink u) {
+      requireMemory(store, u.fromId(), now);
+      requireMemory(store, u.toId(), now);
+    } else if (cmd instanceof WorkspaceStats w) {
+      requireWorkspace(w.workspace());
+    } else if (cmd instanceof Search s) {
+      SearchFilter f = s.filter();
+      if (f.workspaces() != null) {
+        f.workspaces().forEach(this::requireWorkspace);
+        return s;
+      }
+      return new Search(s.query(), s.limit(), new SearchFilter(List.copyOf(allowed), f.tags(), f.anyTag(),
+          f.memoryType(), f.tier(), f.importanceMin(), f.importanceMax(), f.createdAfter(), f.createdBefore(),
+          f.updatedAfter(), f.updatedBefore(), f.tree()), s.strategy(), s.explain());
+    } else if (cmd instanceof ListMemories l) {
+      return new ListMemories(oneWorkspace(l.workspace()), l.tags(), l.memoryType(), l.limit(), l.beforeId());
+    } else if (cmd instanceof RecentActivity a) {
+      return new RecentActivity(oneWorkspace(a.workspace()), a.since(), a.limit(), a.memoryTypes());
+    } else if (cmd instanceof ExportPage p) {
+      return new ExportPage(oneWorkspace(p.workspace()), p.afterId(), p.limit());
+    } else if (!(cmd instanceof WorkspaceList)) {
+      // Stats, tags and spelling suggestions are views over the whole tenant.
+      throw ApiException.forbidden("workspace_restricted", "This key is restricted to workspaces "
+          + allowed.stream().sorted().toList() + "; tenant-wide views are not available to it.");
+    }
+    return cmd;
+  }
+
+  /** Keeps only what the allowed workspaces may see in replies that mention other memories or workspaces. */
+  JsonObject filterReply(EngineCommand cmd, JsonObject reply, MemoryStore store, Instant now) throws SQLException {
+    if (cmd instanceof WorkspaceList) {
+      JsonArray kept = new JsonArray();
+      for (Object w : reply.getJsonArray("workspaces")) {
+        if (allowed.contains(((JsonObject) w).getString("workspace"))) kept.add(w);
+      }
+      return reply.copy().put("workspaces", kept).put("count", kept.size());
+    }
+    if (cmd instanceof Related r) {
+      JsonArray kept = new JsonArray();
+      for (Object l : reply.getJsonArray("related")) {
+        JsonObject link = (JsonObject) l;
+        long other = link.getLong("from_id") == r.id() ? link.getLong("to_id") : link.getLong("from_id");
+        if (visible(store, other, now)) kept.add(link);
+      }
+      return reply.copy().put("related", kept);
+    }
+    return reply;
+  }
+
+  private String oneWorkspace(String named) {
+    if (named != null) {
+      requireWorkspace(named);
+      return named;
+    }
+    if (allowed.size() == 1) return allowed.iterator().next();
+    throw ApiException.badRequest("workspace_required", "This key is restricted to workspaces "
+        + allowed.stream().sorted().toList() + "; name one of them.");
+  }
+
+  private void requireWorkspace(String workspace) {
+    if (!allowed.contains(workspace)) {
+      throw ApiException.forbidden("workspace_not_allowed", "This key may not use workspace '" + workspace + "'.");
+    }
+  }
+
+  private void requireMemory(MemoryStore store, long id, Instant now) throws SQLException {
+    if (!visible(store, id, now)) throw ApiException.notFound("No memory with id " + id + ".");
+  }
+
+  private boolean visible(MemoryStore store, long id, Instant now) throws SQLException {
+    return store.get(id, now).map(m -> allowed.contains(m.getString("workspace"))).orElse(false);
+  }
+}

@@ -1,0 +1,189 @@
+package dev.engram.cloud.http;
+
+import dev.engram.cloud.auth.Principal;
+import dev.engram.cloud.bus.ApiException;
+import dev.engram.cloud.config.EngramConfig;
+import dev.engram.cloud.engine.EngineClient;
+import dev.engram.cloud.engine.EngineMessages.ExportPage;
+import dev.engram.cloud.engine.EngineMessages.Caps;
+import dev.engram.cloud.engine.EngineMessages.Import;
+import dev.engram.cloud.engine.EngineMessages.ImportedMemory;
+import dev.engram.cloud.engine.ImportDocument;
+import dev.engram.cloud.engine.Workspaces;
+import dev.engram.cloud.sqlite.Timestamps;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.FileUpload;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/** Export (streamed page by page) and import of whole tenants or workspaces, in Engram's export format. */
+final class TransferRoutes {
+
+  private static final Logger log = LoggerFactory.getLogger(TransferRoutes.class);
+  /** Memories per engine call while exporting; bounds what one export holds in memory at a time. */
+  static final int EXPORT_PAGE = 200;
+  private static final Set<String> EXPORT_PARAMS = Set.of("workspace");
+  private static final Set<String> IMPORT_PARAMS = Set.of("skip_duplicates");
+  private static final String UPLOAD_FIELD = "file";
+
+  private final EngineClient engines;
+  private final EngramConfig.Memories limits;
+
+  TransferRoutes(EngineClient engines, EngramConfig.Memories limits) {
+    this.engines = engines;
+    this.limits = limits;
+  }
+
+  /**
+   * Streams {@code {"version":"1.0","exported_at":…,"memories":[…],"memory_count":N}}: each page is written to the
+   * chunked response as it arrives, and the next is asked for only once the connection has taken the last one.
+   * {@code memory_count} comes last because it is counted while streaming.
+   */
+  void export(RoutingContext ctx) {
+    MultiMap params = Params.check(ctx, EXPORT_PARAMS);
+    String workspace = params.get("workspace") == null ? null : Workspaces.normalize(params.get("workspace"));
+    Principal principal = Authenticator.principal(ctx);
+    // The first page is read before any header goes out, so a failure here is still a clean problem response.
+    engines.call(principal, new ExportPage(workspace, 0, EXPORT_PAGE))
+        .onSuccess(first -> new ExportStream(ctx.response(), principal, workspace).start(first))
+        .onFailure(ctx::fail);
+  }
+
+  private final class ExportStream {
+    private final HttpServerResponse response;
+    private final Principal principal;
+    private final String workspace;
+    private long count;
+
+    ExportStream(HttpServerResponse response, Principal principal, String workspace) {
+      this.response = response;
+      this.principal = principal;
+      this.workspace = workspace;
+    }
+
+    void start(JsonObject firstPage) {
+      response.setChunked(true)
+          .putHeader("Content-Type", "application/json")
+          .putHeader("Content-Disposition", "attachment; filename=\"engram-export.json\"");
+      response.write(Buffer.buffer("{\"version\":" + Json.encode(ImportDocument.VERSION)
+          + ",\"exported_at\":" + Json.encode(Timestamps.now()) + ",\"memories\":["));
+      write(firstPage);
+    }
+
+    private void write(JsonObject page) {
+      Buffer chunk = Buffer.buffer();
+      for (Object memory : page.getJsonArray("memories")) {
+        if (count++ > 0) chunk.appendString(",");
+        chunk.appendString(((JsonObject) memory).encode());
+      }
+      Long next = page.getLong("next_after_id");
+      if (next == null) {
+        response.end(chunk.appendString("],\"memory_count\":" + count + "}"));
+        return;
+      }
+      response.write(chunk);
+      if (response.writeQueueFull()) {
+        response.drainHandler(v -> {
+          // Cleared first: a drain handler left in place would fire again later and fetch a page twice.
+          response.drainHandler(null);
+          fetch(next);
+        });
+      } else {
+        fetch(next);
+      }
+    }
+
+    private void fetch(long afterId) {
+      if (response.closed()) return;
+      engines.call(principal, new ExportPage(workspace, afterId, EXPORT_PAGE))
+          .onSuccess(this::write)
+          .onFailure(err -> {
+            // The status is already sent: cutting the connection is the only way to tell the client it is incomplete.
+            log.warn("export of tenant {} failed after {} memories: {}", principal.tenantId(), count, err.toString());
+            response.reset();
+          });
+    }
+  }
+
+  /**
+   * Imports a whole document, given as the JSON body or as a multipart upload named {@code file}. The document is
+   * validated completely before anything is written; {@code skip_duplicates} (default true) comes from the query,
+   * the document or a form field, at most one of them.
+   */
+  void importDocument(RoutingContext ctx) {
+    MultiMap params = Params.check(ctx, IMPORT_PARAMS);
+    Boolean fromQuery = params.get("skip_duplicates") == null ? null
+        : Params.bool("skip_duplicates", params.get("skip_duplicates"));
+    String type = ctx.request().getHeader("Content-Type");
+    type = type == null ? null : type.toLowerCase(Locale.ROOT);
+    Future<Buffer> raw;
+    Boolean fromForm = null;
+    if (type != null && type.startsWith("multipart/form-data")) {
+      List<FileUpload> files = ctx.fileUploads().stream().filter(f -> UPLOAD_FIELD.equals(f.name())).toList();
+      if (files.size() != 1 || files.size() != ctx.fileUploads().size()) {
+        throw ApiException.badRequest("invalid_upload",
+            "Upload the export document as exactly one multipart file field named '" + UPLOAD_FIELD + "'.");
+      }
+      MultiMap form = ctx.request().formAttributes();
+      for (String name : form.names()) {
+        if (!IMPORT_PARAMS.contains(name)) {
+          throw ApiException.badRequest("unknown_field", "Unknown form field '" + name + "'. Allowed: file, "
+              + "skip_duplicates.");
+        }
+      }
+      if (form.get("skip_duplicates") != null) fromForm = Params.bool("skip_duplicates", form.get("skip_duplicates"));
+      raw = ctx.vertx().fileSystem().readFile(files.get(0).uploadedFileName());
+    } else if (type == null || type.startsWith("application/json")) {
+      raw = Future.succeededFuture(ctx.body().buffer());
+    } else {
+      throw new ApiException(415, "unsupported_media_type",
+          "Send the document as application/json or as a multipart/form-data upload named 'file'.");
+    }
+    Boolean form = fromForm;
+    Principal principal = Authenticator.principal(ctx);
+    // Decoding and checking a large document is CPU work: off the event loop.
+    Caps caps = MemoryRoutes.caps(ctx);
+    raw.compose(buffer -> ctx.vertx().executeBlocking(() -> command(buffer, fromQuery, form, caps), false))
+        .compose(command -> engines.call(principal, command))
+        .onSuccess(body -> {
+          Authenticator.countCreated(ctx, body.getInteger("imported"));
+          ctx.response().putHeader("Content-Type", "application/json").end(body.encode());
+        })
+        .onFailure(ctx::fail);
+  }
+
+  private Import command(Buffer buffer, Boolean fromQuery, Boolean fromForm, Caps caps) {
+    if (buffer == null || buffer.length() == 0) {
+      throw ApiException.badRequest("missing_body", "The request needs the export document as its body.");
+    }
+    Object value;
+    try {
+      value = Json.decodeValue(buffer);
+    } catch (DecodeException e) {
+      throw ApiException.badRequest("invalid_json", "The document is not valid JSON.");
+    }
+    if (!(value instanceof JsonObject document)) {
+      throw ApiException.badRequest("invalid_json",
+          "The document must be a JSON object like {\"version\":\"1.0\",\"memories\":[…]}.");
+    }
+    List<ImportedMemory> memories = ImportDocument.parse(document, limits);
+    Boolean fromDocument = ImportDocument.skipDuplicates(document);
+    int given = (fromQuery != null ? 1 : 0) + (fromForm != null ? 1 : 0) + (fromDocument != null ? 1 : 0);
+    if (given > 1) {
+      throw ApiException.badRequest("invalid_parameter", "Give skip_duplicates once (query, form or document).");
+    }
+    boolean skip = fromQuery != null ? fromQuery : fromForm != null ? fromForm : fromDocument == null || fromDocument;
+    return new Import(memories, skip, caps);
+  }
+}

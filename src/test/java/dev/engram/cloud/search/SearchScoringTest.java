@@ -1,0 +1,121 @@
+package dev.engram.cloud.search;
+
+import dev.engram.cloud.search.HybridRanker.Facts;
+import dev.engram.cloud.search.HybridRanker.Ranked;
+import dev.engram.cloud.search.HybridRanker.Scored;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The plain-Java parts of search: edit distance, vocabulary, embedder, vector index, fusion and the auto rule. */
+class SearchScoringTest {
+
+  @ParameterizedTest
+  @CsvSource({"async,async,0", "asynch,async,1", "awiat,await,1", "kitten,sitting,3", "rust,rsut,1", "abc,,3",
+      "postgress,postgres,1", "flaw,lawn,2"})
+  void edit_distance_counts_insertions_deletions_substitutions_and_swaps(String a, String b, int expected) {
+    String right = b == null ? "" : b;
+    assertEquals(Math.min(expected, 3), EditDistance.within(a, right, 2) > 2 ? 3 : EditDistance.within(a, right, 2));
+  }
+
+  @Test
+  void vocabulary_corrects_to_the_closest_then_most_common_word() {
+    Vocabulary v = new Vocabulary.Builder().add("async", 3).add("await", 2).add("rust", 9).add("trust", 1)
+        .add("postgres", 5).add("posters", 1).build();
+    assertEquals("async", v.correct("asynch").orElseThrow().suggestion());
+    assertEquals("await", v.correct("awiat").orElseThrow().suggestion());
+    assertEquals("postgres", v.correct("postgress").orElseThrow().suggestion());
+    assertTrue(v.correct("rust").isEmpty(), "known words stay");
+    assertTrue(v.correct("rsu").isEmpty(), "words under 4 characters stay");
+    assertTrue(v.correct("zeppelin").isEmpty(), "nothing within 2 edits");
+  }
+
+  @Test
+  void embedder_puts_related_texts_closer_than_unrelated_ones() {
+    Embedder e = new HashingEmbedder();
+    float[] doc = e.embed("Use async/await for I/O-bound work in Rust");
+    float[] typo = e.embed("asynch awiat rust");
+    float[] other = e.embed("User prefers dark mode in every editor");
+    assertEquals(384, doc.length);
+    assertTrue(Vectors.cosine(doc, typo) > Vectors.cosine(doc, other) + 0.1);
+    assertArrayEquals(doc, e.embed("Use async/await for I/O-bound work in Rust"), "deterministic");
+    assertEquals(1.0, Vectors.cosine(doc, doc), 1e-4);
+  }
+
+  @Test
+  void vector_index_ranks_by_cosine_and_follows_updates_and_removals() {
+    Embedder e = new HashingEmbedder();
+    VectorIndex index = new VectorIndex(384, 2);
+    String[] texts = {"postgres connection pool", "redis cache eviction", "kafka consumer lag", "postgres vacuum"};
+    for (int i = 0; i < texts.length; i++) index.upsert(i + 1, Vectors.quantize(e.embed(texts[i])));
+    VectorIndex.Hit[] hits = index.top(e.embed("postgres pool"), 2, 0.05f).hits();
+    assertEquals(1, hits[0].id());
+    assertEquals(4, hits[1].id());
+    assertTrue(hits[0].similarity() > hits[1].similarity());
+    index.upsert(1, Vectors.quantize(e.embed("something else entirely")));
+    assertEquals(4, index.top(e.embed("postgres pool"), 1, 0.05f).hits()[0].id());
+    index.remove(4);
+    assertEquals(3, index.size());
+    for (VectorIndex.Hit h : index.top(e.embed("postgres pool"), 10, 0.05f).hits()) assertTrue(h.id() != 4);
+    assertFalse(index.upsert(2, Vectors.quantize(e.embed("x"))) == false, "replacing an existing id is fine");
+    assertFalse(index.upsert(0, Vectors.quantize(e.embed("x"))), "an id below the last one asks for a rebuild");
+  }
+
+  @Test
+  void quantised_cosine_stays_close_to_the_float_one() {
+    Embedder e = new HashingEmbedder();
+    float[] a = e.embed("retries with exponential backoff for webhooks");
+    float[] b = e.embed("webhook retry backoff policy");
+    VectorIndex index = new VectorIndex(384, 1);
+    index.upsert(1, Vectors.quantize(b));
+    assertEquals(Vectors.cosine(a, b), index.top(a, 1, -1).hits()[0].similarity(), 0.02);
+  }
+
+  @Test
+  void fusion_prefers_memories_both_lists_agree_on_and_scores_stay_in_0_1() {
+    Instant now = Instant.parse("2026-01-01T00:00:00Z");
+    Map<Long, Facts> facts = Map.of(
+        1L, new Facts("alpha", 0.5, now), 2L, new Facts("beta", 0.5, now), 3L, new Facts("gamma", 0.5, now));
+    List<Scored> out = HybridRanker.rank(List.of(new Ranked(1, 5), new Ranked(2, 4)),
+        List.of(new Ranked(2, 0.9), new Ranked(3, 0.8)), facts, "q", HybridRanker.Weights.DEFAULT, now);
+    assertEquals(List.of(2L, 1L, 3L), out.stream().map(Scored::id).toList());
+    for (Scored s : out) assertTrue(s.score() > 0 && s.score() <= 1);
+    assertEquals(1, out.get(0).explain().getJsonObject("keyword").getInteger("rank") - 1);
+  }
+
+  @Test
+  void rerank_breaks_ties_by_recency_importance_and_exact_phrase() {
+    Instant now = Instant.parse("2026-01-01T00:00:00Z");
+    List<Ranked> keyword = List.of(new Ranked(1, 1), new Ranked(2, 1));
+    List<Ranked> semantic = List.of(new Ranked(2, 0.5), new Ranked(1, 0.5));
+    HybridRanker.Weights w = HybridRanker.Weights.DEFAULT;
+    // equal fusion; the newer one wins
+    List<Scored> byAge = HybridRanker.rank(keyword, semantic, Map.of(1L, new Facts("x", 0.5, now.minus(Duration.ofDays(300))),
+        2L, new Facts("y", 0.5, now.minus(Duration.ofDays(299)))), "q", w, now);
+    assertEquals(2L, byAge.get(0).id());
+    List<Scored> byImportance = HybridRanker.rank(keyword, semantic, Map.of(1L, new Facts("x", 0.9, now),
+        2L, new Facts("y", 0.1, now)), "q", w, now);
+    assertEquals(1L, byImportance.get(0).id());
+    List<Scored> byPhrase = HybridRanker.rank(keyword, semantic, Map.of(1L, new Facts("pool of connection", 0.5, now),
+        2L, new Facts("the Connection-Pool size", 0.5, now)), "connection pool", w, now);
+    assertEquals(2L, byPhrase.get(0).id());
+  }
+
+  @ParameterizedTest
+  @CsvSource({"file.rs,KEYWORD", "oncall@example.com,KEYWORD", "RML-916,KEYWORD", "parse_test,KEYWORD",
+      "parseTest,KEYWORD", "v2 api,KEYWORD", "'\"exact words\"',KEYWORD", "async await in rust,HYBRID",
+      "blue-green deploys,HYBRID", "how do we deploy,HYBRID"})
+  void auto_picks_keyword_for_identifiers_and_hybrid_for_prose(String query, Strategy expected) {
+    assertEquals(expected, Strategy.auto(query));
+  }
+}
