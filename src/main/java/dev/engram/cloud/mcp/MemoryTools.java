@@ -297,6 +297,8 @@ final class MemoryTools {
         .put("strategy", choice("keyword, semantic, hybrid or auto (default auto).",
             List.of("auto", "hybrid", "keyword", "semantic")))
         .put("explain", bool("Return each signal's contribution per result."))
+        .put("project", text("Boost this project's context memories (from memory_scan_project) in hybrid ranking.",
+            ProjectScan.MAX_PROJECT_CHARS))
         .put("workspace", string("Only this workspace.", 64))
         .put("workspaces", labels("Only these workspaces.", 50, 64))
         .put("tags", labels("Only memories with these tags.", limits.maxTags(), limits.maxTagChars()))

@@ -203,4 +203,22 @@ class ProjectContextApiTest {
     assertEquals(4, context(alice, "project=shared-name").getInteger("count"));
     assertEquals(2, context(bob, "project=shared-name").getInteger("count"));
   }
+
+  @Test
+  void a_search_that_names_a_project_ranks_its_context_above_another_projects() {
+    String key = api.signup().apiKey();
+    scan(key, "alpha", Map.of("AGENTS.md", "# Testing\n\nRun the unit tests with the test script.\n"));
+    scan(key, "beta", Map.of("AGENTS.md", "# Testing\n\nRun the unit tests with the test script.\n"));
+    for (String project : List.of("alpha", "beta")) {
+      JsonObject body = new JsonObject().put("query", "how to run unit tests").put("strategy", "hybrid")
+          .put("project", project).put("explain", true);
+      Api.Response r = api.post("/v1/search", key, body);
+      assertEquals(200, r.status(), r.body());
+      JsonObject top = r.json().getJsonArray("results").getJsonObject(0);
+      assertEquals(project, top.getJsonObject("memory").getJsonObject("metadata").getString("project"));
+      assertTrue(top.getJsonObject("explain").getJsonObject("project_context").getBoolean("value"));
+    }
+    assertEquals(400, api.post("/v1/search", key, new JsonObject().put("query", "x").put("project", "")).status());
+    assertEquals(400, api.post("/v1/search", key, new JsonObject().put("query", "x").put("project", 7)).status());
+  }
 }
