@@ -60,6 +60,11 @@ class McpProjectContextTest {
     JsonObject changed = mcp.ok(key, "memory_scan_project", files(agents.replace("JDK 17", "JDK 21")));
     assertEquals(2, changed.getInteger("memories_updated"), "the Setup section and the AGENTS.md memory");
     assertEquals(0, changed.getInteger("memories_created"));
+
+    JsonObject found = mcp.ok(key, "memory_search", new JsonObject().put("query", "which JDK for setup")
+        .put("project", "acme").put("strategy", "hybrid").put("explain", true));
+    JsonObject top = found.getJsonArray("results").getJsonObject(0);
+    assertEquals("acme", top.getJsonObject("memory").getJsonObject("metadata").getString("project"));
   }
 
   @Test
