@@ -2,13 +2,17 @@ package dev.engram.cloud;
 
 import dev.engram.cloud.config.ConfigLoader;
 import dev.engram.cloud.config.EngramConfig;
+import dev.engram.cloud.projectcontext.ScanCommand;
 import ch.qos.logback.classic.LoggerContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.TimeUnit;
 
-/** {@code java -jar engram-cloud.jar [--port N] [--data-dir DIR] [--config FILE]}. */
+/**
+ * {@code java -jar engram-cloud.jar [--port N] [--data-dir DIR] [--config FILE]} starts the server;
+ * {@code java -jar engram-cloud.jar scan DIR --url URL --key KEY} uploads a project's instruction files to one.
+ */
 public final class Main {
 
   private static final Logger log = LoggerFactory.getLogger(Main.class);
@@ -24,6 +28,11 @@ public final class Main {
   }
 
   public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("scan")) {
+      exit(ScanCommand.run(java.util.Arrays.asList(args).subList(1, args.length), System.getenv(), System.out,
+          System.err));
+      return;
+    }
     EngramConfig config;
     try {
       config = EngramConfig.fromJson(ConfigLoader.load(args, System.getenv()));

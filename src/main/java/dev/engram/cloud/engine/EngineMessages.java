@@ -15,7 +15,7 @@ public final class EngineMessages {
   public sealed interface EngineCommand extends LocalMessage
       permits Create, Get, Update, Delete, ListMemories, Search, Suggest, Stats,
       Tags, Versions, RecentActivity, WorkspaceList, WorkspaceStats, MoveWorkspace, Link, Unlink, Related,
-      ExportPage, Import, Scoped {
+      ExportPage, Import, ScanProject, ProjectContext, Scoped {
     /** Writes are batched into one transaction (group commit); reads are answered at once. */
     default boolean writes() {
       return false;
@@ -67,12 +67,18 @@ public final class EngineMessages {
    * The reply is {@code {results: [{memory, score, explain?}], total, strategy, corrected_query?}}: best first,
    * score in [0, 1] (higher is better), {@code strategy} the one that ran (auto resolved), {@code corrected_query}
    * present when typo correction changed words. For keyword, {@code total} counts every match; for semantic and
-   * hybrid it counts the candidates considered (at most {@code search.candidates} per list).
+   * hybrid it counts the candidates considered (at most {@code search.candidates} per list). {@code project}, when
+   * not null, boosts that project's context memories (from a project scan) in the hybrid rerank.
    */
-  public record Search(String query, int limit, SearchFilter filter, Strategy strategy, boolean explain)
-      implements EngineCommand {
+  public record Search(String query, int limit, SearchFilter filter, Strategy strategy, boolean explain,
+                       String project) implements EngineCommand {
     public Search {
       if (filter == null) filter = SearchFilter.NONE;
+    }
+
+    /** A search that names no project (see {@code project} below). */
+    public Search(String query, int limit, SearchFilter filter, Strategy strategy, boolean explain) {
+      this(query, limit, filter, strategy, explain, null);
     }
 
     /** The original request's shape: keyword-or-default strategy, one workspace, all these tags, one type. */
@@ -165,6 +171,28 @@ public final class EngineMessages {
       return true;
     }
   }
+
+  /**
+   * Stores a project's instruction files as memories in one transaction: a parent memory per file and one per
+   * section, matched against the project's earlier scan in {@code workspace} by path (parents) and by path and
+   * section path (sections). Unchanged memories are left alone, changed ones updated in place (a new version), new
+   * ones created; memories of sections and files no longer sent are deleted, except those of {@code skippedPaths}
+   * (sent but too large), which are kept. Replies {@code {memories_created, memories_updated, memories_retired}}.
+   */
+  public record ScanProject(String workspace, String project, List<dev.engram.cloud.projectcontext.ContextFile> files,
+                            java.util.Set<String> skippedPaths, Caps caps) implements EngineCommand {
+    @Override
+    public boolean writes() {
+      return true;
+    }
+  }
+
+  /**
+   * A project's context memories in {@code workspace}, each file's parent followed by its sections in file order:
+   * {@code {project, workspace, count, memories}}. {@code fileTypes} null or empty means all.
+   */
+  public record ProjectContext(String workspace, String project, boolean includeSections, List<String> fileTypes)
+      implements EngineCommand {}
 
   /**
    * A command from a key restricted to some workspaces; the engine holds it to them (see WorkspaceGuard).

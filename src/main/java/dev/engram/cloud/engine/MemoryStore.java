@@ -119,6 +119,7 @@ final class MemoryStore implements AutoCloseable {
   private final PreparedStatement moveMemory;
   private final PreparedStatement exportPage;
   private final PreparedStatement hashInWorkspace;
+  private final PreparedStatement projectContext;
   private final LinkStore links;
 
   private MemoryStore(Connection conn, Embedder embedder) throws SQLException {
@@ -174,6 +175,10 @@ final class MemoryStore implements AutoCloseable {
         + " AND (?2 IS NULL OR m.workspace = ?2) AND m.id > ?3 ORDER BY m.id LIMIT ?4");
     hashInWorkspace = conn.prepareStatement("SELECT 1 FROM memories m WHERE m.content_hash = ?2"
         + " AND m.workspace = ?3 AND " + LIVE + " LIMIT 1");
+    projectContext = conn.prepareStatement("SELECT " + COLUMNS + " FROM memory_tags t JOIN memories m ON m.id = t.memory_id"
+        + " WHERE t.tag = 'project-context' AND " + LIVE + " AND m.workspace = ?2 AND m.memory_type = 'context'"
+        + " AND json_extract(m.metadata, '$.project') = ?3 AND json_extract(m.metadata, '$.source_file') IS NOT NULL"
+        + " ORDER BY m.id");
     links = new LinkStore(conn);
   }
 
@@ -322,7 +327,7 @@ final class MemoryStore implements AutoCloseable {
   }
 
   /** Inserts a memory with its tags and first version; returns its id. */
-  private long insert(String content, String memoryType, List<String> tagList, JsonObject metadataObject,
+  long insert(String content, String memoryType, List<String> tagList, JsonObject metadataObject,
                       double importance, String workspace, String tier, String expiresAt, String contentHash,
                       String createdAt, String updatedAt) throws SQLException {
     String tags = new JsonArray(tagList).encode();
@@ -737,6 +742,18 @@ final class MemoryStore implements AutoCloseable {
 
   LinkStore links() {
     return links;
+  }
+
+  /**
+   * The live memories a project scan made in a workspace (type context, tag project-context, metadata.project and
+   * metadata.source_file set), in id order.
+   */
+  List<JsonObject> projectContext(String workspace, String project, Instant now) throws SQLException {
+    List<JsonObject> out = new ArrayList<>();
+    try (ResultSet rs = bind(projectContext, Timestamps.format(now), workspace, project).executeQuery()) {
+      while (rs.next()) out.add(memory(rs));
+    }
+    return out;
   }
 
   @Override

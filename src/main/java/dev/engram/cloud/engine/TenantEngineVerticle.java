@@ -13,7 +13,9 @@ import dev.engram.cloud.engine.EngineMessages.Link;
 import dev.engram.cloud.engine.EngineMessages.ListMemories;
 import dev.engram.cloud.engine.EngineMessages.MoveWorkspace;
 import dev.engram.cloud.engine.EngineMessages.RecentActivity;
+import dev.engram.cloud.engine.EngineMessages.ProjectContext;
 import dev.engram.cloud.engine.EngineMessages.Related;
+import dev.engram.cloud.engine.EngineMessages.ScanProject;
 import dev.engram.cloud.engine.EngineMessages.Reply;
 import dev.engram.cloud.engine.EngineMessages.Scoped;
 import dev.engram.cloud.engine.EngineMessages.Search;
@@ -190,6 +192,7 @@ final class TenantEngineVerticle extends VerticleBase {
     }
     if (cmd instanceof Related r) return from.links().related(r, now);
     if (cmd instanceof ExportPage p) return from.exportPage(p, now);
+    if (cmd instanceof ProjectContext p) return new ProjectContextStore(from).get(p, now);
     throw new ApiException(501, "not_implemented", cmd.getClass().getSimpleName() + " is not implemented yet.");
   }
 
@@ -222,6 +225,16 @@ final class TenantEngineVerticle extends VerticleBase {
       }
       return result;
     }
+    if (cmd instanceof ScanProject scan) {
+      enforce(scan.caps(), false);
+      JsonObject result = new ProjectContextStore(store).scan(scan, now);
+      long added = result.getLong("memories_created") - result.getLong("memories_retired");
+      // As for an import: checked after the fact, and the savepoint undoes the whole scan on a 402.
+      if (scan.caps().memories() != null && added > 0 && storedMemories + added > scan.caps().memories()) {
+        throw ApiException.planLimit("memories", scan.caps().memories(), storedMemories, scan.caps().plan());
+      }
+      return result;
+    }
     throw new ApiException(501, "not_implemented", cmd.getClass().getSimpleName() + " is not implemented yet.");
   }
 
@@ -241,6 +254,7 @@ final class TenantEngineVerticle extends VerticleBase {
     if (cmd instanceof Create) return 1;
     if (cmd instanceof Import) return result.getLong("imported");
     if (cmd instanceof Delete) return -1;
+    if (cmd instanceof ScanProject) return result.getLong("memories_created") - result.getLong("memories_retired");
     return 0;
   }
 

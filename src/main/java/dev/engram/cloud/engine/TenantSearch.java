@@ -191,8 +191,9 @@ final class TenantSearch {
     Map<Long, JsonObject> rows = store.rows(ids, now);
     Map<Long, Facts> facts = new HashMap<>();
     rows.forEach((id, m) -> facts.put(id, new Facts(m.getString("content"), m.getDouble("importance"),
-        Instant.parse(m.getString("updated_at")))));
-    List<Scored> ranked = HybridRanker.rank(keyword, semantic, facts, q.query(), config.weights(), now);
+        Instant.parse(m.getString("updated_at")), q.project() != null && isContextOf(m, q.project()))));
+    List<Scored> ranked = HybridRanker.rank(keyword, semantic, facts, q.query(), config.weights(), now,
+        q.project() != null);
     JsonArray results = new JsonArray();
     for (Scored s : ranked.subList(0, Math.min(q.limit(), ranked.size()))) {
       JsonObject result = new JsonObject().put("memory", rows.get(s.id())).put("score", s.score());
@@ -202,6 +203,13 @@ final class TenantSearch {
     JsonObject out = new JsonObject().put("results", results).put("total", ranked.size());
     if (!corrections.isEmpty()) out.put("corrected_query", corrected(tokens, corrections));
     return out;
+  }
+
+  /** A memory a scan of {@code project} made (see ProjectContextStore). */
+  private static boolean isContextOf(JsonObject memory, String project) {
+    return MemoryTypes.CONTEXT.equals(memory.getString("memory_type"))
+        && memory.getJsonArray("tags").contains(dev.engram.cloud.projectcontext.ProjectScan.TAG)
+        && project.equals(memory.getJsonObject("metadata").getString("project"));
   }
 
   // ---- typo correction ----

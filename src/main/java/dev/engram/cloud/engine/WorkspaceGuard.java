@@ -12,7 +12,9 @@ import dev.engram.cloud.engine.EngineMessages.Link;
 import dev.engram.cloud.engine.EngineMessages.ListMemories;
 import dev.engram.cloud.engine.EngineMessages.MoveWorkspace;
 import dev.engram.cloud.engine.EngineMessages.RecentActivity;
+import dev.engram.cloud.engine.EngineMessages.ProjectContext;
 import dev.engram.cloud.engine.EngineMessages.Related;
+import dev.engram.cloud.engine.EngineMessages.ScanProject;
 import dev.engram.cloud.engine.EngineMessages.Search;
 import dev.engram.cloud.engine.EngineMessages.Unlink;
 import dev.engram.cloud.engine.EngineMessages.Update;
@@ -66,6 +68,11 @@ final class WorkspaceGuard {
     } else if (cmd instanceof Unlink u) {
       requireMemory(store, u.fromId(), now);
       requireMemory(store, u.toId(), now);
+    } else if (cmd instanceof ScanProject p) {
+      // project context lives in one workspace: the key must be allowed there, as for a create
+      requireWorkspace(p.workspace());
+    } else if (cmd instanceof ProjectContext p) {
+      requireWorkspace(p.workspace());
     } else if (cmd instanceof WorkspaceStats w) {
       requireWorkspace(w.workspace());
     } else if (cmd instanceof Search s) {
@@ -76,7 +83,7 @@ final class WorkspaceGuard {
       }
       return new Search(s.query(), s.limit(), new SearchFilter(List.copyOf(allowed), f.tags(), f.anyTag(),
           f.memoryType(), f.tier(), f.importanceMin(), f.importanceMax(), f.createdAfter(), f.createdBefore(),
-          f.updatedAfter(), f.updatedBefore(), f.tree()), s.strategy(), s.explain());
+          f.updatedAfter(), f.updatedBefore(), f.tree()), s.strategy(), s.explain(), s.project());
     } else if (cmd instanceof ListMemories l) {
       return new ListMemories(oneWorkspace(l.workspace()), l.tags(), l.memoryType(), l.limit(), l.beforeId());
     } else if (cmd instanceof RecentActivity a) {

@@ -56,6 +56,7 @@ public final class HttpVerticle extends VerticleBase {
     MemoryRoutes memories = new MemoryRoutes(engines, config.memories());
     OrganizeRoutes organize = new OrganizeRoutes(engines, config.memories());
     TransferRoutes transfers = new TransferRoutes(engines, config.memories());
+    ProjectContextRoutes projectContext = new ProjectContextRoutes(engines);
     AccountRoutes accounts = new AccountRoutes(vertx);
     Authenticator authenticator = new Authenticator(vertx);
 
@@ -95,6 +96,10 @@ public final class HttpVerticle extends VerticleBase {
     Route importRoute = router.post("/v1/import");
     importRoute.handler(importBody).handler(AccessLog.named(importRoute.getPath())).handler(authenticator)
         .handler(Authenticator.require(Scope.MEMORIES_WRITE)).handler(transfers::importDocument);
+    // A scan carries whole files (up to 1 MiB each, 8 MiB in all), so it takes the import's body limit.
+    BodyHandler scanBody = BodyHandler.create(false).setBodyLimit(config.http().importBodyLimitBytes());
+    api(router.post("/v1/project-context/scan"), scanBody, authenticator, Scope.MEMORIES_WRITE, projectContext::scan);
+    api(router.get("/v1/project-context"), body, authenticator, Scope.MEMORIES_READ, projectContext::get);
     api(router.post("/v1/api-keys"), body, authenticator, Scope.ADMIN, accounts::createKey);
     api(router.get("/v1/api-keys"), body, authenticator, Scope.ADMIN, accounts::listKeys);
     api(router.delete("/v1/api-keys/:id"), body, authenticator, Scope.ADMIN, accounts::revokeKey);

@@ -39,7 +39,7 @@ public final class MemoryRoutes {
       "ttl_seconds", "workspace", "tier");
   private static final Set<String> SEARCH_FIELDS = Set.of("query", "limit", "workspace", "tags", "memory_type",
       "strategy", "explain", "workspaces", "tags_mode", "tier", "importance_min", "importance_max", "created_after",
-      "created_before", "updated_after", "updated_before", "filter");
+      "created_before", "updated_after", "updated_before", "filter", "project");
   private static final Set<String> SUGGEST_FIELDS = Set.of("query");
   private static final Set<String> STRATEGIES = Set.of("keyword", "semantic", "hybrid", "auto");
   private static final Set<String> TAG_MODES = Set.of("all", "any");
@@ -157,8 +157,9 @@ public final class MemoryRoutes {
         FilterParser.parse(in.raw("filter")));
     String strategy = in.choice("strategy", STRATEGIES);
     Boolean explain = in.bool("explain");
+    String project = in.has("project") ? dev.engram.cloud.projectcontext.ProjectScan.project(in.raw("project")) : null;
     Search search = new Search(query, limit, filter, strategy == null ? null : Strategy.parse(strategy).orElseThrow(),
-        Boolean.TRUE.equals(explain));
+        Boolean.TRUE.equals(explain), project);
     return search;
   }
 

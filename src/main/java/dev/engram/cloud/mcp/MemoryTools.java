@@ -14,7 +14,9 @@ import dev.engram.cloud.engine.EngineMessages.Link;
 import dev.engram.cloud.engine.EngineMessages.ListMemories;
 import dev.engram.cloud.engine.EngineMessages.MoveWorkspace;
 import dev.engram.cloud.engine.EngineMessages.RecentActivity;
+import dev.engram.cloud.engine.EngineMessages.ProjectContext;
 import dev.engram.cloud.engine.EngineMessages.Related;
+import dev.engram.cloud.engine.EngineMessages.ScanProject;
 import dev.engram.cloud.engine.EngineMessages.Search;
 import dev.engram.cloud.engine.EngineMessages.Stats;
 import dev.engram.cloud.engine.EngineMessages.Suggest;
@@ -28,6 +30,8 @@ import dev.engram.cloud.engine.EdgeTypes;
 import dev.engram.cloud.engine.ImportDocument;
 import dev.engram.cloud.engine.MemoryTypes;
 import dev.engram.cloud.http.MemoryRoutes;
+import dev.engram.cloud.projectcontext.InstructionFiles;
+import dev.engram.cloud.projectcontext.ProjectScan;
 import dev.engram.cloud.engine.Workspaces;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -220,7 +224,53 @@ final class MemoryTools {
                 .put("include_entities", bool("Accepted for Engram compatibility."))
                 .put("include_decayed", bool("Accepted for Engram compatibility.")), "id"),
             output(props().put("id", integer("", 1, Long.MAX_VALUE)).put("related", arrayOf(Schema.link())), "related"),
-            Scope.MEMORIES_READ, (call, args) -> call.engine(new Related(args.id("id"), args.string("edge_type")))));
+            Scope.MEMORIES_READ, (call, args) -> call.engine(new Related(args.id("id"), args.string("edge_type")))),
+        Tool.of("memory_scan_project", "Scan project context", "Store a project's agent instruction files (CLAUDE.md, "
+                + "AGENTS.md, .cursorrules, ...) as context memories: one per file and one per Markdown section. Send the "
+                + "project's whole set: a rescan changes only what changed and retires files and sections no longer sent.",
+            input(props()
+                .put("project", text("Project name (the key of its context).", ProjectScan.MAX_PROJECT_CHARS))
+                .put("workspace", string("Workspace (default 'default').", 64))
+                .put("files", arrayOf(input(props()
+                    .put("path", text("Path relative to the project root, '/'-separated.", InstructionFiles.MAX_PATH_CHARS))
+                    .put("content", string("The file's text.")), "path", "content"))
+                    .put("maxItems", ProjectScan.MAX_FILES)), "project", "files"),
+            output(props().put("project", string("")).put("workspace", string(""))
+                .put("files_found", integer("Files sent.", 0, ProjectScan.MAX_FILES))
+                .put("memories_created", integer("", 0, Long.MAX_VALUE))
+                .put("memories_updated", integer("", 0, Long.MAX_VALUE))
+                .put("memories_retired", integer("", 0, Long.MAX_VALUE))
+                .put("files_skipped", integer("Files too large to store; their earlier memories are kept.", 0,
+                    ProjectScan.MAX_FILES))
+                .put("errors", arrayOf(string("Why a file was skipped.")))
+                .put("scanned_at", string("")),
+                "project", "files_found", "memories_created", "memories_updated", "memories_retired", "files_skipped",
+                "errors", "scanned_at"),
+            Scope.MEMORIES_WRITE, this::scanProject),
+        Tool.of("memory_get_project_context", "Get project context", "A project's context memories: each instruction "
+                + "file's memory followed by its sections in file order.",
+            input(props()
+                .put("project", text("Project name.", ProjectScan.MAX_PROJECT_CHARS))
+                .put("workspace", string("Workspace (default 'default').", 64))
+                .put("include_sections", bool("Include section memories (default true)."))
+                .put("file_types", arrayOf(choice("A file type.", InstructionFiles.FILE_TYPES))
+                    .put("maxItems", InstructionFiles.FILE_TYPES.size())), "project"),
+            output(props().put("project", string("")).put("workspace", string(""))
+                .put("count", integer("", 0, Long.MAX_VALUE)).put("memories", arrayOf(memory)),
+                "project", "count", "memories"),
+            Scope.MEMORIES_READ, this::projectContext),
+        Tool.of("memory_list_instruction_files", "List instruction files", "Which files memory_scan_project looks "
+                + "for, and, for files given, how each would be stored (type, format, size, hash, sections); stores nothing.",
+            input(props().put("files", arrayOf(input(props()
+                    .put("path", text("Path relative to the project root.", InstructionFiles.MAX_PATH_CHARS))
+                    .put("content", string("The file's text.")), "path", "content"))
+                .put("maxItems", ProjectScan.MAX_FILES))),
+            output(props().put("known_files", arrayOf(anyObject("{path, file_type}")))
+                .put("files_found", integer("", 0, ProjectScan.MAX_FILES))
+                .put("files_skipped", integer("", 0, ProjectScan.MAX_FILES))
+                .put("files", arrayOf(anyObject("{path, filename, file_type, format, size, content_hash, sections}"))),
+                "known_files", "files_found", "files_skipped", "files"),
+            Scope.MEMORIES_READ, (call, args) -> Future.succeededFuture(listInstructionFiles(args))));
   }
 
   private JsonObject createInput() {
@@ -247,6 +297,8 @@ final class MemoryTools {
         .put("strategy", choice("keyword, semantic, hybrid or auto (default auto).",
             List.of("auto", "hybrid", "keyword", "semantic")))
         .put("explain", bool("Return each signal's contribution per result."))
+        .put("project", text("Boost this project's context memories (from memory_scan_project) in hybrid ranking.",
+            ProjectScan.MAX_PROJECT_CHARS))
         .put("workspace", string("Only this workspace.", 64))
         .put("workspaces", labels("Only these workspaces.", 50, 64))
         .put("tags", labels("Only memories with these tags.", limits.maxTags(), limits.maxTagChars()))
@@ -444,6 +496,44 @@ final class MemoryTools {
       call.countCreated(result.getInteger("imported"));
       return result;
     });
+  }
+
+  private Future<JsonObject> scanProject(ToolCall call, ToolArgs args) {
+    ProjectScan.Request request = ProjectScan.parse(args.json());
+    return call.engine(new ScanProject(request.workspace(), request.project(), request.files(), request.skippedPaths(),
+        call.caps())).map(reply -> {
+          JsonObject summary = ProjectScan.summary(request, reply);
+          call.countCreated(summary.getInteger("memories_created"));
+          return summary;
+        });
+  }
+
+  private Future<JsonObject> projectContext(ToolCall call, ToolArgs args) {
+    JsonArray types = args.array("file_types");
+    return call.engine(new ProjectContext(orDefault(args.workspace("workspace"), Workspaces.DEFAULT),
+        ProjectScan.project(args.string("project")), args.flag("include_sections", true),
+        types == null ? null : types.stream().map(String.class::cast).toList()));
+  }
+
+  private static JsonObject listInstructionFiles(ToolArgs args) {
+    JsonArray known = new JsonArray();
+    InstructionFiles.KNOWN.forEach((path, type) -> known.add(new JsonObject().put("path", path).put("file_type", type)));
+    JsonArray given = args.array("files");
+    JsonArray files = new JsonArray();
+    int skipped = 0;
+    if (given != null) {
+      ProjectScan.Request request = ProjectScan.parse(new JsonObject().put("project", "-").put("files", given));
+      skipped = request.skippedPaths().size();
+      for (dev.engram.cloud.projectcontext.ContextFile f : request.files()) {
+        files.add(new JsonObject().put("path", f.path()).put("filename", f.path().substring(f.path().lastIndexOf('/') + 1))
+            .put("file_type", f.fileType()).put("format", f.format())
+            .put("size", f.content().getBytes(java.nio.charset.StandardCharsets.UTF_8).length)
+            .put("content_hash", f.fileHash())
+            .put("sections", new JsonArray(f.sections().stream().map(sec -> sec.path()).toList())));
+      }
+    }
+    return new JsonObject().put("known_files", known).put("files_found", given == null ? 0 : given.size())
+        .put("files_skipped", skipped).put("files", files);
   }
 
   private Future<JsonObject> link(ToolCall call, ToolArgs args) {

@@ -19,20 +19,37 @@ import java.util.Set;
  * in (0, 1]. The rerank adds small bonuses for recency (halving every {@code halfLifeDays}), importance and an
  * exact occurrence of the whole query in the content:
  * {@code final = (fused + wr*recency + wi*importance + wp*phrase) / (1 + wr + wi + wp)}, also in (0, 1].
+ * When the search names a project, that project's context memories (from a project scan) earn one more bonus,
+ * {@code wc}, added to the sum and to the divisor alike: a candidate already found by the lists moves up a few
+ * places, nothing outside them is pulled in, and searches that name no project score exactly as before.
  */
 public final class HybridRanker {
 
   /** Tunable weights; {@code k} = 60 is the usual RRF constant. */
   public record Weights(int k, double keyword, double semantic, double recency, double halfLifeDays,
-                        double importance, double phrase) {
+                        double importance, double phrase, double projectContext) {
+    /** The bonus of a named project's context memories, the same size as an exact phrase's. */
+    public static final double PROJECT_CONTEXT = 0.1;
     public static final Weights DEFAULT = new Weights(60, 1.0, 1.0, 0.05, 30, 0.05, 0.1);
+
+    public Weights(int k, double keyword, double semantic, double recency, double halfLifeDays, double importance,
+                   double phrase) {
+      this(k, keyword, semantic, recency, halfLifeDays, importance, phrase, PROJECT_CONTEXT);
+    }
   }
 
   /** One entry of an input list: its id and the list's own score (BM25 strength or cosine). */
   public record Ranked(long id, double signal) {}
 
-  /** What the reranker needs to know of a memory. */
-  public record Facts(String content, double importance, Instant updatedAt) {}
+  /**
+   * What the reranker needs to know of a memory; {@code projectContext}: it is a context memory of the project the
+   * search names.
+   */
+  public record Facts(String content, double importance, Instant updatedAt, boolean projectContext) {
+    public Facts(String content, double importance, Instant updatedAt) {
+      this(content, importance, updatedAt, false);
+    }
+  }
 
   /** One fused result, best first, with the breakdown explain shows. */
   public record Scored(long id, double score, JsonObject explain) {}
@@ -41,13 +58,20 @@ public final class HybridRanker {
 
   public static List<Scored> rank(List<Ranked> keyword, List<Ranked> semantic, Map<Long, Facts> facts, String query,
                                   Weights w, Instant now) {
+    return rank(keyword, semantic, facts, query, w, now, false);
+  }
+
+  /** As above; {@code projectNamed}: the search names a project, so its context memories earn their bonus. */
+  public static List<Scored> rank(List<Ranked> keyword, List<Ranked> semantic, Map<Long, Facts> facts, String query,
+                                  Weights w, Instant now, boolean projectNamed) {
     Map<Long, Integer> kRank = positions(keyword);
     Map<Long, Integer> sRank = positions(semantic);
     Set<Long> ids = new LinkedHashSet<>();
     keyword.forEach(r -> ids.add(r.id()));
     semantic.forEach(r -> ids.add(r.id()));
     double ceiling = (w.keyword() + w.semantic()) / (w.k() + 1);
-    double divisor = 1 + w.recency() + w.importance() + w.phrase();
+    double wc = projectNamed ? w.projectContext() : 0;
+    double divisor = 1 + w.recency() + w.importance() + w.phrase() + wc;
     String phrase = normalize(query);
     List<Scored> out = new ArrayList<>();
     for (long id : ids) {
@@ -61,7 +85,9 @@ public final class HybridRanker {
       double ageDays = Math.max(0, Duration.between(f.updatedAt(), now).toMillis() / 86_400_000.0);
       double recency = w.halfLifeDays() > 0 ? Math.pow(0.5, ageDays / w.halfLifeDays()) : 0;
       double phraseHit = phrase.length() > 0 && phrase.contains(" ") && normalize(f.content()).contains(phrase) ? 1 : 0;
-      double score = (fused + w.recency() * recency + w.importance() * f.importance() + w.phrase() * phraseHit) / divisor;
+      double context = f.projectContext() ? wc : 0;
+      double score = (fused + w.recency() * recency + w.importance() * f.importance() + w.phrase() * phraseHit
+          + context) / divisor;
       JsonObject explain = new JsonObject()
           .put("keyword", kr == null ? null : new JsonObject().put("rank", kr)
               .put("bm25_strength", keyword.get(kr - 1).signal()).put("rrf", kPart))
@@ -74,6 +100,10 @@ public final class HybridRanker {
           .put("exact_phrase", new JsonObject().put("value", phraseHit > 0)
               .put("contribution", w.phrase() * phraseHit / divisor))
           .put("score", score);
+      if (projectNamed) {
+        explain.put("project_context", new JsonObject().put("value", f.projectContext())
+            .put("contribution", context / divisor));
+      }
       out.add(new Scored(id, score, explain));
     }
     out.sort(Comparator.comparingDouble(Scored::score).reversed().thenComparing(Scored::id, Comparator.reverseOrder()));

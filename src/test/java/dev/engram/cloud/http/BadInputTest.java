@@ -409,6 +409,60 @@ class BadInputTest {
     rows.add(row("without credentials", "POST", "/v1/import", q("{'memories': [{'content': 'a'}]}"), JSON,
         Credentials.NONE, 401, "missing_credentials"));
 
+    // POST /v1/project-context/scan
+    String scan = "/v1/project-context/scan";
+    rows.add(json("project missing", "POST", scan, q("{'files': []}"), 400, "missing_field"));
+    rows.add(json("files missing", "POST", scan, q("{'project': 'p'}"), 400, "missing_field"));
+    rows.add(json("blank project", "POST", scan, q("{'project': '  ', 'files': []}"), 400, "invalid_field"));
+    rows.add(json("project too long", "POST", scan, q("{'project': '" + "p".repeat(57) + "', 'files': []}"), 400,
+        "invalid_field"));
+    rows.add(json("project is a number", "POST", scan, q("{'project': 7, 'files': []}"), 400, "invalid_field"));
+    rows.add(json("files is an object", "POST", scan, q("{'project': 'p', 'files': {}}"), 400, "invalid_field"));
+    rows.add(json("a file is a string", "POST", scan, q("{'project': 'p', 'files': ['CLAUDE.md']}"), 400,
+        "invalid_field"));
+    rows.add(json("content missing", "POST", scan, q("{'project': 'p', 'files': [{'path': 'CLAUDE.md'}]}"), 400,
+        "invalid_field"));
+    rows.add(json("unknown file field", "POST", scan,
+        q("{'project': 'p', 'files': [{'path': 'a.md', 'content': 'x', 'mode': 420}]}"), 400, "invalid_field"));
+    for (String path : List.of("../CLAUDE.md", "docs/../../x", "/etc/passwd", "C:/x.md", "a\\\\b.md", "a//b.md",
+        "./CLAUDE.md", "", "x".repeat(513))) {
+      rows.add(json("path '" + (path.length() > 20 ? path.substring(0, 20) + "..." : path) + "'", "POST", scan,
+          q("{'project': 'p', 'files': [{'path': '" + path + "', 'content': '# A\\n\\nb'}]}"), 400, "invalid_path"));
+    }
+    rows.add(json("the same path twice", "POST", scan, q("{'project': 'p', 'files': [{'path': 'a.md', 'content': 'x'},"
+        + " {'path': 'a.md', 'content': 'y'}]}"), 400, "invalid_field"));
+    rows.add(json("51 files", "POST", scan, new JsonObject().put("project", "p").put("files", new JsonArray(
+        IntStream.range(0, 51).mapToObj(i -> new JsonObject().put("path", i + ".md").put("content", "x")).toList()))
+        .encode(), 400, "invalid_field"));
+    rows.add(json("over 8 MiB in all", "POST", scan, new JsonObject().put("project", "p").put("files", new JsonArray()
+        .add(new JsonObject().put("path", "CLAUDE.md").put("content", "x".repeat(8 * 1024 * 1024 + 1)))).encode(),
+        400, "scan_too_large"));
+    rows.add(json("bad workspace", "POST", scan, q("{'project': 'p', 'workspace': '_x', 'files': []}"), 400,
+        "invalid_workspace"));
+    rows.add(json("unknown field", "POST", scan, q("{'project': 'p', 'files': [], 'path': '.'}"), 400, "unknown_field"));
+    rows.add(raw("text/plain body", "POST", scan, q("{'project': 'p', 'files': []}"), "text/plain", 415,
+        "unsupported_media_type"));
+    rows.add(row("with a read-only key", "POST", scan, q("{'project': 'p', 'files': []}"), JSON, Credentials.READ_ONLY,
+        403, "insufficient_scope"));
+    rows.add(row("without credentials", "POST", scan, q("{'project': 'p', 'files': []}"), JSON, Credentials.NONE, 401,
+        "missing_credentials"));
+
+    // GET /v1/project-context
+    rows.add(json("project missing", "GET", "/v1/project-context", null, 400, "missing_parameter"));
+    rows.add(json("blank project", "GET", "/v1/project-context?project=%20", null, 400, "invalid_parameter"));
+    rows.add(json("include_sections maybe", "GET", "/v1/project-context?project=p&include_sections=maybe", null, 400,
+        "invalid_parameter"));
+    rows.add(json("unknown file type", "GET", "/v1/project-context?project=p&file_types=poem", null, 400,
+        "invalid_parameter"));
+    rows.add(json("unknown parameter", "GET", "/v1/project-context?project=p&path=.", null, 400, "unknown_parameter"));
+    rows.add(row("without credentials", "GET", "/v1/project-context?project=p", null, JSON, Credentials.NONE, 401,
+        "missing_credentials"));
+
+    // POST /v1/search with a project
+    rows.add(json("blank project", "POST", "/v1/search", q("{'query': 'tabs', 'project': ''}"), 400, "invalid_field"));
+    rows.add(json("project is a list", "POST", "/v1/search", q("{'query': 'tabs', 'project': ['p']}"), 400,
+        "invalid_field"));
+
     // POST /v1/signup
     rows.add(json("bad email", "POST", "/v1/signup",
         q("{'email': 'not-an-email', 'password': 'long enough pw', 'tenant_name': 'Acme'}"), 400, "invalid_field"));

@@ -152,6 +152,98 @@ class RelevanceHarnessTest {
     assertAll(checks);
   }
 
+  /**
+   * RML-918: queries that name a project, over three projects' scanned instruction files (same headings, different
+   * rules) and distractor notes, in a tenant of its own. Each query runs without and with {@code project}; the
+   * with-project figures must stay at or above the baseline and above the without-project ones.
+   */
+  @Test
+  void naming_a_project_ranks_its_context_first() throws IOException {
+    JsonObject pc = new JsonObject(resource("/search/project-context-set.json"));
+    String tenant = api.signup().apiKey();
+    Random random = new Random(set.getLong("seed"));
+    for (int i = 0; i < pc.getInteger("distractors"); i++) api.createMemory(tenant, Distractors.next(random));
+    Map<String, Long> sections = new HashMap<>(); // project|file|section_path -> id
+    for (String project : pc.getJsonObject("projects").fieldNames()) {
+      JsonArray files = new JsonArray();
+      pc.getJsonObject("projects").getJsonObject(project).forEach(f ->
+          files.add(new JsonObject().put("path", f.getKey()).put("content", f.getValue())));
+      Api.Response r = api.post("/v1/project-context/scan", tenant, new JsonObject().put("project", project)
+          .put("files", files));
+      if (r.status() != 200) throw new AssertionError(r.status() + " " + r.body());
+      for (Object o : api.get("/v1/project-context?project=" + project, tenant).json().getJsonArray("memories")) {
+        JsonObject meta = ((JsonObject) o).getJsonObject("metadata");
+        if (meta.containsKey("section_path")) {
+          sections.put(project + "|" + meta.getString("source_file") + "|" + meta.getString("section_path"),
+              ((JsonObject) o).getLong("id"));
+        }
+      }
+    }
+    JsonObject report = new JsonObject();
+    StringBuilder table = new StringBuilder(String.format("%nproject context: %d queries naming a project%n",
+        pc.getJsonArray("queries").size()));
+    table.append(String.format("%-9s %-16s %9s %7s%n", "strategy", "project", "recall@5", "MRR"));
+    for (String strategy : List.of("hybrid", "auto")) {
+      JsonObject s = new JsonObject();
+      for (boolean named : new boolean[] {false, true}) {
+        double recall = 0;
+        double rrSum = 0;
+        int n = 0;
+        for (Object o : pc.getJsonArray("queries")) {
+          JsonObject q = (JsonObject) o;
+          List<Long> relevant = new ArrayList<>();
+          for (Object rel : q.getJsonArray("relevant")) {
+            JsonObject r = (JsonObject) rel;
+            Long id = sections.get(q.getString("project") + "|" + r.getString("file") + "|" + r.getString("section_path"));
+            if (id == null) throw new AssertionError("no section " + r.encode() + " in " + q.getString("project"));
+            relevant.add(id);
+          }
+          JsonObject body = new JsonObject().put("query", q.getString("query")).put("strategy", strategy).put("limit", 10);
+          if (named) body.put("project", q.getString("project"));
+          Api.Response r = api.post("/v1/search", tenant, body);
+          if (r.status() != 200) throw new AssertionError(r.status() + " " + r.body());
+          List<Long> found = new ArrayList<>();
+          for (Object hit : r.json().getJsonArray("results")) found.add(((JsonObject) hit).getJsonObject("memory").getLong("id"));
+          int hits5 = 0;
+          double rr = 0;
+          for (int i = 0; i < found.size(); i++) {
+            if (relevant.contains(found.get(i))) {
+              if (i < 5) hits5++;
+              if (rr == 0) rr = 1.0 / (i + 1);
+            }
+          }
+          recall += (double) hits5 / Math.min(5, relevant.size());
+          rrSum += rr;
+          n++;
+        }
+        Figures f = new Figures(recall / n, rrSum / n, n);
+        s.put(named ? "with_project" : "without_project", f.json());
+        table.append(String.format("%-9s %-16s %9.3f %7.3f%n", strategy, named ? "named" : "not named",
+            f.recallAt5(), f.mrr()));
+      }
+      report.put(strategy, s);
+    }
+    System.out.println(table);
+    Files.createDirectories(Path.of("target"));
+    Files.writeString(Path.of("target/relevance-project-context.json"), report.encodePrettily());
+
+    JsonObject baseline = new JsonObject(resource("/search/relevance-baseline.json")).getJsonObject("project_context");
+    List<org.junit.jupiter.api.function.Executable> checks = new ArrayList<>();
+    for (String strategy : List.of("hybrid", "auto")) {
+      JsonObject with = report.getJsonObject(strategy).getJsonObject("with_project");
+      JsonObject without = report.getJsonObject(strategy).getJsonObject("without_project");
+      JsonObject b = baseline.getJsonObject(strategy);
+      checks.add(() -> assertTrue(with.getDouble("mrr") >= b.getDouble("mrr") - 1e-9,
+          strategy + " MRR with a project named " + with.getDouble("mrr") + " fell below the baseline " + b.getDouble("mrr")));
+      checks.add(() -> assertTrue(with.getDouble("recall_at_5") >= b.getDouble("recall_at_5") - 1e-9,
+          strategy + " recall@5 with a project named " + with.getDouble("recall_at_5") + " fell below the baseline "
+              + b.getDouble("recall_at_5")));
+      checks.add(() -> assertTrue(with.getDouble("mrr") > without.getDouble("mrr"),
+          strategy + ": naming the project must raise MRR (" + without.getDouble("mrr") + " → " + with.getDouble("mrr") + ")"));
+    }
+    assertAll(checks);
+  }
+
   static List<Long> search(JsonObject q, String strategy) {
     JsonObject body = new JsonObject().put("query", q.getString("query")).put("strategy", strategy).put("limit", 10);
     JsonObject filters = q.getJsonObject("filters");

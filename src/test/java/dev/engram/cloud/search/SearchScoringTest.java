@@ -111,6 +111,24 @@ class SearchScoringTest {
     assertEquals(2L, byPhrase.get(0).id());
   }
 
+  @Test
+  void a_named_projects_context_moves_up_and_nothing_changes_when_no_project_is_named() {
+    Instant now = Instant.parse("2026-01-01T00:00:00Z");
+    List<Ranked> keyword = List.of(new Ranked(1, 2), new Ranked(2, 1.9), new Ranked(3, 1.8));
+    List<Ranked> semantic = List.of(new Ranked(1, 0.6), new Ranked(2, 0.59), new Ranked(3, 0.58));
+    Map<Long, Facts> facts = Map.of(1L, new Facts("a", 0.5, now), 2L, new Facts("b", 0.5, now),
+        3L, new Facts("c", 0.5, now, true));
+    HybridRanker.Weights w = HybridRanker.Weights.DEFAULT;
+    List<Scored> plain = HybridRanker.rank(keyword, semantic, facts, "q", w, now);
+    assertEquals(List.of(1L, 2L, 3L), plain.stream().map(Scored::id).toList());
+    assertEquals(plain.stream().map(Scored::score).toList(),
+        HybridRanker.rank(keyword, semantic, facts, "q", w, now, false).stream().map(Scored::score).toList());
+    List<Scored> named = HybridRanker.rank(keyword, semantic, facts, "q", w, now, true);
+    assertEquals(3L, named.get(0).id());
+    assertTrue(named.get(0).explain().getJsonObject("project_context").getBoolean("value"));
+    for (Scored s : named) assertTrue(s.score() > 0 && s.score() <= 1);
+  }
+
   @ParameterizedTest
   @CsvSource({"file.rs,KEYWORD", "oncall@example.com,KEYWORD", "RML-916,KEYWORD", "parse_test,KEYWORD",
       "parseTest,KEYWORD", "v2 api,KEYWORD", "'\"exact words\"',KEYWORD", "async await in rust,HYBRID",

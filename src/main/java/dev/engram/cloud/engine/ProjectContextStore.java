@@ -1,0 +1,176 @@
+package dev.engram.cloud.engine;
+
+import dev.engram.cloud.engine.EngineMessages.Caps;
+import dev.engram.cloud.engine.EngineMessages.ProjectContext;
+import dev.engram.cloud.engine.EngineMessages.ScanProject;
+import dev.engram.cloud.engine.EngineMessages.Update;
+import dev.engram.cloud.projectcontext.ContextFile;
+import dev.engram.cloud.projectcontext.ContextSection;
+import dev.engram.cloud.projectcontext.ProjectScan;
+import dev.engram.cloud.sqlite.Timestamps;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Project context memories over a {@link MemoryStore}: applies a scan as a diff against the project's earlier one,
+ * and lists the current context. A parent is keyed by (workspace, project, source_file) among the memories not
+ * tagged {@code section}, so a rescan never mistakes a section for its parent (Engram's rescan bug); a section by
+ * its file, its section_path and, when a file repeats a heading path, its place among the repeats.
+ */
+final class ProjectContextStore {
+
+  private final MemoryStore store;
+
+  ProjectContextStore(MemoryStore store) {
+    this.store = store;
+  }
+
+  JsonObject scan(ScanProject scan, Instant now) throws SQLException {
+    Map<String, Deque<JsonObject>> parents = new HashMap<>();
+    Map<String, List<JsonObject>> sections = new HashMap<>();
+    for (JsonObject m : store.projectContext(scan.workspace(), scan.project(), now)) {
+      String file = m.getJsonObject("metadata").getString("source_file");
+      if (isSection(m)) sections.computeIfAbsent(file, f -> new ArrayList<>()).add(m);
+      else parents.computeIfAbsent(file, f -> new ArrayDeque<>()).addFirst(m); // newest first
+    }
+    Counts counts = new Counts();
+    Set<String> sent = new HashSet<>();
+    for (ContextFile file : scan.files()) {
+      sent.add(file.path());
+      Deque<JsonObject> found = parents.getOrDefault(file.path(), new ArrayDeque<>());
+      long parentId = upsert(found.pollFirst(), file.content(), parentTags(scan.project(), file),
+          parentMetadata(scan.project(), file), ProjectScan.PARENT_IMPORTANCE, scan, now, counts);
+      for (JsonObject duplicate : found) retire(duplicate, now, counts);
+      Map<String, Deque<JsonObject>> old = byPath(sections.getOrDefault(file.path(), List.of()));
+      for (ContextSection section : file.sections()) {
+        JsonObject previous = old.getOrDefault(section.path(), new ArrayDeque<>()).pollFirst();
+        upsert(previous, section.content(), sectionTags(scan.project(), file),
+            sectionMetadata(scan.project(), file, section, parentId), ProjectScan.SECTION_IMPORTANCE, scan, now, counts);
+      }
+      for (Deque<JsonObject> left : old.values()) for (JsonObject m : left) retire(m, now, counts);
+    }
+    Set<String> gone = new HashSet<>(parents.keySet());
+    gone.addAll(sections.keySet());
+    gone.removeAll(sent);
+    gone.removeAll(scan.skippedPaths());
+    for (String file : gone) {
+      for (JsonObject m : parents.getOrDefault(file, new ArrayDeque<>())) retire(m, now, counts);
+      for (JsonObject m : sections.getOrDefault(file, List.of())) retire(m, now, counts);
+    }
+    return new JsonObject().put("memories_created", counts.created).put("memories_updated", counts.updated)
+        .put("memories_retired", counts.retired);
+  }
+
+  JsonObject get(ProjectContext q, Instant now) throws SQLException {
+    Map<String, List<JsonObject>> byFile = new java.util.TreeMap<>();
+    for (JsonObject m : store.projectContext(q.workspace(), q.project(), now)) {
+      JsonObject meta = m.getJsonObject("metadata");
+      if (!q.includeSections() && isSection(m)) continue;
+      if (q.fileTypes() != null && !q.fileTypes().isEmpty() && !q.fileTypes().contains(meta.getString("file_type"))) {
+        continue;
+      }
+      byFile.computeIfAbsent(meta.getString("source_file"), f -> new ArrayList<>()).add(m);
+    }
+    JsonArray memories = new JsonArray();
+    Comparator<JsonObject> order = Comparator.<JsonObject>comparingInt(m -> isSection(m) ? 1 : 0)
+        .thenComparingInt(m -> m.getJsonObject("metadata").getInteger("section_index", -1))
+        .thenComparingLong(m -> m.getLong("id"));
+    for (List<JsonObject> file : byFile.values()) {
+      file.sort(order);
+      file.forEach(memories::add);
+    }
+    return new JsonObject().put("project", q.project()).put("workspace", q.workspace())
+        .put("count", memories.size()).put("memories", memories);
+  }
+
+  private static final class Counts {
+    int created;
+    int updated;
+    int retired;
+  }
+
+  /** Creates the memory, or updates {@code current} when its content, tags or metadata differ; returns its id. */
+  private long upsert(JsonObject current, String content, List<String> tags, JsonObject metadata, double importance,
+                      ScanProject scan, Instant now, Counts counts) throws SQLException {
+    if (current == null) {
+      String ts = Timestamps.format(now);
+      counts.created++;
+      return store.insert(content, MemoryTypes.CONTEXT, tags, metadata, importance, scan.workspace(), "permanent",
+          null, MemoryStore.contentHash(content), ts, ts);
+    }
+    long id = current.getLong("id");
+    boolean same = current.getString("content").equals(content)
+        && current.getJsonArray("tags").equals(new JsonArray(tags))
+        && current.getJsonObject("metadata").encode().equals(metadata.encode());
+    if (!same) {
+      store.update(new Update(id, content, null, tags, metadata, null, null, Caps.NONE), now);
+      counts.updated++;
+    }
+    return id;
+  }
+
+  private void retire(JsonObject memory, Instant now, Counts counts) throws SQLException {
+    store.delete(memory.getLong("id"), now);
+    counts.retired++;
+  }
+
+  private static boolean isSection(JsonObject memory) {
+    return memory.getJsonArray("tags").contains(ProjectScan.SECTION_TAG);
+  }
+
+  /** Sections of one file by section_path, each list in file order. */
+  private static Map<String, Deque<JsonObject>> byPath(List<JsonObject> sections) {
+    List<JsonObject> sorted = new ArrayList<>(sections);
+    sorted.sort(Comparator.comparingInt((JsonObject m) -> m.getJsonObject("metadata").getInteger("section_index", 0))
+        .thenComparingLong(m -> m.getLong("id")));
+    Map<String, Deque<JsonObject>> out = new LinkedHashMap<>();
+    for (JsonObject m : sorted) {
+      out.computeIfAbsent(m.getJsonObject("metadata").getString("section_path", ""), p -> new ArrayDeque<>()).add(m);
+    }
+    return out;
+  }
+
+  private static List<String> parentTags(String project, ContextFile file) {
+    return List.of(ProjectScan.TAG, file.fileType(), ProjectScan.projectTag(project));
+  }
+
+  private static List<String> sectionTags(String project, ContextFile file) {
+    return List.of(ProjectScan.TAG, ProjectScan.SECTION_TAG, file.fileType(), ProjectScan.projectTag(project));
+  }
+
+  private static JsonObject parentMetadata(String project, ContextFile file) {
+    return new JsonObject()
+        .put("source_file", file.path())
+        .put("file_type", file.fileType())
+        .put("format", file.format())
+        .put("project", project)
+        .put("file_hash", file.fileHash());
+  }
+
+  private static JsonObject sectionMetadata(String project, ContextFile file, ContextSection section, long parentId) {
+    // not the file's hash: a change elsewhere in the file must not touch this section
+    return new JsonObject()
+        .put("source_file", file.path())
+        .put("file_type", file.fileType())
+        .put("format", file.format())
+        .put("project", project)
+        .put("section_path", section.path())
+        .put("section_index", section.index())
+        .put("content_hash", section.contentHash())
+        .put("heading_anchor", section.anchor())
+        .put("parent_memory_id", parentId);
+  }
+}

@@ -1,0 +1,142 @@
+package dev.engram.cloud.projectcontext;
+
+import dev.engram.cloud.bus.ApiException;
+import dev.engram.cloud.engine.Workspaces;
+import dev.engram.cloud.sqlite.Timestamps;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A scan request ({@code {project, files:[{path, content}], workspace?}}, from REST or MCP) checked and parsed into
+ * instruction files, and the summary a scan answers with. The files are the project's whole set of instruction
+ * files: a file scanned before and missing now has its memories retired.
+ */
+public final class ProjectScan {
+
+  public static final int MAX_FILES = 50;
+  public static final int MAX_FILE_BYTES = 1024 * 1024;
+  public static final int MAX_TOTAL_BYTES = 8 * 1024 * 1024;
+  public static final int MAX_SECTIONS_PER_FILE = 500;
+  /** Project names become the tag {@code project:<name>}, so they fit a 64-character tag. */
+  public static final int MAX_PROJECT_CHARS = 56;
+  public static final String TAG = "project-context";
+  public static final String SECTION_TAG = "section";
+  public static final double PARENT_IMPORTANCE = 0.8;
+  public static final double SECTION_IMPORTANCE = 0.7;
+  private static final Set<String> FIELDS = Set.of("project", "files", "workspace");
+  private static final Set<String> FILE_FIELDS = Set.of("path", "content");
+
+  /**
+   * A checked scan: the files to store, the paths of files that were sent but skipped (their earlier memories are
+   * kept as they are), and why each was skipped.
+   */
+  public record Request(String project, String workspace, int filesFound, List<ContextFile> files,
+                        Set<String> skippedPaths, List<String> errors) {}
+
+  private ProjectScan() {}
+
+  public static Request parse(JsonObject body) {
+    for (String name : body.fieldNames()) {
+      if (!FIELDS.contains(name)) {
+        throw ApiException.badRequest("unknown_field", "Unknown field '" + name + "'. Allowed fields: files, project, workspace.");
+      }
+    }
+    String project = project(body.getValue("project"));
+    Object ws = body.getValue("workspace");
+    if (ws != null && !(ws instanceof String)) throw invalid("Field 'workspace' must be a string.");
+    String workspace = ws == null ? Workspaces.DEFAULT : Workspaces.normalize((String) ws);
+    Object rawFiles = body.getValue("files");
+    if (rawFiles == null) throw ApiException.badRequest("missing_field", "Field 'files' is required.");
+    if (!(rawFiles instanceof JsonArray array)) throw invalid("Field 'files' must be an array of {path, content}.");
+    if (array.size() > MAX_FILES) throw invalid("Field 'files' must have at most " + MAX_FILES + " files.");
+    List<ContextFile> files = new ArrayList<>();
+    Set<String> skipped = new HashSet<>();
+    List<String> errors = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    long total = 0;
+    for (int i = 0; i < array.size(); i++) {
+      if (!(array.getValue(i) instanceof JsonObject file)) throw invalid("files[" + i + "] must be an object {path, content}.");
+      for (String name : file.fieldNames()) {
+        if (!FILE_FIELDS.contains(name)) throw invalid("files[" + i + "] has an unknown field '" + name + "'; allowed: path, content.");
+      }
+      if (!(file.getValue("path") instanceof String path)) throw invalid("files[" + i + "].path must be a string.");
+      if (!(file.getValue("content") instanceof String content)) throw invalid("files[" + i + "].content must be a string.");
+      InstructionFiles.checkPath(path, "files[" + i + "].path");
+      if (!seen.add(path)) throw invalid("files[" + i + "].path '" + path + "' is given twice.");
+      byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
+      total += bytes.length;
+      if (total > MAX_TOTAL_BYTES) {
+        throw ApiException.badRequest("scan_too_large", "The files add up to more than " + MAX_TOTAL_BYTES
+            + " bytes; scan fewer or smaller files.");
+      }
+      if (bytes.length > MAX_FILE_BYTES) {
+        skipped.add(path);
+        errors.add(path + ": larger than " + MAX_FILE_BYTES + " bytes; skipped, earlier memories kept");
+        continue;
+      }
+      // An emptied file has nothing to remember: it is treated as removed.
+      if (content.isBlank()) continue;
+      InstructionFiles.Format format = InstructionFiles.format(path);
+      List<ContextSection> sections = Sections.of(content, format);
+      if (sections.size() > MAX_SECTIONS_PER_FILE) {
+        skipped.add(path);
+        errors.add(path + ": more than " + MAX_SECTIONS_PER_FILE + " sections; skipped, earlier memories kept");
+        continue;
+      }
+      files.add(new ContextFile(path, InstructionFiles.fileType(path), format.wireName,
+          "sha256:" + java.util.HexFormat.of().formatHex(sha256(bytes)), content, sections));
+    }
+    return new Request(project, workspace, array.size(), files, Set.copyOf(skipped), List.copyOf(errors));
+  }
+
+  /** A project name: trimmed, 1 to {@value #MAX_PROJECT_CHARS} characters, no control characters. */
+  public static String project(Object raw) {
+    if (raw == null) throw ApiException.badRequest("missing_field", "Field 'project' is required.");
+    if (!(raw instanceof String s)) throw invalid("Field 'project' must be a string.");
+    String project = s.strip();
+    if (project.isEmpty()) throw invalid("Field 'project' must not be empty.");
+    if (project.length() > MAX_PROJECT_CHARS) {
+      throw invalid("Field 'project' must be at most " + MAX_PROJECT_CHARS + " characters.");
+    }
+    for (int i = 0; i < project.length(); i++) {
+      if (Character.isISOControl(project.charAt(i))) throw invalid("Field 'project' must not contain control characters.");
+    }
+    return project;
+  }
+
+  public static String projectTag(String project) {
+    return "project:" + project;
+  }
+
+  /** The scan's answer: the request's counts and the engine's {@code memories_created/updated/retired}. */
+  public static JsonObject summary(Request request, JsonObject engineReply) {
+    return new JsonObject()
+        .put("project", request.project())
+        .put("workspace", request.workspace())
+        .put("files_found", request.filesFound())
+        .put("memories_created", engineReply.getInteger("memories_created"))
+        .put("memories_updated", engineReply.getInteger("memories_updated"))
+        .put("memories_retired", engineReply.getInteger("memories_retired"))
+        .put("files_skipped", request.skippedPaths().size())
+        .put("errors", new JsonArray(request.errors()))
+        .put("scanned_at", Timestamps.now());
+  }
+
+  private static byte[] sha256(byte[] bytes) {
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256").digest(bytes);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static ApiException invalid(String detail) {
+    return ApiException.badRequest("invalid_field", detail);
+  }
+}
