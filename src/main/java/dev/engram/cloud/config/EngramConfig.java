@@ -123,10 +123,12 @@ public record EngramConfig(
    * then small rerank weights (see search/HybridRanker). {@code candidates}: how many results each list feeds the
    * fusion. {@code vectorCacheMb}: heap budget for all tenants' in-memory vector matrices and vocabularies together;
    * the least recently used are dropped beyond it (and reloaded from SQLite when next needed).
+   * {@code keywordWindow}: an unfiltered keyword list ranks only the newest this-many matches (by id), since
+   * SQLite's BM25 scores every match and a word held by most of 100k memories would otherwise cost ~30 ms.
    */
   public record Search(Strategy defaultStrategy, int rrfK, double keywordWeight, double semanticWeight,
                        double recencyWeight, double recencyHalfLifeDays, double importanceWeight, double phraseWeight,
-                       int candidates, double semanticMinSimilarity, int vectorCacheMb) {
+                       int candidates, double semanticMinSimilarity, int vectorCacheMb, int keywordWindow) {
     public HybridRanker.Weights weights() {
       return new HybridRanker.Weights(rrfK, keywordWeight, semanticWeight, recencyWeight, recencyHalfLifeDays,
           importanceWeight, phraseWeight);
@@ -167,8 +169,15 @@ public record EngramConfig(
             search.getInteger("rrf_k"), search.getDouble("keyword_weight"), search.getDouble("semantic_weight"),
             search.getDouble("recency_weight"), search.getDouble("recency_half_life_days"),
             search.getDouble("importance_weight"), search.getDouble("phrase_weight"), search.getInteger("candidates"),
-            search.getDouble("semantic_min_similarity"), search.getInteger("vector_cache_mb")),
+            search.getDouble("semantic_min_similarity"), search.getInteger("vector_cache_mb"),
+            keywordWindow(search)),
         new Database(db.getString("url"), db.getString("migration_url"), db.getInteger("pool_size")));
+  }
+
+  private static int keywordWindow(JsonObject search) {
+    int window = search.getInteger("keyword_window");
+    if (window < 1) throw new IllegalArgumentException("search.keyword_window must be at least 1");
+    return window;
   }
 
   private static Mcp mcp(JsonObject mcp) {

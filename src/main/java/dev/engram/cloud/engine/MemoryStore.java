@@ -149,8 +149,12 @@ final class MemoryStore implements AutoCloseable {
     deleteExpired = conn.prepareStatement(
         "DELETE FROM memories WHERE expires_at IS NOT NULL AND expires_at <= ? RETURNING id");
     anyExpired = conn.prepareStatement("SELECT 1 FROM memories WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT 1");
-    topRanked = conn.prepareStatement("SELECT rowid, " + BM25
-        + " AS rank FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rank LIMIT ?");
+    // FTS5 scores every match before sorting (it has no top-k pruning), so a common word costs time in proportion
+    // to the memories holding it; the id floor (an index walk, no scoring) bounds that to the newest ?3 matches.
+    topRanked = conn.prepareStatement("SELECT rowid, " + BM25 + " AS rank FROM memories_fts"
+        + " WHERE memories_fts MATCH ?1 AND rowid >= coalesce((SELECT rowid FROM memories_fts"
+        + "   WHERE memories_fts MATCH ?1 ORDER BY rowid DESC LIMIT 1 OFFSET ?3 - 1), 0)"
+        + " ORDER BY rank LIMIT ?2");
     countMatches = conn.prepareStatement("SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?");
     countAll = conn.prepareStatement("SELECT count(*) FROM memories");
     // Pages in use: pages freed by deletes are reused by later writes, so they do not count against storage.
@@ -496,18 +500,21 @@ final class MemoryStore implements AutoCloseable {
    * The best {@code n} keyword matches of an FTS5 expression, as (id, BM25 strength = -bm25 &gt; 0), and how many
    * match in all. Without filters the top rows are ranked inside the FTS index and the total is counted from the
    * index alone; that is exact because the engine removes expired rows before reads (see {@link #hasExpired}).
+   * Without filters only the newest {@code window} matches (by id) are ranked, so a word held by most memories
+   * costs no more than one held by {@code window}; the total still counts them all.
    * With filters, matches are joined to their rows and filtered before ranking.
    */
-  KeywordHits keywordHits(String match, SearchFilter filter, int n, Instant now) throws SQLException {
-    return keywordHits(match, filter, n, now, true);
+  KeywordHits keywordHits(String match, SearchFilter filter, int n, int window, Instant now) throws SQLException {
+    return keywordHits(match, filter, n, window, now, true);
   }
 
   /** As above; without {@code count} an unfiltered search skips counting the matches (total is then -1). */
-  KeywordHits keywordHits(String match, SearchFilter filter, int n, Instant now, boolean count) throws SQLException {
+  KeywordHits keywordHits(String match, SearchFilter filter, int n, int window, Instant now, boolean count)
+      throws SQLException {
     List<Ranked> hits = new ArrayList<>();
     long total = -1;
     if (filter.isEmpty()) {
-      try (ResultSet rs = bind(topRanked, match, n).executeQuery()) {
+      try (ResultSet rs = bind(topRanked, match, n, Math.max(window, n)).executeQuery()) {
         while (rs.next()) hits.add(new Ranked(rs.getLong(1), -rs.getDouble(2)));
       }
       if (count) {

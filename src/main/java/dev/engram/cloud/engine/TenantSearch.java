@@ -68,7 +68,7 @@ final class TenantSearch {
   private JsonObject keyword(MemoryStore store, Search q, Instant now) throws SQLException {
     Optional<String> match = FtsQuery.of(q.query());
     if (match.isEmpty()) return empty();
-    MemoryStore.KeywordHits hits = store.keywordHits(match.get(), q.filter(), q.limit(), now);
+    MemoryStore.KeywordHits hits = store.keywordHits(match.get(), q.filter(), q.limit(), config.keywordWindow(), now);
     Map<Long, JsonObject> rows = store.rows(ids(hits.hits()), now);
     JsonArray results = new JsonArray();
     int rank = 0;
@@ -172,13 +172,13 @@ final class TenantSearch {
     List<Ranked> keyword = new ArrayList<>();
     Optional<String> all = FtsQuery.all(tokens, corrections);
     if (all.isPresent()) {
-      keyword.addAll(store.keywordHits(all.get(), q.filter(), pool, now, false).hits());
+      keyword.addAll(store.keywordHits(all.get(), q.filter(), pool, config.keywordWindow(), now, false).hits());
       // the any-word list ranks every memory holding any word (costly for common words): only when the
       // every-word list cannot even fill the page
       if (keyword.size() < q.limit() && tokens.size() > 1) {
         Set<Long> seen = new LinkedHashSet<>(ids(keyword));
-        for (Ranked r : store.keywordHits(FtsQuery.any(tokens, corrections).orElseThrow(), q.filter(), pool, now, false)
-            .hits()) {
+        for (Ranked r : store.keywordHits(FtsQuery.any(tokens, corrections).orElseThrow(), q.filter(), pool,
+            config.keywordWindow(), now, false).hits()) {
           if (keyword.size() >= pool) break;
           if (seen.add(r.id())) keyword.add(r);
         }
