@@ -85,6 +85,9 @@ final class MemoryStore implements AutoCloseable {
     }
   }
 
+  /** A keyword window that ranks every match. */
+  static final int EVERY_MATCH = Integer.MAX_VALUE;
+
   /** Keyword matches, best first, and how many there are in all. */
   record KeywordHits(List<Ranked> hits, long total) {}
 
@@ -105,6 +108,7 @@ final class MemoryStore implements AutoCloseable {
   private final PreparedStatement deleteExpired;
   private final PreparedStatement anyExpired;
   private final PreparedStatement topRanked;
+  private final PreparedStatement topRankedNewest;
   private final PreparedStatement countMatches;
   private final PreparedStatement countAll;
   private final PreparedStatement usedBytes;
@@ -151,7 +155,9 @@ final class MemoryStore implements AutoCloseable {
     anyExpired = conn.prepareStatement("SELECT 1 FROM memories WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT 1");
     // FTS5 scores every match before sorting (it has no top-k pruning), so a common word costs time in proportion
     // to the memories holding it; the id floor (an index walk, no scoring) bounds that to the newest ?3 matches.
-    topRanked = conn.prepareStatement("SELECT rowid, " + BM25 + " AS rank FROM memories_fts"
+    topRanked = conn.prepareStatement("SELECT rowid, " + BM25
+        + " AS rank FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rank LIMIT ?");
+    topRankedNewest = conn.prepareStatement("SELECT rowid, " + BM25 + " AS rank FROM memories_fts"
         + " WHERE memories_fts MATCH ?1 AND rowid >= coalesce((SELECT rowid FROM memories_fts"
         + "   WHERE memories_fts MATCH ?1 ORDER BY rowid DESC LIMIT 1 OFFSET ?3 - 1), 0)"
         + " ORDER BY rank LIMIT ?2");
@@ -501,7 +507,7 @@ final class MemoryStore implements AutoCloseable {
    * match in all. Without filters the top rows are ranked inside the FTS index and the total is counted from the
    * index alone; that is exact because the engine removes expired rows before reads (see {@link #hasExpired}).
    * Without filters only the newest {@code window} matches (by id) are ranked, so a word held by most memories
-   * costs no more than one held by {@code window}; the total still counts them all.
+   * costs no more than one held by {@code window}; the total still counts them all. {@link #EVERY_MATCH} ranks all.
    * With filters, matches are joined to their rows and filtered before ranking.
    */
   KeywordHits keywordHits(String match, SearchFilter filter, int n, int window, Instant now) throws SQLException {
@@ -514,7 +520,9 @@ final class MemoryStore implements AutoCloseable {
     List<Ranked> hits = new ArrayList<>();
     long total = -1;
     if (filter.isEmpty()) {
-      try (ResultSet rs = bind(topRanked, match, n, Math.max(window, n)).executeQuery()) {
+      PreparedStatement ps = window == EVERY_MATCH ? bind(topRanked, match, n)
+          : bind(topRankedNewest, match, n, Math.max(window, n));
+      try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) hits.add(new Ranked(rs.getLong(1), -rs.getDouble(2)));
       }
       if (count) {

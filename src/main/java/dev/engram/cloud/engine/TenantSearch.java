@@ -174,11 +174,12 @@ final class TenantSearch {
     if (all.isPresent()) {
       keyword.addAll(store.keywordHits(all.get(), q.filter(), pool, config.keywordWindow(), now, false).hits());
       // the any-word list ranks every memory holding any word (costly for common words): only when the
-      // every-word list cannot even fill the page
+      // every-word list cannot even fill the page. It is not windowed: which memories hold more of the words
+      // matters there, and a window by age cost the relevance harness's paraphrase queries a third of their recall.
       if (keyword.size() < q.limit() && tokens.size() > 1) {
         Set<Long> seen = new LinkedHashSet<>(ids(keyword));
         for (Ranked r : store.keywordHits(FtsQuery.any(tokens, corrections).orElseThrow(), q.filter(), pool,
-            config.keywordWindow(), now, false).hits()) {
+            MemoryStore.EVERY_MATCH, now, false).hits()) {
           if (keyword.size() >= pool) break;
           if (seen.add(r.id())) keyword.add(r);
         }
