@@ -525,7 +525,10 @@ final class MemoryStore implements AutoCloseable {
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) hits.add(new Ranked(rs.getLong(1), -rs.getDouble(2)));
       }
-      if (count) {
+      // a short page holds every match (the window is never below n), so only a full one needs counting
+      if (count && hits.size() < n) {
+        total = hits.size();
+      } else if (count) {
         try (ResultSet rs = bind(countMatches, match).executeQuery()) {
           total = rs.next() ? rs.getLong(1) : 0;
         }
