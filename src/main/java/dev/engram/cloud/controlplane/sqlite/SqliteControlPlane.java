@@ -192,7 +192,7 @@ public final class SqliteControlPlane implements ControlPlane {
   @Override
   public Future<List<ApiKeyRecord>> listApiKeys(String tenantId) {
     return run(() -> {
-      try (PreparedStatement ps = conn.prepareStatement(KEY_COLUMNS + " WHERE k.tenant_id = ? ORDER BY k.created_at, k.id")) {
+      try (PreparedStatement ps = conn.prepareStatement(KEY_COLUMNS + " WHERE k.tenant_id = ? ORDER BY k.created_at, k.rowid")) {
         ResultSet rs = bind(ps, tenantId).executeQuery();
         List<ApiKeyRecord> keys = new ArrayList<>();
         while (rs.next()) keys.add(keyRecord(rs));
