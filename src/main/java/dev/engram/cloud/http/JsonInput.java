@@ -30,6 +30,11 @@ final class JsonInput {
   }
 
   static JsonInput parse(Buffer buffer, Set<String> allowed) {
+    return of(object(buffer), allowed);
+  }
+
+  /** The body decoded as a JSON object, or a 400 saying what is wrong with it. */
+  static JsonObject object(Buffer buffer) {
     if (buffer == null || buffer.length() == 0) {
       throw ApiException.badRequest("missing_body", "The request needs a JSON object body.");
     }
@@ -42,7 +47,7 @@ final class JsonInput {
     if (!(value instanceof JsonObject object)) {
       throw ApiException.badRequest("invalid_json", "The body must be a JSON object.");
     }
-    return of(object, allowed);
+    return object;
   }
 
   /** Reads an already decoded object, with the same checks as {@link #parse}. */

@@ -4,7 +4,6 @@ import dev.engram.cloud.auth.Principal;
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.engine.EngineClient;
-import dev.engram.cloud.engine.EngineMessages.Caps;
 import dev.engram.cloud.mcp.McpError;
 import dev.engram.cloud.mcp.McpServer;
 import dev.engram.cloud.mcp.McpSessions;
@@ -111,7 +110,7 @@ final class McpRoutes {
       answerError(ctx, idOf(body), McpError.unsupportedVersion(headerVersion));
       return;
     }
-    ToolCall call = new ToolCall(principal, caps(ctx), engines);
+    ToolCall call = new ToolCall(principal, MemoryRoutes.caps(ctx), engines);
     Future<Object> answer;
     try {
       answer = body instanceof JsonArray batch ? batch(ctx, call, batch, headerVersion)
@@ -340,11 +339,6 @@ final class McpRoutes {
     if (!config.publicUrl().isEmpty()) return config.publicUrl().replaceAll("/+$", "");
     String host = request.authority() != null ? request.authority().toString() : "localhost";
     return (request.isSSL() ? "https" : "http") + "://" + host;
-  }
-
-  private static Caps caps(RoutingContext ctx) {
-    var plan = Authenticator.plan(ctx);
-    return plan == null ? Caps.NONE : new Caps(plan.name(), plan.memories(), plan.storageBytes());
   }
 
   private static Object idOf(Object body) {

@@ -26,7 +26,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 
@@ -214,35 +213,6 @@ public final class MemoryRoutes {
   static Caps caps(RoutingContext ctx) {
     Plan plan = Authenticator.plan(ctx);
     return plan == null ? Caps.NONE : new Caps(plan.name(), plan.memories(), plan.storageBytes());
-  }
-
-  private static long id(RoutingContext ctx) {
-    String raw = ctx.pathParam("id");
-    try {
-      long id = Long.parseLong(raw);
-      if (id > 0) return id;
-    } catch (NumberFormatException ignored) {
-      // fall through
-    }
-    throw ApiException.badRequest("invalid_id", "Memory ids are positive integers; got '" + raw + "'.");
-  }
-
-  private static int limitParam(String raw, int defaultValue, int max) {
-    if (raw == null) return defaultValue;
-    try {
-      int limit = Integer.parseInt(raw);
-      if (limit >= 1 && limit <= max) return limit;
-    } catch (NumberFormatException ignored) {
-      // fall through
-    }
-    throw ApiException.badRequest("invalid_parameter", "limit must be an integer from 1 to " + max + ".");
-  }
-
-  private static List<String> tagsParam(String raw) {
-    if (raw == null) return null;
-    List<String> tags = Arrays.stream(raw.split(",")).map(String::trim).filter(t -> !t.isEmpty()).toList();
-    if (tags.isEmpty()) throw ApiException.badRequest("invalid_parameter", "tags must list at least one tag.");
-    return tags;
   }
 
   private static <T> T orDefault(T value, T fallback) {

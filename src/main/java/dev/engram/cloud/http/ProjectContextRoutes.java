@@ -8,9 +8,6 @@ import dev.engram.cloud.engine.Workspaces;
 import dev.engram.cloud.projectcontext.InstructionFiles;
 import dev.engram.cloud.projectcontext.ProjectScan;
 import io.vertx.core.MultiMap;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
@@ -29,7 +26,7 @@ final class ProjectContextRoutes {
   }
 
   void scan(RoutingContext ctx) {
-    ProjectScan.Request request = ProjectScan.parse(object(ctx.body().buffer()));
+    ProjectScan.Request request = ProjectScan.parse(JsonInput.object(ctx.body().buffer()));
     ScanProject command = new ScanProject(request.workspace(), request.project(), request.files(),
         request.skippedPaths(), MemoryRoutes.caps(ctx));
     engines.call(Authenticator.principal(ctx), command)
@@ -70,19 +67,5 @@ final class ProjectContextRoutes {
     } catch (ApiException e) {
       throw ApiException.badRequest("invalid_parameter", e.detail().replace("Field", "Query parameter"));
     }
-  }
-
-  private static JsonObject object(Buffer buffer) {
-    if (buffer == null || buffer.length() == 0) {
-      throw ApiException.badRequest("missing_body", "The request needs a JSON object body.");
-    }
-    Object value;
-    try {
-      value = Json.decodeValue(buffer);
-    } catch (DecodeException e) {
-      throw ApiException.badRequest("invalid_json", "The body is not valid JSON.");
-    }
-    if (!(value instanceof JsonObject object)) throw ApiException.badRequest("invalid_json", "The body must be a JSON object.");
-    return object;
   }
 }

@@ -9,7 +9,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -58,22 +57,14 @@ class HybridSearchTest {
   }
 
   static JsonObject search(JsonObject body) {
-    Api.Response r = api.post("/v1/search", key, body);
-    assertEquals(200, r.status(), r.body());
-    return r.json();
-  }
-
-  static List<String> contents(JsonObject result) {
-    List<String> out = new ArrayList<>();
-    result.getJsonArray("results").forEach(r -> out.add(((JsonObject) r).getJsonObject("memory").getString("content")));
-    return out;
+    return api.search(key, body);
   }
 
   @Test
   void a_misspelt_query_finds_the_memory_in_hybrid_and_auto() {
     for (String strategy : List.of("hybrid", "auto")) {
       JsonObject result = search(new JsonObject().put("query", "asynch awiat rust").put("strategy", strategy));
-      assertEquals(ASYNC, contents(result).get(0), strategy);
+      assertEquals(ASYNC, Api.contents(result).get(0), strategy);
       assertEquals("async await rust", result.getString("corrected_query"));
       assertEquals("hybrid", result.getString("strategy"));
     }
@@ -108,7 +99,7 @@ class HybridSearchTest {
   void semantic_finds_related_wording_and_scores_within_0_1() {
     JsonObject result = search(new JsonObject().put("query", "blocking threads executor").put("strategy", "semantic"));
     assertEquals("semantic", result.getString("strategy"));
-    assertTrue(contents(result).get(0).startsWith("Threads are heavier"));
+    assertTrue(Api.contents(result).get(0).startsWith("Threads are heavier"));
     double previous = 1;
     for (Object o : result.getJsonArray("results")) {
       double score = ((JsonObject) o).getDouble("score");
@@ -122,14 +113,14 @@ class HybridSearchTest {
     // no memory holds all of these words; keyword alone finds nothing
     assertEquals(0, search(new JsonObject().put("query", "postgres pool size tuning")).getLong("total"));
     JsonObject hybrid = search(new JsonObject().put("query", "postgres pool size tuning").put("strategy", "hybrid"));
-    assertTrue(contents(hybrid).get(0).startsWith("Postgres connection pool"));
+    assertTrue(Api.contents(hybrid).get(0).startsWith("Postgres connection pool"));
   }
 
   @Test
   void auto_uses_keyword_for_identifiers() {
     JsonObject result = search(new JsonObject().put("query", "I/O-bound").put("strategy", "auto"));
     assertEquals("keyword", result.getString("strategy"));
-    assertEquals(List.of(ASYNC), contents(result));
+    assertEquals(List.of(ASYNC), Api.contents(result));
     assertEquals("hybrid", search(new JsonObject().put("query", "dark editor theme").put("strategy", "auto"))
         .getString("strategy"));
   }
@@ -165,10 +156,10 @@ class HybridSearchTest {
     for (String strategy : List.of("keyword", "semantic", "hybrid", "auto")) {
       JsonObject body = new JsonObject().put("query", "work").put("strategy", strategy)
           .put("filter", new JsonObject().put("field", "metadata.lang").put("op", "eq").put("value", "rust"));
-      assertEquals(List.of(ASYNC), contents(search(body)), strategy);
+      assertEquals(List.of(ASYNC), Api.contents(search(body)), strategy);
       JsonObject inOps = new JsonObject().put("query", "pipeline pool webhook").put("strategy", strategy)
           .put("workspaces", new JsonArray().add("ops").add("TEAM-A")).put("memory_type", "note");
-      for (String c : contents(search(inOps))) {
+      for (String c : Api.contents(search(inOps))) {
         assertTrue(c.startsWith("Postgres") || c.startsWith("Retry"), strategy + ": " + c);
       }
     }
@@ -184,12 +175,12 @@ class HybridSearchTest {
         .add(cond("metadata.nested.level", "gt", 1)));
     JsonObject result = search(new JsonObject().put("query", "work release pool").put("strategy", "hybrid")
         .put("limit", 20).put("filter", tree));
-    List<String> found = contents(result);
+    List<String> found = Api.contents(result);
     assertEquals(3, found.size(), found.toString());
     assertTrue(found.contains(ASYNC));
 
     assertEquals(List.of("Retry failed webhook deliveries with exponential backoff"),
-        contents(search(new JsonObject().put("query", "retry webhook").put("filter", cond("metadata.draft", "eq", true)))));
+        Api.contents(search(new JsonObject().put("query", "retry webhook").put("filter", cond("metadata.draft", "eq", true)))));
     assertEquals(0, search(new JsonObject().put("query", "webhook").put("filter", cond("metadata.draft", "neq", true)))
         .getLong("total"));
     assertEquals(1, search(new JsonObject().put("query", "postgres").put("filter", cond("metadata.draft", "neq", true)))
@@ -220,9 +211,9 @@ class HybridSearchTest {
   void simple_filters_tags_any_all_tier_importance_and_dates() {
     JsonObject any = new JsonObject().put("query", "deploy pool").put("strategy", "hybrid").put("limit", 20)
         .put("tags", new JsonArray().add("deploy").add("db")).put("tags_mode", "any");
-    assertEquals(2, contents(search(any)).size());
+    assertEquals(2, Api.contents(search(any)).size());
     JsonObject all = any.copy().put("tags_mode", "all");
-    assertEquals(0, contents(search(all)).size());
+    assertEquals(0, Api.contents(search(all)).size());
     assertEquals(1, search(new JsonObject().put("query", "rust").put("importance_min", 0.8).put("importance_max", 1))
         .getLong("total"));
     assertEquals(0, search(new JsonObject().put("query", "rust").put("tier", "daily")).getLong("total"));
@@ -234,15 +225,15 @@ class HybridSearchTest {
   @Test
   void semantic_follows_updates_and_deletes() {
     long id = api.createMemory(key, new JsonObject().put("content", "zanzibar spice market notes")).getLong("id");
-    assertEquals("zanzibar spice market notes", contents(search(new JsonObject().put("query", "zanzibar spice")
+    assertEquals("zanzibar spice market notes", Api.contents(search(new JsonObject().put("query", "zanzibar spice")
         .put("strategy", "semantic"))).get(0));
     api.patch("/v1/memories/" + id, key, new JsonObject().put("content", "kilimanjaro climbing permit"));
-    assertFalse(contents(search(new JsonObject().put("query", "zanzibar spice").put("strategy", "semantic")))
+    assertFalse(Api.contents(search(new JsonObject().put("query", "zanzibar spice").put("strategy", "semantic")))
         .contains("zanzibar spice market notes"));
-    assertEquals("kilimanjaro climbing permit", contents(search(new JsonObject().put("query", "kilimanjaro permit")
+    assertEquals("kilimanjaro climbing permit", Api.contents(search(new JsonObject().put("query", "kilimanjaro permit")
         .put("strategy", "semantic"))).get(0));
     assertEquals(204, api.delete("/v1/memories/" + id, key).status());
-    assertFalse(contents(search(new JsonObject().put("query", "kilimanjaro permit").put("strategy", "hybrid")))
+    assertFalse(Api.contents(search(new JsonObject().put("query", "kilimanjaro permit").put("strategy", "hybrid")))
         .contains("kilimanjaro climbing permit"));
   }
 

@@ -8,7 +8,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -47,22 +46,14 @@ class KeywordWindowTest {
   }
 
   static JsonObject search(JsonObject body) {
-    Api.Response r = api.post("/v1/search", key, body);
-    assertEquals(200, r.status(), r.body());
-    return r.json();
-  }
-
-  static List<String> contents(JsonObject result) {
-    List<String> out = new ArrayList<>();
-    result.getJsonArray("results").forEach(r -> out.add(((JsonObject) r).getJsonObject("memory").getString("content")));
-    return out;
+    return api.search(key, body);
   }
 
   @Test
   void keyword_ranks_the_newest_matches_and_counts_them_all() {
     // a page of 3 ranks the newest 3 (a list never ranks fewer matches than its length)
     JsonObject result = search(new JsonObject().put("query", "quasar").put("strategy", "keyword").put("limit", 3));
-    List<String> found = contents(result);
+    List<String> found = Api.contents(result);
     assertEquals(List.of("Quasar calibration", "Quasar survey notes",
         "Another long note that mentions quasar once among plenty of other words in a sentence"), found);
     assertEquals(5, result.getLong("total"));
@@ -72,12 +63,12 @@ class KeywordWindowTest {
   void a_filter_still_reaches_older_matches() {
     JsonObject result = search(new JsonObject().put("query", "quasar").put("strategy", "keyword")
         .put("workspace", "archive").put("limit", 3));
-    assertEquals(List.of("Quasar quasar quasar"), contents(result));
+    assertEquals(List.of("Quasar quasar quasar"), Api.contents(result));
   }
 
   @Test
   void a_list_longer_than_the_window_ranks_every_match() {
-    List<String> found = contents(search(new JsonObject().put("query", "quasar").put("strategy", "keyword")));
+    List<String> found = Api.contents(search(new JsonObject().put("query", "quasar").put("strategy", "keyword")));
     assertEquals("Quasar quasar quasar", found.get(0));
     assertEquals(5, found.size());
   }

@@ -10,7 +10,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -47,15 +46,7 @@ class SearchTest {
   }
 
   static JsonObject search(JsonObject body) {
-    Api.Response r = api.post("/v1/search", key, body);
-    assertEquals(200, r.status(), r.body());
-    return r.json();
-  }
-
-  static List<String> contents(JsonObject result) {
-    List<String> out = new ArrayList<>();
-    result.getJsonArray("results").forEach(r -> out.add(((JsonObject) r).getJsonObject("memory").getString("content")));
-    return out;
+    return api.search(key, body);
   }
 
   @ParameterizedTest
@@ -71,13 +62,13 @@ class SearchTest {
 
   @Test
   void identifiers_with_punctuation_are_found() {
-    assertTrue(contents(search(new JsonObject().put("query", "file.rs"))).get(0).contains("src/file.rs"));
-    assertTrue(contents(search(new JsonObject().put("query", "oncall@example.com"))).get(0).contains("oncall@example.com"));
+    assertTrue(Api.contents(search(new JsonObject().put("query", "file.rs"))).get(0).contains("src/file.rs"));
+    assertTrue(Api.contents(search(new JsonObject().put("query", "oncall@example.com"))).get(0).contains("oncall@example.com"));
   }
 
   @Test
   void stemming_matches_word_forms() {
-    List<String> found = contents(search(new JsonObject().put("query", "user preferences")));
+    List<String> found = Api.contents(search(new JsonObject().put("query", "user preferences")));
     assertEquals(List.of("User prefers dark mode in every editor"), found);
   }
 
@@ -85,7 +76,7 @@ class SearchTest {
   void best_match_comes_first_with_descending_scores() {
     JsonObject result = search(new JsonObject().put("query", "postgres"));
     assertEquals(2, result.getLong("total"));
-    assertTrue(contents(result).get(0).startsWith("Postgres postgres postgres"));
+    assertTrue(Api.contents(result).get(0).startsWith("Postgres postgres postgres"));
     JsonArray results = result.getJsonArray("results");
     double first = results.getJsonObject(0).getDouble("score");
     double second = results.getJsonObject(1).getDouble("score");
@@ -100,7 +91,7 @@ class SearchTest {
   @Test
   void filters_narrow_results_and_limit_truncates_but_total_counts_all() {
     assertEquals(List.of("The parser lives in src/file.rs and is tested by parse_test"),
-        contents(search(new JsonObject().put("query", "rust").put("workspace", "ENGINE"))));
+        Api.contents(search(new JsonObject().put("query", "rust").put("workspace", "ENGINE"))));
     assertEquals(1, search(new JsonObject().put("query", "rust").put("memory_type", "learning")).getLong("total"));
     assertEquals(1, search(new JsonObject().put("query", "postgres").put("tags", new JsonArray().add("DB"))
         .put("memory_type", "decision")).getLong("total"));
@@ -132,7 +123,7 @@ class SearchTest {
     assertEquals(2, search(new JsonObject().put("query", "okapi")).getLong("total"));
     dev.engram.cloud.testing.Eventually.until(java.time.Duration.ofSeconds(10), "the daily memory expires",
         () -> search(new JsonObject().put("query", "okapi")).getLong("total") == 1);
-    assertEquals(List.of("lasting okapi habitat"), contents(search(new JsonObject().put("query", "okapi"))));
+    assertEquals(List.of("lasting okapi habitat"), Api.contents(search(new JsonObject().put("query", "okapi"))));
     assertEquals(1, search(new JsonObject().put("query", "okapi").put("memory_type", "note")).getLong("total"));
   }
 }

@@ -59,6 +59,20 @@ public final class Api {
     return send("POST", path, key, body == null ? null : body.encode());
   }
 
+  /** POST /v1/search, which must answer 200; the parsed answer. */
+  public JsonObject search(String key, JsonObject body) {
+    Response r = post("/v1/search", key, body);
+    if (r.status() != 200) throw new AssertionError("search " + body.encode() + " → " + r.status() + ": " + r.body());
+    return r.json();
+  }
+
+  /** The contents of a search answer's results, best first. */
+  public static java.util.List<String> contents(JsonObject searchAnswer) {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    searchAnswer.getJsonArray("results").forEach(r -> out.add(((JsonObject) r).getJsonObject("memory").getString("content")));
+    return out;
+  }
+
   public Response patch(String path, String key, JsonObject body) {
     return send("PATCH", path, key, body.encode());
   }
