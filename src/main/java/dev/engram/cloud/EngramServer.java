@@ -65,7 +65,7 @@ public final class EngramServer {
         .build();
     LocalCodec.register(vertx.eventBus());
     List<String> deployments = new ArrayList<>();
-    McpSessions mcpSessions = new McpSessions(config.mcp().sessionIdleSeconds(), config.mcp().maxSessions());
+    McpSessions mcpSessions = new McpSessions(config.mcp());
     return vertx.executeBlocking(() -> Files.createDirectories(config.dataDir()))
         .compose(dir -> openControlPlane(vertx, config))
         .compose(controlPlane -> vertx.executeBlocking(() -> JwtTokens.load(vertx, config.dataDir(), config.auth()))

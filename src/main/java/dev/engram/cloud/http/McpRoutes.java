@@ -176,8 +176,8 @@ final class McpRoutes {
       return server.handle(call, message, null).map(response -> {
         JsonObject result = response == null ? null : response.getJsonObject("result");
         if (result != null) {
-          Session session = sessions.open(call.principal(), result.getString("protocolVersion"));
-          ctx.response().putHeader(SESSION_HEADER, session.id());
+          sessions.open(call.principal(), result.getString("protocolVersion"))
+              .ifPresent(session -> ctx.response().putHeader(SESSION_HEADER, session.id()));
         }
         return response;
       });
