@@ -211,6 +211,10 @@ public record EngramConfig(
     Mcp m = new Mcp(origins, mcp.getString("public_url", ""), mcp.getInteger("session_idle_seconds"),
         mcp.getLong("max_sessions"), mcp.getInteger("max_sessions_per_tenant"), mcp.getInteger("max_sessions_per_key"),
         mcp.getInteger("max_batch"), mcp.getInteger("tools_page_size"));
+    if (!m.publicUrl().isBlank() && !m.publicUrl().matches("https?://[^/?#\\s]+(/[^?#\\s]*)?")) {
+      throw new IllegalArgumentException("ENGRAM_PUBLIC_URL (mcp.public_url) must be an http(s) URL like "
+          + "https://engram.example.com, got '" + m.publicUrl() + "'");
+    }
     if (m.maxSessions() < 1 || m.maxSessionsPerTenant() < 1 || m.maxSessionsPerKey() < 1 || m.maxBatch() < 1) {
       throw new IllegalArgumentException("mcp.max_sessions, max_sessions_per_tenant, max_sessions_per_key and "
           + "max_batch must be at least 1");

@@ -20,6 +20,7 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.HostAndPort;
 import io.vertx.ext.web.RoutingContext;
 
 import java.net.URI;
@@ -28,6 +29,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * MCP Streamable HTTP at {@code /v1/mcp} and {@code /mcp}: checks the origin, protocol version, session and routing
@@ -50,6 +52,7 @@ final class McpRoutes {
   /** Headers Engram's own SDKs send to name the tenant; they may only repeat the credential's tenant. */
   private static final List<String> TENANT_HEADERS = List.of("X-Tenant-Slug", "X-Engram-Tenant");
   private static final Set<String> LOOPBACK = Set.of("localhost", "127.0.0.1", "[::1]", "::1");
+  private static final Pattern LOOPBACK_V4 = Pattern.compile("127(\\.[0-9]{1,3}){3}");
 
   private final McpServer server;
   private final McpSessions sessions;
@@ -368,10 +371,26 @@ final class McpRoutes {
     return config.allowedOrigins().contains(origin);
   }
 
+  /**
+   * This server's base URL, for the resource metadata and the 401 challenge: the configured public URL (required in
+   * production); in the embedded default, the request's Host only when it names a loopback address (the client's own
+   * machine), else localhost on the configured port. The Host header is the client's to choose: a foreign one must
+   * never become a URL this server publishes as its authorization server.
+   */
   private String baseUrl(HttpServerRequest request) {
     if (!config.publicUrl().isEmpty()) return config.publicUrl().replaceAll("/+$", "");
-    String host = request.authority() != null ? request.authority().toString() : "localhost";
-    return (request.isSSL() ? "https" : "http") + "://" + host;
+    HostAndPort authority = request.authority();
+    if (authority != null && isLoopback(authority.host())) {
+      String host = authority.host().contains(":") && !authority.host().startsWith("[")
+          ? "[" + authority.host() + "]" : authority.host();
+      return "http://" + host + (authority.port() >= 0 ? ":" + authority.port() : "");
+    }
+    return "http://localhost:" + port;
+  }
+
+  private static boolean isLoopback(String host) {
+    String h = host.toLowerCase(Locale.ROOT);
+    return LOOPBACK.contains(h) || LOOPBACK_V4.matcher(h).matches();
   }
 
   private static Object idOf(Object body) {
