@@ -45,10 +45,12 @@ public record EngramConfig(
    * Sessions: at most {@code maxSessionsPerKey} per credential and {@code maxSessionsPerTenant} per tenant (a new one
    * ends that credential's or tenant's least recently used), {@code maxSessions} on the node (a memory bound: when
    * full, initialize answers without a session rather than end a stranger's). {@code maxBatch}: JSON-RPC messages per
-   * batch (413 beyond).
+   * batch (413 beyond); a batch runs its messages one after another and stops running them once its answer holds
+   * {@code maxBatchResponseBytes}, so that one request holds at most that plus one message's answer.
    */
   public record Mcp(List<String> allowedOrigins, String publicUrl, int sessionIdleSeconds, long maxSessions,
-                    int maxSessionsPerTenant, int maxSessionsPerKey, int maxBatch, int toolsPageSize) {}
+                    int maxSessionsPerTenant, int maxSessionsPerKey, int maxBatch, long maxBatchResponseBytes,
+                    int toolsPageSize) {}
 
   public record Auth(String issuer, String audience, int tokenTtlSeconds, int passwordIterations, int keyCacheSeconds,
                      External external) {}
@@ -210,14 +212,15 @@ public record EngramConfig(
     List<String> origins = mcp.getJsonArray("allowed_origins").stream().map(String.class::cast).toList();
     Mcp m = new Mcp(origins, mcp.getString("public_url", ""), mcp.getInteger("session_idle_seconds"),
         mcp.getLong("max_sessions"), mcp.getInteger("max_sessions_per_tenant"), mcp.getInteger("max_sessions_per_key"),
-        mcp.getInteger("max_batch"), mcp.getInteger("tools_page_size"));
+        mcp.getInteger("max_batch"), mcp.getLong("max_batch_response_bytes"), mcp.getInteger("tools_page_size"));
     if (!m.publicUrl().isBlank() && !m.publicUrl().matches("https?://[^/?#\\s]+(/[^?#\\s]*)?")) {
       throw new IllegalArgumentException("ENGRAM_PUBLIC_URL (mcp.public_url) must be an http(s) URL like "
           + "https://engram.example.com, got '" + m.publicUrl() + "'");
     }
-    if (m.maxSessions() < 1 || m.maxSessionsPerTenant() < 1 || m.maxSessionsPerKey() < 1 || m.maxBatch() < 1) {
-      throw new IllegalArgumentException("mcp.max_sessions, max_sessions_per_tenant, max_sessions_per_key and "
-          + "max_batch must be at least 1");
+    if (m.maxSessions() < 1 || m.maxSessionsPerTenant() < 1 || m.maxSessionsPerKey() < 1 || m.maxBatch() < 1
+        || m.maxBatchResponseBytes() < 1) {
+      throw new IllegalArgumentException("mcp.max_sessions, max_sessions_per_tenant, max_sessions_per_key, "
+          + "max_batch and max_batch_response_bytes must be at least 1");
     }
     return m;
   }

@@ -205,31 +205,54 @@ final class McpRoutes {
   }
 
   /**
-   * Each message admitted on its own (all asked at once: the quota verticle decides in arrival order) and run once
-   * admitted; a refused message is answered with its refusal. When none is admitted, the whole request fails with
-   * the first refusal, as a single message would.
+   * Runs a batch one message at a time: each is admitted on its own and run once admitted, a refused one is answered
+   * with its refusal, and once the answers hold {@code mcp.max_batch_response_bytes} the rest are answered without
+   * running (nor being charged), so a batch holds at most that budget plus one message's answer. When no message is
+   * admitted, the whole request fails with the first refusal, as a single message would.
    */
   private Future<Object> batch(RoutingContext ctx, ToolCall call, JsonArray batch, String version) {
-    List<Future<JsonObject>> answers = new ArrayList<>();
-    List<Throwable> refusals = new ArrayList<>();
-    for (Object item : batch) {
-      answers.add(authenticator.admit(ctx, usage(item)).transform(admission -> {
-        if (admission.failed()) {
-          refusals.add(admission.cause());
-          return Future.succeededFuture(isRequest(item)
-              ? errorAnswer(idOf(item), McpError.refused(ApiException.from(admission.cause()))) : null);
-        }
-        return run(call, item, version);
-      }));
+    BatchAnswer answer = new BatchAnswer();
+    Future<Void> done = Future.succeededFuture();
+    for (Object item : batch) done = done.compose(v -> next(ctx, call, item, version, answer));
+    return done.compose(v -> answer.ran == 0 && answer.firstRefusal != null
+        ? Future.failedFuture(answer.firstRefusal)
+        : Future.succeededFuture(answer.responses.isEmpty() ? null : answer.responses));
+  }
+
+  private Future<Void> next(RoutingContext ctx, ToolCall call, Object item, String version, BatchAnswer answer) {
+    if (answer.bytes >= config.maxBatchResponseBytes()) {
+      answer.add(isRequest(item) ? errorAnswer(idOf(item), new McpError(McpError.SERVER_ERROR, "Not run: the batch's "
+          + "answer reached its size limit; send this message again.", 200,
+          new JsonObject().put("max_batch_response_bytes", config.maxBatchResponseBytes()))) : null);
+      return Future.succeededFuture();
     }
-    return Future.all(answers).compose(done -> {
-      if (refusals.size() == batch.size()) return Future.failedFuture(refusals.get(0));
-      JsonArray responses = new JsonArray();
-      answers.forEach(a -> {
-        if (a.result() != null) responses.add(a.result());
+    return authenticator.admit(ctx, usage(item)).transform(admission -> {
+      if (admission.failed()) {
+        if (answer.firstRefusal == null) answer.firstRefusal = admission.cause();
+        answer.add(isRequest(item)
+            ? errorAnswer(idOf(item), McpError.refused(ApiException.from(admission.cause()))) : null);
+        return Future.succeededFuture();
+      }
+      answer.ran++;
+      return run(call, item, version).map(response -> {
+        answer.add(response);
+        return null;
       });
-      return Future.succeededFuture(responses.isEmpty() ? null : responses);
     });
+  }
+
+  /** A batch's answers so far, their size, and what its admissions said. */
+  private static final class BatchAnswer {
+    final JsonArray responses = new JsonArray();
+    long bytes;
+    int ran;
+    Throwable firstRefusal;
+
+    void add(JsonObject response) {
+      if (response == null) return;
+      responses.add(response);
+      bytes += response.toBuffer().length();
+    }
   }
 
   /** One admitted message of a batch; protocol errors become its answer, other failures fail the request. */

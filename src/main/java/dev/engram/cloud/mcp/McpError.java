@@ -14,6 +14,8 @@ public class McpError extends RuntimeException {
   public static final int METHOD_NOT_FOUND = -32601;
   public static final int INVALID_PARAMS = -32602;
   public static final int INTERNAL_ERROR = -32603;
+  /** Implementation-defined server error: a batch message left unrun because the batch's answer is full. */
+  public static final int SERVER_ERROR = -32000;
   /** A message refused by a plan cap (REST's 402); Engram Cloud's code for "quota". */
   public static final int PLAN_LIMIT = -32004;
   /** A message refused by the rate limit (REST's 429); Engram Cloud's code for "rate limited". */

@@ -31,6 +31,7 @@ class McpBatchFanOutTest {
 
   static final int SEARCH_CAP = 5;
   static final int MAX_BATCH = 40;
+  static final int ANSWER_BUDGET = 500_000;
   static TestServer server;
   static Api api;
 
@@ -38,7 +39,7 @@ class McpBatchFanOutTest {
   static void start() {
     server = TestServer.start(ConfigLoader.deepMerge(TestServer.withoutRateLimits(), new JsonObject()
         .put("plans", new JsonObject().put("free", new JsonObject().put("searches_per_month", SEARCH_CAP)))
-        .put("mcp", new JsonObject().put("max_batch", MAX_BATCH))));
+        .put("mcp", new JsonObject().put("max_batch", MAX_BATCH).put("max_batch_response_bytes", ANSWER_BUDGET))));
     api = server.api();
   }
 
@@ -165,6 +166,41 @@ class McpBatchFanOutTest {
     } finally {
       limited.close();
     }
+  }
+
+  @Test
+  void a_batch_stops_running_messages_once_its_answer_reaches_the_size_budget() {
+    Account a = api.signup();
+    long id = api.createMemory(a.apiKey(), new JsonObject().put("content", "x".repeat(90_000))).getLong("id");
+    JsonArray messages = new JsonArray();
+    for (int i = 1; i <= MAX_BATCH; i++) {
+      messages.add(new JsonObject().put("jsonrpc", "2.0").put("id", i).put("method", "tools/call")
+          .put("params", new JsonObject().put("name", "memory_get").put("arguments", new JsonObject().put("id", id))));
+    }
+    Api.Response r;
+    try (Liveness live = Liveness.watch(server.config().port(), Duration.ofSeconds(1))) {
+      r = batch(api, a.apiKey(), messages);
+      live.assertAnswered();
+    }
+    assertEquals(200, r.status());
+    assertTrue(r.body().length() < ANSWER_BUDGET + 400_000, "the answer stays within the budget and one message");
+    JsonArray answers = new JsonArray(r.body());
+    assertEquals(MAX_BATCH, answers.size(), "every message is answered");
+    int ran = 0;
+    for (int i = 0; i < answers.size(); i++) {
+      JsonObject answer = answers.getJsonObject(i);
+      assertEquals(i + 1, answer.getInteger("id"), "in order");
+      if (answer.containsKey("result")) {
+        assertEquals(i, ran, "the messages that ran come first");
+        ran++;
+      } else {
+        assertEquals(-32000, answer.getJsonObject("error").getInteger("code"));
+        assertEquals(ANSWER_BUDGET, answer.getJsonObject("error").getJsonObject("data")
+            .getInteger("max_batch_response_bytes"));
+      }
+    }
+    assertTrue(ran >= 2 && ran < MAX_BATCH, ran + " ran");
+    assertEquals(1 + ran, usage(api, a.apiKey()).getLong("api_calls"), "messages that did not run are not charged");
   }
 
   @Test
