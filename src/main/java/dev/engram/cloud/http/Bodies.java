@@ -4,12 +4,14 @@ import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.config.EngramConfig;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * When and how request bodies are read. A body stays unread (the request is paused, so the socket is not read
@@ -23,6 +25,7 @@ final class Bodies {
   static final long DISCARD_BYTES = 2L << 20;
   static final long DISCARD_MILLIS = 2000;
   private static final String READING = "body.reading";
+  private static final Set<HttpMethod> BODY_METHODS = Set.of(HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH);
   private static final String JSON = "application/json";
   private static final String MULTIPART = "multipart/form-data";
 
@@ -96,14 +99,16 @@ final class Bodies {
   private Handler<RoutingContext> read(long limit, BodyHandler reader) {
     return ctx -> {
       HttpServerRequest request = ctx.request();
+      if (!declaresBody(request)) {
+        ctx.next();
+        return;
+      }
       if (contentLength(request) > limit) {
         ctx.fail(413);
         return;
       }
-      if (declaresBody(request) && !request.isEnded()) {
-        ctx.put(READING, true);
-        watch(ctx);
-      }
+      ctx.put(READING, true);
+      watch(ctx);
       reader.handle(ctx);
     };
   }
@@ -163,10 +168,13 @@ final class Bodies {
     return declaresBody(request) && (length < 0 || length > limit);
   }
 
-  /** What BodyHandler counts as a body: a Content-Length, a Transfer-Encoding, or any HTTP/2 request. */
+  /**
+   * A body is coming: a Content-Length or a Transfer-Encoding says so (HTTP/1), or, over HTTP/2 where the length may
+   * go unstated, a method that carries one. A request that declares none is not paused and its route reads nothing.
+   */
   static boolean declaresBody(HttpServerRequest request) {
-    return request.version() == HttpVersion.HTTP_2 || contentLength(request) >= 0
-        || request.headers().contains(HttpHeaders.TRANSFER_ENCODING);
+    return contentLength(request) >= 0 || request.headers().contains(HttpHeaders.TRANSFER_ENCODING)
+        || (request.version() == HttpVersion.HTTP_2 && BODY_METHODS.contains(request.method()));
   }
 
   private static boolean isLength(HttpServerRequest request, long length) {
