@@ -196,8 +196,19 @@ final class RedisLimiter {
     return scriptLoad;
   }
 
-  private Future<Response> send(Request request) {
+  /** One command on the limiter's connections, within its timeout (also the sign-in backoff's counters). */
+  Future<Response> send(Request request) {
     return client.send(request).timeout(timeoutMs, TimeUnit.MILLISECONDS);
+  }
+
+  /** Commands sent together, each reply in order, within the timeout. */
+  Future<List<Response>> batch(List<Request> requests) {
+    return client.batch(requests).timeout(timeoutMs, TimeUnit.MILLISECONDS);
+  }
+
+  /** The prefix of every key this server keeps in Redis ({@code redis.key_prefix}). */
+  String prefix() {
+    return prefix;
   }
 
   private static Decision decision(Response r) {
