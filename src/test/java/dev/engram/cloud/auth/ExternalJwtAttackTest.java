@@ -128,6 +128,31 @@ class ExternalJwtAttackTest {
   }
 
   @Test
+  void a_password_signup_cannot_squat_the_email_of_a_verified_identity() {
+    String email = "victim-" + UUID.randomUUID() + "@corp.test";
+    JsonObject squat = new JsonObject().put("email", email).put("password", "squatter's password")
+        .put("tenant_name", "Squatted");
+    Api.Response squatted = api.post("/v1/signup", null, squat);
+    assertEquals(201, squatted.status(), squatted.body());
+    String squatterKey = squatted.json().getString("api_key");
+
+    String victim = subject();
+    String token = TestIssuer.sign(rsa, issuer.claims(victim).put("email", email).put("email_verified", true));
+    assertProblem(api.get("/v1/memories", token), 401, "unknown_identity");
+    Api.Response created = signup(token, "Victim's own");
+    assertEquals(201, created.status(), "the verified identity wins: " + created.body());
+    api.createMemory(token, new JsonObject().put("content", "the victim's note"));
+    assertEquals(1, memoryCount(token));
+    assertEquals(1, memoryCount(created.json().getString("api_key")), "the token acts in the victim's new tenant");
+
+    Api.Response login = api.post("/v1/auth/token", null,
+        new JsonObject().put("email", email).put("password", "squatter's password"));
+    assertProblem(login, 401, "invalid_login");
+    assertEquals(0, memoryCount(squatterKey), "the squatter keeps only its own tenant, which never saw the note");
+    assertProblem(api.post("/v1/signup", null, squat.put("tenant_name", "Again")), 409, "email_taken");
+  }
+
+  @Test
   void the_servers_own_tokens_keep_working_alongside() {
     Api.Account account = api.signup();
     Api.Response login = api.post("/v1/auth/token", null,

@@ -38,8 +38,8 @@ import java.util.function.Function;
  * Control plane in PostgreSQL. The pool connects as the application role, which owns nothing and cannot bypass
  * row-level security: every tenant transaction first names its tenant with
  * {@code set_config('engram.tenant_id', $1, true)}, and the only cross-tenant reads (key by hash, login by
- * email, identity by issuer and subject) and the user insert of a sign-up go through the owner's SECURITY DEFINER
- * functions (db/pg/V1.sql, V2.sql).
+ * email, identity by issuer and subject), the user insert of a sign-up, its founding membership and the release of
+ * an unverified email go through the owner's SECURITY DEFINER functions (db/pg/V1.sql, V2.sql, V3.sql).
  */
 public final class PgControlPlane implements ControlPlane {
 
@@ -100,31 +100,46 @@ public final class PgControlPlane implements ControlPlane {
   @Override
   public Future<Void> createAccount(NewAccount a) {
     return insertAccount(a, conn -> conn.preparedQuery("SELECT engram.register_user($1, $2, $3)")
-        .execute(Tuple.of(a.userId(), a.email(), a.passwordHash())));
-  }
-
-  @Override
-  public Future<Void> createAccountWithIdentity(NewAccount a, String issuer, String subject) {
-    return insertAccount(a, conn -> conn.preparedQuery("SELECT engram.register_external_user($1, $2, $3, $4)")
-        .execute(Tuple.of(a.userId(), a.email(), issuer, subject)));
+        .execute(Tuple.of(a.userId(), a.email(), a.passwordHash()))
+        .map(rows -> (AuditEntry) null));
   }
 
   /**
-   * The tenant, its owner (written by {@code insertUser} through a definer function), the default workspace, the
-   * first key and an audit line, all in the new tenant's transaction.
+   * A verified email is first taken from a password account that holds it ({@code engram.release_unverified_email},
+   * which audits that in the password account's tenants); the new tenant's audit log then says so too.
    */
-  private Future<Void> insertAccount(NewAccount a, Function<SqlConnection, Future<RowSet<Row>>> insertUser) {
+  @Override
+  public Future<Void> createAccountWithIdentity(NewAccount a, String issuer, String subject) {
+    return insertAccount(a, conn -> releaseEmail(conn, a.email(), issuer)
+        .compose(released -> conn.preparedQuery("SELECT engram.register_external_user($1, $2, $3, $4)")
+            .execute(Tuple.of(a.userId(), a.email(), issuer, subject))
+            .map(rows -> released == null ? null : new AuditEntry(a.tenantId(), a.userId(), "user.email_claimed",
+                a.userId(), new JsonObject().put("released_from", released)))));
+  }
+
+  private static Future<String> releaseEmail(SqlConnection conn, String email, String issuer) {
+    if (email == null) return Future.succeededFuture();
+    return conn.preparedQuery("SELECT engram.release_unverified_email($1, $2)").execute(Tuple.of(email, issuer))
+        .map(rows -> rows.iterator().next().getString(0));
+  }
+
+  /**
+   * The tenant, its owner (written by {@code insertUser} through a definer function, and made the founding member
+   * by {@code engram.add_member}), the default workspace, the first key and the audit lines, all in the new tenant's
+   * transaction. {@code insertUser} may return one more audit entry for the new tenant.
+   */
+  private Future<Void> insertAccount(NewAccount a, Function<SqlConnection, Future<AuditEntry>> insertUser) {
     return inTenant(a.tenantId(), conn -> conn
         .preparedQuery("INSERT INTO engram.tenants (id, name) VALUES ($1, $2)")
         .execute(Tuple.of(a.tenantId(), a.tenantName()))
         .compose(v -> insertUser.apply(conn).recover(PgControlPlane::userTaken))
-        .compose(v -> conn.preparedQuery(
-                "INSERT INTO engram.tenant_members (tenant_id, user_id, role) VALUES ($1, $2, 'owner')")
-            .execute(Tuple.of(a.tenantId(), a.userId())))
-        .compose(v -> conn.preparedQuery("INSERT INTO engram.workspaces (tenant_id, name) VALUES ($1, 'default')")
-            .execute(Tuple.of(a.tenantId())))
-        .compose(v -> insertKey(conn, a.firstKey()))
-        .compose(v -> insertAudit(conn, new AuditEntry(a.tenantId(), a.userId(), "tenant.created", a.tenantId(), null))));
+        .compose(extraAudit -> conn.preparedQuery("SELECT engram.add_member($1, NULL)").execute(Tuple.of(a.userId()))
+            .compose(v -> conn.preparedQuery("INSERT INTO engram.workspaces (tenant_id, name) VALUES ($1, 'default')")
+                .execute(Tuple.of(a.tenantId())))
+            .compose(v -> insertKey(conn, a.firstKey()))
+            .compose(v -> insertAudit(conn, new AuditEntry(a.tenantId(), a.userId(), "tenant.created", a.tenantId(),
+                null)))
+            .compose(v -> extraAudit == null ? Future.succeededFuture() : insertAudit(conn, extraAudit))));
   }
 
   /** The two unique violations a sign-up can meet become their 409s; the transaction rolls back whole. */
