@@ -117,16 +117,19 @@ public record EngramConfig(
   /**
    * The PostgreSQL control plane: {@code url} (env {@code DATABASE_URL}, the application role) selects it, and
    * {@code migrationUrl} (env {@code DATABASE_MIGRATION_URL}, the owner role) runs the migrations; both null for
-   * the embedded SQLite control plane. Both are secrets, so toString leaves them out.
+   * the embedded SQLite control plane. Both are secrets, so toString leaves them out. {@code allowPrivilegedRole}
+   * turns the refusal to start with an application role that can act as the tables' owner, a superuser or a
+   * BYPASSRLS role into a warning.
    */
-  public record Database(String url, String migrationUrl, int poolSize) {
+  public record Database(String url, String migrationUrl, int poolSize, boolean allowPrivilegedRole) {
     public boolean postgres() {
       return url != null && !url.isBlank();
     }
 
     @Override
     public String toString() {
-      return "Database[postgres=" + postgres() + ", poolSize=" + poolSize + "]";
+      return "Database[postgres=" + postgres() + ", poolSize=" + poolSize + ", allowPrivilegedRole="
+          + allowPrivilegedRole + "]";
     }
   }
 
@@ -198,7 +201,8 @@ public record EngramConfig(
             search.getDouble("importance_weight"), search.getDouble("phrase_weight"), search.getInteger("candidates"),
             search.getDouble("semantic_min_similarity"), search.getInteger("vector_cache_mb"),
             keywordWindow(search)),
-        new Database(db.getString("url"), db.getString("migration_url"), db.getInteger("pool_size")));
+        new Database(db.getString("url"), db.getString("migration_url"), db.getInteger("pool_size"),
+            db.getBoolean("allow_privileged_role")));
   }
 
   private static int keywordWindow(JsonObject search) {

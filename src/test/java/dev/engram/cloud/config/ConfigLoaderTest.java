@@ -135,6 +135,7 @@ class ConfigLoaderTest {
     assertEquals(url, pg.database().url());
     assertEquals(owner, pg.database().migrationUrl());
     assertEquals(8, pg.database().poolSize());
+    assertFalse(pg.database().allowPrivilegedRole(), "a privileged application role is refused by default");
     assertFalse(pg.toString().contains("s3cret") || pg.toString().contains("0wner"), "never printed");
 
     Path file = dir.resolve("db.json");

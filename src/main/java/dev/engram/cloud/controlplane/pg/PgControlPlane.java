@@ -53,9 +53,11 @@ public final class PgControlPlane implements ControlPlane {
 
   /**
    * Migrates the schema with {@code migrationUrl} (the owner role; null to migrate as the application role),
-   * grants the application role what it needs, then opens the pool on {@code url}.
+   * grants the application role what it needs, checks that role (see {@link #checkRole}), then opens the pool on
+   * {@code url}.
    */
-  public static Future<ControlPlane> open(Vertx vertx, String url, String migrationUrl, int poolSize) {
+  public static Future<ControlPlane> open(Vertx vertx, String url, String migrationUrl, int poolSize,
+                                          boolean allowPrivilegedRole) {
     PgUrls.Target app = PgUrls.parse(url);
     PgUrls.Target owner = migrationUrl == null ? app : PgUrls.parse(migrationUrl);
     String appRole = app.options().getUser();
@@ -71,20 +73,48 @@ public final class PgControlPlane implements ControlPlane {
         .compose(v -> {
           Pool pool = PgUrls.pool(vertx, app, new PoolOptions().setMaxSize(poolSize).setName("engram-control-plane"));
           log.info("control plane: PostgreSQL {} as role {}", app.display(), appRole);
-          return warnIfRlsIsBypassed(pool, appRole).map(ok -> (ControlPlane) new PgControlPlane(pool))
+          return checkRole(pool, appRole, separateRoles, separateRoles && !allowPrivilegedRole)
+              .map(ok -> (ControlPlane) new PgControlPlane(pool))
               .onFailure(err -> pool.close());
         });
   }
 
-  /** A superuser or BYPASSRLS role would see every tenant whatever the policies say: say so loudly. */
-  private static Future<Void> warnIfRlsIsBypassed(Pool pool, String role) {
-    return pool.query("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user").execute()
-        .map(rows -> {
-          if (rows.iterator().next().getBoolean(0)) {
-            log.warn("DATABASE_URL's role {} is a superuser or has BYPASSRLS: row-level security does not apply to it."
-                + " Use a plain role in production.", role);
+  /**
+   * Row-level security binds the application role only if it cannot act as a role it does not bind: the tables'
+   * owner (who could SET ROLE to it, read key hashes and switch the policies off), a superuser or a BYPASSRLS role.
+   * Finds every such role the pool's role is, or is a member of, directly or through other roles
+   * ({@code pg_has_role(..., 'MEMBER')}). With {@code refuse} (separate roles, the default), any finding fails the
+   * start; otherwise it is a loud warning. A role that migrates its own tables (no DATABASE_MIGRATION_URL, so not
+   * {@code separateRoles}) is their owner by design: that was warned about already.
+   */
+  private static Future<Void> checkRole(Pool pool, String role, boolean separateRoles, boolean refuse) {
+    return pool.query("""
+            SELECT r.rolname, r.rolsuper, r.rolbypassrls,
+                   r.oid IN (SELECT c.relowner FROM pg_class c WHERE c.relnamespace = 'engram'::regnamespace
+                             UNION SELECT n.nspowner FROM pg_namespace n WHERE n.nspname = 'engram') AS owner
+            FROM pg_roles r
+            WHERE pg_has_role(current_user, r.oid, 'MEMBER')
+            ORDER BY r.rolname""").execute()
+        .compose(rows -> {
+          List<String> findings = new ArrayList<>();
+          for (Row r : rows) {
+            boolean self = r.getString(0).equals(role);
+            List<String> why = new ArrayList<>();
+            if (r.getBoolean(1)) why.add("superuser");
+            if (r.getBoolean(2)) why.add("BYPASSRLS");
+            if (r.getBoolean(3) && (separateRoles || !self)) why.add("owns the control-plane tables");
+            if (!why.isEmpty()) findings.add(r.getString(0) + " (" + String.join(", ", why) + ")");
           }
-          return null;
+          if (findings.isEmpty()) return Future.succeededFuture();
+          String problem = "DATABASE_URL's role " + role + " is, or can act as through role membership, "
+              + String.join("; ", findings) + ": row-level security does not hold it to one tenant. Use a role that"
+              + " owns nothing and is a member of no such role (REVOKE the membership)";
+          if (refuse) {
+            return Future.failedFuture(new IllegalStateException(problem
+                + ", or set database.allow_privileged_role to start anyway."));
+          }
+          log.warn("{}. Starting anyway (database.allow_privileged_role, or no DATABASE_MIGRATION_URL).", problem);
+          return Future.succeededFuture();
         });
   }
 

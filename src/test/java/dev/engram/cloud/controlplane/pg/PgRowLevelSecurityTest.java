@@ -54,7 +54,7 @@ class PgRowLevelSecurityTest {
     b = account("b");
     Vertx vertx = Vertx.vertx();
     try {
-      ControlPlane cp = await(PgControlPlane.open(vertx, db.appUrl(), db.ownerUrl(), 2));
+      ControlPlane cp = await(PgControlPlane.open(vertx, db.appUrl(), db.ownerUrl(), 2, false));
       for (NewAccount x : List.of(a, b)) {
         await(cp.createAccount(x));
         await(cp.addUsage(List.of(new UsageDay(x.tenantId(), DAY, 5, 1, 2))));
@@ -218,7 +218,7 @@ class PgRowLevelSecurityTest {
 
     Vertx vertx = Vertx.vertx();
     try {
-      ControlPlane cp = await(PgControlPlane.open(vertx, db.appUrl(), db.ownerUrl(), 2));
+      ControlPlane cp = await(PgControlPlane.open(vertx, db.appUrl(), db.ownerUrl(), 2, false));
       assertEquals(b.tenantId(), await(cp.findLogin(b.email())).orElseThrow().tenantId(), "b still signs in to b");
       await(cp.close());
     } finally {
@@ -385,7 +385,7 @@ class PgRowLevelSecurityTest {
   void the_server_code_path_sees_the_same_isolation() throws Exception {
     Vertx vertx = Vertx.vertx();
     try {
-      ControlPlane cp = await(PgControlPlane.open(vertx, db.appUrl(), db.ownerUrl(), 2));
+      ControlPlane cp = await(PgControlPlane.open(vertx, db.appUrl(), db.ownerUrl(), 2, false));
       assertFalse(await(cp.revokeApiKey(a.tenantId(), b.firstKey().id())));
       assertNull(await(cp.findApiKeyByHash(b.firstKey().keyHash())).orElseThrow().revokedAt());
       assertEquals(List.of(b.firstKey().id()), await(cp.listApiKeys(b.tenantId())).stream().map(k -> k.id()).toList());
