@@ -4,10 +4,12 @@ import dev.engram.cloud.search.HybridRanker;
 import dev.engram.cloud.search.Strategy;
 import io.vertx.core.json.JsonObject;
 
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -123,11 +125,13 @@ public record EngramConfig(
 
   /**
    * An external token issuer (Neon Auth / Better Auth, any OIDC provider), on when {@code jwksUrl} is set.
-   * Unknown key ids trigger at most one JWKS refetch per {@code jwksMinRefetchSeconds}.
+   * Unknown key ids trigger at most one JWKS refetch per {@code jwksMinRefetchSeconds}. A JWKS download is bounded
+   * by {@code jwksMaxBytes} and {@code jwksTimeoutMs} and may list at most {@code jwksMaxKeys} keys. The JWKS URL must
+   * be https, except for a loopback host or with {@code jwksAllowHttp}.
    */
   public record External(String jwksUrl, String issuer, String audience, int clockSkewSeconds,
                          int jwksRefreshSeconds, int jwksMinRefetchSeconds, int jwksTimeoutMs,
-                         int tokenCacheSeconds) {
+                         int tokenCacheSeconds, int jwksMaxBytes, int jwksMaxKeys, boolean jwksAllowHttp) {
 
     public boolean enabled() {
       return jwksUrl != null;
@@ -137,7 +141,8 @@ public record EngramConfig(
       External e = new External(blankToNull(json.getString("jwks_url")), blankToNull(json.getString("issuer")),
           blankToNull(json.getString("audience")), json.getInteger("clock_skew_seconds"),
           json.getInteger("jwks_refresh_seconds"), json.getInteger("jwks_min_refetch_seconds"),
-          json.getInteger("jwks_timeout_ms"), json.getInteger("token_cache_seconds"));
+          json.getInteger("jwks_timeout_ms"), json.getInteger("token_cache_seconds"),
+          json.getInteger("jwks_max_bytes"), json.getInteger("jwks_max_keys"), json.getBoolean("jwks_allow_http"));
       if (e.enabled()) {
         if (e.issuer == null || e.audience == null) {
           throw new IllegalArgumentException("JWKS_URL is set: JWT_ISSUER and JWT_AUDIENCE must be set too");
@@ -145,12 +150,34 @@ public record EngramConfig(
         if (!e.jwksUrl.startsWith("https://") && !e.jwksUrl.startsWith("http://")) {
           throw new IllegalArgumentException("JWKS_URL must be an http(s) URL, got '" + e.jwksUrl + "'");
         }
+        // The keys decide who may sign in: over plain http anyone on the path could swap them for their own.
+        if (e.jwksUrl.startsWith("http://") && !e.jwksAllowHttp && !loopback(e.jwksUrl)) {
+          throw new IllegalArgumentException("JWKS_URL must be an https URL, got '" + e.jwksUrl + "' (plain http is"
+              + " accepted for a loopback host, or with auth.external.jwks_allow_http: true)");
+        }
+        if (e.jwksMaxBytes < 1024 || e.jwksMaxKeys < 1) {
+          throw new IllegalArgumentException("auth.external.jwks_max_bytes must be at least 1024 and jwks_max_keys"
+              + " at least 1");
+        }
         // Tokens are routed to a verifier by their 'iss' claim, so the two issuers must be told apart.
         if (e.issuer.equals(builtInIssuer)) {
           throw new IllegalArgumentException("JWT_ISSUER must differ from the server's own issuer '" + builtInIssuer + "'");
         }
       }
       return e;
+    }
+
+    /** True when the URL's host is a loopback name or address (by its spelling: no DNS lookup). */
+    public static boolean loopback(String url) {
+      String host;
+      try {
+        host = URI.create(url).getHost();
+      } catch (IllegalArgumentException e) {
+        return false;
+      }
+      if (host == null) return false;
+      host = host.toLowerCase(Locale.ROOT);
+      return host.equals("localhost") || host.equals("[::1]") || host.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
     }
 
     private static String blankToNull(String value) {
@@ -170,16 +197,19 @@ public record EngramConfig(
   /**
    * The PostgreSQL control plane: {@code url} (env {@code DATABASE_URL}, the application role) selects it, and
    * {@code migrationUrl} (env {@code DATABASE_MIGRATION_URL}, the owner role) runs the migrations; both null for
-   * the embedded SQLite control plane. Both are secrets, so toString leaves them out.
+   * the embedded SQLite control plane. Both are secrets, so toString leaves them out. {@code allowPrivilegedRole}
+   * turns the refusal to start with an application role that can act as the tables' owner, a superuser or a
+   * BYPASSRLS role into a warning.
    */
-  public record Database(String url, String migrationUrl, int poolSize) {
+  public record Database(String url, String migrationUrl, int poolSize, boolean allowPrivilegedRole) {
     public boolean postgres() {
       return url != null && !url.isBlank();
     }
 
     @Override
     public String toString() {
-      return "Database[postgres=" + postgres() + ", poolSize=" + poolSize + "]";
+      return "Database[postgres=" + postgres() + ", poolSize=" + poolSize + ", allowPrivilegedRole="
+          + allowPrivilegedRole + "]";
     }
   }
 
@@ -254,7 +284,8 @@ public record EngramConfig(
             search.getDouble("importance_weight"), search.getDouble("phrase_weight"), search.getInteger("candidates"),
             search.getDouble("semantic_min_similarity"), search.getInteger("vector_cache_mb"),
             keywordWindow(search)),
-        new Database(db.getString("url"), db.getString("migration_url"), db.getInteger("pool_size")));
+        new Database(db.getString("url"), db.getString("migration_url"), db.getInteger("pool_size"),
+            db.getBoolean("allow_privileged_role")));
   }
 
   private static int maxActiveApiKeys(JsonObject auth) {

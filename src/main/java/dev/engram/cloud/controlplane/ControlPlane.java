@@ -20,9 +20,12 @@ public interface ControlPlane {
 
   /**
    * Like {@link #createAccount}, for a user who signs in through an external issuer: {@code passwordHash} is null,
-   * {@code email} may be null, and the new user is linked to {@code (issuer, subject)}. Fails 409
-   * {@code identity_taken} when that subject is already linked, 409 {@code email_taken} when the email is taken;
-   * either way nothing is written.
+   * {@code email} (one the issuer verified) may be null, and the new user is linked to {@code (issuer, subject)}.
+   * A verified email wins over an unverified one: if a user who signed up with a password (and has no external
+   * identity) holds the email, it is taken from that user first, audited as {@code user.email_released} in that
+   * user's tenants and {@code user.email_claimed} in the new one. Fails 409 {@code identity_taken} when the subject
+   * is already linked, 409 {@code email_taken} when another external identity's user holds the email; either way
+   * nothing is written.
    */
   Future<Void> createAccountWithIdentity(NewAccount account, String issuer, String subject);
 

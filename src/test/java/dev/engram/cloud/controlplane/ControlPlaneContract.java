@@ -238,8 +238,8 @@ abstract class ControlPlaneContract {
   }
 
   @Test
-  void a_linked_subject_or_taken_email_is_409_and_writes_nothing() throws Exception {
-    await(controlPlane.createAccount(account("owner@example.com")));
+  void a_linked_subject_or_an_email_of_another_identity_is_409_and_writes_nothing() throws Exception {
+    await(controlPlane.createAccountWithIdentity(identityAccount("owner@example.com"), ISSUER, "subject-0"));
     await(controlPlane.createAccountWithIdentity(identityAccount(null), ISSUER, "subject-1"));
 
     NewAccount sameSubject = identityAccount("new@example.com");
@@ -257,6 +257,37 @@ abstract class ControlPlaneContract {
     assertEquals("email_taken", assertInstanceOf(ApiException.class, e.getCause()).code());
     assertTrue(await(controlPlane.findIdentity(ISSUER, "subject-2")).isEmpty());
     assertTrue(allKeys(takenEmail.tenantId()).isEmpty());
+  }
+
+  @Test
+  void a_verified_identity_takes_its_email_from_an_unverified_password_account_with_an_audit_line() throws Exception {
+    NewAccount squatter = account("victim@corp.test");
+    await(controlPlane.createAccount(squatter));
+
+    NewAccount victim = identityAccount("Victim@Corp.test");
+    await(controlPlane.createAccountWithIdentity(victim, ISSUER, "victim-subject"));
+
+    ExternalIdentity found = await(controlPlane.findIdentity(ISSUER, "victim-subject")).orElseThrow();
+    assertEquals(victim.userId(), found.userId());
+    assertEquals(List.of(new ExternalIdentity.Membership(victim.tenantId(), "owner", "active")), found.memberships());
+    UserLogin login = await(controlPlane.findLogin("victim@corp.test")).orElseThrow();
+    assertEquals(victim.userId(), login.userId(), "the email now signs in to the verified identity's user");
+    assertNull(login.passwordHash(), "which has no password: the squatter's password opens nothing");
+
+    assertEquals(squatter.tenantId(), await(controlPlane.findApiKeyByHash(squatter.firstKey().keyHash())).orElseThrow()
+        .tenantId(), "the password account keeps its tenant and keys");
+    AuditEntry released = await(controlPlane.auditLog(squatter.tenantId(), 1)).get(0);
+    assertEquals("user.email_released", released.action());
+    assertEquals(squatter.userId(), released.target());
+    assertEquals(ISSUER, released.details().getString("issuer"));
+    AuditEntry claimed = await(controlPlane.auditLog(victim.tenantId(), 1)).get(0);
+    assertEquals("user.email_claimed", claimed.action());
+    assertEquals(victim.userId(), claimed.target());
+    assertEquals(squatter.userId(), claimed.details().getString("released_from"));
+
+    Exception e = assertThrows(Exception.class, () -> await(controlPlane.createAccount(account("VICTIM@corp.test"))));
+    assertEquals("email_taken", assertInstanceOf(ApiException.class, e.getCause()).code(),
+        "a verified email is not released again");
   }
 
   @Test

@@ -85,10 +85,15 @@ public final class SqliteControlPlane implements ControlPlane {
     });
   }
 
+  /**
+   * A verified email is first taken from a password account that holds it (the rule of db/pg/V3.sql's
+   * release_unverified_email), audited in that account's tenants and in the new one.
+   */
   @Override
   public Future<Void> createAccountWithIdentity(NewAccount a, String issuer, String subject) {
     return inTransaction(() -> {
       String now = Timestamps.now();
+      String released = releaseUnverifiedEmail(a.email(), issuer, now);
       insertAccount(a, now);
       try (PreparedStatement ps = conn.prepareStatement(
           "INSERT INTO external_identities (issuer, subject, user_id, created_at) VALUES (?, ?, ?, ?)")) {
@@ -100,8 +105,42 @@ public final class SqliteControlPlane implements ControlPlane {
         }
         throw e;
       }
+      if (released != null) {
+        insertAudit(new AuditEntry(a.tenantId(), a.userId(), "user.email_claimed", a.userId(),
+            new JsonObject().put("released_from", released)), now);
+      }
       return null;
     });
+  }
+
+  /**
+   * Takes {@code email} from the user who signed up with it and a password and has no external identity; audits it
+   * in that user's tenants. Returns that user's id, or null. Call inside a transaction.
+   */
+  private String releaseUnverifiedEmail(String email, String issuer, String now) throws SQLException {
+    if (email == null) return null;
+    String userId;
+    try (PreparedStatement ps = conn.prepareStatement("""
+        SELECT u.id FROM users u
+        WHERE u.email = ? AND u.password_hash IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM external_identities i WHERE i.user_id = u.id)""")) {
+      ResultSet rs = bind(ps, email).executeQuery();
+      if (!rs.next()) return null;
+      userId = rs.getString(1);
+    }
+    try (PreparedStatement ps = conn.prepareStatement("UPDATE users SET email = NULL WHERE id = ?")) {
+      bind(ps, userId).executeUpdate();
+    }
+    List<String> tenants = new ArrayList<>();
+    try (PreparedStatement ps = conn.prepareStatement("SELECT tenant_id FROM tenant_members WHERE user_id = ?")) {
+      ResultSet rs = bind(ps, userId).executeQuery();
+      while (rs.next()) tenants.add(rs.getString(1));
+    }
+    for (String tenant : tenants) {
+      insertAudit(new AuditEntry(tenant, null, "user.email_released", userId, new JsonObject()
+          .put("reason", "claimed by a verified external identity").put("issuer", issuer)), now);
+    }
+    return userId;
   }
 
   /** The tenant, its owner, the default workspace, the first key and an audit line; call inside a transaction. */
@@ -161,7 +200,7 @@ public final class SqliteControlPlane implements ControlPlane {
           JOIN tenant_members m ON m.user_id = u.id
           JOIN tenants t ON t.id = m.tenant_id
           WHERE u.email = ?
-          ORDER BY m.created_at
+          ORDER BY m.created_at, m.tenant_id
           LIMIT 1""")) {
         ResultSet rs = bind(ps, email).executeQuery();
         if (!rs.next()) return Optional.empty();
