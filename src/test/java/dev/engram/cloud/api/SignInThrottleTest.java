@@ -5,6 +5,9 @@ import dev.engram.cloud.testing.Api;
 import dev.engram.cloud.testing.Api.Account;
 import dev.engram.cloud.testing.Eventually;
 import dev.engram.cloud.testing.LoopbackClient;
+import dev.engram.cloud.testing.TestIssuer;
+import dev.engram.cloud.testing.TestIssuer.Alg;
+import dev.engram.cloud.testing.TestIssuer.SigningKey;
 import dev.engram.cloud.testing.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -153,6 +156,29 @@ class SignInThrottleTest {
       assertTrue(r.status() == 401 || r.status() == 429, r.body());
       return r.status() == 401;
     });
+  }
+
+  @Test
+  void sign_ups_with_one_external_identity_are_limited_per_identity() {
+    try (TestIssuer issuer = TestIssuer.start()) {
+      SigningKey key = issuer.publish(TestIssuer.newKey(Alg.EdDSA, "throttle-key"));
+      JsonObject config = ConfigLoader.deepMerge(issuer.serverConfig(), new JsonObject().put("auth", new JsonObject()
+          .put("throttle", new JsonObject().put("sign_up_per_account", limit(2, NEVER)))));
+      try (TestServer server = TestServer.start(config)) {
+        String token = TestIssuer.sign(key, issuer.claims("throttled-subject"));
+        JsonObject body = new JsonObject().put("tenant_name", "Token tenant");
+        List<Integer> statuses = new ArrayList<>();
+        for (int i = 1; i <= 3; i++) {
+          LoopbackClient client = new LoopbackClient(server.config().port(), "127.0.0." + i);
+          Api.Response r = client.post("/v1/signup", body, Map.of("Authorization", "Bearer " + token));
+          statuses.add(r.status());
+          if (r.status() == 429) assertRefused(r);
+        }
+        assertEquals(List.of(201, 409, 429), statuses, "two sign-ups with one identity, whatever the address");
+        String other = TestIssuer.sign(key, issuer.claims("another-subject"));
+        assertEquals(201, server.api().post("/v1/signup", other, body).status(), "other identities have their own");
+      }
+    }
   }
 
   @Test
