@@ -6,6 +6,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -29,8 +30,12 @@ public record EngramConfig(
     Search search,
     Database database) {
 
-  /** {@code importBodyLimitBytes} bounds {@code POST /v1/import} alone (JSON body or multipart upload). */
-  public record Http(int instances, long bodyLimitBytes, long importBodyLimitBytes) {}
+  /**
+   * {@code importBodyLimitBytes} bounds {@code POST /v1/import} alone (JSON body or multipart upload).
+   * {@code trustedProxies}: addresses or CIDR blocks of the reverse proxies in front of the server, whose
+   * {@code X-Forwarded-For} names the client for the per-address limits of sign-in and sign-up (none by default).
+   */
+  public record Http(int instances, long bodyLimitBytes, long importBodyLimitBytes, List<String> trustedProxies) {}
 
   /**
    * MCP over HTTP. {@code allowedOrigins} are the browser origins besides loopback that may call it (DNS-rebinding
@@ -40,8 +45,83 @@ public record EngramConfig(
   public record Mcp(List<String> allowedOrigins, String publicUrl, int sessionIdleSeconds, long maxSessions,
                     int toolsPageSize) {}
 
+  /** {@code maxActiveApiKeys}: the most keys a tenant holds at once, revoked and expired ones not counted. */
   public record Auth(String issuer, String audience, int tokenTtlSeconds, int passwordIterations, int keyCacheSeconds,
-                     External external) {}
+                     int maxActiveApiKeys, PasswordHashing passwordHashing, Throttle throttle, External external) {}
+
+  /**
+   * Password hashes (sign-up, sign-in) run on {@code threads} threads of their own ({@code 0}: half the cores, at
+   * least one), never on an event loop; at most {@code queue} more wait, and beyond that a sign-in or sign-up is
+   * refused at once with 503 and {@code Retry-After}.
+   */
+  public record PasswordHashing(int threads, int queue) {
+    static PasswordHashing fromJson(JsonObject json) {
+      int threads = json.getInteger("threads");
+      int queue = json.getInteger("queue");
+      if (threads < 0 || queue < 0) {
+        throw new IllegalArgumentException("auth.password_hashing.threads and queue must not be negative");
+      }
+      return new PasswordHashing(threads > 0 ? threads : Math.max(1, Runtime.getRuntime().availableProcessors() / 2),
+          queue);
+    }
+  }
+
+  /**
+   * The limits of the public routes, far below the API's because each call costs a slow password hash: per client
+   * address (IPv6 by /64) and per account (the email, whether or not it has an account; for a sign-up with an
+   * external token, its subject), on sign-in and sign-up; and the sign-in backoff per account.
+   */
+  public record Throttle(Limit signInPerAddress, Limit signInPerAccount, Limit signUpPerAddress,
+                         Limit signUpPerAccount, Backoff backoff) {
+    static Throttle fromJson(JsonObject json) {
+      return new Throttle(Limit.fromJson(json, "sign_in_per_address"), Limit.fromJson(json, "sign_in_per_account"),
+          Limit.fromJson(json, "sign_up_per_address"), Limit.fromJson(json, "sign_up_per_account"),
+          Backoff.fromJson(json.getJsonObject("backoff")));
+    }
+  }
+
+  /** {@code burst} requests at once, then one more every {@code refillSeconds}. */
+  public record Limit(double burst, double refillSeconds) {
+    static Limit fromJson(JsonObject throttle, String name) {
+      JsonObject json = throttle.getJsonObject(name);
+      Limit limit = new Limit(json.getDouble("burst"), json.getDouble("refill_seconds"));
+      if (limit.burst < 1 || !(limit.refillSeconds > 0)) {
+        throw new IllegalArgumentException("auth.throttle." + name + ": burst must be at least 1 and refill_seconds"
+            + " more than 0");
+      }
+      return limit;
+    }
+
+    /** The same limit as the API's rate-limit numbers (requests per second, burst), for the limiters. */
+    public RateLimits asRateLimits() {
+      return new RateLimits(1 / refillSeconds, burst, 1 / refillSeconds, burst);
+    }
+  }
+
+  /**
+   * After {@code freeFailures} failed sign-ins in a row, an account is locked for {@code baseSeconds}, doubled at
+   * each further failure up to {@code maxSeconds}; a success clears it, and so do {@code forgetSeconds} without a
+   * failure.
+   */
+  public record Backoff(int freeFailures, double baseSeconds, double maxSeconds, int forgetSeconds) {
+    static Backoff fromJson(JsonObject json) {
+      Backoff b = new Backoff(json.getInteger("free_failures"), json.getDouble("base_seconds"),
+          json.getDouble("max_seconds"), json.getInteger("forget_seconds"));
+      if (b.freeFailures < 0 || !(b.baseSeconds > 0) || b.maxSeconds < b.baseSeconds || b.forgetSeconds < 1) {
+        throw new IllegalArgumentException("auth.throttle.backoff: free_failures must not be negative, base_seconds"
+            + " must be more than 0 and at most max_seconds, forget_seconds at least 1");
+      }
+      return b;
+    }
+
+    /** How long the account is locked after its {@code failures}-th failure in a row (zero while free). */
+    public Duration lockAfter(long failures) {
+      if (failures <= freeFailures) return Duration.ZERO;
+      // 2^62 already exceeds any max: cap the exponent so the double stays finite.
+      double seconds = Math.min(maxSeconds, baseSeconds * Math.pow(2, Math.min(62, failures - freeFailures - 1)));
+      return Duration.ofMillis((long) Math.ceil(seconds * 1000));
+    }
+  }
 
   /**
    * An external token issuer (Neon Auth / Better Auth, any OIDC provider), on when {@code jwksUrl} is set.
@@ -181,9 +261,12 @@ public record EngramConfig(
         json.getInteger("port"),
         Path.of(json.getString("data_dir")).toAbsolutePath().normalize(),
         new Http(instances > 0 ? instances : Runtime.getRuntime().availableProcessors(),
-            http.getLong("body_limit_bytes"), http.getLong("import_body_limit_bytes")),
+            http.getLong("body_limit_bytes"), http.getLong("import_body_limit_bytes"),
+            http.getJsonArray("trusted_proxies").stream().map(String.class::cast).toList()),
         new Auth(auth.getString("issuer"), auth.getString("audience"), auth.getInteger("token_ttl_seconds"),
-            auth.getInteger("password_iterations"), auth.getInteger("key_cache_seconds"),
+            auth.getInteger("password_iterations"), auth.getInteger("key_cache_seconds"), maxActiveApiKeys(auth),
+            PasswordHashing.fromJson(auth.getJsonObject("password_hashing")),
+            Throttle.fromJson(auth.getJsonObject("throttle")),
             External.fromJson(auth.getJsonObject("external"), auth.getString("issuer"))),
         rateLimits(rate),
         new Engines(engines.getInteger("max_active"), engines.getInteger("idle_seconds"),
@@ -203,6 +286,12 @@ public record EngramConfig(
             keywordWindow(search)),
         new Database(db.getString("url"), db.getString("migration_url"), db.getInteger("pool_size"),
             db.getBoolean("allow_privileged_role")));
+  }
+
+  private static int maxActiveApiKeys(JsonObject auth) {
+    int max = auth.getInteger("max_active_api_keys");
+    if (max < 1) throw new IllegalArgumentException("auth.max_active_api_keys must be at least 1");
+    return max;
   }
 
   private static int keywordWindow(JsonObject search) {

@@ -1,6 +1,8 @@
 package dev.engram.cloud.controlplane;
 
+import dev.engram.cloud.bus.ApiException;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 
 import java.time.LocalDate;
 import java.util.List;
@@ -34,12 +36,26 @@ public interface ControlPlane {
 
   Future<Optional<ApiKeyRecord>> findApiKeyByHash(String keyHash);
 
-  Future<Void> insertApiKey(NewApiKey key);
+  /**
+   * Stores a key and audits it, unless the tenant already holds {@code maxActive} active keys (neither revoked nor
+   * expired): then fails with {@link #tooManyApiKeys} and writes nothing. Exact when keys are made at once.
+   */
+  Future<Void> insertApiKey(NewApiKey key, int maxActive);
 
-  Future<List<ApiKeyRecord>> listApiKeys(String tenantId);
+  /** One page of the tenant's keys, revoked ones included; see {@link ApiKeyQuery}. */
+  Future<ApiKeyPage> listApiKeys(ApiKeyQuery query);
 
-  /** Revokes a key of this tenant; false when the tenant has no such live key. */
-  Future<Boolean> revokeApiKey(String tenantId, String keyId);
+  /**
+   * Revokes a live key of this tenant; with {@code workspaces} not empty, only a key restricted to some of them (as
+   * in {@link ApiKeyQuery}). False when there is no such key, and nothing changes.
+   */
+  Future<Boolean> revokeApiKey(String tenantId, String keyId, List<String> workspaces);
+
+  /** 409: the tenant's active keys are at the cap; revoking one makes room. */
+  static ApiException tooManyApiKeys(int limit) {
+    return new ApiException(409, "too_many_api_keys", "A tenant may hold at most " + limit
+        + " active API keys; revoke one to make another.", new JsonObject().put("limit", limit));
+  }
 
   /** The tenant's plan name ({@code tenants.plan}); empty when there is no such tenant. */
   Future<Optional<String>> tenantPlan(String tenantId);

@@ -298,8 +298,23 @@ final class RedisLimiter {
     return scriptLoad;
   }
 
+  /** One command on the limiter's connections, within its timeout (also the sign-in backoff's counters). */
+  Future<Response> send(Request request) {
+    return send(request, timeoutMs);
+  }
+
   private Future<Response> send(Request request, long timeout) {
     return client.send(request).timeout(timeout, TimeUnit.MILLISECONDS);
+  }
+
+  /** Commands sent together, each reply in order, within the timeout. */
+  Future<List<Response>> batch(List<Request> requests) {
+    return client.batch(requests).timeout(timeoutMs, TimeUnit.MILLISECONDS);
+  }
+
+  /** The prefix of every key this server keeps in Redis ({@code redis.key_prefix}). */
+  String prefix() {
+    return prefix;
   }
 
   private static Decision decision(Response r) {

@@ -1,6 +1,8 @@
 package dev.engram.cloud.controlplane.pg;
 
 import dev.engram.cloud.bus.ApiException;
+import dev.engram.cloud.controlplane.ApiKeyPage;
+import dev.engram.cloud.controlplane.ApiKeyQuery;
 import dev.engram.cloud.controlplane.ApiKeyRecord;
 import dev.engram.cloud.controlplane.AuditEntry;
 import dev.engram.cloud.controlplane.ControlPlane;
@@ -218,36 +220,66 @@ public final class PgControlPlane implements ControlPlane {
   }
 
   @Override
-  public Future<Void> insertApiKey(NewApiKey key) {
-    return inTenant(key.tenantId(), conn -> insertKey(conn, key)
+  public Future<Void> insertApiKey(NewApiKey key, int maxActive) {
+    // Locking the tenant's row makes keys made at once count one after another, so the cap stays exact.
+    return inTenant(key.tenantId(), conn -> conn
+        .preparedQuery("SELECT id FROM engram.tenants WHERE id = $1 FOR UPDATE").execute(Tuple.of(key.tenantId()))
+        .compose(v -> conn.preparedQuery("""
+                SELECT count(*) FROM engram.api_keys
+                WHERE tenant_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())""")
+            .execute(Tuple.of(key.tenantId())))
+        .compose(rows -> rows.iterator().next().getLong(0) >= maxActive
+            ? Future.failedFuture(ControlPlane.tooManyApiKeys(maxActive))
+            : insertKey(conn, key))
         .compose(v -> insertAudit(conn, new AuditEntry(key.tenantId(), key.createdBy(), "api_key.created", key.id(),
             null))));
   }
 
   @Override
-  public Future<List<ApiKeyRecord>> listApiKeys(String tenantId) {
-    // The tenant filter is row-level security's; the WHERE repeats it so the index is used.
-    return inTenant(tenantId, conn -> conn.preparedQuery("""
+  public Future<ApiKeyPage> listApiKeys(ApiKeyQuery q) {
+    // The tenant filter is row-level security's; the WHERE repeats it so the index is used. The cursor key's own
+    // (created_at, id) resumes the order.
+    return inTenant(q.tenantId(), conn -> conn.preparedQuery("""
             SELECT k.id, k.tenant_id, k.name, k.prefix, k.scopes, k.created_at, k.expires_at, k.revoked_at, t.status
             FROM engram.api_keys k JOIN engram.tenants t ON t.id = k.tenant_id
-            WHERE k.tenant_id = $1 ORDER BY k.created_at, k.id""")
-        .execute(Tuple.of(tenantId))
+            WHERE k.tenant_id = $1
+              AND ($2::text IS NULL OR (k.created_at, k.id) > (SELECT c.created_at, c.id FROM engram.api_keys c
+                                                               WHERE c.id = $2 AND c.tenant_id = $1))
+              AND ($3::text[] IS NULL OR """ + WITHIN + """
+            )
+            ORDER BY k.created_at, k.id LIMIT $4""")
+        .execute(Tuple.from(Arrays.asList(q.tenantId(), q.afterKeyId(), workspaces(q.workspaces()), q.limit() + 1)))
         .map(rows -> {
           List<ApiKeyRecord> keys = new ArrayList<>();
           rows.forEach(r -> keys.add(keyRecord(r)));
-          return keys;
+          if (keys.size() <= q.limit()) return new ApiKeyPage(List.copyOf(keys), null);
+          List<ApiKeyRecord> shown = List.copyOf(keys.subList(0, q.limit()));
+          return new ApiKeyPage(shown, shown.get(shown.size() - 1).id());
         }));
   }
 
   @Override
-  public Future<Boolean> revokeApiKey(String tenantId, String keyId) {
+  public Future<Boolean> revokeApiKey(String tenantId, String keyId, List<String> workspaces) {
     return inTenant(tenantId, conn -> conn.preparedQuery("""
-            UPDATE engram.api_keys SET revoked_at = now()
-            WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL""")
-        .execute(Tuple.of(keyId, tenantId))
+            UPDATE engram.api_keys k SET revoked_at = now()
+            WHERE k.id = $1 AND k.tenant_id = $2 AND k.revoked_at IS NULL AND ($3::text[] IS NULL OR """ + WITHIN + ")")
+        .execute(Tuple.from(Arrays.asList(keyId, tenantId, workspaces(workspaces))))
         .compose(rows -> rows.rowCount() == 1
             ? insertAudit(conn, new AuditEntry(tenantId, null, "api_key.revoked", keyId, null)).map(true)
             : Future.succeededFuture(false)));
+  }
+
+  /**
+   * The condition of {@link ApiKeyQuery#workspaces()} on key {@code k}, given the workspace names as {@code $3}: a
+   * restriction is stored as {@code workspace:<name>} scopes (auth's Principal).
+   */
+  private static final String WITHIN = """
+       (EXISTS (SELECT 1 FROM unnest(k.scopes) s WHERE starts_with(s, 'workspace:'))
+        AND NOT EXISTS (SELECT 1 FROM unnest(k.scopes) s
+                        WHERE starts_with(s, 'workspace:') AND NOT substr(s, 11) = ANY($3::text[])))""";
+
+  private static String[] workspaces(List<String> names) {
+    return names.isEmpty() ? null : names.toArray(new String[0]);
   }
 
   @Override
