@@ -7,8 +7,11 @@ import dev.engram.cloud.bus.Addresses;
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.config.EngramConfig.Plan;
 import dev.engram.cloud.metering.UsageMessages.UsageEvent;
+import dev.engram.cloud.quota.ClientAddress;
 import dev.engram.cloud.quota.QuotaMessages.Check;
 import dev.engram.cloud.quota.QuotaMessages.Decision;
+import dev.engram.cloud.quota.QuotaMessages.PublicCall;
+import dev.engram.cloud.quota.QuotaMessages.PublicLimit;
 import dev.engram.cloud.quota.QuotaMessages.Usage;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -19,6 +22,7 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.RoutingContext;
 
 /**
@@ -119,7 +123,7 @@ final class Authenticator implements Handler<RoutingContext> {
 
   /**
    * Admits one call of the identified caller against its rate limit and plan caps, and counts it for metering. Fails
-   * with 429 (its problem carries {@code retry_after_seconds}) or 402; the {@code RateLimit-*} headers show the
+   * with 429 (its problem carries {@code retry_after}) or 402; the {@code RateLimit-*} headers show the
    * latest decision.
    */
   Future<Decision> admit(RoutingContext ctx, Usage usage) {
@@ -135,15 +139,20 @@ final class Authenticator implements Handler<RoutingContext> {
   }
 
   /**
-   * Rate limit for the public routes (sign-up, sign-in), keyed by the client address: each call costs a deliberately
-   * slow password hash, so they must not be callable without bound.
+   * The per-address limit of a public route (sign-up or sign-in, {@code auth.throttle}), far below the API's: each
+   * call costs a deliberately slow password hash. IPv6 clients are limited by their /64; behind trusted proxies,
+   * by the address they forward.
    */
-  void throttleAnonymous(RoutingContext ctx) {
-    String client = "ip:" + ctx.request().remoteAddress().hostAddress();
-    bus.<Decision>request(Addresses.QUOTA, new Check(client, client, Usage.ANONYMOUS), LOCAL)
-        .map(reply -> rateLimitHeaders(ctx.response(), reply.body()))
-        .onSuccess(ignored -> ctx.next())
-        .onFailure(ctx::fail);
+  Handler<RoutingContext> throttleAnonymous(PublicLimit limit, ClientAddress clients) {
+    return ctx -> {
+      SocketAddress remote = ctx.request().remoteAddress();
+      String client = clients.group(remote == null ? null : remote.hostAddress(),
+          ctx.request().headers().getAll("X-Forwarded-For"));
+      bus.<Decision>request(Addresses.QUOTA_PUBLIC, new PublicCall(limit, client), LOCAL)
+          .map(reply -> rateLimitHeaders(ctx.response(), reply.body()))
+          .onSuccess(ignored -> ctx.next())
+          .onFailure(ctx::fail);
+    };
   }
 
   /** Sets the {@code RateLimit-*} headers; a refusal is a 429 whose problem names the wait (Retry-After). */
@@ -155,7 +164,7 @@ final class Authenticator implements Handler<RoutingContext> {
     return d;
   }
 
-  /** 429; the problem's {@code retry_after_seconds} becomes the {@code Retry-After} header (see {@link Problems}). */
+  /** 429; the problem's {@code retry_after} becomes the {@code Retry-After} header (see {@link Problems}). */
   static ApiException rateLimited(long retryAfterSeconds) {
     return new ApiException(429, "rate_limited", "Too many requests; retry after " + retryAfterSeconds + " second(s).",
         new JsonObject().put(Problems.RETRY_AFTER, retryAfterSeconds));

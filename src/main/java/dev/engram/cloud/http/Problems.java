@@ -17,7 +17,7 @@ final class Problems {
 
   private static final Logger log = LoggerFactory.getLogger(Problems.class);
   /** A problem member (seconds) that is also sent as the {@code Retry-After} header. */
-  static final String RETRY_AFTER = "retry_after_seconds";
+  static final String RETRY_AFTER = "retry_after";
 
   private Problems() {}
 

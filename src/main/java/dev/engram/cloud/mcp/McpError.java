@@ -52,7 +52,7 @@ public class McpError extends RuntimeException {
 
   /**
    * One message of a batch refused by its admission (rate limit or plan cap): the JSON-RPC error that stands in for
-   * REST's 429 or 402, carrying the same problem members ({@code status}, {@code code}, {@code retry_after_seconds}
+   * REST's 429 or 402, carrying the same problem members ({@code status}, {@code code}, {@code retry_after}
    * or the cap) as {@code data}.
    */
   public static McpError refused(ApiException e) {

@@ -150,7 +150,7 @@ class McpBatchFanOutTest {
           assertEquals(-32005, error.getInteger("code"), error.encode());
           assertEquals(429, error.getJsonObject("data").getInteger("status"));
           assertEquals("rate_limited", error.getJsonObject("data").getString("code"));
-          assertTrue(error.getJsonObject("data").getLong("retry_after_seconds") >= 1);
+          assertTrue(error.getJsonObject("data").getLong("retry_after") >= 1);
         }
       }
       assertEquals(10 - 1, allowed, "the burst, less the call that created the second key");
