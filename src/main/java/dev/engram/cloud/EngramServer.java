@@ -11,6 +11,7 @@ import dev.engram.cloud.controlplane.pg.PgControlPlane;
 import dev.engram.cloud.controlplane.sqlite.SqliteControlPlane;
 import dev.engram.cloud.engine.EngineSupervisor;
 import dev.engram.cloud.http.HttpVerticle;
+import dev.engram.cloud.http.UploadSlots;
 import dev.engram.cloud.mcp.McpSessions;
 import dev.engram.cloud.metering.MeteringVerticle;
 import dev.engram.cloud.quota.Plans;
@@ -65,7 +66,8 @@ public final class EngramServer {
         .build();
     LocalCodec.register(vertx.eventBus());
     List<String> deployments = new ArrayList<>();
-    McpSessions mcpSessions = new McpSessions(config.mcp().sessionIdleSeconds(), config.mcp().maxSessions());
+    McpSessions mcpSessions = new McpSessions(config.mcp());
+    UploadSlots uploads = new UploadSlots(config.http());
     return vertx.executeBlocking(() -> Files.createDirectories(config.dataDir()))
         .compose(dir -> openControlPlane(vertx, config))
         .compose(controlPlane -> vertx.executeBlocking(() -> JwtTokens.load(vertx, config.dataDir(), config.auth()))
@@ -77,7 +79,7 @@ public final class EngramServer {
                       new MeteringVerticle(controlPlane, config.metering().flushSeconds())))
                   .compose(v -> deploy(vertx, deployments, new EngineSupervisor(config, registry)))
                   .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, controlPlane, tokens, registry,
-                          mcpSessions),
+                          mcpSessions, uploads),
                       new DeploymentOptions().setInstances(config.http().instances())))
                   .map(id -> {
                     deployments.add(id);

@@ -8,15 +8,21 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
  * Loads configuration in one explicit order: bundled {@code conf/engram.json}, then the file named by
  * {@code --config} or {@code ENGRAM_CONFIG}, then the environment ({@code PORT}, {@code ENGRAM_DATA_DIR}, {@code ENGRAM_PUBLIC_URL},
  * {@code DATABASE_URL}, {@code DATABASE_MIGRATION_URL}, {@code REDIS_URL}, {@code JWKS_URL}, {@code JWT_ISSUER}, {@code JWT_AUDIENCE}),
- * then the flags {@code --port} and {@code --data-dir}.
+ * then the flags {@code --port} and {@code --data-dir}. A production deployment must set {@code ENGRAM_PUBLIC_URL}.
  */
 public final class ConfigLoader {
+
+  /** Environment variables that mark a production deployment (each selects a production implementation). */
+  static final List<String> PRODUCTION_SETTINGS = List.of("DATABASE_URL", "REDIS_URL", "JWKS_URL", "S3_BUCKET",
+      "STRIPE_SECRET_KEY");
 
   private ConfigLoader() {}
 
@@ -35,7 +41,28 @@ public final class ConfigLoader {
     external(json, env);
     if (flags.containsKey("port")) json.put("port", parsePort(flags.get("port"), "--port"));
     if (flags.containsKey("data-dir")) json.put("data_dir", flags.get("data-dir"));
+    requirePublicUrlInProduction(json, env);
     return json;
+  }
+
+  /**
+   * A production deployment (any of {@link #PRODUCTION_SETTINGS} set, or Redis or an external issuer configured in
+   * a file) must name its public URL: the OAuth resource metadata and the 401 challenge publish it, and taking it
+   * from a request's Host header would let any client choose the authorization server a victim is sent to.
+   */
+  private static void requirePublicUrlInProduction(JsonObject json, Map<String, String> env) {
+    List<String> present = new ArrayList<>(PRODUCTION_SETTINGS.stream()
+        .filter(name -> env.get(name) != null && !env.get(name).isBlank()).toList());
+    if (!present.contains("REDIS_URL") && !json.getJsonObject("redis").getString("url", "").isBlank()) {
+      present.add("redis.url");
+    }
+    String jwks = json.getJsonObject("auth").getJsonObject("external", new JsonObject()).getString("jwks_url");
+    if (!present.contains("JWKS_URL") && jwks != null && !jwks.isBlank()) present.add("auth.external.jwks_url");
+    if (!present.isEmpty() && json.getJsonObject("mcp").getString("public_url", "").isBlank()) {
+      throw new IllegalArgumentException("ENGRAM_PUBLIC_URL (or mcp.public_url) must be set in production ("
+          + String.join(", ", present) + " set): it is the URL the OAuth resource metadata and the 401 challenge "
+          + "publish, which must never be taken from a request's Host header");
+    }
   }
 
   /** DATABASE_URL selects the PostgreSQL control plane; it and DATABASE_MIGRATION_URL hold passwords, so env only. */

@@ -31,18 +31,31 @@ public record EngramConfig(
     Database database) {
 
   /**
-   * {@code importBodyLimitBytes} bounds {@code POST /v1/import} alone (JSON body or multipart upload).
-   * {@code trustedProxies}: addresses or CIDR blocks of the reverse proxies in front of the server, whose
-   * {@code X-Forwarded-For} names the client for the per-address limits of sign-in and sign-up (none by default).
+   * {@code importBodyLimitBytes} bounds the routes that take large bodies ({@code POST /v1/import}, JSON or
+   * multipart, and {@code POST /v1/project-context/scan}). A body over {@code bodyLimitBytes} (or of unknown length)
+   * on those routes is a large upload: at most {@code largeUploadsPerNode} are in flight on this node and
+   * {@code largeUploadsPerTenant} per tenant (beyond: 503 / 429 with {@code Retry-After}). Every body must arrive at
+   * {@code bodyMinBytesPerSecond} on average once {@code bodyGraceSeconds} have passed (else 408), so a trickle cannot
+   * hold a connection and its buffer. {@code trustedProxies}: addresses or CIDR blocks of the reverse proxies in
+   * front of the server, whose {@code X-Forwarded-For} names the client for the per-address limits of sign-in and
+   * sign-up (none by default).
    */
-  public record Http(int instances, long bodyLimitBytes, long importBodyLimitBytes, List<String> trustedProxies) {}
+  public record Http(int instances, long bodyLimitBytes, long importBodyLimitBytes, int largeUploadsPerNode,
+                     int largeUploadsPerTenant, long bodyMinBytesPerSecond, int bodyGraceSeconds,
+                     List<String> trustedProxies) {}
 
   /**
    * MCP over HTTP. {@code allowedOrigins} are the browser origins besides loopback that may call it (DNS-rebinding
-   * protection); {@code publicUrl} is this server's external base URL for the OAuth resource metadata (empty: taken
-   * from the request's Host).
+   * protection); {@code publicUrl} is this server's external base URL for the OAuth resource metadata (required in
+   * production; empty in the embedded default: a loopback Host as given, else localhost on {@code port}).
+   * Sessions: at most {@code maxSessionsPerKey} per credential and {@code maxSessionsPerTenant} per tenant (a new one
+   * ends that credential's or tenant's least recently used), {@code maxSessions} on the node (a memory bound: when
+   * full, initialize answers without a session rather than end a stranger's). {@code maxBatch}: JSON-RPC messages per
+   * batch (413 beyond); a batch runs its messages one after another and stops running them once its answer holds
+   * {@code maxBatchResponseBytes}, so that one request holds at most that plus one message's answer.
    */
   public record Mcp(List<String> allowedOrigins, String publicUrl, int sessionIdleSeconds, long maxSessions,
+                    int maxSessionsPerTenant, int maxSessionsPerKey, int maxBatch, long maxBatchResponseBytes,
                     int toolsPageSize) {}
 
   /** {@code maxActiveApiKeys}: the most keys a tenant holds at once, revoked and expired ones not counted. */
@@ -256,13 +269,10 @@ public record EngramConfig(
     JsonObject db = json.getJsonObject("database");
     JsonObject search = json.getJsonObject("search");
     String strategy = search.getString("default_strategy");
-    int instances = http.getInteger("instances");
     return new EngramConfig(
         json.getInteger("port"),
         Path.of(json.getString("data_dir")).toAbsolutePath().normalize(),
-        new Http(instances > 0 ? instances : Runtime.getRuntime().availableProcessors(),
-            http.getLong("body_limit_bytes"), http.getLong("import_body_limit_bytes"),
-            http.getJsonArray("trusted_proxies").stream().map(String.class::cast).toList()),
+        http(http),
         new Auth(auth.getString("issuer"), auth.getString("audience"), auth.getInteger("token_ttl_seconds"),
             auth.getInteger("password_iterations"), auth.getInteger("key_cache_seconds"), maxActiveApiKeys(auth),
             PasswordHashing.fromJson(auth.getJsonObject("password_hashing")),
@@ -300,10 +310,38 @@ public record EngramConfig(
     return window;
   }
 
+  private static Http http(JsonObject http) {
+    int instances = http.getInteger("instances");
+    Http h = new Http(instances > 0 ? instances : Runtime.getRuntime().availableProcessors(),
+        http.getLong("body_limit_bytes"), http.getLong("import_body_limit_bytes"),
+        http.getInteger("large_uploads_per_node"), http.getInteger("large_uploads_per_tenant"),
+        http.getLong("body_min_bytes_per_second"), http.getInteger("body_grace_seconds"),
+        http.getJsonArray("trusted_proxies").stream().map(String.class::cast).toList());
+    if (h.largeUploadsPerNode() < 1 || h.largeUploadsPerTenant() < 1) {
+      throw new IllegalArgumentException("http.large_uploads_per_node and large_uploads_per_tenant must be at least 1");
+    }
+    if (h.bodyMinBytesPerSecond() < 0 || h.bodyGraceSeconds() < 1) {
+      throw new IllegalArgumentException("http.body_min_bytes_per_second must be at least 0 and "
+          + "http.body_grace_seconds at least 1");
+    }
+    return h;
+  }
+
   private static Mcp mcp(JsonObject mcp) {
     List<String> origins = mcp.getJsonArray("allowed_origins").stream().map(String.class::cast).toList();
-    return new Mcp(origins, mcp.getString("public_url", ""), mcp.getInteger("session_idle_seconds"),
-        mcp.getLong("max_sessions"), mcp.getInteger("tools_page_size"));
+    Mcp m = new Mcp(origins, mcp.getString("public_url", ""), mcp.getInteger("session_idle_seconds"),
+        mcp.getLong("max_sessions"), mcp.getInteger("max_sessions_per_tenant"), mcp.getInteger("max_sessions_per_key"),
+        mcp.getInteger("max_batch"), mcp.getLong("max_batch_response_bytes"), mcp.getInteger("tools_page_size"));
+    if (!m.publicUrl().isBlank() && !m.publicUrl().matches("https?://[^/?#\\s]+(/[^?#\\s]*)?")) {
+      throw new IllegalArgumentException("ENGRAM_PUBLIC_URL (mcp.public_url) must be an http(s) URL like "
+          + "https://engram.example.com, got '" + m.publicUrl() + "'");
+    }
+    if (m.maxSessions() < 1 || m.maxSessionsPerTenant() < 1 || m.maxSessionsPerKey() < 1 || m.maxBatch() < 1
+        || m.maxBatchResponseBytes() < 1) {
+      throw new IllegalArgumentException("mcp.max_sessions, max_sessions_per_tenant, max_sessions_per_key, "
+          + "max_batch and max_batch_response_bytes must be at least 1");
+    }
+    return m;
   }
 
   private static Quota quota(JsonObject json) {

@@ -29,22 +29,33 @@ final class AccessLog {
     };
   }
 
-  /** First handler of every request: assigns the request id and logs the request when it ends. */
+  /**
+   * First handler of every request: assigns the request id and logs the request once its answer is sent, with the
+   * status the client got. Logged when the response ends (not when the request context ends: a failure while
+   * reading the body ends the context before the error answer is written), or, when the connection closes first,
+   * as aborted, with the status that went out if any (else 0).
+   */
   static void handle(RoutingContext ctx) {
     long start = System.nanoTime();
     String requestId = RequestIds.assign(ctx);
+    ctx.addBodyEndHandler(v -> log(ctx, requestId, start, false));
     ctx.addEndHandler(done -> {
-      if (!log.isInfoEnabled()) return;
-      Map<String, Object> fields = new LinkedHashMap<>();
-      fields.put("request_id", requestId);
-      Principal principal = Authenticator.principal(ctx);
-      if (principal != null) fields.put("tenant_id", principal.tenantId());
-      fields.put("method", ctx.request().method().name());
-      fields.put("route", ctx.<String>get(ROUTE, "unmatched"));
-      fields.put("status", ctx.response().getStatusCode());
-      fields.put("latency_ms", (System.nanoTime() - start) / 1_000_000.0);
-      log.info("request", StructuredArguments.entries(fields));
+      if (!ctx.response().ended() && ctx.response().closed()) log(ctx, requestId, start, true);
     });
     ctx.next();
+  }
+
+  private static void log(RoutingContext ctx, String requestId, long start, boolean aborted) {
+    if (!log.isInfoEnabled()) return;
+    Map<String, Object> fields = new LinkedHashMap<>();
+    fields.put("request_id", requestId);
+    Principal principal = Authenticator.principal(ctx);
+    if (principal != null) fields.put("tenant_id", principal.tenantId());
+    fields.put("method", ctx.request().method().name());
+    fields.put("route", ctx.<String>get(ROUTE, "unmatched"));
+    fields.put("status", ctx.response().headWritten() ? ctx.response().getStatusCode() : 0);
+    if (aborted) fields.put("aborted", true);
+    fields.put("latency_ms", (System.nanoTime() - start) / 1_000_000.0);
+    log.info("request", StructuredArguments.entries(fields));
   }
 }

@@ -13,6 +13,7 @@ import dev.engram.cloud.quota.QuotaMessages.Decision;
 import dev.engram.cloud.quota.QuotaMessages.PublicCall;
 import dev.engram.cloud.quota.QuotaMessages.PublicLimit;
 import dev.engram.cloud.quota.QuotaMessages.Usage;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -20,12 +21,15 @@ import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.RoutingContext;
 
 /**
- * The gate in front of every tenant route: credential → principal (auth verticle) → rate limit and monthly plan
- * caps (quota verticle), then, once the response is sent, one usage event for metering.
+ * The gate in front of every tenant route, from the headers alone (the body is not read yet): credential →
+ * principal (auth verticle) → rate limit and monthly plan caps (quota verticle); then, once the response is sent, one
+ * usage event for metering with every call admitted for the request. REST admits a request as one call; MCP
+ * identifies the caller here and admits each JSON-RPC message itself through {@link #admit}.
  */
 final class Authenticator implements Handler<RoutingContext> {
 
@@ -35,6 +39,7 @@ final class Authenticator implements Handler<RoutingContext> {
   static final String TENANT_HEADER = "X-Engram-Tenant";
   static final String CREATED = "usage.memories_created";
   static final String SEARCHED = "usage.searches";
+  static final String CALLS = "usage.api_calls";
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
   private final EventBus bus;
@@ -74,37 +79,62 @@ final class Authenticator implements Handler<RoutingContext> {
     };
   }
 
+  /** Identifies the caller, then admits the request as one call. */
   @Override
   public void handle(RoutingContext ctx) {
+    identify(ctx).compose(principal -> admit(ctx, usage)).onSuccess(d -> ctx.next()).onFailure(ctx::fail);
+  }
+
+  /** Identifies the caller only: the route admits what it runs with {@link #admit} (MCP, message by message). */
+  void identifyOnly(RoutingContext ctx) {
+    identify(ctx).onSuccess(principal -> ctx.next()).onFailure(ctx::fail);
+  }
+
+  /** Credential → principal, kept on the context; the usage event goes out with the response headers. */
+  private Future<Principal> identify(RoutingContext ctx) {
     String credential;
     try {
       credential = credential(ctx.request());
     } catch (ApiException e) {
       if (e.status() == 401) ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"engram\"");
-      ctx.fail(e);
-      return;
+      return Future.failedFuture(e);
     }
     String tenant = ctx.request().getHeader(TENANT_HEADER);
-    bus.<Principal>request(Addresses.AUTH, new Resolve(credential, tenant), LOCAL)
+    return bus.<Principal>request(Addresses.AUTH, new Resolve(credential, tenant), LOCAL)
         .map(Message::body)
-        .compose(principal -> bus.<Decision>request(Addresses.QUOTA,
-                new Check(principal.tenantId(), principal.subject(), usage), LOCAL)
-            .map(reply -> {
-              ctx.put(PLAN, reply.body().plan());
-              return admit(ctx.response(), reply.body(), principal);
-            }))
         .onSuccess(principal -> {
           ctx.put(PRINCIPAL, principal);
           // Published as the response headers go out, so the event is queued before the client can see the reply.
-          ctx.addHeadersEndHandler(done -> bus.publish(Addresses.USAGE, new UsageEvent(principal.tenantId(), 1,
-              ctx.<Integer>get(CREATED, 0), ctx.<Integer>get(SEARCHED, 0)), LOCAL));
-          ctx.next();
+          ctx.addHeadersEndHandler(done -> {
+            int calls = ctx.get(CALLS, 0);
+            if (calls > 0) {
+              bus.publish(Addresses.USAGE, new UsageEvent(principal.tenantId(), calls, ctx.<Integer>get(CREATED, 0),
+                  ctx.<Integer>get(SEARCHED, 0)), LOCAL);
+            }
+          });
         })
-        .onFailure(err -> {
+        .recover(err -> {
           if (ApiException.from(err).status() == 401) {
             ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"engram\", error=\"invalid_token\"");
           }
-          ctx.fail(err);
+          return Future.failedFuture(err);
+        });
+  }
+
+  /**
+   * Admits one call of the identified caller against its rate limit and plan caps, and counts it for metering. Fails
+   * with 429 (its problem carries {@code retry_after}) or 402; the {@code RateLimit-*} headers show the
+   * latest decision.
+   */
+  Future<Decision> admit(RoutingContext ctx, Usage usage) {
+    Principal principal = principal(ctx);
+    return bus.<Decision>request(Addresses.QUOTA, new Check(principal.tenantId(), principal.subject(), usage), LOCAL)
+        .map(reply -> {
+          Decision d = reply.body();
+          ctx.put(PLAN, d.plan());
+          rateLimitHeaders(ctx.response(), d);
+          ctx.put(CALLS, ctx.<Integer>get(CALLS, 0) + 1);
+          return d;
         });
   }
 
@@ -119,22 +149,25 @@ final class Authenticator implements Handler<RoutingContext> {
       String client = clients.group(remote == null ? null : remote.hostAddress(),
           ctx.request().headers().getAll("X-Forwarded-For"));
       bus.<Decision>request(Addresses.QUOTA_PUBLIC, new PublicCall(limit, client), LOCAL)
-          .map(reply -> admit(ctx.response(), reply.body(), null))
+          .map(reply -> rateLimitHeaders(ctx.response(), reply.body()))
           .onSuccess(ignored -> ctx.next())
           .onFailure(ctx::fail);
     };
   }
 
-  private static Principal admit(HttpServerResponse response, Decision d, Principal principal) {
+  /** Sets the {@code RateLimit-*} headers; a refusal is a 429 whose problem names the wait (Retry-After). */
+  private static Decision rateLimitHeaders(HttpServerResponse response, Decision d) {
     response.putHeader("RateLimit-Limit", Long.toString(d.limit()))
         .putHeader("RateLimit-Remaining", Long.toString(d.remaining()))
         .putHeader("RateLimit-Reset", Long.toString(d.resetSeconds()));
-    if (!d.allowed()) {
-      response.putHeader("Retry-After", Long.toString(d.retryAfterSeconds()));
-      throw new ApiException(429, "rate_limited",
-          "Too many requests; retry after " + d.retryAfterSeconds() + " second(s).");
-    }
-    return principal;
+    if (!d.allowed()) throw rateLimited(d.retryAfterSeconds());
+    return d;
+  }
+
+  /** 429; the problem's {@code retry_after} becomes the {@code Retry-After} header (see {@link Problems}). */
+  static ApiException rateLimited(long retryAfterSeconds) {
+    return new ApiException(429, "rate_limited", "Too many requests; retry after " + retryAfterSeconds + " second(s).",
+        new JsonObject().put(Problems.RETRY_AFTER, retryAfterSeconds));
   }
 
   /** {@code Authorization: Bearer <key or token>} or {@code X-API-Key: <key>}, not both. */
@@ -164,7 +197,7 @@ final class Authenticator implements Handler<RoutingContext> {
     ctx.put(CREATED, n);
   }
 
-  static void countSearch(RoutingContext ctx) {
-    ctx.put(SEARCHED, 1);
+  static void countSearches(RoutingContext ctx, int n) {
+    ctx.put(SEARCHED, n);
   }
 }

@@ -2,7 +2,6 @@ package dev.engram.cloud.http;
 
 import dev.engram.cloud.auth.JwtTokens;
 import dev.engram.cloud.auth.Scope;
-import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.controlplane.ControlPlane;
 import dev.engram.cloud.engine.EngineClient;
@@ -21,11 +20,10 @@ import io.vertx.ext.healthchecks.Status;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 
-/** The ingress: routes, body limits, authentication, problem+json. Deployed once per core. */
+/** The ingress: routes, bodies and their limits, authentication, problem+json. Deployed once per core. */
 public final class HttpVerticle extends VerticleBase {
 
   private static final String LIVE = new JsonObject().put("status", "UP").encode();
@@ -35,14 +33,17 @@ public final class HttpVerticle extends VerticleBase {
   private final JwtTokens tokens;
   private final PrometheusMeterRegistry registry;
   private final McpSessions mcpSessions;
+  private final UploadSlots uploads;
 
+  /** {@code mcpSessions} and {@code uploads} are the node's, shared by every instance. */
   public HttpVerticle(EngramConfig config, ControlPlane controlPlane, JwtTokens tokens, PrometheusMeterRegistry registry,
-                      McpSessions mcpSessions) {
+                      McpSessions mcpSessions, UploadSlots uploads) {
     this.config = config;
     this.controlPlane = controlPlane;
     this.tokens = tokens;
     this.registry = registry;
     this.mcpSessions = mcpSessions;
+    this.uploads = uploads;
   }
 
   @Override
@@ -61,15 +62,16 @@ public final class HttpVerticle extends VerticleBase {
     ProjectContextRoutes projectContext = new ProjectContextRoutes(engines);
     AccountRoutes accounts = new AccountRoutes(vertx);
     Authenticator authenticator = new Authenticator(vertx);
+    Bodies bodies = new Bodies(config.http());
 
-    router.route().handler(AccessLog::handle);
+    router.route().handler(AccessLog::handle).handler(Bodies::hold);
     router.get("/health/live").handler(ctx ->
         ctx.response().putHeader("Content-Type", "application/json").end(LIVE));
     router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness()));
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
     router.get("/.well-known/jwks.json").handler(ctx -> AccountRoutes.json(ctx, 200, tokens.jwks()));
 
-    BodyHandler body = BodyHandler.create(false).setBodyLimit(config.http().bodyLimitBytes());
+    Handler<RoutingContext> body = bodies.read(config.http().bodyLimitBytes());
     ClientAddress clients = ClientAddress.behind(config.http().trustedProxies());
     open(router.post("/v1/signup"), body, authenticator.throttleAnonymous(PublicLimit.SIGN_UP_PER_ADDRESS, clients),
         accounts::signup);
@@ -93,17 +95,20 @@ public final class HttpVerticle extends VerticleBase {
     api(router.delete("/v1/links"), body, authenticator, Scope.MEMORIES_WRITE, organize::unlink);
     api(router.get("/v1/memories/:id/related"), body, authenticator, Scope.MEMORIES_READ, organize::related);
     api(router.get("/v1/export"), body, authenticator, Scope.MEMORIES_READ, transfers::export);
-    // Import alone takes large bodies and multipart uploads (spooled to disk, removed when the request ends).
-    BodyHandler importBody = BodyHandler.create(config.dataDir().resolve("uploads").toString())
-        .setBodyLimit(config.http().importBodyLimitBytes())
-        .setMergeFormAttributes(false)
-        .setDeleteUploadedFilesOnEnd(true);
+    // Import and scan take large bodies (import also multipart uploads, spooled to disk and removed when the
+    // request ends); a large one waits for a slot, which bounds how many are in memory at once.
+    Handler<RoutingContext> importBody = bodies.readWithUploads(config.http().importBodyLimitBytes(),
+        config.dataDir().resolve("uploads").toString());
     Route importRoute = router.post("/v1/import");
-    importRoute.handler(importBody).handler(AccessLog.named(importRoute.getPath())).handler(authenticator)
-        .handler(Authenticator.require(Scope.MEMORIES_WRITE)).handler(transfers::importDocument);
+    importRoute.handler(AccessLog.named(importRoute.getPath())).handler(Bodies::requireJsonOrMultipart)
+        .handler(authenticator).handler(Authenticator.require(Scope.MEMORIES_WRITE)).handler(uploads::acquire)
+        .handler(importBody).handler(transfers::importDocument);
     // A scan carries whole files (up to 1 MiB each, 8 MiB in all), so it takes the import's body limit.
-    BodyHandler scanBody = BodyHandler.create(false).setBodyLimit(config.http().importBodyLimitBytes());
-    api(router.post("/v1/project-context/scan"), scanBody, authenticator, Scope.MEMORIES_WRITE, projectContext::scan);
+    Handler<RoutingContext> scanBody = bodies.read(config.http().importBodyLimitBytes());
+    Route scanRoute = router.post("/v1/project-context/scan");
+    scanRoute.handler(AccessLog.named(scanRoute.getPath())).handler(Bodies::requireJson).handler(authenticator)
+        .handler(Authenticator.require(Scope.MEMORIES_WRITE)).handler(uploads::acquire).handler(scanBody)
+        .handler(projectContext::scan);
     api(router.get("/v1/project-context"), body, authenticator, Scope.MEMORIES_READ, projectContext::get);
     api(router.post("/v1/api-keys"), body, authenticator, Scope.ADMIN, accounts::createKey);
     api(router.get("/v1/api-keys"), body, authenticator, Scope.ADMIN, accounts::listKeys);
@@ -112,41 +117,44 @@ public final class HttpVerticle extends VerticleBase {
     mcp(router, body, authenticator, engines);
 
     router.route().failureHandler(Problems::handle);
-    for (int status : new int[] {400, 404, 405, 413, 415, 500}) {
+    for (int status : new int[] {400, 404, 405, 408, 413, 415, 417, 500}) {
       router.errorHandler(status, Problems::handle);
     }
     return router;
   }
 
   /**
-   * A public route: body limit, JSON check and a per-client rate limit, then the handler. One route per endpoint
-   * (not shared prefix routes), so metrics and logs name the endpoint's own path.
+   * A public route: media type and a per-client rate limit from the headers, then the body, then the handler. One
+   * route per endpoint (not shared prefix routes), so metrics and logs name the endpoint's own path.
    */
-  private static void open(Route route, BodyHandler body, Handler<RoutingContext> throttle,
+  private static void open(Route route, Handler<RoutingContext> body, Handler<RoutingContext> throttle,
                            Handler<RoutingContext> handler) {
-    route.handler(body).handler(AccessLog.named(route.getPath())).handler(HttpVerticle::requireJsonBody)
-        .handler(throttle).handler(handler);
-  }
-
-  /** A tenant route: as {@link #open}, plus authentication, rate limit and the scope it needs. */
-  private static void api(Route route, BodyHandler body, Authenticator authenticator, Scope scope,
-                          Handler<RoutingContext> handler) {
-    route.handler(body).handler(AccessLog.named(route.getPath())).handler(HttpVerticle::requireJsonBody)
-        .handler(authenticator).handler(Authenticator.require(scope)).handler(handler);
+    route.handler(AccessLog.named(route.getPath())).handler(Bodies::requireJson).handler(throttle).handler(body)
+        .handler(handler);
   }
 
   /**
-   * MCP at {@code /v1/mcp} and its alias {@code /mcp}. Tool scopes are checked per call, so the route only needs a
-   * valid credential; the origin guard runs before authentication.
+   * A tenant route: media type, authentication, rate limit and scope, all from the headers, so the body is read
+   * only for a caller who may make this request; then the body and the handler.
    */
-  private void mcp(Router router, BodyHandler body, Authenticator authenticator, EngineClient engines) {
+  private static void api(Route route, Handler<RoutingContext> body, Authenticator authenticator, Scope scope,
+                          Handler<RoutingContext> handler) {
+    route.handler(AccessLog.named(route.getPath())).handler(Bodies::requireJson)
+        .handler(authenticator).handler(Authenticator.require(scope)).handler(body).handler(handler);
+  }
+
+  /**
+   * MCP at {@code /v1/mcp} and its alias {@code /mcp}. The origin guard runs first; the credential is checked from
+   * the headers before the body is read, and each JSON-RPC message is then admitted (rate limit, plan caps) and its
+   * tool's scope checked on its own.
+   */
+  private void mcp(Router router, Handler<RoutingContext> body, Authenticator authenticator, EngineClient engines) {
     EngramConfig.External external = config.auth().external();
     McpRoutes routes = new McpRoutes(new McpServer(config.memories(), config.mcp().toolsPageSize()), mcpSessions,
-        engines, config.mcp(), external.enabled() ? external.issuer() : null);
-    Handler<RoutingContext> authenticate = McpRoutes.authenticate(authenticator, authenticator.searching());
+        engines, authenticator, config.mcp(), config.port(), external.enabled() ? external.issuer() : null);
     for (String path : new String[] {"/v1/mcp", "/mcp"}) {
-      router.post(path).handler(body).handler(AccessLog.named(path)).handler(HttpVerticle::requireJsonBody)
-          .handler(routes::guard).handler(authenticate).handler(routes::post);
+      router.post(path).handler(AccessLog.named(path)).handler(Bodies::requireJson).handler(routes::guard)
+          .handler(authenticator::identifyOnly).handler(body).handler(routes::post);
       router.get(path).handler(AccessLog.named(path)).handler(routes::guard).handler(authenticator)
           .handler(routes::get);
       router.delete(path).handler(AccessLog.named(path)).handler(routes::guard).handler(authenticator)
@@ -161,16 +169,5 @@ public final class HttpVerticle extends VerticleBase {
         .register("control-plane", 2000, promise -> controlPlane.ping()
             .onSuccess(v -> promise.complete(Status.OK()))
             .onFailure(err -> promise.complete(Status.KO())));
-  }
-
-  /** Bodies must be JSON: any other declared content type is a 415 (a body without one is parsed as JSON). */
-  private static void requireJsonBody(RoutingContext ctx) {
-    String type = ctx.request().getHeader("Content-Type");
-    boolean hasBody = ctx.body() != null && ctx.body().length() > 0;
-    if (hasBody && type != null && !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
-      ctx.fail(new ApiException(415, "unsupported_media_type", "Send the body as application/json."));
-      return;
-    }
-    ctx.next();
   }
 }

@@ -10,6 +10,7 @@ import dev.engram.cloud.mcp.McpSessions;
 import dev.engram.cloud.mcp.McpSessions.Session;
 import dev.engram.cloud.mcp.McpVersions;
 import dev.engram.cloud.mcp.ToolCall;
+import dev.engram.cloud.quota.QuotaMessages.Usage;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
@@ -19,6 +20,7 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.HostAndPort;
 import io.vertx.ext.web.RoutingContext;
 
 import java.net.URI;
@@ -27,35 +29,47 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * MCP Streamable HTTP at {@code /v1/mcp} and {@code /mcp}: checks the origin, protocol version, session and routing
- * headers, hands each JSON-RPC message to {@link McpServer}, and writes the answer as JSON or as an SSE stream.
+ * headers, admits each JSON-RPC message (one call, a search for memory_search) and hands it to {@link McpServer}, and
+ * writes the answer as JSON or as an SSE stream.
+ *
+ * <p>Metering and limits count messages, not HTTP requests, so that a batch costs what its messages would cost sent
+ * one by one: each message is one rate-limit token and one API call (and one search for {@code memory_search});
+ * a message refused by its admission gets its own JSON-RPC error in the batch answer ({@link McpError#refused}), and
+ * a request none of whose messages is admitted is answered as REST would be (429 or 402). A request refused whole
+ * (unparseable, empty or over-long batch, bad headers) is one call, like a REST request answered 400.
  */
 final class McpRoutes {
 
   static final String SESSION_HEADER = "Mcp-Session-Id";
   static final String VERSION_HEADER = "MCP-Protocol-Version";
-  private static final String PARSED_BODY = "mcp.body";
   static final String METADATA_PATH = "/.well-known/oauth-protected-resource";
   private static final String META_VERSION = "io.modelcontextprotocol/protocolVersion";
   private static final String META_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities";
   /** Headers Engram's own SDKs send to name the tenant; they may only repeat the credential's tenant. */
   private static final List<String> TENANT_HEADERS = List.of("X-Tenant-Slug", "X-Engram-Tenant");
   private static final Set<String> LOOPBACK = Set.of("localhost", "127.0.0.1", "[::1]", "::1");
+  private static final Pattern LOOPBACK_V4 = Pattern.compile("127(\\.[0-9]{1,3}){3}");
 
   private final McpServer server;
   private final McpSessions sessions;
   private final EngineClient engines;
+  private final Authenticator authenticator;
   private final EngramConfig.Mcp config;
+  private final int port;
   private final String authorizationServer;
 
-  McpRoutes(McpServer server, McpSessions sessions, EngineClient engines, EngramConfig.Mcp config,
-            String authorizationServer) {
+  McpRoutes(McpServer server, McpSessions sessions, EngineClient engines, Authenticator authenticator,
+            EngramConfig.Mcp config, int port, String authorizationServer) {
     this.server = server;
     this.sessions = sessions;
     this.engines = engines;
+    this.authenticator = authenticator;
     this.config = config;
+    this.port = port;
     this.authorizationServer = authorizationServer;
   }
 
@@ -80,56 +94,41 @@ final class McpRoutes {
     ctx.next();
   }
 
-  /**
-   * Parses the body once (kept for {@link #post}) and chooses the authenticator: a memory_search call counts against
-   * the plan's monthly searches.
-   */
-  static Handler<RoutingContext> authenticate(Authenticator plain, Authenticator searching) {
-    return ctx -> {
-      Object body;
-      try {
-        body = parse(ctx.body().buffer());
-      } catch (McpError e) {
-        body = e;
-      }
-      ctx.put(PARSED_BODY, body);
-      (isSearch(body) ? searching : plain).handle(ctx);
-    };
-  }
-
   void post(RoutingContext ctx) {
     Principal principal = Authenticator.principal(ctx);
-    checkTenantHeaders(ctx.request(), principal);
-    Object body = ctx.get(PARSED_BODY);
-    if (body instanceof McpError e) {
-      answerError(ctx, null, e);
-      return;
-    }
+    Object body = null;
     String headerVersion = trimmed(ctx.request().getHeader(VERSION_HEADER));
-    if (headerVersion != null && !McpVersions.supported(headerVersion)) {
-      answerError(ctx, idOf(body), McpError.unsupportedVersion(headerVersion));
+    String batchVersion = null;
+    try {
+      checkTenantHeaders(ctx.request(), principal);
+      body = parse(ctx.body().buffer());
+      if (headerVersion != null && !McpVersions.supported(headerVersion)) {
+        throw McpError.unsupportedVersion(headerVersion);
+      }
+      if (body instanceof JsonArray batch) batchVersion = checkBatch(ctx, principal, batch, headerVersion);
+    } catch (McpError | ApiException e) {
+      Object id = idOf(body);
+      authenticator.admit(ctx, Usage.CALL).onSuccess(d -> {
+        if (e instanceof McpError error) answerError(ctx, id, error);
+        else ctx.fail(e);
+      }).onFailure(ctx::fail);
       return;
     }
     ToolCall call = new ToolCall(principal, MemoryRoutes.caps(ctx), engines);
-    Future<Object> answer;
-    try {
-      answer = body instanceof JsonArray batch ? batch(ctx, call, batch, headerVersion)
-          : single(ctx, call, (JsonObject) body, headerVersion);
-    } catch (McpError e) {
-      answerError(ctx, idOf(body), e);
-      return;
-    }
+    Future<Object> answer = body instanceof JsonArray batch ? batch(ctx, call, batch, batchVersion)
+        : single(ctx, call, (JsonObject) body, headerVersion);
+    Object id = idOf(body);
     answer.onSuccess(response -> {
       Authenticator.countCreated(ctx, call.created());
-      if (call.searches() > 0) Authenticator.countSearch(ctx);
+      Authenticator.countSearches(ctx, call.searches());
       write(ctx, response);
     }).onFailure(err -> {
       if (err instanceof McpServer.IdentifiedError e) {
         answerError(ctx, e.id(), e);
       } else if (err instanceof McpError e) {
-        answerError(ctx, idOf(body), e);
+        answerError(ctx, id, e);
       } else {
-        ctx.fail(err);
+        ctx.fail(err); // a refused admission (429, 402) or an unexpected failure, as problem+json
       }
     });
   }
@@ -165,7 +164,12 @@ final class McpRoutes {
 
   // ---- one message or a batch ----
 
+  /** One message: admitted, then answered. */
   private Future<Object> single(RoutingContext ctx, ToolCall call, JsonObject message, String headerVersion) {
+    return authenticator.admit(ctx, usage(message)).compose(admitted -> answer(ctx, call, message, headerVersion));
+  }
+
+  private Future<Object> answer(RoutingContext ctx, ToolCall call, JsonObject message, String headerVersion) {
     String method = message.getValue("method") instanceof String m ? m : null;
     JsonObject params = message.getValue("params") instanceof JsonObject p ? p : new JsonObject();
     if (isStateless(headerVersion, method, params)) {
@@ -176,8 +180,8 @@ final class McpRoutes {
       return server.handle(call, message, null).map(response -> {
         JsonObject result = response == null ? null : response.getJsonObject("result");
         if (result != null) {
-          Session session = sessions.open(call.principal(), result.getString("protocolVersion"));
-          ctx.response().putHeader(SESSION_HEADER, session.id());
+          sessions.open(call.principal(), result.getString("protocolVersion"))
+              .ifPresent(session -> ctx.response().putHeader(SESSION_HEADER, session.id()));
         }
         return response;
       });
@@ -185,31 +189,81 @@ final class McpRoutes {
     return server.handle(call, message, legacyVersion(ctx, call.principal(), headerVersion)).map(r -> r);
   }
 
-  private Future<Object> batch(RoutingContext ctx, ToolCall call, JsonArray batch, String headerVersion) {
-    String version = legacyVersion(ctx, call.principal(), headerVersion);
+  /** What makes a batch acceptable as a whole; the protocol revision it runs under. */
+  private String checkBatch(RoutingContext ctx, Principal principal, JsonArray batch, String headerVersion) {
+    String version = legacyVersion(ctx, principal, headerVersion);
     if (!McpVersions.allowsBatch(version)) {
       throw new McpError(McpError.INVALID_REQUEST, "JSON-RPC batches are not part of protocol " + version, 400);
     }
     if (batch.isEmpty()) throw new McpError(McpError.INVALID_REQUEST, "Empty batch", 400);
-    List<Future<JsonObject>> answers = new ArrayList<>();
-    for (Object item : batch) {
-      if (!(item instanceof JsonObject message) || "initialize".equals(message.getValue("method"))) {
-        answers.add(Future.succeededFuture(new JsonObject().put("jsonrpc", "2.0").putNull("id").put("error",
-            new McpError(McpError.INVALID_REQUEST, "Invalid Request in batch", 400).toJson())));
-      } else {
-        answers.add(server.handle(call, message, version).recover(err -> err instanceof McpError e
-            ? Future.succeededFuture(new JsonObject().put("jsonrpc", "2.0").put("id", message.getValue("id"))
-                .put("error", e.toJson()))
-            : Future.failedFuture(err)));
-      }
+    if (batch.size() > config.maxBatch()) {
+      throw new McpError(McpError.INVALID_REQUEST, "A batch may hold at most " + config.maxBatch() + " messages; this "
+          + "one holds " + batch.size() + ".", 413, new JsonObject().put("max_batch", config.maxBatch())
+          .put("messages", batch.size()));
     }
-    return Future.all(answers).map(done -> {
-      JsonArray responses = new JsonArray();
-      answers.forEach(a -> {
-        if (a.result() != null) responses.add(a.result());
+    return version;
+  }
+
+  /**
+   * Runs a batch one message at a time: each is admitted on its own and run once admitted, a refused one is answered
+   * with its refusal, and once the answers hold {@code mcp.max_batch_response_bytes} the rest are answered without
+   * running (nor being charged), so a batch holds at most that budget plus one message's answer. When no message is
+   * admitted, the whole request fails with the first refusal, as a single message would.
+   */
+  private Future<Object> batch(RoutingContext ctx, ToolCall call, JsonArray batch, String version) {
+    BatchAnswer answer = new BatchAnswer();
+    Future<Void> done = Future.succeededFuture();
+    for (Object item : batch) done = done.compose(v -> next(ctx, call, item, version, answer));
+    return done.compose(v -> answer.ran == 0 && answer.firstRefusal != null
+        ? Future.failedFuture(answer.firstRefusal)
+        : Future.succeededFuture(answer.responses.isEmpty() ? null : answer.responses));
+  }
+
+  private Future<Void> next(RoutingContext ctx, ToolCall call, Object item, String version, BatchAnswer answer) {
+    if (answer.bytes >= config.maxBatchResponseBytes()) {
+      answer.add(isRequest(item) ? errorAnswer(idOf(item), new McpError(McpError.SERVER_ERROR, "Not run: the batch's "
+          + "answer reached its size limit; send this message again.", 200,
+          new JsonObject().put("max_batch_response_bytes", config.maxBatchResponseBytes()))) : null);
+      return Future.succeededFuture();
+    }
+    return authenticator.admit(ctx, usage(item)).transform(admission -> {
+      if (admission.failed()) {
+        if (answer.firstRefusal == null) answer.firstRefusal = admission.cause();
+        answer.add(isRequest(item)
+            ? errorAnswer(idOf(item), McpError.refused(ApiException.from(admission.cause()))) : null);
+        return Future.succeededFuture();
+      }
+      answer.ran++;
+      return run(call, item, version).map(response -> {
+        answer.add(response);
+        return null;
       });
-      return responses.isEmpty() ? null : responses;
     });
+  }
+
+  /** A batch's answers so far, their size, and what its admissions said. */
+  private static final class BatchAnswer {
+    final JsonArray responses = new JsonArray();
+    long bytes;
+    int ran;
+    Throwable firstRefusal;
+
+    void add(JsonObject response) {
+      if (response == null) return;
+      responses.add(response);
+      bytes += response.toBuffer().length();
+    }
+  }
+
+  /** One admitted message of a batch; protocol errors become its answer, other failures fail the request. */
+  private Future<JsonObject> run(ToolCall call, Object item, String version) {
+    if (!(item instanceof JsonObject message) || "initialize".equals(message.getValue("method"))) {
+      return Future.succeededFuture(errorAnswer(null,
+          new McpError(McpError.INVALID_REQUEST, "Invalid Request in batch", 400)));
+    }
+    return server.handle(call, message, version).recover(err -> err instanceof McpError e
+        ? Future.succeededFuture(errorAnswer(message.getValue("id"), e))
+        : Future.failedFuture(err));
   }
 
   /** The revision of a handshake-era request: its session's, else the header's, else the transport default. */
@@ -275,8 +329,12 @@ final class McpRoutes {
     }
   }
 
+  private static JsonObject errorAnswer(Object id, McpError e) {
+    return new JsonObject().put("jsonrpc", "2.0").put("id", id).put("error", e.toJson());
+  }
+
   private static void answerError(RoutingContext ctx, Object id, McpError e) {
-    JsonObject body = new JsonObject().put("jsonrpc", "2.0").put("id", id).put("error", e.toJson());
+    JsonObject body = errorAnswer(id, e);
     ctx.response().setStatusCode(e.httpStatus() == 200 ? 200 : e.httpStatus())
         .putHeader("Content-Type", "application/json").end(body.encode());
   }
@@ -305,15 +363,16 @@ final class McpRoutes {
     return value;
   }
 
-  private static boolean isSearch(Object body) {
-    Iterable<?> messages = body instanceof JsonArray batch ? batch : List.of(body);
-    for (Object m : messages) {
-      if (m instanceof JsonObject message && "tools/call".equals(message.getValue("method"))
-          && message.getValue("params") instanceof JsonObject p && "memory_search".equals(p.getValue("name"))) {
-        return true;
-      }
-    }
-    return false;
+  /** What a message counts as: a search for memory_search, else one call. */
+  private static Usage usage(Object message) {
+    return message instanceof JsonObject m && "tools/call".equals(m.getValue("method"))
+        && m.getValue("params") instanceof JsonObject p && "memory_search".equals(p.getValue("name"))
+        ? Usage.SEARCH : Usage.CALL;
+  }
+
+  /** Requests and invalid messages get an answer; notifications and responses do not. */
+  private static boolean isRequest(Object message) {
+    return !(message instanceof JsonObject m) || (m.containsKey("method") && m.containsKey("id"));
   }
 
   private static void checkTenantHeaders(HttpServerRequest request, Principal principal) {
@@ -335,10 +394,26 @@ final class McpRoutes {
     return config.allowedOrigins().contains(origin);
   }
 
+  /**
+   * This server's base URL, for the resource metadata and the 401 challenge: the configured public URL (required in
+   * production); in the embedded default, the request's Host only when it names a loopback address (the client's own
+   * machine), else localhost on the configured port. The Host header is the client's to choose: a foreign one must
+   * never become a URL this server publishes as its authorization server.
+   */
   private String baseUrl(HttpServerRequest request) {
     if (!config.publicUrl().isEmpty()) return config.publicUrl().replaceAll("/+$", "");
-    String host = request.authority() != null ? request.authority().toString() : "localhost";
-    return (request.isSSL() ? "https" : "http") + "://" + host;
+    HostAndPort authority = request.authority();
+    if (authority != null && isLoopback(authority.host())) {
+      String host = authority.host().contains(":") && !authority.host().startsWith("[")
+          ? "[" + authority.host() + "]" : authority.host();
+      return "http://" + host + (authority.port() >= 0 ? ":" + authority.port() : "");
+    }
+    return "http://localhost:" + port;
+  }
+
+  private static boolean isLoopback(String host) {
+    String h = host.toLowerCase(Locale.ROOT);
+    return LOOPBACK.contains(h) || LOOPBACK_V4.matcher(h).matches();
   }
 
   private static Object idOf(Object body) {

@@ -115,7 +115,7 @@ public final class MemoryRoutes {
 
   void search(RoutingContext ctx) {
     Search search = searchCommand(JsonInput.parse(ctx.body().buffer(), SEARCH_FIELDS), limits);
-    send(ctx, search, 200, () -> Authenticator.countSearch(ctx));
+    send(ctx, search, 200, () -> Authenticator.countSearches(ctx, 1));
   }
 
   /**

@@ -144,11 +144,8 @@ final class TransferRoutes {
       }
       if (form.get("skip_duplicates") != null) fromForm = Params.bool("skip_duplicates", form.get("skip_duplicates"));
       raw = ctx.vertx().fileSystem().readFile(files.get(0).uploadedFileName());
-    } else if (type == null || type.startsWith("application/json")) {
+    } else { // JSON: the route refused any other media type before reading the body
       raw = Future.succeededFuture(ctx.body().buffer());
-    } else {
-      throw new ApiException(415, "unsupported_media_type",
-          "Send the document as application/json or as a multipart/form-data upload named 'file'.");
     }
     Boolean form = fromForm;
     Principal principal = Authenticator.principal(ctx);

@@ -1,5 +1,6 @@
 package dev.engram.cloud.mcp;
 
+import dev.engram.cloud.bus.ApiException;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -13,6 +14,12 @@ public class McpError extends RuntimeException {
   public static final int METHOD_NOT_FOUND = -32601;
   public static final int INVALID_PARAMS = -32602;
   public static final int INTERNAL_ERROR = -32603;
+  /** Implementation-defined server error: a batch message left unrun because the batch's answer is full. */
+  public static final int SERVER_ERROR = -32000;
+  /** A message refused by a plan cap (REST's 402); Engram Cloud's code for "quota". */
+  public static final int PLAN_LIMIT = -32004;
+  /** A message refused by the rate limit (REST's 429); Engram Cloud's code for "rate limited". */
+  public static final int RATE_LIMITED = -32005;
   /** 2026-07-28: a routing header disagrees with the body, or is missing. */
   public static final int HEADER_MISMATCH = -32020;
   /** 2026-07-28: the request's protocol version is not one this server speaks. */
@@ -41,6 +48,21 @@ public class McpError extends RuntimeException {
     return new McpError(UNSUPPORTED_VERSION, "Unsupported protocol version", 400, new JsonObject()
         .put("supported", new io.vertx.core.json.JsonArray(McpVersions.SUPPORTED))
         .put("requested", String.valueOf(requested)));
+  }
+
+  /**
+   * One message of a batch refused by its admission (rate limit or plan cap): the JSON-RPC error that stands in for
+   * REST's 429 or 402, carrying the same problem members ({@code status}, {@code code}, {@code retry_after}
+   * or the cap) as {@code data}.
+   */
+  public static McpError refused(ApiException e) {
+    int code = switch (e.status()) {
+      case 429 -> RATE_LIMITED;
+      case 402 -> PLAN_LIMIT;
+      default -> INTERNAL_ERROR;
+    };
+    JsonObject data = e.extensions() == null ? new JsonObject() : e.extensions().copy();
+    return new McpError(code, e.detail(), e.status(), data.put("status", e.status()).put("code", e.code()));
   }
 
   public int code() {

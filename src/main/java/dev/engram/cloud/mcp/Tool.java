@@ -26,7 +26,9 @@ record Tool(String name, String title, String description, JsonObject inputSchem
   static Tool of(String name, String title, String description, JsonObject inputSchema, JsonObject outputSchema,
                  Scope scope, Handler handler) {
     boolean readOnly = scope == Scope.MEMORIES_READ;
-    Validator validator = Validator.create(JsonSchema.of(inputSchema), new JsonSchemaOptions()
+    // The validator annotates the schema object it is given (__absolute_uri__ on every subschema): it gets a copy,
+    // so tools/list advertises exactly the schema written here.
+    Validator validator = Validator.create(JsonSchema.of(inputSchema.copy()), new JsonSchemaOptions()
         .setDraft(Draft.DRAFT202012).setBaseUri("https://engram.dev/schemas/tools/" + name)
         .setOutputFormat(OutputFormat.Basic));
     return new Tool(name, title, description, inputSchema, outputSchema, readOnly, name.contains("delete"),

@@ -16,6 +16,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class ConfigLoaderTest {
 
+  /** A production environment also names the public URL (see PublicUrlTest for what happens when it does not). */
+  private static Map<String, String> production(Map<String, String> env) {
+    Map<String, String> all = new java.util.HashMap<>(env);
+    all.put("ENGRAM_PUBLIC_URL", "https://engram.example.com");
+    return all;
+  }
+
   @Test
   void defaults_come_from_the_bundled_file() {
     EngramConfig c = EngramConfig.fromJson(ConfigLoader.load(new String[0], Map.of()));
@@ -63,7 +70,7 @@ class ConfigLoaderTest {
     assertEquals(50_000L, defaults.quota().plans().get("pro").memories());
 
     EngramConfig withRedis = EngramConfig.fromJson(ConfigLoader.load(new String[0],
-        Map.of("REDIS_URL", "redis://:secret@cache.internal:6380/0")));
+        production(Map.of("REDIS_URL", "redis://:secret@cache.internal:6380/0"))));
     assertEquals("redis://:secret@cache.internal:6380/0", withRedis.quota().redis().url());
   }
 
@@ -72,36 +79,38 @@ class ConfigLoaderTest {
     EngramConfig off = EngramConfig.fromJson(ConfigLoader.load(new String[0], Map.of()));
     assertEquals(false, off.auth().external().enabled());
 
-    EngramConfig on = EngramConfig.fromJson(ConfigLoader.load(new String[0], Map.of(
+    EngramConfig on = EngramConfig.fromJson(ConfigLoader.load(new String[0], production(Map.of(
         "JWKS_URL", "https://auth.example.com/api/auth/jwks",
-        "JWT_ISSUER", "https://auth.example.com", "JWT_AUDIENCE", "engram")));
+        "JWT_ISSUER", "https://auth.example.com", "JWT_AUDIENCE", "engram"))));
     assertEquals("https://auth.example.com/api/auth/jwks", on.auth().external().jwksUrl());
     assertEquals("https://auth.example.com", on.auth().external().issuer());
     assertEquals("engram", on.auth().external().audience());
     assertEquals(60, on.auth().external().clockSkewSeconds());
 
     assertThrows(IllegalArgumentException.class, () -> EngramConfig.fromJson(ConfigLoader.load(new String[0],
-        Map.of("JWKS_URL", "https://auth.example.com/jwks"))), "issuer and audience are required");
+        production(Map.of("JWKS_URL", "https://auth.example.com/jwks")))), "issuer and audience are required");
     assertThrows(IllegalArgumentException.class, () -> EngramConfig.fromJson(ConfigLoader.load(new String[0],
-        Map.of("JWKS_URL", "https://auth.example.com/jwks", "JWT_ISSUER", "engram-cloud", "JWT_AUDIENCE", "x"))),
+        production(Map.of("JWKS_URL", "https://auth.example.com/jwks", "JWT_ISSUER", "engram-cloud",
+            "JWT_AUDIENCE", "x")))),
         "must differ from the built-in issuer");
   }
 
   @Test
   void the_jwks_url_must_be_https_except_on_loopback_or_by_explicit_setting(@TempDir Path dir) throws Exception {
-    Map<String, String> env = Map.of("JWKS_URL", "http://auth.example.com/jwks",
-        "JWT_ISSUER", "https://auth.example.com", "JWT_AUDIENCE", "engram");
+    Map<String, String> env = production(Map.of("JWKS_URL", "http://auth.example.com/jwks",
+        "JWT_ISSUER", "https://auth.example.com", "JWT_AUDIENCE", "engram"));
     IllegalArgumentException plain = assertThrows(IllegalArgumentException.class,
         () -> EngramConfig.fromJson(ConfigLoader.load(new String[0], env)));
     assertTrue(plain.getMessage().contains("https"), plain.getMessage());
 
     for (String loopback : new String[] {"http://127.0.0.1:8081/jwks", "http://localhost/jwks", "http://[::1]:9/jwks"}) {
-      EngramConfig c = EngramConfig.fromJson(ConfigLoader.load(new String[0], Map.of("JWKS_URL", loopback,
-          "JWT_ISSUER", "https://auth.example.com", "JWT_AUDIENCE", "engram")));
+      EngramConfig c = EngramConfig.fromJson(ConfigLoader.load(new String[0], production(Map.of("JWKS_URL", loopback,
+          "JWT_ISSUER", "https://auth.example.com", "JWT_AUDIENCE", "engram"))));
       assertEquals(loopback, c.auth().external().jwksUrl());
     }
     assertThrows(IllegalArgumentException.class, () -> EngramConfig.fromJson(ConfigLoader.load(new String[0],
-        Map.of("JWKS_URL", "http://127.0.0.1.evil.example/jwks", "JWT_ISSUER", "https://a.example", "JWT_AUDIENCE", "e"))),
+        production(Map.of("JWKS_URL", "http://127.0.0.1.evil.example/jwks", "JWT_ISSUER", "https://a.example",
+            "JWT_AUDIENCE", "e")))),
         "a name that merely starts like a loopback address is not one");
 
     Path file = dir.resolve("allow-http.json");
@@ -130,7 +139,7 @@ class ConfigLoaderTest {
     String url = "postgres://app:s3cret@ep-x.neon.tech/neondb?sslmode=require";
     String owner = "postgresql://owner:0wner@ep-x.neon.tech/neondb?sslmode=require";
     EngramConfig pg = EngramConfig.fromJson(ConfigLoader.load(new String[0],
-        Map.of("DATABASE_URL", url, "DATABASE_MIGRATION_URL", owner)));
+        production(Map.of("DATABASE_URL", url, "DATABASE_MIGRATION_URL", owner))));
     assertTrue(pg.database().postgres());
     assertEquals(url, pg.database().url());
     assertEquals(owner, pg.database().migrationUrl());
@@ -145,7 +154,7 @@ class ConfigLoaderTest {
         () -> ConfigLoader.load(new String[] {"--config", file.toString()}, Map.of()), "no passwords in files");
     Files.writeString(file, new JsonObject().put("database", new JsonObject().put("pool_size", 3)).encode());
     EngramConfig fromFile = EngramConfig.fromJson(ConfigLoader.load(new String[] {"--config", file.toString()},
-        Map.of("DATABASE_URL", url)));
+        production(Map.of("DATABASE_URL", url))));
     assertEquals(3, fromFile.database().poolSize());
     assertTrue(fromFile.database().postgres());
   }
