@@ -16,10 +16,14 @@ import dev.engram.cloud.search.SearchFilter;
 import dev.engram.cloud.search.VectorIndex;
 import dev.engram.cloud.search.Vectors;
 import dev.engram.cloud.search.Vocabulary;
+import dev.engram.cloud.search.WorkspaceWords;
 import dev.engram.cloud.sqlite.SqliteFiles;
 import dev.engram.cloud.sqlite.Timestamps;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.sqlite.ProgressHandler;
+import org.sqlite.SQLiteErrorCode;
+import org.sqlite.SQLiteException;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -62,6 +66,8 @@ final class MemoryStore implements AutoCloseable {
       + "   AND t.tag IN (SELECT value FROM json_each(?4))) = json_array_length(?4))";
   private static final long DEFAULT_DAILY_TTL_SECONDS = 86_400;
   private static final Pattern WHITESPACE = Pattern.compile("\\s+");
+  /** How many SQLite VM steps pass between two checks of an interruptible statement's deadline (microseconds). */
+  private static final int PROGRESS_STEPS = 1000;
   /** Field weights: content, tags, metadata. */
   private static final String BM25 = "bm25(memories_fts, 1.0, 1.0, 0.5)";
   private static final int PREVIEW_CHARS = 100;
@@ -97,6 +103,7 @@ final class MemoryStore implements AutoCloseable {
   private final PreparedStatement insertVector;
   private final PreparedStatement selectRows;
   private final PreparedStatement anyMatch;
+  private final PreparedStatement anyMatchIn;
   private final PreparedStatement insertMemory;
   private final PreparedStatement insertTag;
   private final PreparedStatement deleteTags;
@@ -133,6 +140,8 @@ final class MemoryStore implements AutoCloseable {
     selectRows = conn.prepareStatement("SELECT " + COLUMNS + " FROM memories m"
         + " WHERE m.id IN (SELECT value FROM json_each(?2)) AND " + LIVE);
     anyMatch = conn.prepareStatement("SELECT 1 FROM memories_fts WHERE memories_fts MATCH ? LIMIT 1");
+    anyMatchIn = conn.prepareStatement("SELECT 1 FROM memories_fts f JOIN memories m ON m.id = f.rowid"
+        + " WHERE memories_fts MATCH ? AND m.workspace IN (SELECT value FROM json_each(?)) LIMIT 1");
     insertMemory = conn.prepareStatement("""
         INSERT INTO memories (content, memory_type, tags, metadata, importance, workspace, tier, expires_at,
                               content_hash, created_at, updated_at)
@@ -594,6 +603,42 @@ final class MemoryStore implements AutoCloseable {
     }
   }
 
+  /** As {@link #matchesAny}, counting only memories in these workspaces. */
+  boolean matchesAnyIn(String match, Collection<String> workspaces) throws SQLException {
+    try (ResultSet rs = bind(anyMatchIn, match, new JsonArray(new ArrayList<>(workspaces)).encode()).executeQuery()) {
+      return rs.next();
+    }
+  }
+
+  /** A unit of SQL work for {@link #interruptibleUntil}. */
+  interface SqlWork<T> {
+    T run() throws SQLException;
+  }
+
+  /**
+   * Runs {@code work} on this connection; a statement still running at {@code deadlineNanos} (System.nanoTime) is
+   * interrupted and fails with SQLITE_INTERRUPT (see {@link #interrupted}). Reads only: an interrupted write would
+   * roll back the whole transaction.
+   */
+  <T> T interruptibleUntil(long deadlineNanos, SqlWork<T> work) throws SQLException {
+    ProgressHandler.setHandler(conn, PROGRESS_STEPS, new ProgressHandler() {
+      @Override
+      protected int progress() {
+        return System.nanoTime() - deadlineNanos >= 0 ? 1 : 0;
+      }
+    });
+    try {
+      return work.run();
+    } finally {
+      ProgressHandler.clearHandler(conn);
+    }
+  }
+
+  /** Whether a statement failed because {@link #interruptibleUntil} interrupted it. */
+  static boolean interrupted(SQLException e) {
+    return e instanceof SQLiteException se && se.getResultCode() == SQLiteErrorCode.SQLITE_INTERRUPT;
+  }
+
   int vectorCount() throws SQLException {
     try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM memory_vectors")) {
       return rs.next() ? rs.getInt(1) : 0;
@@ -614,6 +659,17 @@ final class MemoryStore implements AutoCloseable {
     try (Statement s = conn.createStatement();
          ResultSet rs = s.executeQuery("SELECT term, doc FROM memories_words_vocab")) {
       while (rs.next()) b.add(rs.getString(1), rs.getInt(2));
+    }
+    return b.build();
+  }
+
+  /** Which words each workspace holds, with how many of its memories hold each (one pass over the word index). */
+  WorkspaceWords workspaceWords() throws SQLException {
+    WorkspaceWords.Builder b = new WorkspaceWords.Builder();
+    try (Statement s = conn.createStatement();
+         ResultSet rs = s.executeQuery("SELECT m.workspace, v.term FROM memories_words_instance v"
+             + " JOIN memories m ON m.id = v.doc")) {
+      while (rs.next()) b.count(rs.getString(1), rs.getString(2));
     }
     return b.build();
   }

@@ -129,13 +129,18 @@ final class MemoryTools {
                     .put("score", number("Higher is a better match.", 0, Double.MAX_VALUE)), "memory", "score")))
                 .put("total", integer("Matches in all.", 0, Long.MAX_VALUE))
                 .put("strategy", string("The strategy that ran."))
-                .put("corrected_query", Schema.nullable(string("The query after typo correction, when it changed."))),
+                .put("corrected_query", Schema.nullable(string("The query after typo correction, when it changed.")))
+                .put("partial", bool("True when the search ran out of its time budget and answers with what it had "
+                    + "found.")),
                 "results", "total"),
             Scope.MEMORIES_READ, this::search),
-        Tool.of("memory_search_suggest", "Suggest spelling", "Correct typos in a query from the tenant's own words.",
+        Tool.of("memory_search_suggest", "Suggest spelling", "Correct typos in a query from the tenant's own words "
+                + "(a workspace-restricted key: its workspaces' words).",
             input(props().put("query", text("The query to correct.", 1000)), "query"),
             output(props().put("query", string("")).put("suggestion", string("The corrected query.")).put("changed", bool(""))
-                .put("corrections", arrayOf(anyObject("{word, suggestion, distance}"))), "query", "suggestion", "changed"),
+                .put("corrections", arrayOf(anyObject("{word, suggestion, distance}")))
+                .put("partial", bool("True when correction ran out of its time budget before the last word.")),
+                "query", "suggestion", "changed"),
             Scope.MEMORIES_READ, (call, args) -> call.engine(new Suggest(args.string("query")))),
         Tool.of("memory_import", "Import", "Import an Engram export document ({version, memories:[...]}); all or "
                 + "nothing, duplicates skipped by content.",
