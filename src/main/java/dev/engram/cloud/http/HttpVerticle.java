@@ -8,6 +8,7 @@ import dev.engram.cloud.controlplane.ControlPlane;
 import dev.engram.cloud.engine.EngineClient;
 import dev.engram.cloud.mcp.McpServer;
 import dev.engram.cloud.mcp.McpSessions;
+import dev.engram.cloud.projectcontext.ScanParser;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -56,7 +57,8 @@ public final class HttpVerticle extends VerticleBase {
     MemoryRoutes memories = new MemoryRoutes(engines, config.memories());
     OrganizeRoutes organize = new OrganizeRoutes(engines, config.memories());
     TransferRoutes transfers = new TransferRoutes(engines, config.memories());
-    ProjectContextRoutes projectContext = new ProjectContextRoutes(engines);
+    ScanParser scanParser = new ScanParser(vertx);
+    ProjectContextRoutes projectContext = new ProjectContextRoutes(engines, scanParser);
     AccountRoutes accounts = new AccountRoutes(vertx);
     Authenticator authenticator = new Authenticator(vertx);
 
@@ -104,7 +106,7 @@ public final class HttpVerticle extends VerticleBase {
     api(router.get("/v1/api-keys"), body, authenticator, Scope.ADMIN, accounts::listKeys);
     api(router.delete("/v1/api-keys/:id"), body, authenticator, Scope.ADMIN, accounts::revokeKey);
     api(router.get("/v1/usage"), body, authenticator, Scope.ADMIN, accounts::usage);
-    mcp(router, body, authenticator, engines);
+    mcp(router, body, authenticator, engines, scanParser);
 
     router.route().failureHandler(Problems::handle);
     for (int status : new int[] {400, 404, 405, 413, 415, 500}) {
@@ -133,10 +135,11 @@ public final class HttpVerticle extends VerticleBase {
    * MCP at {@code /v1/mcp} and its alias {@code /mcp}. Tool scopes are checked per call, so the route only needs a
    * valid credential; the origin guard runs before authentication.
    */
-  private void mcp(Router router, BodyHandler body, Authenticator authenticator, EngineClient engines) {
+  private void mcp(Router router, BodyHandler body, Authenticator authenticator, EngineClient engines,
+                   ScanParser scanParser) {
     EngramConfig.External external = config.auth().external();
-    McpRoutes routes = new McpRoutes(new McpServer(config.memories(), config.mcp().toolsPageSize()), mcpSessions,
-        engines, config.mcp(), external.enabled() ? external.issuer() : null);
+    McpRoutes routes = new McpRoutes(new McpServer(config.memories(), config.mcp().toolsPageSize(), scanParser),
+        mcpSessions, engines, config.mcp(), external.enabled() ? external.issuer() : null);
     Handler<RoutingContext> authenticate = McpRoutes.authenticate(authenticator, authenticator.searching());
     for (String path : new String[] {"/v1/mcp", "/mcp"}) {
       router.post(path).handler(body).handler(AccessLog.named(path)).handler(HttpVerticle::requireJsonBody)
