@@ -16,7 +16,6 @@ import dev.engram.cloud.search.SearchFilter;
 import dev.engram.cloud.search.VectorIndex;
 import dev.engram.cloud.search.Vectors;
 import dev.engram.cloud.search.Vocabulary;
-import dev.engram.cloud.search.WorkspaceWords;
 import dev.engram.cloud.sqlite.SqliteFiles;
 import dev.engram.cloud.sqlite.Timestamps;
 import io.vertx.core.json.JsonArray;
@@ -104,6 +103,7 @@ final class MemoryStore implements AutoCloseable {
   private final PreparedStatement selectRows;
   private final PreparedStatement anyMatch;
   private final PreparedStatement anyMatchIn;
+  private final PreparedStatement wordCountIn;
   private final PreparedStatement insertMemory;
   private final PreparedStatement insertTag;
   private final PreparedStatement deleteTags;
@@ -142,6 +142,8 @@ final class MemoryStore implements AutoCloseable {
     anyMatch = conn.prepareStatement("SELECT 1 FROM memories_fts WHERE memories_fts MATCH ? LIMIT 1");
     anyMatchIn = conn.prepareStatement("SELECT 1 FROM memories_fts f JOIN memories m ON m.id = f.rowid"
         + " WHERE memories_fts MATCH ? AND m.workspace IN (SELECT value FROM json_each(?)) LIMIT 1");
+    wordCountIn = conn.prepareStatement("SELECT count(*) FROM memories_words w JOIN memories m ON m.id = w.rowid"
+        + " WHERE memories_words MATCH ? AND m.workspace IN (SELECT value FROM json_each(?))");
     insertMemory = conn.prepareStatement("""
         INSERT INTO memories (content, memory_type, tags, metadata, importance, workspace, tier, expires_at,
                               content_hash, created_at, updated_at)
@@ -610,6 +612,17 @@ final class MemoryStore implements AutoCloseable {
     }
   }
 
+  /**
+   * How many memories in these workspaces hold the word as written (as the vocabulary counts it tenant-wide);
+   * costs one pass over the memories holding it.
+   */
+  int wordCountIn(String word, Collection<String> workspaces) throws SQLException {
+    String phrase = '"' + word.replace("\"", "\"\"") + '"';
+    try (ResultSet rs = bind(wordCountIn, phrase, new JsonArray(new ArrayList<>(workspaces)).encode()).executeQuery()) {
+      return rs.next() ? rs.getInt(1) : 0;
+    }
+  }
+
   /** A unit of SQL work for {@link #interruptibleUntil}. */
   interface SqlWork<T> {
     T run() throws SQLException;
@@ -659,17 +672,6 @@ final class MemoryStore implements AutoCloseable {
     try (Statement s = conn.createStatement();
          ResultSet rs = s.executeQuery("SELECT term, doc FROM memories_words_vocab")) {
       while (rs.next()) b.add(rs.getString(1), rs.getInt(2));
-    }
-    return b.build();
-  }
-
-  /** Which words each workspace holds, with how many of its memories hold each (one pass over the word index). */
-  WorkspaceWords workspaceWords() throws SQLException {
-    WorkspaceWords.Builder b = new WorkspaceWords.Builder();
-    try (Statement s = conn.createStatement();
-         ResultSet rs = s.executeQuery("SELECT m.workspace, v.term FROM memories_words_instance v"
-             + " JOIN memories m ON m.id = v.doc")) {
-      while (rs.next()) b.count(rs.getString(1), rs.getString(2));
     }
     return b.build();
   }

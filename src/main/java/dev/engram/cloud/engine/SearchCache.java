@@ -2,17 +2,14 @@ package dev.engram.cloud.engine;
 
 import dev.engram.cloud.search.VectorIndex;
 import dev.engram.cloud.search.Vocabulary;
-import dev.engram.cloud.search.WorkspaceWords;
 
 import java.sql.SQLException;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.function.ToLongFunction;
 
 /**
- * One tenant's in-memory search state: the vector matrix, the vocabulary and (once a workspace-restricted key needs
- * it) the words of each workspace, loaded lazily from its database, kept in step with committed writes by the
- * engine, and dropped under memory pressure (see {@link VectorBudget}).
+ * One tenant's in-memory search state: the vector matrix and the vocabulary, loaded lazily from its database,
+ * kept in step with committed writes by the engine, and dropped under memory pressure (see {@link VectorBudget}).
  *
  * <p>Consistency: the matrix is loaded while holding the write lock, and the engine applies each committed batch
  * of vector changes under the same lock, so a batch is either in the loaded snapshot or applied after it
@@ -29,21 +26,13 @@ final class SearchCache {
   private static final long VOCABULARY_STALE_NANOS = 5_000_000_000L;
   private static final int SMALL_VOCABULARY = 5_000;
 
-  /** A structure built from the database, with the write generation it reflects. */
-  private record Built<T>(T value, long generation, long builtNanos, long words) {}
-
-  /** Builds a structure from the database. */
-  private interface Build<T> {
-    T from(MemoryStore store) throws SQLException;
-  }
-
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private final VectorBudget budget;
   private final int dims;
   private VectorIndex index;
-  private volatile Built<Vocabulary> vocabulary;
-  /** Built the first time a workspace-restricted key needs a correction. */
-  private volatile Built<WorkspaceWords> workspaceWords;
+  private volatile Vocabulary vocabulary;
+  private volatile long vocabularyGeneration;
+  private volatile long vocabularyBuiltNanos;
   /** Bumped after every committed write batch. */
   private volatile long generation;
   private volatile long lastUsedNanos = System.nanoTime();
@@ -84,35 +73,18 @@ final class SearchCache {
 
   /** The vocabulary, rebuilt when writes changed it (at most every few seconds for a large one). */
   Vocabulary vocabulary(MemoryStore store) throws SQLException {
-    Built<Vocabulary> before = vocabulary;
-    Built<Vocabulary> v = fresh(before, store, MemoryStore::vocabulary, Vocabulary::size);
-    if (v != before) {
-      vocabulary = v;
-      report();
-    }
-    return v.value();
-  }
-
-  /** Which words each workspace holds, kept fresh like {@link #vocabulary}. */
-  WorkspaceWords workspaceWords(MemoryStore store) throws SQLException {
-    Built<WorkspaceWords> before = workspaceWords;
-    Built<WorkspaceWords> w = fresh(before, store, MemoryStore::workspaceWords, WorkspaceWords::size);
-    if (w != before) {
-      workspaceWords = w;
-      report();
-    }
-    return w.value();
-  }
-
-  private <T> Built<T> fresh(Built<T> built, MemoryStore store, Build<T> build,
-                             ToLongFunction<T> words) throws SQLException {
     lastUsedNanos = System.nanoTime();
+    Vocabulary v = vocabulary;
     long gen = generation;
-    boolean fresh = built != null && (built.generation() == gen
-        || (built.words() > SMALL_VOCABULARY && System.nanoTime() - built.builtNanos() < VOCABULARY_STALE_NANOS));
-    if (fresh) return built;
-    T value = build.from(store);
-    return new Built<>(value, gen, System.nanoTime(), words.applyAsLong(value));
+    boolean fresh = v != null && (vocabularyGeneration == gen
+        || (v.size() > SMALL_VOCABULARY && System.nanoTime() - vocabularyBuiltNanos < VOCABULARY_STALE_NANOS));
+    if (fresh) return v;
+    v = store.vocabulary();
+    vocabulary = v;
+    vocabularyGeneration = gen;
+    vocabularyBuiltNanos = System.nanoTime();
+    report();
+    return v;
   }
 
   /** Applies the vector changes of a committed batch (engine thread). */
@@ -145,7 +117,6 @@ final class SearchCache {
     try {
       index = null;
       vocabulary = null;
-      workspaceWords = null;
     } finally {
       lock.writeLock().unlock();
     }
@@ -168,10 +139,8 @@ final class SearchCache {
     } finally {
       lock.readLock().unlock();
     }
-    Built<Vocabulary> v = vocabulary;
-    if (v != null) bytes += v.value().bytes();
-    Built<WorkspaceWords> w = workspaceWords;
-    if (w != null) bytes += w.value().bytes();
+    Vocabulary v = vocabulary;
+    if (v != null) bytes += v.bytes();
     synchronized (this) {
       if (Math.abs(bytes - reportedBytes) <= reportedBytes / 8 && reportedBytes != 0) return;
       reportedBytes = bytes;

@@ -30,7 +30,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.ToIntFunction;
 
 /**
  * The search strategies of one tenant, over one of its connections and its {@link SearchCache}. Thread-safe:
@@ -277,14 +276,13 @@ final class TenantSearch {
    * Corrections for the words (letters only, 4+ characters) that match no memory at all, even stemmed: each
    * becomes the tenant's closest word within 2 edits. Words that match somewhere are left alone. At most
    * {@code search.max_corrections} words are corrected, the first ones in the query. With a {@code scope} (a
-   * workspace-restricted key), both "matches" and "the tenant's words" mean those of the scope's workspaces only.
+   * workspace-restricted key), "matches" and "the tenant's words" mean those of the scope's workspaces only.
    */
   private Map<String, String> corrections(MemoryStore store, List<String> tokens, Set<String> scope,
                                           SearchBudget budget) throws SQLException {
     Map<String, String> out = new LinkedHashMap<>();
     Set<String> tried = new HashSet<>();
     Vocabulary vocabulary = null;
-    ToIntFunction<String> docsIn = null;
     for (String token : tokens) {
       if (out.size() >= config.maxCorrections()) break;
       String word = token.toLowerCase(Locale.ROOT);
@@ -296,13 +294,41 @@ final class TenantSearch {
           () -> scope == null ? store.matchesAny(match) : store.matchesAnyIn(match, scope));
       if (matches.isEmpty()) break;
       if (matches.get()) continue;
-      if (vocabulary == null) {
-        vocabulary = cache.vocabulary(store);
-        docsIn = scope == null ? vocabulary::docs : cache.workspaceWords(store).within(scope);
-      }
-      vocabulary.correct(word, docsIn).ifPresent(c -> out.put(word, c.suggestion()));
+      if (vocabulary == null) vocabulary = cache.vocabulary(store);
+      Optional<String> correction = scope == null
+          ? vocabulary.correct(word).map(Vocabulary.Correction::suggestion)
+          : correctWithin(store, vocabulary, word, scope, budget);
+      correction.ifPresent(c -> out.put(word, c));
     }
     return out;
+  }
+
+  /**
+   * The correction {@link Vocabulary#correct} would make if the tenant held only the scope's memories: the
+   * tenant's candidates, fewest edits first, each counted in the scope (a word the scope does not hold is no
+   * candidate; the scope's counts, not the tenant's, break ties). Counting is SQL, within the budget.
+   */
+  private static Optional<String> correctWithin(MemoryStore store, Vocabulary vocabulary, String word,
+                                                Set<String> scope, SearchBudget budget) throws SQLException {
+    List<Vocabulary.Correction> candidates = vocabulary.candidates(word);
+    int i = 0;
+    while (i < candidates.size()) {
+      int distance = candidates.get(i).distance();
+      String best = null;
+      int bestDocs = 0;
+      for (; i < candidates.size() && candidates.get(i).distance() == distance; i++) {
+        String term = candidates.get(i).suggestion();
+        Optional<Integer> docs = inBudget(store, budget, () -> store.wordCountIn(term, scope));
+        if (docs.isEmpty()) return Optional.empty();
+        int n = docs.get();
+        if (n > bestDocs || (n > 0 && n == bestDocs && term.compareTo(best) < 0)) {
+          best = term;
+          bestDocs = n;
+        }
+      }
+      if (best != null) return Optional.of(best);
+    }
+    return Optional.empty();
   }
 
   private static String corrected(List<String> tokens, Map<String, String> corrections) {

@@ -2,11 +2,13 @@ package dev.engram.cloud.search;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.ToIntFunction;
+import java.util.Set;
 
 /**
  * A tenant's own words with how many memories contain each, for typo correction: a word of 4+ characters may be
@@ -17,9 +19,9 @@ import java.util.function.ToIntFunction;
  * from the first {@value #PREFIX} characters of a word. Two words within 2 edits of each other share such a string
  * (a substitution or swap is one delete on each side, an insert one delete on the other, and cutting both words to
  * the prefix keeps that true), so looking up the deletes of the query word finds every word within 2 edits, among
- * a few others that {@link EditDistance} then rules out. A lookup costs a few dozen binary searches and a handful of
- * distance checks instead of one check per known word. The index keeps only 32-bit hashes of the deletes: a
- * collision adds a candidate, it never loses one.
+ * a few others that {@link EditDistance} then rules out. A lookup costs a few dozen hash probes and a handful of
+ * distance checks instead of one check per known word. The index keeps only 32-bit hashes of the deletes, grouped
+ * by their top bits into slots of about four: a collision adds a candidate, it never loses one.
  */
 public final class Vocabulary {
 
@@ -35,15 +37,22 @@ public final class Vocabulary {
   private final Map<String, Integer> ids;
   private final String[] terms;
   private final int[] docs;
-  /** Sorted {@code (hash of a delete) << 32 | term id}, one entry per distinct delete of each indexed term. */
-  private final long[] deletes;
+  /** The index: slot s holds entries [slotStart[s], slotStart[s + 1]), each a delete's hash and its term's id. */
+  private final int slotBits;
+  private final int[] slotStart;
+  private final int[] entryHash;
+  private final int[] entryTerm;
   private final long chars;
 
-  private Vocabulary(Map<String, Integer> ids, String[] terms, int[] docs, long[] deletes, long chars) {
+  private Vocabulary(Map<String, Integer> ids, String[] terms, int[] docs, int slotBits, int[] slotStart,
+                     int[] entryHash, int[] entryTerm, long chars) {
     this.ids = ids;
     this.terms = terms;
     this.docs = docs;
-    this.deletes = deletes;
+    this.slotBits = slotBits;
+    this.slotStart = slotStart;
+    this.entryHash = entryHash;
+    this.entryTerm = entryTerm;
     this.chars = chars;
   }
 
@@ -61,35 +70,44 @@ public final class Vocabulary {
       return this;
     }
 
+    /** Collects every (delete hash, term) pair, then places them by slot in one counting pass. */
     public Vocabulary build() {
       String[] t = terms.toArray(String[]::new);
-      int[] d = Arrays.copyOf(docs, t.length);
       long chars = 0;
-      long[] entries = new long[64];
+      int[] hashes = new int[Math.max(64, t.length * 16)];
+      int[] owners = new int[hashes.length];
       int n = 0;
       for (int id = 0; id < t.length; id++) {
         chars += t[id].length();
         // shorter words are never suggested (a 4-letter word is at most 2 edits from a 2-letter one)
         if (t[id].length() < MIN_WORD - 1) continue;
         for (int hash : deleteHashes(t[id])) {
-          if (n == entries.length) entries = Arrays.copyOf(entries, n * 2);
-          entries[n++] = ((long) hash << 32) | id;
+          if (n == hashes.length) {
+            hashes = Arrays.copyOf(hashes, n * 2);
+            owners = Arrays.copyOf(owners, n * 2);
+          }
+          hashes[n] = hash;
+          owners[n++] = id;
         }
       }
-      long[] sorted = Arrays.copyOf(entries, n);
-      Arrays.sort(sorted);
-      return new Vocabulary(ids, t, d, sorted, chars);
+      int bits = Math.max(1, 32 - Integer.numberOfLeadingZeros(Math.max(1, n / 4)));
+      int[] start = new int[(1 << bits) + 1];
+      for (int i = 0; i < n; i++) start[(hashes[i] >>> (32 - bits)) + 1]++;
+      for (int s = 0; s < (1 << bits); s++) start[s + 1] += start[s];
+      int[] next = Arrays.copyOf(start, start.length - 1);
+      int[] entryHash = new int[n];
+      int[] entryTerm = new int[n];
+      for (int i = 0; i < n; i++) {
+        int at = next[hashes[i] >>> (32 - bits)]++;
+        entryHash[at] = hashes[i];
+        entryTerm[at] = owners[i];
+      }
+      return new Vocabulary(ids, t, Arrays.copyOf(docs, t.length), bits, start, entryHash, entryTerm, chars);
     }
   }
 
   public boolean contains(String word) {
     return ids.containsKey(word);
-  }
-
-  /** How many memories hold the word (0 when none does). */
-  public int docs(String word) {
-    Integer id = ids.get(word);
-    return id == null ? 0 : docs[id];
   }
 
   public int size() {
@@ -98,7 +116,7 @@ public final class Vocabulary {
 
   /** Heap bytes held (approximately): the words, their map entries and the delete index. */
   public long bytes() {
-    return chars * 2 + terms.length * 100L + deletes.length * 8L;
+    return chars * 2 + terms.length * 100L + entryHash.length * 8L + slotStart.length * 4L;
   }
 
   /**
@@ -106,47 +124,33 @@ public final class Vocabulary {
    * then the alphabetically first; empty when the word is short, known, or nothing is close enough.
    */
   public Optional<Correction> correct(String word) {
-    return correct(word, this::docs);
+    if (ids.containsKey(word)) return Optional.empty();
+    List<Correction> candidates = candidates(word);
+    return candidates.isEmpty() ? Optional.empty() : Optional.of(candidates.get(0));
   }
 
   /**
-   * As {@link #correct(String)}, over only the words {@code docsIn} counts (more than 0 memories): a restricted
-   * key's workspaces, whose counts also decide ties.
+   * Every other known word within 2 edits of {@code word} (lowercase, 4+ characters), in the order
+   * {@link #correct} prefers them: fewest edits, then most memories, then alphabetical.
    */
-  public Optional<Correction> correct(String word, ToIntFunction<String> docsIn) {
+  public List<Correction> candidates(String word) {
     int n = word.length();
-    if (n < MIN_WORD || n > MAX_WORD || docsIn.applyAsInt(word) > 0) return Optional.empty();
-    String best = null;
-    int bestDistance = MAX_EDITS + 1;
-    int bestDocs = -1;
+    if (n < MIN_WORD || n > MAX_WORD) return List.of();
+    List<Correction> out = new ArrayList<>();
+    Set<Integer> seen = new HashSet<>();
     for (int hash : deleteHashes(word)) {
-      int at = firstAtOrAfter((long) hash << 32);
-      for (; at < deletes.length && (int) (deletes[at] >>> 32) == hash; at++) {
-        String term = terms[(int) deletes[at]];
-        if (Math.abs(term.length() - n) > MAX_EDITS) continue;
-        int d = EditDistance.within(word, term, MAX_EDITS);
-        if (d > MAX_EDITS || d > bestDistance) continue;
-        int count = docsIn.applyAsInt(term);
-        if (count <= 0) continue;
-        if (d < bestDistance || count > bestDocs || (count == bestDocs && term.compareTo(best) < 0)) {
-          best = term;
-          bestDistance = d;
-          bestDocs = count;
-        }
+      int slot = hash >>> (32 - slotBits);
+      for (int at = slotStart[slot]; at < slotStart[slot + 1]; at++) {
+        int id = entryTerm[at];
+        if (entryHash[at] != hash || Math.abs(terms[id].length() - n) > MAX_EDITS || !seen.add(id)) continue;
+        int d = EditDistance.within(word, terms[id], MAX_EDITS);
+        if (d > 0 && d <= MAX_EDITS) out.add(new Correction(word, terms[id], d));
       }
     }
-    return best == null ? Optional.empty() : Optional.of(new Correction(word, best, bestDistance));
-  }
-
-  private int firstAtOrAfter(long key) {
-    int lo = 0;
-    int hi = deletes.length;
-    while (lo < hi) {
-      int mid = (lo + hi) >>> 1;
-      if (deletes[mid] < key) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    out.sort(Comparator.comparingInt(Correction::distance)
+        .thenComparing(c -> docs[ids.get(c.suggestion())], Comparator.reverseOrder())
+        .thenComparing(Correction::suggestion));
+    return out;
   }
 
   /** Distinct hashes of the strings made by deleting 0, 1 or 2 characters from the word's first PREFIX. */

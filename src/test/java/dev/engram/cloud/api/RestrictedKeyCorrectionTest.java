@@ -87,6 +87,21 @@ class RestrictedKeyCorrectionTest {
   }
 
   @Test
+  void ties_are_broken_by_counts_in_the_keys_workspaces_not_the_tenants() {
+    // "cabel" is one edit from both "cable" and "label"; the tenant holds "cable" most, public holds "label" most
+    String owner2 = api.signup().apiKey();
+    for (int i = 0; i < 5; i++) api.createMemory(owner2, new JsonObject().put("content", "cable " + i).put("workspace", "hr"));
+    api.createMemory(owner2, new JsonObject().put("content", "a cable").put("workspace", "public"));
+    api.createMemory(owner2, new JsonObject().put("content", "a label").put("workspace", "public"));
+    api.createMemory(owner2, new JsonObject().put("content", "the label").put("workspace", "public"));
+    Api.Response created = api.post("/v1/api-keys", owner2, new JsonObject().put("name", "agent")
+        .put("workspaces", new JsonArray().add("public")));
+    String restricted = created.json().getString("key");
+    assertEquals("cable", suggest(owner2, "cabel").getString("suggestion"));
+    assertEquals("label", suggest(restricted, "cabel").getString("suggestion"));
+  }
+
+  @Test
   void a_key_with_several_workspaces_is_corrected_from_all_of_them() {
     assertEquals("layoffs salary", suggest(publicAndHrKey, "layofs salery").getString("suggestion"));
     assertEquals("layoffs salary", api.search(publicAndHrKey, new JsonObject().put("query", "layofs salery")

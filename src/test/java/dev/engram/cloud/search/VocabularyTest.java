@@ -3,12 +3,12 @@ package dev.engram.cloud.search;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import java.util.function.ToIntFunction;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -28,19 +28,16 @@ class VocabularyTest {
       Vocabulary.Builder b = new Vocabulary.Builder();
       words.forEach(b::add);
       Vocabulary v = b.build();
-      // a restricted key sees a random half of the words, with counts of its own
-      Map<String, Integer> half = new HashMap<>();
-      words.forEach((w, n) -> {
-        if (random.nextBoolean()) half.put(w, 1 + random.nextInt(3));
-      });
       List<String> known = new ArrayList<>(words.keySet());
       known.sort(null);
       for (int q = 0; q < 3000; q++) {
         // half are typos of known words (1 or 2 random edits), half any string
         String query = q % 2 == 0 ? word(random, alphabet, 3, 16)
             : typo(random, alphabet, known.get(random.nextInt(known.size())), 1 + random.nextInt(2));
-        assertEquals(scan(words, query, words::get), v.correct(query), query);
-        assertEquals(scan(half, query, half::get), v.correct(query, w -> half.getOrDefault(w, 0)), query + " (half)");
+        List<Vocabulary.Correction> all = scan(words, query);
+        assertEquals(all, v.candidates(query), query);
+        assertEquals(words.containsKey(query) || all.isEmpty() ? Optional.empty() : Optional.of(all.get(0)),
+            v.correct(query), query);
       }
     }
   }
@@ -57,26 +54,20 @@ class VocabularyTest {
     assertEquals(Optional.empty(), v.correct("zebra"));
   }
 
-  /** The former linear scan, as the reference. */
-  private static Optional<Vocabulary.Correction> scan(Map<String, Integer> words, String word,
-                                                      ToIntFunction<String> docs) {
+  /** The former linear scan, as the reference: every word 1 or 2 edits away, best first. */
+  private static List<Vocabulary.Correction> scan(Map<String, Integer> words, String word) {
     int n = word.length();
-    if (n < Vocabulary.MIN_WORD || n > Vocabulary.MAX_WORD || words.containsKey(word)) return Optional.empty();
-    String best = null;
-    int bestDistance = Vocabulary.MAX_EDITS + 1;
-    int bestDocs = -1;
+    List<Vocabulary.Correction> out = new ArrayList<>();
+    if (n < Vocabulary.MIN_WORD || n > Vocabulary.MAX_WORD) return out;
     for (String term : words.keySet()) {
       if (term.length() < Vocabulary.MIN_WORD - 1 || term.length() > Vocabulary.MAX_WORD) continue;
       int d = EditDistance.within(word, term, Vocabulary.MAX_EDITS);
-      if (d > Vocabulary.MAX_EDITS) continue;
-      int count = docs.applyAsInt(term);
-      if (d < bestDistance || (d == bestDistance && (count > bestDocs || (count == bestDocs && term.compareTo(best) < 0)))) {
-        best = term;
-        bestDistance = d;
-        bestDocs = count;
-      }
+      if (d > 0 && d <= Vocabulary.MAX_EDITS) out.add(new Vocabulary.Correction(word, term, d));
     }
-    return best == null ? Optional.empty() : Optional.of(new Vocabulary.Correction(word, best, bestDistance));
+    out.sort(Comparator.comparingInt(Vocabulary.Correction::distance)
+        .thenComparing(c -> words.get(c.suggestion()), Comparator.reverseOrder())
+        .thenComparing(Vocabulary.Correction::suggestion));
+    return out;
   }
 
   /** The word after {@code edits} random inserts, deletes, substitutions or swaps of neighbours. */
