@@ -89,6 +89,13 @@ class SearchBudgetTest {
         () -> store.interruptibleUntil(System.nanoTime() + 20_000_000L, () -> store.passing(ids, filter, Instant.now())));
     assertTrue(MemoryStore.interrupted(e), e.toString());
     assertEquals(3, store.passing(List.of(1L, 2L, 3L, 4L), filter, Instant.now()).size(), "not interrupted any more");
+    // the same with a statement the store prepares once and reuses (SQLite's driver finalizes it when interrupted)
+    List<String> workspaces = java.util.stream.IntStream.range(0, 1_000_000).mapToObj(i -> "w" + i).toList();
+    java.sql.SQLException again = assertThrows(java.sql.SQLException.class, () -> store.interruptibleUntil(
+        System.nanoTime() + 20_000_000L, () -> store.wordCountIn("rust", workspaces)));
+    assertTrue(MemoryStore.interrupted(again), again.toString());
+    assertEquals(2, store.wordCountIn("rust", List.of("default")), "the reused statement works again");
+    assertTrue(store.matchesAny("\"rust\""));
     JsonObject after = search.search(store, new Search("rust", 10, SearchFilter.NONE, Strategy.KEYWORD, false),
         Instant.now());
     assertEquals(2, after.getJsonArray("results").size(), after.encode());
