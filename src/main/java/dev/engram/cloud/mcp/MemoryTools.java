@@ -142,7 +142,7 @@ final class MemoryTools {
             input(props().put("query", text("The query to correct.", 1000)), "query"),
             output(props().put("query", string("")).put("suggestion", string("The corrected query.")).put("changed", bool(""))
                 .put("corrections", arrayOf(anyObject("{word, suggestion, distance}")))
-                .put("partial", bool("True when correction ran out of its time budget before the last word.")),
+                .put("partial", bool("True when correction ran out of its time budget; the words it reached are corrected.")),
                 "query", "suggestion", "changed"),
             Scope.MEMORIES_READ, (call, args) -> call.engine(new Suggest(args.string("query")))),
         Tool.of("memory_import", "Import", "Import an Engram export document ({version, memories:[...]}); all or "
@@ -507,12 +507,14 @@ final class MemoryTools {
   }
 
   private Future<JsonObject> scanProject(ToolCall call, ToolArgs args) {
-    return parser.parse(() -> ProjectScan.parse(args.json())).compose(request -> call.engine(new ScanProject(
-        request.workspace(), request.project(), request.files(), request.skippedPaths(), call.caps())).map(reply -> {
-          JsonObject summary = ProjectScan.summary(request, reply);
-          call.countCreated(summary.getInteger("memories_created"));
-          return summary;
-        }));
+    return parser.parse(() -> ProjectScan.parse(args.json()))
+        .compose(request -> call.engine(new ScanProject(request.workspace(), request.project(), request.files(),
+                request.skippedPaths(), call.caps()))
+            .map(reply -> {
+              JsonObject summary = ProjectScan.summary(request, reply);
+              call.countCreated(summary.getInteger("memories_created"));
+              return summary;
+            }));
   }
 
   private Future<JsonObject> projectContext(ToolCall call, ToolArgs args) {

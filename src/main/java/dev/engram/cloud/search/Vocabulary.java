@@ -28,7 +28,10 @@ public final class Vocabulary {
   public static final int MIN_WORD = 4;
   public static final int MAX_EDITS = 2;
   public static final int MAX_WORD = 40;
-  /** Deletes are taken from this many leading characters: longer words share their candidates' verification. */
+  /**
+   * Deletes are taken from this many leading characters only (SymSpell's prefix length), which holds the index to
+   * at most 29 entries a word; words that share a prefix are told apart by EditDistance.
+   */
   private static final int PREFIX = 7;
 
   /** A suggested replacement for one word. */
@@ -106,10 +109,6 @@ public final class Vocabulary {
     }
   }
 
-  public boolean contains(String word) {
-    return ids.containsKey(word);
-  }
-
   public int size() {
     return terms.length;
   }
@@ -154,7 +153,7 @@ public final class Vocabulary {
   }
 
   /** Distinct hashes of the strings made by deleting 0, 1 or 2 characters from the word's first PREFIX. */
-  static int[] deleteHashes(String word) {
+  private static int[] deleteHashes(String word) {
     int n = Math.min(word.length(), PREFIX);
     int[] out = new int[1 + n + n * (n - 1) / 2];
     int k = 0;
