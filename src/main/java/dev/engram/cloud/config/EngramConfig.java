@@ -248,10 +248,13 @@ public record EngramConfig(
    * the least recently used are dropped beyond it (and reloaded from SQLite when next needed).
    * {@code keywordWindow}: an unfiltered keyword list ranks only the newest this-many matches (by id), since
    * SQLite's BM25 scores every match and a word held by most of 100k memories would otherwise cost ~30 ms.
+   * {@code budgetMs}: how long one search (or spelling suggestion) may work; past it, it answers with what it has,
+   * flagged {@code partial}. {@code maxCorrections}: at most this many words of a query are typo-corrected (0: none).
    */
   public record Search(Strategy defaultStrategy, int rrfK, double keywordWeight, double semanticWeight,
                        double recencyWeight, double recencyHalfLifeDays, double importanceWeight, double phraseWeight,
-                       int candidates, double semanticMinSimilarity, int vectorCacheMb, int keywordWindow) {
+                       int candidates, double semanticMinSimilarity, int vectorCacheMb, int keywordWindow,
+                       int budgetMs, int maxCorrections) {
     public HybridRanker.Weights weights() {
       return new HybridRanker.Weights(rrfK, keywordWeight, semanticWeight, recencyWeight, recencyHalfLifeDays,
           importanceWeight, phraseWeight);
@@ -293,7 +296,7 @@ public record EngramConfig(
             search.getDouble("recency_weight"), search.getDouble("recency_half_life_days"),
             search.getDouble("importance_weight"), search.getDouble("phrase_weight"), search.getInteger("candidates"),
             search.getDouble("semantic_min_similarity"), search.getInteger("vector_cache_mb"),
-            keywordWindow(search)),
+            keywordWindow(search), atLeast(search, "budget_ms", 1), atLeast(search, "max_corrections", 0)),
         new Database(db.getString("url"), db.getString("migration_url"), db.getInteger("pool_size"),
             db.getBoolean("allow_privileged_role")));
   }
@@ -325,6 +328,12 @@ public record EngramConfig(
           + "http.body_grace_seconds at least 1");
     }
     return h;
+  }
+
+  private static int atLeast(JsonObject search, String name, int min) {
+    int value = search.getInteger(name);
+    if (value < min) throw new IllegalArgumentException("search." + name + " must be at least " + min);
+    return value;
   }
 
   private static Mcp mcp(JsonObject mcp) {

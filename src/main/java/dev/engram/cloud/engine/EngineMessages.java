@@ -6,6 +6,7 @@ import dev.engram.cloud.search.Strategy;
 import io.vertx.core.json.JsonObject;
 
 import java.util.List;
+import java.util.Set;
 
 /** Commands a tenant engine takes on {@code engram.engine.<tenantId>}, and its reply. */
 public final class EngineMessages {
@@ -64,16 +65,25 @@ public final class EngineMessages {
   /**
    * A search (REST {@code POST /v1/search}, MCP {@code memory_search}). {@code strategy} null means the configured
    * default ({@code search.default_strategy}); {@code explain} adds each signal's contribution to every result.
-   * The reply is {@code {results: [{memory, score, explain?}], total, strategy, corrected_query?}}: best first,
-   * score in [0, 1] (higher is better), {@code strategy} the one that ran (auto resolved), {@code corrected_query}
-   * present when typo correction changed words. For keyword, {@code total} counts every match; for semantic and
-   * hybrid it counts the candidates considered (at most {@code search.candidates} per list). {@code project}, when
-   * not null, boosts that project's context memories (from a project scan) in the hybrid rerank.
+   * The reply is {@code {results: [{memory, score, explain?}], total, strategy, corrected_query?, partial?}}: best
+   * first, score in [0, 1] (higher is better), {@code strategy} the one that ran (auto resolved),
+   * {@code corrected_query} present when typo correction changed words, {@code partial: true} when the search ran
+   * out of {@code search.budget_ms} and answers with what it had found. For keyword, {@code total} counts every
+   * match; for semantic and hybrid it counts the candidates considered (at most {@code search.candidates} per list).
+   * {@code project}, when not null, boosts that project's context memories (from a project scan) in the hybrid
+   * rerank. {@code vocabularyScope}: the workspaces whose words typo correction may use, null for the whole
+   * tenant's; WorkspaceGuard sets it for a workspace-restricted key, callers never do.
    */
   public record Search(String query, int limit, SearchFilter filter, Strategy strategy, boolean explain,
-                       String project) implements EngineCommand {
+                       String project, Set<String> vocabularyScope) implements EngineCommand {
     public Search {
       if (filter == null) filter = SearchFilter.NONE;
+      if (vocabularyScope != null) vocabularyScope = Set.copyOf(vocabularyScope);
+    }
+
+    /** A search as a caller sends it: typo correction over the whole tenant's words. */
+    public Search(String query, int limit, SearchFilter filter, Strategy strategy, boolean explain, String project) {
+      this(query, limit, filter, strategy, explain, project, null);
     }
 
     /** A search that names no project (see {@code project} below). */
@@ -85,15 +95,28 @@ public final class EngineMessages {
     public Search(String query, int limit, String workspace, List<String> tags, String memoryType) {
       this(query, limit, SearchFilter.of(workspace, tags, memoryType), null, false);
     }
+
+    /** The same search held to {@code filter}, with typo correction over only {@code scope}'s words. */
+    public Search restricted(SearchFilter filter, Set<String> scope) {
+      return new Search(query, limit, filter, strategy, explain, project, scope);
+    }
   }
 
   /**
    * Typo correction of a query against the tenant's own words (REST {@code POST /v1/search/suggest}, MCP
    * {@code memory_search_suggest}). Reply: {@code {query, suggestion, changed, corrections: [{word, suggestion,
-   * distance}]}}; {@code suggestion} is the query with corrected words replaced (the query itself when nothing
-   * needed correcting).
+   * distance}], partial?}}; {@code suggestion} is the query with corrected words replaced (the query itself when
+   * nothing needed correcting). {@code vocabularyScope} as for {@link Search}.
    */
-  public record Suggest(String query) implements EngineCommand {}
+  public record Suggest(String query, Set<String> vocabularyScope) implements EngineCommand {
+    public Suggest {
+      if (vocabularyScope != null) vocabularyScope = Set.copyOf(vocabularyScope);
+    }
+
+    public Suggest(String query) {
+      this(query, null);
+    }
+  }
 
   public record Stats() implements EngineCommand {}
 

@@ -20,6 +20,9 @@ import dev.engram.cloud.sqlite.SqliteFiles;
 import dev.engram.cloud.sqlite.Timestamps;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.sqlite.ProgressHandler;
+import org.sqlite.SQLiteErrorCode;
+import org.sqlite.SQLiteException;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -62,6 +65,8 @@ final class MemoryStore implements AutoCloseable {
       + "   AND t.tag IN (SELECT value FROM json_each(?4))) = json_array_length(?4))";
   private static final long DEFAULT_DAILY_TTL_SECONDS = 86_400;
   private static final Pattern WHITESPACE = Pattern.compile("\\s+");
+  /** SQLite VM steps between two checks of an interruptible statement's deadline: a few microseconds of work. */
+  private static final int PROGRESS_STEPS = 1000;
   /** Field weights: content, tags, metadata. */
   private static final String BM25 = "bm25(memories_fts, 1.0, 1.0, 0.5)";
   private static final int PREVIEW_CHARS = 100;
@@ -96,7 +101,8 @@ final class MemoryStore implements AutoCloseable {
   private final List<VectorChange> pendingVectors = new ArrayList<>();
   private final PreparedStatement insertVector;
   private final PreparedStatement selectRows;
-  private final PreparedStatement anyMatch;
+  /** Replaced after an interruption (see {@link #interruptibleUntil}). */
+  private SearchStatements searchSql;
   private final PreparedStatement insertMemory;
   private final PreparedStatement insertTag;
   private final PreparedStatement deleteTags;
@@ -107,9 +113,6 @@ final class MemoryStore implements AutoCloseable {
   private final PreparedStatement listPage;
   private final PreparedStatement deleteExpired;
   private final PreparedStatement anyExpired;
-  private final PreparedStatement topRanked;
-  private final PreparedStatement topRankedNewest;
-  private final PreparedStatement countMatches;
   private final PreparedStatement countAll;
   private final PreparedStatement usedBytes;
   private final PreparedStatement savepoint;
@@ -132,7 +135,7 @@ final class MemoryStore implements AutoCloseable {
     insertVector = conn.prepareStatement("INSERT OR REPLACE INTO memory_vectors (memory_id, embedding) VALUES (?, ?)");
     selectRows = conn.prepareStatement("SELECT " + COLUMNS + " FROM memories m"
         + " WHERE m.id IN (SELECT value FROM json_each(?2)) AND " + LIVE);
-    anyMatch = conn.prepareStatement("SELECT 1 FROM memories_fts WHERE memories_fts MATCH ? LIMIT 1");
+    searchSql = new SearchStatements(conn);
     insertMemory = conn.prepareStatement("""
         INSERT INTO memories (content, memory_type, tags, metadata, importance, workspace, tier, expires_at,
                               content_hash, created_at, updated_at)
@@ -155,13 +158,6 @@ final class MemoryStore implements AutoCloseable {
     anyExpired = conn.prepareStatement("SELECT 1 FROM memories WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT 1");
     // FTS5 scores every match before sorting (it has no top-k pruning), so a common word costs time in proportion
     // to the memories holding it; the id floor (an index walk, no scoring) bounds that to the newest ?3 matches.
-    topRanked = conn.prepareStatement("SELECT rowid, " + BM25
-        + " AS rank FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rank LIMIT ?");
-    topRankedNewest = conn.prepareStatement("SELECT rowid, " + BM25 + " AS rank FROM memories_fts"
-        + " WHERE memories_fts MATCH ?1 AND rowid >= coalesce((SELECT rowid FROM memories_fts"
-        + "   WHERE memories_fts MATCH ?1 ORDER BY rowid DESC LIMIT 1 OFFSET ?3 - 1), 0)"
-        + " ORDER BY rank LIMIT ?2");
-    countMatches = conn.prepareStatement("SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?");
     countAll = conn.prepareStatement("SELECT count(*) FROM memories");
     // Pages in use: pages freed by deletes are reused by later writes, so they do not count against storage.
     usedBytes = conn.prepareStatement("SELECT (p.page_count - f.freelist_count) * s.page_size"
@@ -520,8 +516,8 @@ final class MemoryStore implements AutoCloseable {
     List<Ranked> hits = new ArrayList<>();
     long total = -1;
     if (filter.isEmpty()) {
-      PreparedStatement ps = window == EVERY_MATCH ? bind(topRanked, match, n)
-          : bind(topRankedNewest, match, n, Math.max(window, n));
+      PreparedStatement ps = window == EVERY_MATCH ? bind(searchSql.topRanked, match, n)
+          : bind(searchSql.topRankedNewest, match, n, Math.max(window, n));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) hits.add(new Ranked(rs.getLong(1), -rs.getDouble(2)));
       }
@@ -529,7 +525,7 @@ final class MemoryStore implements AutoCloseable {
       if (count && hits.size() < n) {
         total = hits.size();
       } else if (count) {
-        try (ResultSet rs = bind(countMatches, match).executeQuery()) {
+        try (ResultSet rs = bind(searchSql.countMatches, match).executeQuery()) {
           total = rs.next() ? rs.getLong(1) : 0;
         }
       }
@@ -589,9 +585,95 @@ final class MemoryStore implements AutoCloseable {
 
   /** True when the FTS5 expression matches at least one memory (one index lookup). */
   boolean matchesAny(String match) throws SQLException {
-    try (ResultSet rs = bind(anyMatch, match).executeQuery()) {
+    try (ResultSet rs = bind(searchSql.anyMatch, match).executeQuery()) {
       return rs.next();
     }
+  }
+
+  /** As {@link #matchesAny}, counting only memories in these workspaces. */
+  boolean matchesAnyIn(String match, Collection<String> workspaces) throws SQLException {
+    try (ResultSet rs = bind(searchSql.anyMatchIn, match, new JsonArray(new ArrayList<>(workspaces)).encode()).executeQuery()) {
+      return rs.next();
+    }
+  }
+
+  /**
+   * How many memories in these workspaces hold the word as written (as the vocabulary counts it tenant-wide);
+   * costs one pass over the memories holding it.
+   */
+  int wordCountIn(String word, Collection<String> workspaces) throws SQLException {
+    String phrase = '"' + word.replace("\"", "\"\"") + '"';
+    try (ResultSet rs = bind(searchSql.wordCountIn, phrase, new JsonArray(new ArrayList<>(workspaces)).encode()).executeQuery()) {
+      return rs.next() ? rs.getInt(1) : 0;
+    }
+  }
+
+  /** A unit of SQL work for {@link #interruptibleUntil}. */
+  interface SqlWork<T> {
+    T run() throws SQLException;
+  }
+
+  /**
+   * Runs {@code work} on this connection; a statement still running at {@code deadlineNanos} (System.nanoTime) is
+   * interrupted and fails with SQLITE_INTERRUPT (see {@link #interrupted}). Reads only: an interrupted write would
+   * roll back the whole transaction. The driver finalizes a statement it sees interrupted, so the reused statements
+   * such work runs ({@link SearchStatements}) are prepared again after an interruption.
+   */
+  <T> T interruptibleUntil(long deadlineNanos, SqlWork<T> work) throws SQLException {
+    ProgressHandler.setHandler(conn, PROGRESS_STEPS, new ProgressHandler() {
+      @Override
+      protected int progress() {
+        return System.nanoTime() - deadlineNanos >= 0 ? 1 : 0;
+      }
+    });
+    try {
+      return work.run();
+    } catch (SQLException e) {
+      if (interrupted(e)) {
+        ProgressHandler.clearHandler(conn); // preparing runs the handler too
+        searchSql.close();
+        searchSql = new SearchStatements(conn);
+      }
+      throw e;
+    } finally {
+      ProgressHandler.clearHandler(conn);
+    }
+  }
+
+  /** The reused statements that searches run under a deadline (see {@link #interruptibleUntil}). */
+  private static final class SearchStatements {
+    final PreparedStatement anyMatch;
+    final PreparedStatement anyMatchIn;
+    final PreparedStatement wordCountIn;
+    final PreparedStatement topRanked;
+    final PreparedStatement topRankedNewest;
+    final PreparedStatement countMatches;
+
+    SearchStatements(Connection conn) throws SQLException {
+      anyMatch = conn.prepareStatement("SELECT 1 FROM memories_fts WHERE memories_fts MATCH ? LIMIT 1");
+      anyMatchIn = conn.prepareStatement("SELECT 1 FROM memories_fts f JOIN memories m ON m.id = f.rowid"
+          + " WHERE memories_fts MATCH ? AND m.workspace IN (SELECT value FROM json_each(?)) LIMIT 1");
+      wordCountIn = conn.prepareStatement("SELECT count(*) FROM memories_words w JOIN memories m ON m.id = w.rowid"
+          + " WHERE memories_words MATCH ? AND m.workspace IN (SELECT value FROM json_each(?))");
+      topRanked = conn.prepareStatement("SELECT rowid, " + BM25
+          + " AS rank FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rank LIMIT ?");
+      topRankedNewest = conn.prepareStatement("SELECT rowid, " + BM25 + " AS rank FROM memories_fts"
+          + " WHERE memories_fts MATCH ?1 AND rowid >= coalesce((SELECT rowid FROM memories_fts"
+          + "   WHERE memories_fts MATCH ?1 ORDER BY rowid DESC LIMIT 1 OFFSET ?3 - 1), 0)"
+          + " ORDER BY rank LIMIT ?2");
+      countMatches = conn.prepareStatement("SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?");
+    }
+
+    void close() throws SQLException {
+      for (PreparedStatement ps : List.of(anyMatch, anyMatchIn, wordCountIn, topRanked, topRankedNewest, countMatches)) {
+        ps.close();
+      }
+    }
+  }
+
+  /** Whether a statement failed because {@link #interruptibleUntil} interrupted it. */
+  static boolean interrupted(SQLException e) {
+    return e instanceof SQLiteException se && se.getResultCode() == SQLiteErrorCode.SQLITE_INTERRUPT;
   }
 
   int vectorCount() throws SQLException {

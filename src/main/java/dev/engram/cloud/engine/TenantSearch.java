@@ -3,12 +3,14 @@ package dev.engram.cloud.engine;
 import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.engine.EngineMessages.Search;
 import dev.engram.cloud.engine.EngineMessages.Suggest;
+import dev.engram.cloud.search.EditDistance;
 import dev.engram.cloud.search.Embedder;
 import dev.engram.cloud.search.FtsQuery;
 import dev.engram.cloud.search.HybridRanker;
 import dev.engram.cloud.search.HybridRanker.Facts;
 import dev.engram.cloud.search.HybridRanker.Ranked;
 import dev.engram.cloud.search.HybridRanker.Scored;
+import dev.engram.cloud.search.SearchBudget;
 import dev.engram.cloud.search.SearchFilter;
 import dev.engram.cloud.search.Strategy;
 import dev.engram.cloud.search.VectorIndex;
@@ -20,6 +22,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -47,28 +50,58 @@ final class TenantSearch {
     this.config = config;
   }
 
+  /** Runs the search within {@code search.budget_ms}; an answer cut short carries {@code partial: true}. */
   JsonObject search(MemoryStore store, Search q, Instant now) throws SQLException {
+    return search(store, q, now, SearchBudget.ofMillis(config.budgetMs()));
+  }
+
+  JsonObject search(MemoryStore store, Search q, Instant now, SearchBudget budget) throws SQLException {
     Strategy strategy = q.strategy() != null ? q.strategy() : config.defaultStrategy();
     if (strategy == Strategy.AUTO) {
       if (Strategy.auto(q.query()) == Strategy.KEYWORD) {
-        JsonObject exact = keyword(store, q, now);
-        if (!exact.getJsonArray("results").isEmpty()) return exact.put("strategy", "keyword");
+        JsonObject exact = keyword(store, q, now, budget);
+        if (!exact.getJsonArray("results").isEmpty()) return answer(exact, Strategy.KEYWORD, budget);
       }
       strategy = Strategy.HYBRID;
     }
     JsonObject out;
-    if (strategy == Strategy.KEYWORD) out = keyword(store, q, now);
-    else if (strategy == Strategy.SEMANTIC) out = semantic(store, q, now);
-    else out = hybrid(store, q, now);
-    return out.put("strategy", strategy.wireName());
+    if (strategy == Strategy.KEYWORD) out = keyword(store, q, now, budget);
+    else if (strategy == Strategy.SEMANTIC) out = semantic(store, q, now, budget);
+    else out = hybrid(store, q, now, budget);
+    return answer(out, strategy, budget);
+  }
+
+  private static JsonObject answer(JsonObject out, Strategy strategy, SearchBudget budget) {
+    out.put("strategy", strategy.wireName());
+    if (budget.partial()) out.put("partial", true);
+    return out;
+  }
+
+  /**
+   * Runs one stage's SQL within the budget: empty, and the answer marked partial, when the budget was spent
+   * before the stage or ran out during it (SQLite interrupts the statement).
+   */
+  private static <T> Optional<T> inBudget(MemoryStore store, SearchBudget budget, MemoryStore.SqlWork<T> work)
+      throws SQLException {
+    if (budget.skip()) return Optional.empty();
+    try {
+      return Optional.of(store.interruptibleUntil(budget.deadlineNanos(), work));
+    } catch (SQLException e) {
+      if (!MemoryStore.interrupted(e)) throw e;
+      budget.cut();
+      return Optional.empty();
+    }
   }
 
   // ---- keyword ----
 
-  private JsonObject keyword(MemoryStore store, Search q, Instant now) throws SQLException {
+  private JsonObject keyword(MemoryStore store, Search q, Instant now, SearchBudget budget) throws SQLException {
     Optional<String> match = FtsQuery.of(q.query());
     if (match.isEmpty()) return empty();
-    MemoryStore.KeywordHits hits = store.keywordHits(match.get(), q.filter(), q.limit(), config.keywordWindow(), now);
+    Optional<MemoryStore.KeywordHits> found = inBudget(store, budget,
+        () -> store.keywordHits(match.get(), q.filter(), q.limit(), config.keywordWindow(), now));
+    if (found.isEmpty()) return empty();
+    MemoryStore.KeywordHits hits = found.get();
     Map<Long, JsonObject> rows = store.rows(ids(hits.hits()), now);
     JsonArray results = new JsonArray();
     int rank = 0;
@@ -94,8 +127,8 @@ final class TenantSearch {
 
   // ---- semantic ----
 
-  private JsonObject semantic(MemoryStore store, Search q, Instant now) throws SQLException {
-    SemanticHits hits = semanticHits(store, q.query(), q.filter(), q.limit(), now);
+  private JsonObject semantic(MemoryStore store, Search q, Instant now, SearchBudget budget) throws SQLException {
+    SemanticHits hits = semanticHits(store, q.query(), q.filter(), q.limit(), now, budget);
     Map<Long, JsonObject> rows = store.rows(ids(hits.hits()), now);
     JsonArray results = new JsonArray();
     int rank = 0;
@@ -119,10 +152,12 @@ final class TenantSearch {
   /**
    * The {@code n} memories whose vectors are most similar to the text's, among those passing the filter. Without
    * filters one scan answers; with filters, the best {@code n * 10} are checked in SQL, and the scan widens
-   * until {@code n} pass or every row has been considered.
+   * until {@code n} pass, every row has been considered, or the budget runs out (then the widest complete round
+   * answers).
    */
-  private SemanticHits semanticHits(MemoryStore store, String text, SearchFilter filter, int n, Instant now)
-      throws SQLException {
+  private SemanticHits semanticHits(MemoryStore store, String text, SearchFilter filter, int n, Instant now,
+                                    SearchBudget budget) throws SQLException {
+    if (budget.skip()) return new SemanticHits(List.of(), 0);
     float[] query = embedder.embed(text);
     boolean blank = true;
     for (float x : query) blank &= x == 0;
@@ -134,19 +169,21 @@ final class TenantSearch {
         return new SemanticHits(ranked(top.hits()), top.aboveFloor());
       }
       int want = Math.max(n * FILTER_OVERSAMPLE, 200);
+      SemanticHits found = new SemanticHits(List.of(), 0);
       while (true) {
         VectorIndex.TopK top = index.top(query, want, floor);
         List<Long> candidates = new ArrayList<>();
         for (VectorIndex.Hit h : top.hits()) candidates.add(h.id());
-        Set<Long> passing = store.passing(candidates, filter, now);
+        Optional<Set<Long>> checked = inBudget(store, budget, () -> store.passing(candidates, filter, now));
+        if (checked.isEmpty()) return found;
+        Set<Long> passing = checked.get();
         List<Ranked> out = new ArrayList<>();
         for (VectorIndex.Hit h : top.hits()) {
           if (passing.contains(h.id()) && out.size() < n) out.add(new Ranked(h.id(), h.similarity()));
         }
         boolean exhausted = top.hits().length >= top.aboveFloor();
-        if (out.size() >= n || exhausted) {
-          return new SemanticHits(out, exhausted ? passing.size() : Math.max(passing.size(), out.size()));
-        }
+        found = new SemanticHits(out, exhausted ? passing.size() : Math.max(passing.size(), out.size()));
+        if (out.size() >= n || exhausted || budget.skip()) return found;
         want *= 4;
       }
     });
@@ -165,28 +202,30 @@ final class TenantSearch {
    * than {@code limit}, memories matching any of the words follow. Semantic list: the query (with its
    * corrections) embedded. Both feed {@link HybridRanker}.
    */
-  private JsonObject hybrid(MemoryStore store, Search q, Instant now) throws SQLException {
+  private JsonObject hybrid(MemoryStore store, Search q, Instant now, SearchBudget budget) throws SQLException {
     List<String> tokens = FtsQuery.tokens(q.query());
-    Map<String, String> corrections = corrections(store, tokens);
+    Map<String, String> corrections = corrections(store, tokens, q.vocabularyScope(), budget);
     int pool = Math.max(config.candidates(), q.limit());
     List<Ranked> keyword = new ArrayList<>();
     Optional<String> all = FtsQuery.all(tokens, corrections);
     if (all.isPresent()) {
-      keyword.addAll(store.keywordHits(all.get(), q.filter(), pool, config.keywordWindow(), now, false).hits());
+      inBudget(store, budget, () -> store.keywordHits(all.get(), q.filter(), pool, config.keywordWindow(), now, false))
+          .ifPresent(hits -> keyword.addAll(hits.hits()));
       // the any-word list ranks every memory holding any word (costly for common words): only when the
       // every-word list cannot even fill the page. It is not windowed: which memories hold more of the words
       // matters there, and a window by age cost the relevance harness's paraphrase queries a third of their recall.
       if (keyword.size() < q.limit() && tokens.size() > 1) {
         Set<Long> seen = new LinkedHashSet<>(ids(keyword));
-        for (Ranked r : store.keywordHits(FtsQuery.any(tokens, corrections).orElseThrow(), q.filter(), pool,
-            MemoryStore.EVERY_MATCH, now, false).hits()) {
+        Optional<MemoryStore.KeywordHits> any = inBudget(store, budget, () -> store.keywordHits(
+            FtsQuery.any(tokens, corrections).orElseThrow(), q.filter(), pool, MemoryStore.EVERY_MATCH, now, false));
+        for (Ranked r : any.map(MemoryStore.KeywordHits::hits).orElse(List.of())) {
           if (keyword.size() >= pool) break;
           if (seen.add(r.id())) keyword.add(r);
         }
       }
     }
     String embedded = corrections.isEmpty() ? q.query() : q.query() + " " + String.join(" ", corrections.values());
-    List<Ranked> semantic = semanticHits(store, embedded, q.filter(), pool, now).hits();
+    List<Ranked> semantic = semanticHits(store, embedded, q.filter(), pool, now, budget).hits();
     Set<Long> ids = new LinkedHashSet<>(ids(keyword));
     ids.addAll(ids(semantic));
     Map<Long, JsonObject> rows = store.rows(ids, now);
@@ -215,34 +254,81 @@ final class TenantSearch {
 
   // ---- typo correction ----
 
+  /** Within {@code search.budget_ms}; an answer cut short carries {@code partial: true}. */
   JsonObject suggest(MemoryStore store, Suggest s) throws SQLException {
+    return suggest(store, s, SearchBudget.ofMillis(config.budgetMs()));
+  }
+
+  JsonObject suggest(MemoryStore store, Suggest s, SearchBudget budget) throws SQLException {
     List<String> tokens = FtsQuery.tokens(s.query());
-    Map<String, String> corrections = corrections(store, tokens);
+    Map<String, String> corrections = corrections(store, tokens, s.vocabularyScope(), budget);
     JsonArray list = new JsonArray();
     corrections.forEach((word, suggestion) -> list.add(new JsonObject().put("word", word).put("suggestion", suggestion)
-        .put("distance", dev.engram.cloud.search.EditDistance.within(word, suggestion, Vocabulary.MAX_EDITS))));
+        .put("distance", EditDistance.within(word, suggestion, Vocabulary.MAX_EDITS))));
     String suggestion = corrections.isEmpty() ? s.query() : corrected(tokens, corrections);
-    return new JsonObject().put("query", s.query()).put("suggestion", suggestion)
+    JsonObject out = new JsonObject().put("query", s.query()).put("suggestion", suggestion)
         .put("changed", !corrections.isEmpty()).put("corrections", list);
+    if (budget.partial()) out.put("partial", true);
+    return out;
   }
 
   /**
    * Corrections for the words (letters only, 4+ characters) that match no memory at all, even stemmed: each
-   * becomes the tenant's closest word within 2 edits. Words that match somewhere are left alone.
+   * becomes the tenant's closest word within 2 edits. Words that match somewhere are left alone. At most
+   * {@code search.max_corrections} words are corrected, the first ones in the query. With a {@code scope} (a
+   * workspace-restricted key), "matches" and "the tenant's words" mean those of the scope's workspaces only.
    */
-  private Map<String, String> corrections(MemoryStore store, List<String> tokens) throws SQLException {
+  private Map<String, String> corrections(MemoryStore store, List<String> tokens, Set<String> scope,
+                                          SearchBudget budget) throws SQLException {
     Map<String, String> out = new LinkedHashMap<>();
+    Set<String> tried = new HashSet<>();
     Vocabulary vocabulary = null;
     for (String token : tokens) {
+      if (out.size() >= config.maxCorrections()) break;
       String word = token.toLowerCase(Locale.ROOT);
-      if (word.length() < Vocabulary.MIN_WORD || !word.chars().allMatch(Character::isLetter) || out.containsKey(word)) {
+      if (word.length() < Vocabulary.MIN_WORD || !word.chars().allMatch(Character::isLetter) || !tried.add(word)) {
         continue;
       }
-      if (store.matchesAny(FtsQuery.of(word).orElseThrow())) continue;
+      String match = FtsQuery.of(word).orElseThrow();
+      Optional<Boolean> matches = inBudget(store, budget,
+          () -> scope == null ? store.matchesAny(match) : store.matchesAnyIn(match, scope));
+      if (matches.isEmpty()) break;
+      if (matches.get()) continue;
       if (vocabulary == null) vocabulary = cache.vocabulary(store);
-      vocabulary.correct(word).ifPresent(c -> out.put(word, c.suggestion()));
+      Optional<String> correction = scope == null
+          ? vocabulary.correct(word).map(Vocabulary.Correction::suggestion)
+          : correctWithin(store, vocabulary, word, scope, budget);
+      correction.ifPresent(c -> out.put(word, c));
     }
     return out;
+  }
+
+  /**
+   * The correction {@link Vocabulary#correct} would make if the tenant held only the scope's memories: the
+   * tenant's candidates, fewest edits first, each counted in the scope (a word the scope does not hold is no
+   * candidate; the scope's counts, not the tenant's, break ties). Counting is SQL, within the budget.
+   */
+  private static Optional<String> correctWithin(MemoryStore store, Vocabulary vocabulary, String word,
+                                                Set<String> scope, SearchBudget budget) throws SQLException {
+    List<Vocabulary.Correction> candidates = vocabulary.candidates(word);
+    int i = 0;
+    while (i < candidates.size()) {
+      int distance = candidates.get(i).distance();
+      String best = null;
+      int bestDocs = 0;
+      for (; i < candidates.size() && candidates.get(i).distance() == distance; i++) {
+        String term = candidates.get(i).suggestion();
+        Optional<Integer> docs = inBudget(store, budget, () -> store.wordCountIn(term, scope));
+        if (docs.isEmpty()) return Optional.empty();
+        int n = docs.get();
+        if (n > bestDocs || (n > 0 && n == bestDocs && term.compareTo(best) < 0)) {
+          best = term;
+          bestDocs = n;
+        }
+      }
+      if (best != null) return Optional.of(best);
+    }
+    return Optional.empty();
   }
 
   private static String corrected(List<String> tokens, Map<String, String> corrections) {

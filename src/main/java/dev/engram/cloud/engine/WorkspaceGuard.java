@@ -16,6 +16,7 @@ import dev.engram.cloud.engine.EngineMessages.ProjectContext;
 import dev.engram.cloud.engine.EngineMessages.Related;
 import dev.engram.cloud.engine.EngineMessages.ScanProject;
 import dev.engram.cloud.engine.EngineMessages.Search;
+import dev.engram.cloud.engine.EngineMessages.Suggest;
 import dev.engram.cloud.engine.EngineMessages.Unlink;
 import dev.engram.cloud.engine.EngineMessages.Update;
 import dev.engram.cloud.engine.EngineMessages.Versions;
@@ -33,7 +34,8 @@ import java.util.Set;
 /**
  * Holds a key restricted to some workspaces to them, inside the engine so that the check and the command see the
  * same rows (for a write, in the same transaction). A memory outside the key's workspaces is "not found", exactly
- * like another tenant's; a command that names such a workspace is refused; tenant-wide views are refused.
+ * like another tenant's; a command that names such a workspace is refused; tenant-wide views are refused. Typo
+ * correction (in searches and spelling suggestions) draws only on the words of the key's workspaces.
  */
 final class WorkspaceGuard {
 
@@ -76,14 +78,17 @@ final class WorkspaceGuard {
     } else if (cmd instanceof WorkspaceStats w) {
       requireWorkspace(w.workspace());
     } else if (cmd instanceof Search s) {
+      // typo correction, like the results, learns only from the key's workspaces
       SearchFilter f = s.filter();
       if (f.workspaces() != null) {
         f.workspaces().forEach(this::requireWorkspace);
-        return s;
+        return s.restricted(f, allowed);
       }
-      return new Search(s.query(), s.limit(), new SearchFilter(List.copyOf(allowed), f.tags(), f.anyTag(),
+      return s.restricted(new SearchFilter(List.copyOf(allowed), f.tags(), f.anyTag(),
           f.memoryType(), f.tier(), f.importanceMin(), f.importanceMax(), f.createdAfter(), f.createdBefore(),
-          f.updatedAfter(), f.updatedBefore(), f.tree()), s.strategy(), s.explain(), s.project());
+          f.updatedAfter(), f.updatedBefore(), f.tree()), allowed);
+    } else if (cmd instanceof Suggest s) {
+      return new Suggest(s.query(), allowed);
     } else if (cmd instanceof ListMemories l) {
       return new ListMemories(oneWorkspace(l.workspace()), l.tags(), l.memoryType(), l.limit(), l.beforeId());
     } else if (cmd instanceof RecentActivity a) {
@@ -91,7 +96,7 @@ final class WorkspaceGuard {
     } else if (cmd instanceof ExportPage p) {
       return new ExportPage(oneWorkspace(p.workspace()), p.afterId(), p.limit());
     } else if (!(cmd instanceof WorkspaceList)) {
-      // Stats, tags and spelling suggestions are views over the whole tenant.
+      // Stats and tags are views over the whole tenant.
       throw ApiException.forbidden("workspace_restricted", "This key is restricted to workspaces "
           + allowed.stream().sorted().toList() + "; tenant-wide views are not available to it.");
     }

@@ -7,6 +7,7 @@ import dev.engram.cloud.controlplane.ControlPlane;
 import dev.engram.cloud.engine.EngineClient;
 import dev.engram.cloud.mcp.McpServer;
 import dev.engram.cloud.mcp.McpSessions;
+import dev.engram.cloud.projectcontext.ScanParser;
 import dev.engram.cloud.quota.ClientAddress;
 import dev.engram.cloud.quota.QuotaMessages.PublicLimit;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -59,7 +60,8 @@ public final class HttpVerticle extends VerticleBase {
     MemoryRoutes memories = new MemoryRoutes(engines, config.memories());
     OrganizeRoutes organize = new OrganizeRoutes(engines, config.memories());
     TransferRoutes transfers = new TransferRoutes(engines, config.memories());
-    ProjectContextRoutes projectContext = new ProjectContextRoutes(engines);
+    ScanParser scanParser = new ScanParser(vertx);
+    ProjectContextRoutes projectContext = new ProjectContextRoutes(engines, scanParser);
     AccountRoutes accounts = new AccountRoutes(vertx);
     Authenticator authenticator = new Authenticator(vertx);
     Bodies bodies = new Bodies(config.http());
@@ -114,7 +116,7 @@ public final class HttpVerticle extends VerticleBase {
     api(router.get("/v1/api-keys"), body, authenticator, Scope.ADMIN, accounts::listKeys);
     api(router.delete("/v1/api-keys/:id"), body, authenticator, Scope.ADMIN, accounts::revokeKey);
     api(router.get("/v1/usage"), body, authenticator, Scope.ADMIN, accounts::usage);
-    mcp(router, body, authenticator, engines);
+    mcp(router, body, authenticator, engines, scanParser);
 
     router.route().failureHandler(Problems::handle);
     for (int status : new int[] {400, 404, 405, 408, 413, 415, 417, 500}) {
@@ -148,10 +150,11 @@ public final class HttpVerticle extends VerticleBase {
    * the headers before the body is read, and each JSON-RPC message is then admitted (rate limit, plan caps) and its
    * tool's scope checked on its own.
    */
-  private void mcp(Router router, Handler<RoutingContext> body, Authenticator authenticator, EngineClient engines) {
+  private void mcp(Router router, Handler<RoutingContext> body, Authenticator authenticator, EngineClient engines,
+                   ScanParser scanParser) {
     EngramConfig.External external = config.auth().external();
-    McpRoutes routes = new McpRoutes(new McpServer(config.memories(), config.mcp().toolsPageSize()), mcpSessions,
-        engines, authenticator, config.mcp(), config.port(), external.enabled() ? external.issuer() : null);
+    McpRoutes routes = new McpRoutes(new McpServer(config.memories(), config.mcp().toolsPageSize(), scanParser),
+        mcpSessions, engines, authenticator, config.mcp(), config.port(), external.enabled() ? external.issuer() : null);
     for (String path : new String[] {"/v1/mcp", "/mcp"}) {
       router.post(path).handler(AccessLog.named(path)).handler(Bodies::requireJson).handler(routes::guard)
           .handler(authenticator::identifyOnly).handler(body).handler(routes::post);

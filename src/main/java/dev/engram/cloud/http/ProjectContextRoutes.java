@@ -1,14 +1,17 @@
 package dev.engram.cloud.http;
 
+import dev.engram.cloud.auth.Principal;
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.engine.EngineClient;
+import dev.engram.cloud.engine.EngineMessages.Caps;
 import dev.engram.cloud.engine.EngineMessages.ProjectContext;
 import dev.engram.cloud.engine.EngineMessages.ScanProject;
 import dev.engram.cloud.engine.Workspaces;
 import dev.engram.cloud.projectcontext.InstructionFiles;
 import dev.engram.cloud.projectcontext.ProjectScan;
+import dev.engram.cloud.projectcontext.ScanParser;
 import io.vertx.core.MultiMap;
-import io.vertx.core.json.JsonObject;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 
 import java.util.List;
@@ -20,18 +23,23 @@ final class ProjectContextRoutes {
   private static final Set<String> GET_PARAMS = Set.of("project", "workspace", "include_sections", "file_types");
 
   private final EngineClient engines;
+  private final ScanParser parser;
 
-  ProjectContextRoutes(EngineClient engines) {
+  ProjectContextRoutes(EngineClient engines, ScanParser parser) {
     this.engines = engines;
+    this.parser = parser;
   }
 
+  /** The body is decoded and its files split into sections on the parser's pool, then stored by the engine. */
   void scan(RoutingContext ctx) {
-    ProjectScan.Request request = ProjectScan.parse(JsonInput.object(ctx.body().buffer()));
-    ScanProject command = new ScanProject(request.workspace(), request.project(), request.files(),
-        request.skippedPaths(), MemoryRoutes.caps(ctx));
-    engines.call(Authenticator.principal(ctx), command)
-        .onSuccess(reply -> {
-          JsonObject summary = ProjectScan.summary(request, reply);
+    Buffer body = ctx.body().buffer();
+    Principal principal = Authenticator.principal(ctx);
+    Caps caps = MemoryRoutes.caps(ctx);
+    parser.parse(() -> ProjectScan.parse(JsonInput.object(body)))
+        .compose(request -> engines.call(principal, new ScanProject(request.workspace(), request.project(),
+                request.files(), request.skippedPaths(), caps))
+            .map(reply -> ProjectScan.summary(request, reply)))
+        .onSuccess(summary -> {
           Authenticator.countCreated(ctx, summary.getInteger("memories_created"));
           ctx.response().setStatusCode(200).putHeader("Content-Type", "application/json").end(summary.encode());
         })

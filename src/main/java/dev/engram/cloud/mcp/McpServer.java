@@ -7,6 +7,7 @@ import dev.engram.cloud.engine.EngineMessages.ListMemories;
 import dev.engram.cloud.engine.EngineMessages.Stats;
 import dev.engram.cloud.engine.EngineMessages.WorkspaceStats;
 import dev.engram.cloud.engine.Workspaces;
+import dev.engram.cloud.projectcontext.ScanParser;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -42,8 +43,8 @@ public final class McpServer {
   private final Map<String, Tool> tools = new LinkedHashMap<>();
   private final int toolsPageSize;
 
-  public McpServer(EngramConfig.Memories limits, int toolsPageSize) {
-    for (Tool tool : new MemoryTools(limits).all()) tools.put(tool.name(), tool);
+  public McpServer(EngramConfig.Memories limits, int toolsPageSize, ScanParser scanParser) {
+    for (Tool tool : new MemoryTools(limits, scanParser).all()) tools.put(tool.name(), tool);
     this.toolsPageSize = toolsPageSize;
   }
 

@@ -32,6 +32,7 @@ import dev.engram.cloud.engine.MemoryTypes;
 import dev.engram.cloud.http.MemoryRoutes;
 import dev.engram.cloud.projectcontext.InstructionFiles;
 import dev.engram.cloud.projectcontext.ProjectScan;
+import dev.engram.cloud.projectcontext.ScanParser;
 import dev.engram.cloud.engine.Workspaces;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -88,11 +89,13 @@ final class MemoryTools {
       "include_archived", "rerank", "rerank_strategy", "scope", "scope_path", "skip_cache");
 
   private final EngramConfig.Memories limits;
+  private final ScanParser parser;
   /** Checks each item of memory_create_batch against memory_create's own schema. */
   private final Tool createItem;
 
-  MemoryTools(EngramConfig.Memories limits) {
+  MemoryTools(EngramConfig.Memories limits, ScanParser parser) {
     this.limits = limits;
+    this.parser = parser;
     this.createItem = Tool.of("memory_create", "", "", createInput(), new JsonObject(), Scope.MEMORIES_WRITE,
         this::create);
   }
@@ -129,13 +132,18 @@ final class MemoryTools {
                     .put("score", number("Higher is a better match.", 0, Double.MAX_VALUE)), "memory", "score")))
                 .put("total", integer("Matches in all.", 0, Long.MAX_VALUE))
                 .put("strategy", string("The strategy that ran."))
-                .put("corrected_query", Schema.nullable(string("The query after typo correction, when it changed."))),
+                .put("corrected_query", Schema.nullable(string("The query after typo correction, when it changed.")))
+                .put("partial", bool("True when the search ran out of its time budget and answers with what it had "
+                    + "found.")),
                 "results", "total"),
             Scope.MEMORIES_READ, this::search),
-        Tool.of("memory_search_suggest", "Suggest spelling", "Correct typos in a query from the tenant's own words.",
+        Tool.of("memory_search_suggest", "Suggest spelling", "Correct typos in a query from the tenant's own words "
+                + "(a workspace-restricted key: its workspaces' words).",
             input(props().put("query", text("The query to correct.", 1000)), "query"),
             output(props().put("query", string("")).put("suggestion", string("The corrected query.")).put("changed", bool(""))
-                .put("corrections", arrayOf(anyObject("{word, suggestion, distance}"))), "query", "suggestion", "changed"),
+                .put("corrections", arrayOf(anyObject("{word, suggestion, distance}")))
+                .put("partial", bool("True when correction ran out of its time budget; the words it reached are corrected.")),
+                "query", "suggestion", "changed"),
             Scope.MEMORIES_READ, (call, args) -> call.engine(new Suggest(args.string("query")))),
         Tool.of("memory_import", "Import", "Import an Engram export document ({version, memories:[...]}); all or "
                 + "nothing, duplicates skipped by content.",
@@ -270,7 +278,7 @@ final class MemoryTools {
                 .put("files_skipped", integer("", 0, ProjectScan.MAX_FILES))
                 .put("files", arrayOf(anyObject("{path, filename, file_type, format, size, content_hash, sections}"))),
                 "known_files", "files_found", "files_skipped", "files"),
-            Scope.MEMORIES_READ, (call, args) -> Future.succeededFuture(listInstructionFiles(args))));
+            Scope.MEMORIES_READ, (call, args) -> parser.parse(() -> listInstructionFiles(args))));
   }
 
   private JsonObject createInput() {
@@ -499,13 +507,14 @@ final class MemoryTools {
   }
 
   private Future<JsonObject> scanProject(ToolCall call, ToolArgs args) {
-    ProjectScan.Request request = ProjectScan.parse(args.json());
-    return call.engine(new ScanProject(request.workspace(), request.project(), request.files(), request.skippedPaths(),
-        call.caps())).map(reply -> {
-          JsonObject summary = ProjectScan.summary(request, reply);
-          call.countCreated(summary.getInteger("memories_created"));
-          return summary;
-        });
+    return parser.parse(() -> ProjectScan.parse(args.json()))
+        .compose(request -> call.engine(new ScanProject(request.workspace(), request.project(), request.files(),
+                request.skippedPaths(), call.caps()))
+            .map(reply -> {
+              JsonObject summary = ProjectScan.summary(request, reply);
+              call.countCreated(summary.getInteger("memories_created"));
+              return summary;
+            }));
   }
 
   private Future<JsonObject> projectContext(ToolCall call, ToolArgs args) {
@@ -515,6 +524,7 @@ final class MemoryTools {
         types == null ? null : types.stream().map(String.class::cast).toList()));
   }
 
+  /** Parses the files given (on the scan parser's pool: see the tool's handler). */
   private static JsonObject listInstructionFiles(ToolArgs args) {
     JsonArray known = new JsonArray();
     InstructionFiles.KNOWN.forEach((path, type) -> known.add(new JsonObject().put("path", path).put("file_type", type)));

@@ -83,7 +83,7 @@ public final class ProjectScan {
       // An emptied file has nothing to remember: it is treated as removed.
       if (content.isBlank()) continue;
       InstructionFiles.Format format = InstructionFiles.format(path);
-      List<ContextSection> sections = Sections.of(content, format);
+      List<ContextSection> sections = Sections.of(content, format, MAX_SECTIONS_PER_FILE + 1);
       if (sections.size() > MAX_SECTIONS_PER_FILE) {
         skipped.add(path);
         errors.add(path + ": more than " + MAX_SECTIONS_PER_FILE + " sections; skipped, earlier memories kept");

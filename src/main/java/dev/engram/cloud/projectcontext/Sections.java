@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -16,20 +15,24 @@ import java.util.regex.Pattern;
  * block, and runs to the next heading of any level; text before the first heading belongs only to the parent;
  * sections with an empty body are left out. A yaml file is one section titled "Configuration", any other non-Markdown
  * file one titled "Instructions".
+ *
+ * <p>Files come from users, so every line is read by index in one pass (no backtracking pattern: a heading followed
+ * by tens of thousands of blanks once cost minutes), and a title is cut to {@value #MAX_TITLE_CHARS} characters,
+ * which bounds what a section's path and anchor carry into its memory.
  */
 public final class Sections {
 
-  private static final Pattern HEADING = Pattern.compile("^ {0,3}(#{1,6})(?:[ \\t]+(.*?))?[ \\t]*$");
-  private static final Pattern CLOSING_HASHES = Pattern.compile("(?:^|[ \\t]+)#+[ \\t]*$");
-  private static final Pattern FENCE = Pattern.compile("^ {0,3}(`{3,}|~{3,})");
+  /** A heading's title is cut to this many characters (the section's body is kept whole). */
+  public static final int MAX_TITLE_CHARS = 200;
   private static final Pattern NOT_ALNUM = Pattern.compile("[^\\p{L}\\p{N}]+");
 
   private Sections() {}
 
-  public static List<ContextSection> of(String content, InstructionFiles.Format format) {
+  /** The file's sections in file order, at most {@code limit} of them (parsing stops there). */
+  public static List<ContextSection> of(String content, InstructionFiles.Format format, int limit) {
     if (format == InstructionFiles.Format.YAML) return single("Configuration", content);
     if (format == InstructionFiles.Format.PLAINTEXT) return single("Instructions", content);
-    return markdown(content);
+    return markdown(content, limit);
   }
 
   private static List<ContextSection> single(String title, String content) {
@@ -37,41 +40,115 @@ public final class Sections {
     return List.of(new ContextSection(0, title, title, content, sha256(content.strip()), anchor(title)));
   }
 
-  private static List<ContextSection> markdown(String content) {
+  /** Lines end at "\n" or "\r\n"; a fence line opens or closes a block and stays part of the body. */
+  private static List<ContextSection> markdown(String content, int limit) {
     List<ContextSection> out = new ArrayList<>();
     String[] titles = new String[7];
     String title = null;
     String path = null;
     StringBuilder body = new StringBuilder();
-    String fence = null;
-    for (String line : content.split("\r?\n", -1)) {
-      Matcher f = FENCE.matcher(line);
-      if (f.find()) {
-        String marker = f.group(1);
-        if (fence == null) fence = marker;
-        else if (marker.charAt(0) == fence.charAt(0) && marker.length() >= fence.length()) fence = null;
-      } else if (fence == null) {
-        Matcher h = HEADING.matcher(line);
-        if (h.matches()) {
-          String text = h.group(2) == null ? "" : CLOSING_HASHES.matcher(h.group(2)).replaceFirst("").strip();
-          if (!text.isEmpty()) {
-            add(out, title, path, body);
-            int level = h.group(1).length();
-            titles[level] = text;
-            for (int i = level + 1; i < titles.length; i++) titles[i] = null;
-            List<String> parts = new ArrayList<>();
-            for (int i = 1; i <= level; i++) if (titles[i] != null) parts.add(titles[i]);
-            title = text;
-            path = String.join(" > ", parts);
-            body.setLength(0);
-            continue;
-          }
+    char fenceChar = 0;
+    int fenceLength = 0;
+    for (int start = 0; ; ) {
+      int newline = content.indexOf('\n', start);
+      int end = newline < 0 ? content.length() : newline;
+      if (newline >= 0 && end > start && content.charAt(end - 1) == '\r') end--;
+      int fence = fenceRun(content, start, end);
+      if (fence > 0) {
+        char marker = content.charAt(start + leadingSpaces(content, start, end));
+        if (fenceChar == 0) {
+          fenceChar = marker;
+          fenceLength = fence;
+        } else if (marker == fenceChar && fence >= fenceLength) {
+          fenceChar = 0;
+        }
+      } else if (fenceChar == 0) {
+        int level = headingLevel(content, start, end);
+        String text = level == 0 ? "" : headingText(content, start + leadingSpaces(content, start, end) + level, end);
+        if (!text.isEmpty()) {
+          add(out, title, path, body);
+          if (out.size() >= limit) return out;
+          titles[level] = text;
+          for (int i = level + 1; i < titles.length; i++) titles[i] = null;
+          List<String> parts = new ArrayList<>();
+          for (int i = 1; i <= level; i++) if (titles[i] != null) parts.add(titles[i]);
+          title = text;
+          path = String.join(" > ", parts);
+          body.setLength(0);
+          if (newline < 0) break;
+          start = newline + 1;
+          continue;
         }
       }
-      if (title != null) body.append(line).append('\n');
+      if (title != null) body.append(content, start, end).append('\n');
+      if (newline < 0) break;
+      start = newline + 1;
     }
     add(out, title, path, body);
     return out;
+  }
+
+  private static int leadingSpaces(String s, int start, int end) {
+    int i = start;
+    while (i < end && s.charAt(i) == ' ') i++;
+    return i - start;
+  }
+
+  /** The length of a fence marker (3+ backticks or tildes after at most 3 spaces) opening the line, else 0. */
+  private static int fenceRun(String s, int start, int end) {
+    int spaces = leadingSpaces(s, start, end);
+    if (spaces > 3 || start + spaces >= end) return 0;
+    char c = s.charAt(start + spaces);
+    if (c != '`' && c != '~') return 0;
+    int run = run(s, start + spaces, end, c);
+    return run >= 3 ? run : 0;
+  }
+
+  /** 1 to 6 for a line that opens with at most 3 spaces, that many '#', then a blank or the end; else 0. */
+  private static int headingLevel(String s, int start, int end) {
+    int at = start + leadingSpaces(s, start, end);
+    if (at - start > 3) return 0;
+    int hashes = run(s, at, end, '#');
+    if (hashes == 0 || hashes > 6) return 0;
+    int after = at + hashes;
+    return after == end || isBlank(s.charAt(after)) ? hashes : 0;
+  }
+
+  /**
+   * A heading's title from just after its '#'s: without the blanks around it and without a closing run of '#'s
+   * (one preceded by a blank, or one that is the whole text); empty when nothing is left. A line holding a line
+   * separator other than "\n" is not a heading (as with the pattern this replaced, whose "." stopped there).
+   */
+  private static String headingText(String s, int from, int end) {
+    int start = from;
+    while (start < end && isBlank(s.charAt(start))) start++;
+    int stop = end;
+    while (stop > start && isBlank(s.charAt(stop - 1))) stop--;
+    for (int i = start; i < stop; i++) {
+      char c = s.charAt(i);
+      if (c == '\r' || c == '\u0085' || c == '\u2028' || c == '\u2029') return "";
+    }
+    int hashes = stop;
+    while (hashes > start && s.charAt(hashes - 1) == '#') hashes--;
+    if (hashes == start) return "";
+    if (hashes < stop && isBlank(s.charAt(hashes - 1))) {
+      stop = hashes;
+      while (isBlank(s.charAt(stop - 1))) stop--;
+    }
+    String text = s.substring(start, stop).strip();
+    if (text.length() <= MAX_TITLE_CHARS) return text;
+    int cut = Character.isHighSurrogate(text.charAt(MAX_TITLE_CHARS - 1)) ? MAX_TITLE_CHARS - 1 : MAX_TITLE_CHARS;
+    return text.substring(0, cut).strip();
+  }
+
+  private static int run(String s, int from, int end, char c) {
+    int i = from;
+    while (i < end && s.charAt(i) == c) i++;
+    return i - from;
+  }
+
+  private static boolean isBlank(char c) {
+    return c == ' ' || c == '\t';
   }
 
   private static void add(List<ContextSection> out, String title, String path, StringBuilder body) {

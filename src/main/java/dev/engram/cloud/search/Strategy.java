@@ -15,9 +15,12 @@ public enum Strategy {
   /** {@link #KEYWORD} for a query that looks like an exact identifier, {@link #HYBRID} for anything else. */
   AUTO;
 
-  /** A word with a digit next to letters, or inner punctuation a prose word does not have: file.rs, a@b.c, RML-916. */
+  /**
+   * Found anywhere in a word: a digit next to a letter, or inner punctuation a prose word does not have (file.rs,
+   * a@b.c, RML-916). Searched for with find(), not matched as .*(…).*, which backtracks quadratically.
+   */
   private static final Pattern IDENTIFIER = Pattern.compile(
-      ".*(\\p{L}\\d|\\d\\p{L}|[\\p{L}\\d][._/:@#$\\\\=][\\p{L}\\d]|\\d-|-\\d|\\p{Ll}\\p{Lu}|_).*");
+      "\\p{L}\\d|\\d\\p{L}|[\\p{L}\\d][._/:@#$\\\\=][\\p{L}\\d]|\\d-|-\\d|\\p{Ll}\\p{Lu}|_");
 
   public String wireName() {
     return name().toLowerCase(Locale.ROOT);
@@ -39,7 +42,7 @@ public enum Strategy {
     String q = query.trim();
     if (q.length() >= 2 && q.startsWith("\"") && q.endsWith("\"")) return KEYWORD;
     for (String token : q.split("\\s+")) {
-      if (IDENTIFIER.matcher(token).matches()) return KEYWORD;
+      if (IDENTIFIER.matcher(token).find()) return KEYWORD;
     }
     return HYBRID;
   }
