@@ -34,7 +34,8 @@ class AdvertisedSchemaTest {
       assertEquals(before, after, "validating arguments changes nothing that is advertised");
 
       Map<String, Tool> written = new LinkedHashMap<>();
-      new MemoryTools(server.config().memories(), null).all() // definitions only: no tool runs.forEach(t -> written.put(t.name(), t));
+      // the definitions only: no tool runs, so no scan parser is needed
+      new MemoryTools(server.config().memories(), null).all().forEach(t -> written.put(t.name(), t));
       assertEquals(written.keySet(), after.keySet());
       List<String> strays = new ArrayList<>();
       after.forEach((name, tool) -> {
