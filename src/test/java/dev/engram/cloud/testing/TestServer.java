@@ -30,10 +30,14 @@ public final class TestServer implements AutoCloseable {
     return start(new JsonObject());
   }
 
-  /** Starts with the bundled defaults, a cheaper password hash, and {@code overrides} merged on top. */
+  /**
+   * Starts with the bundled defaults, a cheaper password hash, and {@code overrides} merged on top; in a new temporary
+   * data directory unless {@code overrides} name one.
+   */
   public static TestServer start(JsonObject overrides) {
     try {
-      Path dataDir = Files.createTempDirectory("engram-test-");
+      Path dataDir = overrides.containsKey("data_dir") ? Path.of(overrides.getString("data_dir"))
+          : Files.createTempDirectory("engram-test-");
       JsonObject json = ConfigLoader.deepMerge(ConfigLoader.defaults(), new JsonObject()
           .put("port", freePort())
           .put("data_dir", dataDir.toString())
