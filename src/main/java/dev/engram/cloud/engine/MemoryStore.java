@@ -778,6 +778,8 @@ final class MemoryStore implements AutoCloseable {
   public void close() throws SQLException {
     try {
       if (!conn.getAutoCommit()) conn.rollback();
+    } catch (SQLException e) {
+      // SQLite may have ended the transaction itself; closing rolls back whatever is left in any case
     } finally {
       conn.close();
     }

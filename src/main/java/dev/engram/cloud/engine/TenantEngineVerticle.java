@@ -169,7 +169,11 @@ final class TenantEngineVerticle extends VerticleBase {
     MemoryStore reader = idleReaders.poll();
     if (reader == null) {
       // Every reader is busy: read on the engine thread with the writer's connection instead of waiting.
-      answerRead(msg, store, now);
+      try {
+        answerRead(msg, writer(), now);
+      } catch (ApiException unavailable) {
+        answer(msg, null, unavailable);
+      }
       return;
     }
     vertx.executeBlocking(() -> {
