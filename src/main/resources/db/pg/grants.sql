@@ -1,9 +1,11 @@
 -- What the server's own role may do, applied by the owner after the migrations at every start ({app} is the
--- quoted role name of DATABASE_URL). It only ever adds privileges the current schema needs; row-level security
--- decides which rows.
+-- quoted role name of DATABASE_URL). It grants what the current schema needs, and revokes what earlier versions
+-- granted and the schema no longer allows; row-level security decides which rows.
 GRANT USAGE ON SCHEMA engram TO {app};
 GRANT SELECT, INSERT ON engram.tenants TO {app};
-GRANT SELECT, INSERT ON engram.tenant_members TO {app};
+-- Memberships are read here, written only through engram.add_member (V3).
+REVOKE INSERT, UPDATE, DELETE ON engram.tenant_members FROM {app};
+GRANT SELECT ON engram.tenant_members TO {app};
 GRANT SELECT, INSERT ON engram.workspaces TO {app};
 -- The key hash is written once and never read back by the server (lookups go through find_api_key).
 GRANT INSERT ON engram.api_keys TO {app};
@@ -20,3 +22,5 @@ GRANT EXECUTE ON FUNCTION engram.register_user(text, text, text) TO {app};
 GRANT UPDATE (plan, updated_at) ON engram.tenants TO {app};
 GRANT EXECUTE ON FUNCTION engram.find_identity(text, text) TO {app};
 GRANT EXECUTE ON FUNCTION engram.register_external_user(text, text, text, text) TO {app};
+GRANT EXECUTE ON FUNCTION engram.add_member(text, text) TO {app};
+GRANT EXECUTE ON FUNCTION engram.release_unverified_email(text, text) TO {app};

@@ -99,7 +99,8 @@ public final class EngramServer {
   /** PostgreSQL when DATABASE_URL is set, else the embedded SQLite file. */
   private static Future<ControlPlane> openControlPlane(Vertx vertx, EngramConfig config) {
     EngramConfig.Database db = config.database();
-    if (db.postgres()) return PgControlPlane.open(vertx, db.url(), db.migrationUrl(), db.poolSize());
+    if (db.postgres()) return PgControlPlane.open(vertx, db.url(), db.migrationUrl(), db.poolSize(),
+        db.allowPrivilegedRole());
     return SqliteControlPlane.open(vertx, config.dataDir().resolve("control.db"));
   }
 

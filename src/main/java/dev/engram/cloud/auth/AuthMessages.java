@@ -36,10 +36,16 @@ public final class AuthMessages {
 
   public record CreatedKey(ApiKeyRecord key, String secret) implements LocalMessage {}
 
-  public record ListKeys(String tenantId) implements AccountCommand {}
+  /**
+   * A page of the principal's tenant's keys, oldest first, after key {@code afterKeyId} (null: from the start); a
+   * workspace-restricted principal sees only keys restricted to some of its workspaces.
+   */
+  public record ListKeys(Principal principal, int limit, String afterKeyId) implements AccountCommand {}
 
-  public record KeyList(List<ApiKeyRecord> keys) implements LocalMessage {}
+  /** {@code nextAfter}: the key id the next page starts after, null on the last page. */
+  public record KeyList(List<ApiKeyRecord> keys, String nextAfter) implements LocalMessage {}
 
+  /** Revokes a key of the principal's tenant; a workspace-restricted principal only a key inside its workspaces. */
   public record RevokeKey(Principal principal, String keyId) implements AccountCommand {}
 
   public record Done() implements LocalMessage {}

@@ -19,6 +19,7 @@ import dev.engram.cloud.auth.AuthMessages.TokenSignup;
 import dev.engram.cloud.bus.Addresses;
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.config.EngramConfig;
+import dev.engram.cloud.controlplane.ApiKeyQuery;
 import dev.engram.cloud.controlplane.ApiKeyRecord;
 import dev.engram.cloud.controlplane.ControlPlane;
 import dev.engram.cloud.controlplane.ExternalIdentity;
@@ -26,9 +27,14 @@ import dev.engram.cloud.controlplane.ExternalIdentity.Membership;
 import dev.engram.cloud.controlplane.NewAccount;
 import dev.engram.cloud.controlplane.NewApiKey;
 import dev.engram.cloud.controlplane.UserLogin;
+import dev.engram.cloud.quota.QuotaMessages.Decision;
+import dev.engram.cloud.quota.QuotaMessages.PublicCall;
+import dev.engram.cloud.quota.QuotaMessages.PublicLimit;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
 
 
 import java.nio.charset.StandardCharsets;
@@ -50,13 +56,17 @@ import java.util.Set;
  */
 public final class AuthVerticle extends VerticleBase {
 
+  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
+
   private final ControlPlane controlPlane;
   private final JwtTokens tokens;
   private final PasswordHasher passwords;
   private final Cache<String, Optional<ApiKeyRecord>> keysByHash;
   private final EngramConfig.External externalConfig;
   private final Cache<String, CachedPrincipal> externalPrincipals;
+  private final EngramConfig.Auth authConfig;
   private ExternalJwt external;
+  private PasswordHashPool hashes;
 
   private record CachedPrincipal(Principal principal, Duration ttl) {}
 
@@ -68,6 +78,7 @@ public final class AuthVerticle extends VerticleBase {
         .maximumSize(100_000)
         .expireAfterWrite(Duration.ofSeconds(config.auth().keyCacheSeconds()))
         .build();
+    this.authConfig = config.auth();
     this.externalConfig = config.auth().external();
     this.externalPrincipals = Caffeine.newBuilder()
         .maximumSize(100_000)
@@ -78,6 +89,7 @@ public final class AuthVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     if (externalConfig.enabled()) external = new ExternalJwt(vertx, externalConfig);
+    hashes = new PasswordHashPool(vertx, authConfig.passwordHashing());
     var bus = vertx.eventBus();
     return Future.all(
         bus.<Resolve>localConsumer(Addresses.AUTH, this::onResolve).completion(),
@@ -86,7 +98,7 @@ public final class AuthVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    return external == null ? Future.succeededFuture() : external.close();
+    return Future.join(hashes.close(), external == null ? Future.succeededFuture() : external.close());
   }
 
   private void onResolve(Message<Resolve> msg) {
@@ -103,7 +115,7 @@ public final class AuthVerticle extends VerticleBase {
     else if (cmd instanceof TokenSignup t) result = tokenSignup(t);
     else if (cmd instanceof Login l) result = login(l);
     else if (cmd instanceof CreateKey c) result = createKey(c);
-    else if (cmd instanceof ListKeys l) result = controlPlane.listApiKeys(l.tenantId()).map(KeyList::new);
+    else if (cmd instanceof ListKeys l) result = listKeys(l);
     else if (cmd instanceof RevokeKey r) result = revokeKey(r);
     else result = Future.failedFuture(ApiException.internal("unknown account command"));
     result.onComplete(ar -> {
@@ -195,7 +207,7 @@ public final class AuthVerticle extends VerticleBase {
     String tenantId = Ids.tenantId();
     String userId = Ids.userId();
     String apiKey = ApiKeys.generate();
-    return vertx.executeBlocking(() -> passwords.hash(s.password()), false)
+    return hashes.run(() -> passwords.hash(s.password()))
         .compose(hash -> controlPlane.createAccount(new NewAccount(tenantId, s.tenantName(), userId, s.email(), hash,
             new NewApiKey(Ids.keyId(), tenantId, "default", ApiKeys.displayPrefix(apiKey), ApiKeys.hash(apiKey),
                 Scope.all(), userId, null))))
@@ -213,7 +225,8 @@ public final class AuthVerticle extends VerticleBase {
           "Sign-up takes an access token from the external issuer."));
     }
     String issuer = external.issuer();
-    return external.verify(t.token()).compose(claims -> controlPlane.findIdentity(issuer, claims.subject())
+    return external.verify(t.token()).compose(claims -> throttleSignUp(issuer + " " + claims.subject())
+        .compose(admitted -> controlPlane.findIdentity(issuer, claims.subject()))
         .compose(found -> {
           if (found.isPresent()) {
             throw new ApiException(409, "identity_taken",
@@ -233,7 +246,7 @@ public final class AuthVerticle extends VerticleBase {
   private Future<TokenResult> login(Login l) {
     ApiException denied = ApiException.unauthorized("invalid_login", "The email or password is incorrect.");
     return controlPlane.findLogin(l.email())
-        .compose(found -> vertx.executeBlocking(() -> {
+        .compose(found -> hashes.run(() -> {
           // verify() also runs (against a decoy) for an unknown email, so timing does not tell them apart.
           if (!passwords.verify(l.password(), found.map(UserLogin::passwordHash).orElse(null))) {
             throw denied;
@@ -244,7 +257,24 @@ public final class AuthVerticle extends VerticleBase {
           }
           String token = tokens.issue(user.userId(), user.tenantId(), user.role(), scopesOf(user.role()));
           return new TokenResult(token, tokens.ttlSeconds());
-        }, false));
+        }));
+  }
+
+  /**
+   * The per-account sign-up limit for an external identity, known only once its token is verified (a password
+   * sign-up is limited by email before it gets here).
+   */
+  private Future<Void> throttleSignUp(String identity) {
+    return vertx.eventBus().<Decision>request(Addresses.QUOTA_PUBLIC,
+            new PublicCall(PublicLimit.SIGN_UP_PER_ACCOUNT, identity), LOCAL)
+        .map(reply -> {
+          Decision d = reply.body();
+          if (!d.allowed()) {
+            throw new ApiException(429, "rate_limited", "Too many sign-ups with this identity; retry after "
+                + d.retryAfterSeconds() + " second(s).", new JsonObject().put("retry_after", d.retryAfterSeconds()));
+          }
+          return null;
+        });
   }
 
   private static List<String> scopesOf(String role) {
@@ -260,13 +290,21 @@ public final class AuthVerticle extends VerticleBase {
     String actor = c.principal().userId() != null ? c.principal().userId() : c.principal().keyId();
     NewApiKey key = new NewApiKey(Ids.keyId(), c.principal().tenantId(), c.name(), ApiKeys.displayPrefix(secret),
         ApiKeys.hash(secret), c.scopes(), actor, null);
-    return controlPlane.insertApiKey(key).map(v -> new CreatedKey(
+    return controlPlane.insertApiKey(key, authConfig.maxActiveApiKeys()).map(v -> new CreatedKey(
         new ApiKeyRecord(key.id(), key.tenantId(), key.name(), key.prefix(), key.scopes(), Instant.now(), null, null,
             "active"), secret));
   }
 
+  private Future<KeyList> listKeys(ListKeys l) {
+    Principal p = l.principal();
+    return controlPlane.listApiKeys(new ApiKeyQuery(p.tenantId(), List.copyOf(p.workspaces()), l.limit(),
+        l.afterKeyId())).map(page -> new KeyList(page.keys(), page.nextAfter()));
+  }
+
+  /** A workspace-restricted principal reaches only keys inside its workspaces; any other is "no such key". */
   private Future<Done> revokeKey(RevokeKey r) {
-    return controlPlane.revokeApiKey(r.principal().tenantId(), r.keyId()).map(revoked -> {
+    Principal p = r.principal();
+    return controlPlane.revokeApiKey(p.tenantId(), r.keyId(), List.copyOf(p.workspaces())).map(revoked -> {
       if (!revoked) throw ApiException.notFound("No active API key with id " + r.keyId() + ".");
       keysByHash.asMap().values().removeIf(k -> k.map(rec -> rec.id().equals(r.keyId())).orElse(false));
       return new Done();

@@ -5,10 +5,6 @@ import dev.engram.cloud.config.EngramConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClientAgent;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.JWTOptions;
@@ -35,10 +31,15 @@ import java.util.regex.Pattern;
  * vertx-auth-jwt checks the signatures. The claims are then checked here explicitly: {@code iss}, {@code aud},
  * {@code exp} (required), {@code nbf}, with the configured clock skew, and a {@code sub}.
  *
- * <p>Keys come from the non-blocking Vert.x HTTP client and are refreshed every {@code jwks_refresh_seconds}. A
- * token naming an unknown {@code kid} triggers a refetch (key rotation), at most once per
- * {@code jwks_min_refetch_seconds}, so forged kids cannot make us hammer the issuer. While the issuer is down the
- * last keys stay in use. Not thread-safe: the auth verticle calls it from its one event loop.
+ * <p>A claim of the wrong type ({@code aud: 5}, {@code iat: "a"}) and a {@code crit} header (we implement no JWS
+ * extension, so RFC 7515 §4.1.11 says reject) make the token invalid (401), checked before any key is fetched.
+ *
+ * <p>Keys come from {@link JwksFetcher} (bounded in size and time) and are refreshed every
+ * {@code jwks_refresh_seconds}. A token naming an unknown {@code kid} triggers a refetch (key rotation), at most
+ * once per {@code jwks_min_refetch_seconds}, so forged kids cannot make us hammer the issuer; one fetch runs at a
+ * time and every token waiting for keys shares it. The key set is parsed on a worker thread (it may hold up to
+ * {@code jwks_max_keys} keys, each checked on its own), never on the event loop. While the issuer is down the last
+ * keys stay in use. Not thread-safe: the auth verticle calls it from its one event loop.
  */
 final class ExternalJwt {
 
@@ -48,15 +49,16 @@ final class ExternalJwt {
   static final Set<String> ALGORITHMS = Set.of("RS256", "ES256", "EdDSA");
   private static final Logger log = LoggerFactory.getLogger(ExternalJwt.class);
   private static final Pattern EMAIL = Pattern.compile("[^@\\s]+@[^@\\s]+\\.[^@\\s]+");
-  private static final int MAX_JWKS_BYTES = 1 << 20;
   private static final int MAX_SUBJECT_CHARS = 255;
+  /** NumericDate claims beyond the year 9999 are malformed, not "far in the future". */
+  private static final long MAX_NUMERIC_DATE = 253_402_300_799L;
   private static final long NEVER = Long.MIN_VALUE;
 
   private record Keys(JWTAuth verifier, Set<String> kids, long fetchedAt) {}
 
   private final Vertx vertx;
   private final EngramConfig.External config;
-  private final HttpClientAgent http;
+  private final JwksFetcher fetcher;
   private Keys keys;
   private Future<Keys> inFlight;
   private long lastFetch = NEVER;
@@ -65,10 +67,11 @@ final class ExternalJwt {
   ExternalJwt(Vertx vertx, EngramConfig.External config) {
     this.vertx = vertx;
     this.config = config;
-    this.http = vertx.createHttpClient(new HttpClientOptions()
-        .setConnectTimeout(config.jwksTimeoutMs())
-        .setIdleTimeout(config.jwksTimeoutMs())
-        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS));
+    this.fetcher = new JwksFetcher(vertx, config);
+    if (config.jwksUrl().startsWith("http:") && !EngramConfig.External.loopback(config.jwksUrl())) {
+      log.warn("JWKS_URL {} is plain http (auth.external.jwks_allow_http is on): anyone on the path to the issuer"
+          + " can replace its keys and sign in as any user. Use https in production.", config.jwksUrl());
+    }
   }
 
   String issuer() {
@@ -90,7 +93,38 @@ final class ExternalJwt {
     }
     Object kid = header.getValue("kid");
     if (kid != null && !(kid instanceof String)) return invalid("The access token's key id is malformed.");
-    return keysFor((String) kid).compose(k -> check(k, token));
+    if (header.containsKey("crit")) {
+      return invalid("The access token names critical header extensions (crit) that this server does not support.");
+    }
+    JsonObject payload = part(token, 1);
+    String malformed = payload == null ? "payload" : malformedClaim(payload);
+    if (malformed != null) return invalid("The access token's '" + malformed + "' claim is malformed.");
+    return keysFor((String) kid).compose(k -> check(k, token, payload));
+  }
+
+  /**
+   * The first registered claim whose type is wrong, or null. Checked before the library or {@link #claims} reads
+   * them, so a wrong type is a bad token and never an exception.
+   */
+  static String malformedClaim(JsonObject payload) {
+    if (!(payload.getValue("iss") instanceof String)) return "iss";
+    Object aud = payload.getValue("aud");
+    boolean audOk = aud instanceof String
+        || aud instanceof JsonArray list && !list.isEmpty() && list.stream().allMatch(String.class::isInstance);
+    if (!audOk) return "aud";
+    for (String date : List.of("exp", "nbf", "iat")) {
+      Object value = payload.getValue(date);
+      if (value != null && !numericDate(value)) return date;
+    }
+    Object sub = payload.getValue("sub");
+    if (sub != null && !(sub instanceof String)) return "sub";
+    return null;
+  }
+
+  private static boolean numericDate(Object value) {
+    if (!(value instanceof Number n)) return false;
+    double seconds = n.doubleValue();
+    return seconds >= 0 && seconds <= MAX_NUMERIC_DATE;
   }
 
   private Future<Keys> keysFor(String kid) {
@@ -113,41 +147,43 @@ final class ExternalJwt {
     return since == NEVER || System.nanoTime() - since >= TimeUnit.SECONDS.toNanos(seconds);
   }
 
-  /** One fetch at a time; concurrent callers share it. */
+  /** One fetch at a time; concurrent callers share it (parsing included). */
   private Future<Keys> fetch() {
     if (inFlight != null) return inFlight;
     lastFetch = System.nanoTime();
-    Future<Keys> f = http.request(new RequestOptions()
-            .setMethod(HttpMethod.GET)
-            .setAbsoluteURI(config.jwksUrl())
-            .setFollowRedirects(false)
-            .putHeader("Accept", "application/json"))
-        .compose(req -> req.send())
-        .compose(resp -> resp.statusCode() == 200
-            ? resp.body()
-            : Future.failedFuture(new IllegalStateException("HTTP " + resp.statusCode())))
-        .timeout(config.jwksTimeoutMs(), TimeUnit.MILLISECONDS)
-        .map(this::parse)
+    Future<Keys> f = fetcher.fetch()
+        .compose(body -> vertx.executeBlocking(() -> parse(body), false))
         .onSuccess(k -> {
           keys = k;
           log.info("external issuer keys loaded from {}: {}", config.jwksUrl(), k.kids());
         })
-        .onFailure(err -> log.warn("cannot load the external issuer keys from {}: {}", config.jwksUrl(), err.toString()));
+        .onFailure(err -> log.warn("cannot load the external issuer keys from {}: {}", config.jwksUrl(),
+            err.getMessage() == null ? err.toString() : err.getMessage()));
     inFlight = f;
     f.onComplete(ar -> inFlight = null);
     return f;
   }
 
+  /** Runs on a worker: up to {@code jwks_max_keys} keys, each checked on its own. */
   private Keys parse(Buffer body) {
-    if (body.length() > MAX_JWKS_BYTES) throw new IllegalStateException("JWKS larger than " + MAX_JWKS_BYTES + " bytes");
-    JsonArray list = new JsonObject(body).getJsonArray("keys");
-    if (list == null) throw new IllegalStateException("JWKS has no 'keys' array");
+    Object list;
+    try {
+      list = new JsonObject(body).getValue("keys");
+    } catch (RuntimeException e) {
+      throw new IllegalStateException("the JWKS is not a JSON object");
+    }
+    if (!(list instanceof JsonArray entries)) throw new IllegalStateException("the JWKS has no 'keys' array");
+    if (entries.size() > config.jwksMaxKeys()) {
+      throw new IllegalStateException("the JWKS lists " + entries.size() + " keys, more than"
+          + " auth.external.jwks_max_keys (" + config.jwksMaxKeys() + ")");
+    }
     JWTAuthOptions options = new JWTAuthOptions().setJWTOptions(new JWTOptions()
         .setIssuer(config.issuer())
         .setAudience(List.of(config.audience()))
         .setLeeway(config.clockSkewSeconds()));
     Set<String> kids = new HashSet<>();
-    for (Object entry : list) {
+    int usable = 0;
+    for (Object entry : entries) {
       JsonObject jwk = entry instanceof JsonObject o ? publicKey(o) : null;
       if (jwk == null) continue;
       try {
@@ -157,10 +193,11 @@ final class ExternalJwt {
         continue;
       }
       options.addJwk(jwk);
+      usable++;
       if (jwk.getString("kid") != null) kids.add(jwk.getString("kid"));
     }
     // Never build a verifier without keys: vertx-auth-jwt would then accept unsigned tokens.
-    if (options.getJwks().isEmpty()) throw new IllegalStateException("JWKS has no usable RS256, ES256 or EdDSA key");
+    if (usable == 0) throw new IllegalStateException("the JWKS has no usable RS256, ES256 or EdDSA key");
     return new Keys(JWTAuth.create(vertx, options), Set.copyOf(kids), System.nanoTime());
   }
 
@@ -191,19 +228,25 @@ final class ExternalJwt {
     }
   }
 
-  private Future<Claims> check(Keys k, String token) {
-    return k.verifier().authenticate(new TokenCredentials(token))
+  private Future<Claims> check(Keys k, String token, JsonObject payload) {
+    Future<?> verified;
+    try {
+      verified = k.verifier().authenticate(new TokenCredentials(token));
+    } catch (RuntimeException e) {
+      verified = Future.failedFuture(e); // the library throws on some malformed input instead of failing
+    }
+    return verified
         .recover(err -> invalid(err instanceof NoSuchKeyIdException
             ? "The access token is signed with a key its issuer does not publish."
             : "The access token is invalid, expired, or not meant for this server."))
-        .map(user -> claims(part(token, 1)));
+        .map(user -> claims(payload));
   }
 
-  /** The claim checks, explicit rather than left to the library's defaults. */
+  /** The claim checks, explicit rather than left to the library's defaults; types were checked by {@link #verify}. */
   private Claims claims(JsonObject payload) {
     long now = Instant.now().getEpochSecond();
     long skew = config.clockSkewSeconds();
-    if (payload == null || !config.issuer().equals(payload.getValue("iss"))) throw denied("The token's issuer is not accepted.");
+    if (!config.issuer().equals(payload.getValue("iss"))) throw denied("The token's issuer is not accepted.");
     Object aud = payload.getValue("aud");
     boolean forUs = aud instanceof String ? aud.equals(config.audience())
         : aud instanceof JsonArray && ((JsonArray) aud).contains(config.audience());
@@ -212,7 +255,7 @@ final class ExternalJwt {
     long exp = payload.getLong("exp");
     if (now - skew >= exp) throw denied("The access token has expired.");
     Object nbf = payload.getValue("nbf");
-    if (nbf != null && (!(nbf instanceof Number) || payload.getLong("nbf") > now + skew)) {
+    if (nbf != null && payload.getLong("nbf") > now + skew) {
       throw denied("The access token is not valid yet (nbf).");
     }
     Object sub = payload.getValue("sub");
@@ -260,6 +303,6 @@ final class ExternalJwt {
   }
 
   Future<Void> close() {
-    return http.close();
+    return fetcher.close();
   }
 }

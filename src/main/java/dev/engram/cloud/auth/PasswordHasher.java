@@ -9,18 +9,21 @@ import java.util.Base64;
 
 /**
  * PBKDF2-HMAC-SHA256 from the JDK (OWASP: 210,000+ iterations for this function). Slow on purpose; callers run it
- * off the event loop. Stored as {@code pbkdf2-sha256$iterations$salt$hash}, so the cost can rise later.
+ * on the password hash pool (PasswordHashPool), never on an event loop. Stored as
+ * {@code pbkdf2-sha256$iterations$salt$hash}, so the cost can rise later.
  */
 public final class PasswordHasher {
 
   private static final SecureRandom RANDOM = new SecureRandom();
   private final int iterations;
-  /** A real hash to compare against when the email is unknown, so timing does not reveal which emails exist. */
-  private final String decoy;
+  /**
+   * A real hash to compare against when the email is unknown, so timing does not reveal which emails exist. Made on
+   * first use, on the hash pool's thread: the server may be built on an event loop.
+   */
+  private volatile String decoy;
 
   public PasswordHasher(int iterations) {
     this.iterations = iterations;
-    this.decoy = hash("decoy-password-never-matches");
   }
 
   public String hash(String password) {
@@ -33,13 +36,19 @@ public final class PasswordHasher {
 
   /** Verifies against {@code stored}, or against a decoy when it is null (the user does not exist). */
   public boolean verify(String password, String stored) {
-    String target = stored == null ? decoy : stored;
+    String target = stored == null ? decoy() : stored;
     String[] parts = target.split("\\$");
     if (parts.length != 4 || !parts[0].equals("pbkdf2-sha256")) return false;
     Base64.Decoder b64 = Base64.getDecoder();
     byte[] expected = b64.decode(parts[3]);
     byte[] actual = derive(password, b64.decode(parts[2]), Integer.parseInt(parts[1]));
     return MessageDigest.isEqual(expected, actual) && stored != null;
+  }
+
+  private String decoy() {
+    String d = decoy;
+    if (d == null) decoy = d = hash("decoy-password-never-matches"); // a race only makes one more, equally good
+    return d;
   }
 
   private static byte[] derive(String password, byte[] salt, int iterations) {

@@ -6,6 +6,8 @@ public final class Addresses {
   public static final String AUTH = "engram.auth.resolve";
   public static final String ACCOUNTS = "engram.auth.accounts";
   public static final String QUOTA = "engram.quota.check";
+  /** The public routes' limits (sign-up, sign-in) and the sign-in backoff. */
+  public static final String QUOTA_PUBLIC = "engram.quota.public";
   public static final String PLAN_CHANGED = "engram.quota.plan-changed";
   public static final String USAGE = "engram.metering.usage";
   public static final String USAGE_QUERY = "engram.metering.query";

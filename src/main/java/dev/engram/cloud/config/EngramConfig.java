@@ -4,9 +4,12 @@ import dev.engram.cloud.search.HybridRanker;
 import dev.engram.cloud.search.Strategy;
 import io.vertx.core.json.JsonObject;
 
+import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -27,8 +30,12 @@ public record EngramConfig(
     Search search,
     Database database) {
 
-  /** {@code importBodyLimitBytes} bounds {@code POST /v1/import} alone (JSON body or multipart upload). */
-  public record Http(int instances, long bodyLimitBytes, long importBodyLimitBytes) {}
+  /**
+   * {@code importBodyLimitBytes} bounds {@code POST /v1/import} alone (JSON body or multipart upload).
+   * {@code trustedProxies}: addresses or CIDR blocks of the reverse proxies in front of the server, whose
+   * {@code X-Forwarded-For} names the client for the per-address limits of sign-in and sign-up (none by default).
+   */
+  public record Http(int instances, long bodyLimitBytes, long importBodyLimitBytes, List<String> trustedProxies) {}
 
   /**
    * MCP over HTTP. {@code allowedOrigins} are the browser origins besides loopback that may call it (DNS-rebinding
@@ -38,16 +45,93 @@ public record EngramConfig(
   public record Mcp(List<String> allowedOrigins, String publicUrl, int sessionIdleSeconds, long maxSessions,
                     int toolsPageSize) {}
 
+  /** {@code maxActiveApiKeys}: the most keys a tenant holds at once, revoked and expired ones not counted. */
   public record Auth(String issuer, String audience, int tokenTtlSeconds, int passwordIterations, int keyCacheSeconds,
-                     External external) {}
+                     int maxActiveApiKeys, PasswordHashing passwordHashing, Throttle throttle, External external) {}
+
+  /**
+   * Password hashes (sign-up, sign-in) run on {@code threads} threads of their own ({@code 0}: half the cores, at
+   * least one), never on an event loop; at most {@code queue} more wait, and beyond that a sign-in or sign-up is
+   * refused at once with 503 and {@code Retry-After}.
+   */
+  public record PasswordHashing(int threads, int queue) {
+    static PasswordHashing fromJson(JsonObject json) {
+      int threads = json.getInteger("threads");
+      int queue = json.getInteger("queue");
+      if (threads < 0 || queue < 0) {
+        throw new IllegalArgumentException("auth.password_hashing.threads and queue must not be negative");
+      }
+      return new PasswordHashing(threads > 0 ? threads : Math.max(1, Runtime.getRuntime().availableProcessors() / 2),
+          queue);
+    }
+  }
+
+  /**
+   * The limits of the public routes, far below the API's because each call costs a slow password hash: per client
+   * address (IPv6 by /64) and per account (the email, whether or not it has an account; for a sign-up with an
+   * external token, its subject), on sign-in and sign-up; and the sign-in backoff per account.
+   */
+  public record Throttle(Limit signInPerAddress, Limit signInPerAccount, Limit signUpPerAddress,
+                         Limit signUpPerAccount, Backoff backoff) {
+    static Throttle fromJson(JsonObject json) {
+      return new Throttle(Limit.fromJson(json, "sign_in_per_address"), Limit.fromJson(json, "sign_in_per_account"),
+          Limit.fromJson(json, "sign_up_per_address"), Limit.fromJson(json, "sign_up_per_account"),
+          Backoff.fromJson(json.getJsonObject("backoff")));
+    }
+  }
+
+  /** {@code burst} requests at once, then one more every {@code refillSeconds}. */
+  public record Limit(double burst, double refillSeconds) {
+    static Limit fromJson(JsonObject throttle, String name) {
+      JsonObject json = throttle.getJsonObject(name);
+      Limit limit = new Limit(json.getDouble("burst"), json.getDouble("refill_seconds"));
+      if (limit.burst < 1 || !(limit.refillSeconds > 0)) {
+        throw new IllegalArgumentException("auth.throttle." + name + ": burst must be at least 1 and refill_seconds"
+            + " more than 0");
+      }
+      return limit;
+    }
+
+    /** The same limit as the API's rate-limit numbers (requests per second, burst), for the limiters. */
+    public RateLimits asRateLimits() {
+      return new RateLimits(1 / refillSeconds, burst, 1 / refillSeconds, burst);
+    }
+  }
+
+  /**
+   * After {@code freeFailures} failed sign-ins in a row, an account is locked for {@code baseSeconds}, doubled at
+   * each further failure up to {@code maxSeconds}; a success clears it, and so do {@code forgetSeconds} without a
+   * failure.
+   */
+  public record Backoff(int freeFailures, double baseSeconds, double maxSeconds, int forgetSeconds) {
+    static Backoff fromJson(JsonObject json) {
+      Backoff b = new Backoff(json.getInteger("free_failures"), json.getDouble("base_seconds"),
+          json.getDouble("max_seconds"), json.getInteger("forget_seconds"));
+      if (b.freeFailures < 0 || !(b.baseSeconds > 0) || b.maxSeconds < b.baseSeconds || b.forgetSeconds < 1) {
+        throw new IllegalArgumentException("auth.throttle.backoff: free_failures must not be negative, base_seconds"
+            + " must be more than 0 and at most max_seconds, forget_seconds at least 1");
+      }
+      return b;
+    }
+
+    /** How long the account is locked after its {@code failures}-th failure in a row (zero while free). */
+    public Duration lockAfter(long failures) {
+      if (failures <= freeFailures) return Duration.ZERO;
+      // 2^62 already exceeds any max: cap the exponent so the double stays finite.
+      double seconds = Math.min(maxSeconds, baseSeconds * Math.pow(2, Math.min(62, failures - freeFailures - 1)));
+      return Duration.ofMillis((long) Math.ceil(seconds * 1000));
+    }
+  }
 
   /**
    * An external token issuer (Neon Auth / Better Auth, any OIDC provider), on when {@code jwksUrl} is set.
-   * Unknown key ids trigger at most one JWKS refetch per {@code jwksMinRefetchSeconds}.
+   * Unknown key ids trigger at most one JWKS refetch per {@code jwksMinRefetchSeconds}. A JWKS download is bounded
+   * by {@code jwksMaxBytes} and {@code jwksTimeoutMs} and may list at most {@code jwksMaxKeys} keys. The JWKS URL must
+   * be https, except for a loopback host or with {@code jwksAllowHttp}.
    */
   public record External(String jwksUrl, String issuer, String audience, int clockSkewSeconds,
                          int jwksRefreshSeconds, int jwksMinRefetchSeconds, int jwksTimeoutMs,
-                         int tokenCacheSeconds) {
+                         int tokenCacheSeconds, int jwksMaxBytes, int jwksMaxKeys, boolean jwksAllowHttp) {
 
     public boolean enabled() {
       return jwksUrl != null;
@@ -57,7 +141,8 @@ public record EngramConfig(
       External e = new External(blankToNull(json.getString("jwks_url")), blankToNull(json.getString("issuer")),
           blankToNull(json.getString("audience")), json.getInteger("clock_skew_seconds"),
           json.getInteger("jwks_refresh_seconds"), json.getInteger("jwks_min_refetch_seconds"),
-          json.getInteger("jwks_timeout_ms"), json.getInteger("token_cache_seconds"));
+          json.getInteger("jwks_timeout_ms"), json.getInteger("token_cache_seconds"),
+          json.getInteger("jwks_max_bytes"), json.getInteger("jwks_max_keys"), json.getBoolean("jwks_allow_http"));
       if (e.enabled()) {
         if (e.issuer == null || e.audience == null) {
           throw new IllegalArgumentException("JWKS_URL is set: JWT_ISSUER and JWT_AUDIENCE must be set too");
@@ -65,12 +150,34 @@ public record EngramConfig(
         if (!e.jwksUrl.startsWith("https://") && !e.jwksUrl.startsWith("http://")) {
           throw new IllegalArgumentException("JWKS_URL must be an http(s) URL, got '" + e.jwksUrl + "'");
         }
+        // The keys decide who may sign in: over plain http anyone on the path could swap them for their own.
+        if (e.jwksUrl.startsWith("http://") && !e.jwksAllowHttp && !loopback(e.jwksUrl)) {
+          throw new IllegalArgumentException("JWKS_URL must be an https URL, got '" + e.jwksUrl + "' (plain http is"
+              + " accepted for a loopback host, or with auth.external.jwks_allow_http: true)");
+        }
+        if (e.jwksMaxBytes < 1024 || e.jwksMaxKeys < 1) {
+          throw new IllegalArgumentException("auth.external.jwks_max_bytes must be at least 1024 and jwks_max_keys"
+              + " at least 1");
+        }
         // Tokens are routed to a verifier by their 'iss' claim, so the two issuers must be told apart.
         if (e.issuer.equals(builtInIssuer)) {
           throw new IllegalArgumentException("JWT_ISSUER must differ from the server's own issuer '" + builtInIssuer + "'");
         }
       }
       return e;
+    }
+
+    /** True when the URL's host is a loopback name or address (by its spelling: no DNS lookup). */
+    public static boolean loopback(String url) {
+      String host;
+      try {
+        host = URI.create(url).getHost();
+      } catch (IllegalArgumentException e) {
+        return false;
+      }
+      if (host == null) return false;
+      host = host.toLowerCase(Locale.ROOT);
+      return host.equals("localhost") || host.equals("[::1]") || host.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
     }
 
     private static String blankToNull(String value) {
@@ -90,16 +197,19 @@ public record EngramConfig(
   /**
    * The PostgreSQL control plane: {@code url} (env {@code DATABASE_URL}, the application role) selects it, and
    * {@code migrationUrl} (env {@code DATABASE_MIGRATION_URL}, the owner role) runs the migrations; both null for
-   * the embedded SQLite control plane. Both are secrets, so toString leaves them out.
+   * the embedded SQLite control plane. Both are secrets, so toString leaves them out. {@code allowPrivilegedRole}
+   * turns the refusal to start with an application role that can act as the tables' owner, a superuser or a
+   * BYPASSRLS role into a warning.
    */
-  public record Database(String url, String migrationUrl, int poolSize) {
+  public record Database(String url, String migrationUrl, int poolSize, boolean allowPrivilegedRole) {
     public boolean postgres() {
       return url != null && !url.isBlank();
     }
 
     @Override
     public String toString() {
-      return "Database[postgres=" + postgres() + ", poolSize=" + poolSize + "]";
+      return "Database[postgres=" + postgres() + ", poolSize=" + poolSize + ", allowPrivilegedRole="
+          + allowPrivilegedRole + "]";
     }
   }
 
@@ -151,9 +261,12 @@ public record EngramConfig(
         json.getInteger("port"),
         Path.of(json.getString("data_dir")).toAbsolutePath().normalize(),
         new Http(instances > 0 ? instances : Runtime.getRuntime().availableProcessors(),
-            http.getLong("body_limit_bytes"), http.getLong("import_body_limit_bytes")),
+            http.getLong("body_limit_bytes"), http.getLong("import_body_limit_bytes"),
+            http.getJsonArray("trusted_proxies").stream().map(String.class::cast).toList()),
         new Auth(auth.getString("issuer"), auth.getString("audience"), auth.getInteger("token_ttl_seconds"),
-            auth.getInteger("password_iterations"), auth.getInteger("key_cache_seconds"),
+            auth.getInteger("password_iterations"), auth.getInteger("key_cache_seconds"), maxActiveApiKeys(auth),
+            PasswordHashing.fromJson(auth.getJsonObject("password_hashing")),
+            Throttle.fromJson(auth.getJsonObject("throttle")),
             External.fromJson(auth.getJsonObject("external"), auth.getString("issuer"))),
         rateLimits(rate),
         new Engines(engines.getInteger("max_active"), engines.getInteger("idle_seconds"),
@@ -171,7 +284,14 @@ public record EngramConfig(
             search.getDouble("importance_weight"), search.getDouble("phrase_weight"), search.getInteger("candidates"),
             search.getDouble("semantic_min_similarity"), search.getInteger("vector_cache_mb"),
             keywordWindow(search)),
-        new Database(db.getString("url"), db.getString("migration_url"), db.getInteger("pool_size")));
+        new Database(db.getString("url"), db.getString("migration_url"), db.getInteger("pool_size"),
+            db.getBoolean("allow_privileged_role")));
+  }
+
+  private static int maxActiveApiKeys(JsonObject auth) {
+    int max = auth.getInteger("max_active_api_keys");
+    if (max < 1) throw new IllegalArgumentException("auth.max_active_api_keys must be at least 1");
+    return max;
   }
 
   private static int keywordWindow(JsonObject search) {

@@ -1,6 +1,8 @@
 package dev.engram.cloud.controlplane;
 
+import dev.engram.cloud.bus.ApiException;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 
 import java.time.LocalDate;
 import java.util.List;
@@ -18,9 +20,12 @@ public interface ControlPlane {
 
   /**
    * Like {@link #createAccount}, for a user who signs in through an external issuer: {@code passwordHash} is null,
-   * {@code email} may be null, and the new user is linked to {@code (issuer, subject)}. Fails 409
-   * {@code identity_taken} when that subject is already linked, 409 {@code email_taken} when the email is taken;
-   * either way nothing is written.
+   * {@code email} (one the issuer verified) may be null, and the new user is linked to {@code (issuer, subject)}.
+   * A verified email wins over an unverified one: if a user who signed up with a password (and has no external
+   * identity) holds the email, it is taken from that user first, audited as {@code user.email_released} in that
+   * user's tenants and {@code user.email_claimed} in the new one. Fails 409 {@code identity_taken} when the subject
+   * is already linked, 409 {@code email_taken} when another external identity's user holds the email; either way
+   * nothing is written.
    */
   Future<Void> createAccountWithIdentity(NewAccount account, String issuer, String subject);
 
@@ -31,12 +36,26 @@ public interface ControlPlane {
 
   Future<Optional<ApiKeyRecord>> findApiKeyByHash(String keyHash);
 
-  Future<Void> insertApiKey(NewApiKey key);
+  /**
+   * Stores a key and audits it, unless the tenant already holds {@code maxActive} active keys (neither revoked nor
+   * expired): then fails with {@link #tooManyApiKeys} and writes nothing. Exact when keys are made at once.
+   */
+  Future<Void> insertApiKey(NewApiKey key, int maxActive);
 
-  Future<List<ApiKeyRecord>> listApiKeys(String tenantId);
+  /** One page of the tenant's keys, revoked ones included; see {@link ApiKeyQuery}. */
+  Future<ApiKeyPage> listApiKeys(ApiKeyQuery query);
 
-  /** Revokes a key of this tenant; false when the tenant has no such live key. */
-  Future<Boolean> revokeApiKey(String tenantId, String keyId);
+  /**
+   * Revokes a live key of this tenant; with {@code workspaces} not empty, only a key restricted to some of them (as
+   * in {@link ApiKeyQuery}). False when there is no such key, and nothing changes.
+   */
+  Future<Boolean> revokeApiKey(String tenantId, String keyId, List<String> workspaces);
+
+  /** 409: the tenant's active keys are at the cap; revoking one makes room. */
+  static ApiException tooManyApiKeys(int limit) {
+    return new ApiException(409, "too_many_api_keys", "A tenant may hold at most " + limit
+        + " active API keys; revoke one to make another.", new JsonObject().put("limit", limit));
+  }
 
   /** The tenant's plan name ({@code tenants.plan}); empty when there is no such tenant. */
   Future<Optional<String>> tenantPlan(String tenantId);

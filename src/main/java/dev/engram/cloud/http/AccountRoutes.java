@@ -20,8 +20,15 @@ import dev.engram.cloud.controlplane.UsageDay;
 import dev.engram.cloud.engine.Workspaces;
 import dev.engram.cloud.metering.UsageMessages.UsageQuery;
 import dev.engram.cloud.metering.UsageMessages.UsageReport;
+import dev.engram.cloud.quota.QuotaMessages.Decision;
+import dev.engram.cloud.quota.QuotaMessages.PublicCall;
+import dev.engram.cloud.quota.QuotaMessages.PublicCheck;
+import dev.engram.cloud.quota.QuotaMessages.PublicLimit;
+import dev.engram.cloud.quota.QuotaMessages.SignInAttempt;
+import dev.engram.cloud.quota.QuotaMessages.SignInOutcome;
 import dev.engram.cloud.sqlite.Timestamps;
 import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
@@ -30,10 +37,12 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
+import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -46,6 +55,8 @@ final class AccountRoutes {
   private static final Pattern KEY_ID = Pattern.compile("key_[a-z0-9]{20}");
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
   private static final int MAX_USAGE_DAYS = 366;
+  /** The default and largest page of {@code GET /v1/api-keys}: a tenant's active keys fit one page by default. */
+  private static final int MAX_KEY_PAGE = 100;
 
   private final EventBus bus;
 
@@ -67,10 +78,12 @@ final class AccountRoutes {
     String email = email(in);
     String password = password(in);
     String tenantName = in.text("tenant_name", 100);
-    this.<SignupResult>ask(new Signup(email, password, tenantName))
+    // Charged per email before anything is looked up, so a taken email and a free one count alike.
+    throttle(new PublicCall(PublicLimit.SIGN_UP_PER_ACCOUNT, email), "sign-ups with this email")
+        .compose(admitted -> this.<SignupResult>ask(new Signup(email, password, tenantName)))
         .onSuccess(r -> json(ctx, 201, new JsonObject()
             .put("tenant_id", r.tenantId()).put("user_id", r.userId()).put("api_key", r.apiKey())))
-        .onFailure(ctx::fail);
+        .onFailure(err -> fail(ctx, err));
   }
 
   private void tokenSignup(RoutingContext ctx, String authorization) {
@@ -87,18 +100,52 @@ final class AccountRoutes {
           if (ApiException.from(err).status() == 401) {
             ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"engram\", error=\"invalid_token\"");
           }
-          ctx.fail(err);
+          fail(ctx, err);
         });
   }
 
+  /**
+   * {@code POST /v1/auth/token}: refused while the account backs off or is over its limit (the same for an email
+   * without an account); the outcome is recorded before the answer goes out, so the next attempt, on any node,
+   * sees it.
+   */
   void token(RoutingContext ctx) {
     JsonInput in = JsonInput.parse(ctx.body().buffer(), Set.of("email", "password"));
     String email = in.text("email", 254).toLowerCase(Locale.ROOT);
     String password = in.string("password", true, 256);
-    this.<TokenResult>ask(new Login(email, password))
+    throttle(new SignInAttempt(email), "sign-in attempts for this account")
+        .compose(admitted -> this.<TokenResult>ask(new Login(email, password)))
+        .transform(ar -> {
+          Future<TokenResult> answer = ar.succeeded() ? Future.succeededFuture(ar.result())
+              : Future.failedFuture(ar.cause());
+          boolean checked = ar.succeeded() || "invalid_login".equals(ApiException.from(ar.cause()).code());
+          if (!checked) return answer; // refused before the password was checked: nothing to record
+          return bus.request(Addresses.QUOTA_PUBLIC, new SignInOutcome(email, ar.succeeded()), LOCAL)
+              .transform(recorded -> answer);
+        })
         .onSuccess(t -> json(ctx, 200, new JsonObject()
             .put("access_token", t.accessToken()).put("token_type", "Bearer").put("expires_in", t.expiresIn())))
-        .onFailure(ctx::fail);
+        .onFailure(err -> fail(ctx, err));
+  }
+
+  /** One call charged to an account's limit (or refused by its backoff): a 429 with Retry-After when refused. */
+  private Future<Void> throttle(PublicCheck check, String what) {
+    return bus.<Decision>request(Addresses.QUOTA_PUBLIC, check, LOCAL).map(reply -> {
+      Decision d = reply.body();
+      if (d.allowed()) return null;
+      // No RateLimit-* headers: they would tell anyone how often others try this email.
+      throw new ApiException(429, "rate_limited", "Too many " + what + "; retry after " + d.retryAfterSeconds()
+          + " second(s).", new JsonObject().put("retry_after", d.retryAfterSeconds()));
+    });
+  }
+
+  /** Fails the request; a refusal that says when to come back ({@code retry_after}) also gets {@code Retry-After}. */
+  private static void fail(RoutingContext ctx, Throwable err) {
+    JsonObject extensions = ApiException.from(err).extensions();
+    if (extensions != null && extensions.getValue("retry_after") instanceof Number seconds) {
+      ctx.response().putHeader("Retry-After", Long.toString(seconds.longValue()));
+    }
+    ctx.fail(err);
   }
 
   private static final int MAX_KEY_WORKSPACES = 20;
@@ -139,14 +186,38 @@ final class AccountRoutes {
         .onFailure(ctx::fail);
   }
 
+  /**
+   * {@code GET /v1/api-keys?limit=&cursor=}: oldest first, revoked keys included; a workspace-restricted key sees
+   * only keys restricted to some of its workspaces.
+   */
   void listKeys(RoutingContext ctx) {
-    this.<KeyList>ask(new ListKeys(Authenticator.principal(ctx).tenantId()))
+    MultiMap params = Params.check(ctx, Set.of("limit", "cursor"));
+    int limit = Params.limit(params.get("limit"), MAX_KEY_PAGE, MAX_KEY_PAGE);
+    String cursor = params.get("cursor");
+    this.<KeyList>ask(new ListKeys(Authenticator.principal(ctx), limit, cursor == null ? null : keyIdOf(cursor)))
         .onSuccess(list -> {
           JsonArray data = new JsonArray();
           list.keys().forEach(k -> data.add(keyJson(k)));
-          json(ctx, 200, new JsonObject().put("data", data));
+          json(ctx, 200, new JsonObject().put("data", data)
+              .put("next_cursor", list.nextAfter() == null ? null : keyCursor(list.nextAfter())));
         })
         .onFailure(ctx::fail);
+  }
+
+  /** A key-list cursor: base64url of {@code key:<id of the last key shown>}. */
+  private static String keyCursor(String keyId) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(("key:" + keyId).getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The key id in a cursor this API returned; 400 for anything else. */
+  private static String keyIdOf(String cursor) {
+    try {
+      String text = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+      if (text.startsWith("key:") && KEY_ID.matcher(text.substring(4)).matches()) return text.substring(4);
+    } catch (IllegalArgumentException ignored) {
+      // not base64url: the same answer as any other cursor we did not make
+    }
+    throw ApiException.badRequest("invalid_cursor", "The cursor is not one this API returned.");
   }
 
   void revokeKey(RoutingContext ctx) {
@@ -160,8 +231,16 @@ final class AccountRoutes {
         .onFailure(ctx::fail);
   }
 
-  /** {@code GET /v1/usage?from=&to=}: daily counters, pending ones included; defaults to the last 30 days. */
+  /**
+   * {@code GET /v1/usage?from=&to=}: daily counters, pending ones included; defaults to the last 30 days. A view of
+   * the whole tenant, so not for a workspace-restricted key.
+   */
   void usage(RoutingContext ctx) {
+    Set<String> workspaces = Authenticator.principal(ctx).workspaces();
+    if (!workspaces.isEmpty()) {
+      throw ApiException.forbidden("workspace_restricted", "This key is restricted to workspaces " + workspaces
+          + "; tenant-wide views are not available to it.");
+    }
     LocalDate today = LocalDate.now(ZoneOffset.UTC);
     LocalDate to = date(ctx.queryParams().get("to"), "to", today);
     LocalDate from = date(ctx.queryParams().get("from"), "from", to.minusDays(29));

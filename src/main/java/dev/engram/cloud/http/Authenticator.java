@@ -7,8 +7,11 @@ import dev.engram.cloud.bus.Addresses;
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.config.EngramConfig.Plan;
 import dev.engram.cloud.metering.UsageMessages.UsageEvent;
+import dev.engram.cloud.quota.ClientAddress;
 import dev.engram.cloud.quota.QuotaMessages.Check;
 import dev.engram.cloud.quota.QuotaMessages.Decision;
+import dev.engram.cloud.quota.QuotaMessages.PublicCall;
+import dev.engram.cloud.quota.QuotaMessages.PublicLimit;
 import dev.engram.cloud.quota.QuotaMessages.Usage;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -17,6 +20,7 @@ import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.RoutingContext;
 
 /**
@@ -105,15 +109,20 @@ final class Authenticator implements Handler<RoutingContext> {
   }
 
   /**
-   * Rate limit for the public routes (sign-up, sign-in), keyed by the client address: each call costs a deliberately
-   * slow password hash, so they must not be callable without bound.
+   * The per-address limit of a public route (sign-up or sign-in, {@code auth.throttle}), far below the API's: each
+   * call costs a deliberately slow password hash. IPv6 clients are limited by their /64; behind trusted proxies,
+   * by the address they forward.
    */
-  void throttleAnonymous(RoutingContext ctx) {
-    String client = "ip:" + ctx.request().remoteAddress().hostAddress();
-    bus.<Decision>request(Addresses.QUOTA, new Check(client, client, Usage.ANONYMOUS), LOCAL)
-        .map(reply -> admit(ctx.response(), reply.body(), null))
-        .onSuccess(ignored -> ctx.next())
-        .onFailure(ctx::fail);
+  Handler<RoutingContext> throttleAnonymous(PublicLimit limit, ClientAddress clients) {
+    return ctx -> {
+      SocketAddress remote = ctx.request().remoteAddress();
+      String client = clients.group(remote == null ? null : remote.hostAddress(),
+          ctx.request().headers().getAll("X-Forwarded-For"));
+      bus.<Decision>request(Addresses.QUOTA_PUBLIC, new PublicCall(limit, client), LOCAL)
+          .map(reply -> admit(ctx.response(), reply.body(), null))
+          .onSuccess(ignored -> ctx.next())
+          .onFailure(ctx::fail);
+    };
   }
 
   private static Principal admit(HttpServerResponse response, Decision d, Principal principal) {

@@ -8,6 +8,8 @@ import dev.engram.cloud.controlplane.ControlPlane;
 import dev.engram.cloud.engine.EngineClient;
 import dev.engram.cloud.mcp.McpServer;
 import dev.engram.cloud.mcp.McpSessions;
+import dev.engram.cloud.quota.ClientAddress;
+import dev.engram.cloud.quota.QuotaMessages.PublicLimit;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -68,8 +70,11 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/.well-known/jwks.json").handler(ctx -> AccountRoutes.json(ctx, 200, tokens.jwks()));
 
     BodyHandler body = BodyHandler.create(false).setBodyLimit(config.http().bodyLimitBytes());
-    open(router.post("/v1/signup"), body, authenticator, accounts::signup);
-    open(router.post("/v1/auth/token"), body, authenticator, accounts::token);
+    ClientAddress clients = ClientAddress.behind(config.http().trustedProxies());
+    open(router.post("/v1/signup"), body, authenticator.throttleAnonymous(PublicLimit.SIGN_UP_PER_ADDRESS, clients),
+        accounts::signup);
+    open(router.post("/v1/auth/token"), body,
+        authenticator.throttleAnonymous(PublicLimit.SIGN_IN_PER_ADDRESS, clients), accounts::token);
     api(router.post("/v1/memories"), body, authenticator, Scope.MEMORIES_WRITE, memories::create);
     api(router.get("/v1/memories"), body, authenticator, Scope.MEMORIES_READ, memories::list);
     api(router.get("/v1/memories/:id"), body, authenticator, Scope.MEMORIES_READ, memories::get);
@@ -117,9 +122,10 @@ public final class HttpVerticle extends VerticleBase {
    * A public route: body limit, JSON check and a per-client rate limit, then the handler. One route per endpoint
    * (not shared prefix routes), so metrics and logs name the endpoint's own path.
    */
-  private static void open(Route route, BodyHandler body, Authenticator authenticator, Handler<RoutingContext> handler) {
+  private static void open(Route route, BodyHandler body, Handler<RoutingContext> throttle,
+                           Handler<RoutingContext> handler) {
     route.handler(body).handler(AccessLog.named(route.getPath())).handler(HttpVerticle::requireJsonBody)
-        .handler(authenticator::throttleAnonymous).handler(handler);
+        .handler(throttle).handler(handler);
   }
 
   /** A tenant route: as {@link #open}, plus authentication, rate limit and the scope it needs. */

@@ -2,6 +2,7 @@ package dev.engram.cloud.quota;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
 import dev.engram.cloud.config.EngramConfig.RateLimits;
 import dev.engram.cloud.quota.QuotaMessages.Decision;
 
@@ -17,8 +18,12 @@ final class LocalLimiter {
   private final Cache<String, TokenBucket> tenants = idleCache();
 
   private static Cache<String, TokenBucket> idleCache() {
-    // A bucket idle for this long has refilled completely, so dropping it changes nothing.
-    return Caffeine.newBuilder().expireAfterAccess(Duration.ofMinutes(10)).maximumSize(1_000_000).build();
+    // Dropped once idle for as long as it takes to refill from empty (10 minutes to 30 days): by then it is full
+    // again, so dropping it changes nothing — also for the slow limits of sign-up, which take an hour.
+    return Caffeine.newBuilder()
+        .expireAfter(Expiry.accessing((String id, TokenBucket b) ->
+            Duration.ofSeconds(Math.max(600, Math.min(b.secondsToFill(), Duration.ofDays(30).toSeconds())))))
+        .maximumSize(1_000_000).build();
   }
 
   Decision check(String tenantId, String subject, RateLimits limits, long now) {

@@ -10,8 +10,6 @@ public final class QuotaMessages {
 
   /** What a request counts as, for the monthly plan caps. */
   public enum Usage {
-    /** A public route (sign-up, sign-in): rate-limited by client address, no plan. */
-    ANONYMOUS,
     /** An authenticated API call. */
     CALL,
     /** An authenticated search (also an API call). */
@@ -33,6 +31,29 @@ public final class QuotaMessages {
       return new Decision(allowed, limit, remaining, resetSeconds, retryAfterSeconds, plan);
     }
   }
+
+  /** The limits of the public routes ({@code auth.throttle}), by what they count. */
+  public enum PublicLimit {
+    SIGN_IN_PER_ADDRESS, SIGN_IN_PER_ACCOUNT, SIGN_UP_PER_ADDRESS, SIGN_UP_PER_ACCOUNT
+  }
+
+  /** Requests of {@code engram.quota.public}; each is answered with a {@link Decision} (no plan). */
+  public sealed interface PublicCheck extends LocalMessage permits PublicCall, SignInAttempt, SignInOutcome {}
+
+  /**
+   * One call of a public route charged to {@code subject} under {@code limit}: a client address group (see
+   * {@link ClientAddress}) or an account (an email, lower case, or an external subject).
+   */
+  public record PublicCall(PublicLimit limit, String subject) implements PublicCheck {}
+
+  /**
+   * Before a password is checked: refused while the account backs off after failures, else charged to the
+   * account's sign-in limit. The same for an email with or without an account.
+   */
+  public record SignInAttempt(String account) implements PublicCheck {}
+
+  /** After a password was checked: a failure lengthens the account's backoff, a success clears it. */
+  public record SignInOutcome(String account, boolean succeeded) implements PublicCheck {}
 
   /** Tells the quota verticle a tenant's plan changed, so it stops using the cached one. */
   public record PlanChanged(String tenantId) implements LocalMessage {}

@@ -11,7 +11,11 @@ import dev.engram.cloud.controlplane.ControlPlane;
 import dev.engram.cloud.quota.QuotaMessages.Check;
 import dev.engram.cloud.quota.QuotaMessages.Decision;
 import dev.engram.cloud.quota.QuotaMessages.PlanChanged;
-import dev.engram.cloud.quota.QuotaMessages.Usage;
+import dev.engram.cloud.quota.QuotaMessages.PublicCall;
+import dev.engram.cloud.quota.QuotaMessages.PublicCheck;
+import dev.engram.cloud.quota.QuotaMessages.PublicLimit;
+import dev.engram.cloud.quota.QuotaMessages.SignInAttempt;
+import dev.engram.cloud.quota.QuotaMessages.SignInOutcome;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -20,17 +24,25 @@ import io.vertx.core.eventbus.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Locale;
 
 /**
- * Rate limits and plan caps for every request. Rate limits are kept in Redis when {@code REDIS_URL} is set (shared
- * by all nodes) and in process otherwise, or while Redis is unavailable. Limits and caps come from the tenant's plan,
+ * Rate limits and plan caps for every request, and the public routes' limits and sign-in backoff
+ * ({@code auth.throttle}). Rate limits are kept in Redis when {@code REDIS_URL} is set (shared by all nodes) and in
+ * process otherwise, or while Redis is unavailable. Limits and caps come from the tenant's plan,
  * reloaded every {@code quota.plan_cache_seconds} (at once on this node after {@link PlanChanged}). Order: rate limit (429), then the monthly caps (402); the memory and
  * storage caps are enforced by the tenant's engine, which knows its own count and size.
  */
 public final class QuotaVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(QuotaVerticle.class);
+  /** The reply to a recorded sign-in outcome. */
+  private static final Decision RECORDED = new Decision(true, 0, 0, 0, 0, null);
 
   private final EngramConfig config;
   private final ControlPlane controlPlane;
@@ -44,6 +56,7 @@ public final class QuotaVerticle extends VerticleBase {
   private final Counter fallbacks;
   private MonthlyUsage monthly;
   private RedisLimiter redis;
+  private SignInBackoff backoff;
 
   public QuotaVerticle(EngramConfig config, ControlPlane controlPlane, MeterRegistry registry) {
     this.config = config;
@@ -66,8 +79,10 @@ public final class QuotaVerticle extends VerticleBase {
       redis = new RedisLimiter(vertx, config.quota().redis(), registry);
       redisReady = redis.start();
     }
+    backoff = new SignInBackoff(config.auth().throttle().backoff(), redis);
     return Future.all(redisReady,
         bus.<Check>localConsumer(Addresses.QUOTA, this::onCheck).completion(),
+        bus.<PublicCheck>localConsumer(Addresses.QUOTA_PUBLIC, this::onPublic).completion(),
         bus.<PlanChanged>localConsumer(Addresses.PLAN_CHANGED, m -> tenantPlans.invalidate(m.body().tenantId())).completion());
   }
 
@@ -84,31 +99,81 @@ public final class QuotaVerticle extends VerticleBase {
   }
 
   Future<Decision> check(Check c) {
-    if (c.usage() == Usage.ANONYMOUS) {
-      return rateLimit(c, config.rateLimits());
-    }
-    return plan(c.tenantId()).compose(plan -> rateLimit(c, plan.rateLimits())
+    return plan(c.tenantId()).compose(plan -> rateLimit(c.tenantId(), c.subject(), plan.rateLimits())
         .compose(d -> d.allowed()
             ? monthly.admit(c.tenantId(), plan, c.usage()).map(v -> d.withPlan(plan))
             : Future.succeededFuture(d)));
   }
 
-  private Future<Decision> rateLimit(Check c, RateLimits limits) {
-    if (redis == null) {
-      return Future.succeededFuture(local.check(c.tenantId(), c.subject(), limits, System.nanoTime()));
+  private void onPublic(Message<PublicCheck> msg) {
+    PublicCheck c = msg.body();
+    Future<Decision> result;
+    if (c instanceof PublicCall call) {
+      result = publicCall(call.limit(), call.subject());
+    } else if (c instanceof SignInAttempt attempt) {
+      String account = account(attempt.account());
+      result = backoff.lockedMillis(account).compose(locked -> locked > 0
+          ? Future.succeededFuture(new Decision(false, 0, 0, seconds(locked), seconds(locked), null))
+          : publicCall(PublicLimit.SIGN_IN_PER_ACCOUNT, attempt.account()));
+    } else {
+      SignInOutcome outcome = (SignInOutcome) c;
+      String account = account(outcome.account());
+      result = (outcome.succeeded() ? backoff.succeeded(account) : backoff.failed(account)).map(RECORDED);
     }
-    if (!redis.up()) {
-      return Future.succeededFuture(fallback(c, limits));
-    }
-    return redis.check(c.tenantId(), c.subject(), limits).recover(err -> {
-      redis.failed(err);
-      return Future.succeededFuture(fallback(c, limits));
+    result.onComplete(ar -> {
+      if (ar.succeeded()) msg.reply(ar.result());
+      else ApiException.fail(msg, ar.cause());
     });
   }
 
-  private Decision fallback(Check c, RateLimits limits) {
+  /**
+   * A public route's limit ({@code auth.throttle}), kept like the API's: one bucket per subject, in Redis when it is
+   * configured. Accounts are kept by a hash of the email, so limit keys hold no addresses.
+   */
+  private Future<Decision> publicCall(PublicLimit limit, String subject) {
+    EngramConfig.Throttle throttle = config.auth().throttle();
+    EngramConfig.Limit numbers = switch (limit) {
+      case SIGN_IN_PER_ADDRESS -> throttle.signInPerAddress();
+      case SIGN_IN_PER_ACCOUNT -> throttle.signInPerAccount();
+      case SIGN_UP_PER_ADDRESS -> throttle.signUpPerAddress();
+      case SIGN_UP_PER_ACCOUNT -> throttle.signUpPerAccount();
+    };
+    boolean perAccount = limit == PublicLimit.SIGN_IN_PER_ACCOUNT || limit == PublicLimit.SIGN_UP_PER_ACCOUNT;
+    String bucket = limit.name().toLowerCase(Locale.ROOT) + ":" + (perAccount ? account(subject) : subject);
+    // The limiters keep a key and a tenant bucket; both are this one bucket here.
+    return rateLimit(bucket, bucket, numbers.asRateLimits());
+  }
+
+  private Future<Decision> rateLimit(String tenantId, String subject, RateLimits limits) {
+    if (redis == null) {
+      return Future.succeededFuture(local.check(tenantId, subject, limits, System.nanoTime()));
+    }
+    if (!redis.up()) {
+      return Future.succeededFuture(fallback(tenantId, subject, limits));
+    }
+    return redis.check(tenantId, subject, limits).recover(err -> {
+      redis.failed(err);
+      return Future.succeededFuture(fallback(tenantId, subject, limits));
+    });
+  }
+
+  private Decision fallback(String tenantId, String subject, RateLimits limits) {
     fallbacks.increment();
-    return local.check(c.tenantId(), c.subject(), limits, System.nanoTime());
+    return local.check(tenantId, subject, limits, System.nanoTime());
+  }
+
+  /** The key of an account's limit and backoff: a hash, the same whether or not the account exists. */
+  private static String account(String name) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(name.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest, 0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static long seconds(long millis) {
+    return Math.max(1, (millis + 999) / 1000);
   }
 
   /**

@@ -37,6 +37,11 @@ final class TokenBucket {
     return (long) Math.floor(tokens);
   }
 
+  /** Seconds an empty bucket takes to fill. */
+  long secondsToFill() {
+    return (long) Math.ceil(capacity / ratePerSecond);
+  }
+
   /** Seconds until the bucket is full again. */
   long secondsUntilFull() {
     return (long) Math.ceil((capacity - tokens) / ratePerSecond);

@@ -17,6 +17,7 @@ import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -127,6 +128,31 @@ class ExternalJwtAttackTest {
   }
 
   @Test
+  void a_password_signup_cannot_squat_the_email_of_a_verified_identity() {
+    String email = "victim-" + UUID.randomUUID() + "@corp.test";
+    JsonObject squat = new JsonObject().put("email", email).put("password", "squatter's password")
+        .put("tenant_name", "Squatted");
+    Api.Response squatted = api.post("/v1/signup", null, squat);
+    assertEquals(201, squatted.status(), squatted.body());
+    String squatterKey = squatted.json().getString("api_key");
+
+    String victim = subject();
+    String token = TestIssuer.sign(rsa, issuer.claims(victim).put("email", email).put("email_verified", true));
+    assertProblem(api.get("/v1/memories", token), 401, "unknown_identity");
+    Api.Response created = signup(token, "Victim's own");
+    assertEquals(201, created.status(), "the verified identity wins: " + created.body());
+    api.createMemory(token, new JsonObject().put("content", "the victim's note"));
+    assertEquals(1, memoryCount(token));
+    assertEquals(1, memoryCount(created.json().getString("api_key")), "the token acts in the victim's new tenant");
+
+    Api.Response login = api.post("/v1/auth/token", null,
+        new JsonObject().put("email", email).put("password", "squatter's password"));
+    assertProblem(login, 401, "invalid_login");
+    assertEquals(0, memoryCount(squatterKey), "the squatter keeps only its own tenant, which never saw the note");
+    assertProblem(api.post("/v1/signup", null, squat.put("tenant_name", "Again")), 409, "email_taken");
+  }
+
+  @Test
   void the_servers_own_tokens_keep_working_alongside() {
     Api.Account account = api.signup();
     Api.Response login = api.post("/v1/auth/token", null,
@@ -209,6 +235,35 @@ class ExternalJwtAttackTest {
     Api.Response list = api.get("/v1/memories?limit=100", victimToken);
     assertEquals("the victim's only memory", list.json().getJsonArray("data").getJsonObject(0).getString("content"));
     assertEquals(0, memoryCount(attackerToken), "nothing was written for the attacker either");
+  }
+
+  @Test
+  void correctly_signed_claims_of_the_wrong_type_and_unknown_critical_extensions_are_401_invalid_token() {
+    String user = subject();
+    signedUp(ec, user);
+    Map<String, String> tokens = new LinkedHashMap<>();
+    tokens.put("aud a number", TestIssuer.sign(rsa, issuer.claims(user).put("aud", 5)));
+    tokens.put("aud a list of numbers", TestIssuer.sign(rsa, issuer.claims(user).put("aud", new JsonArray().add(5))));
+    tokens.put("aud an object", TestIssuer.sign(rsa, issuer.claims(user).put("aud", new JsonObject())));
+    tokens.put("iat a string", TestIssuer.sign(rsa, issuer.claims(user).put("iat", "a")));
+    tokens.put("exp a string", TestIssuer.sign(rsa, issuer.claims(user).put("exp", "tomorrow")));
+    tokens.put("nbf a list", TestIssuer.sign(rsa, issuer.claims(user).put("nbf", new JsonArray())));
+    tokens.put("iss a number", TestIssuer.sign(rsa, issuer.claims(user).put("iss", 7)));
+    tokens.put("exp beyond any date", TestIssuer.sign(rsa, issuer.claims(user).put("exp", 1e300)));
+    for (String crit : List.of("[\"urn:example:must-understand\"]", "[\"b64\"]", "[]", "\"exp\"")) {
+      JsonObject header = new JsonObject().put("alg", "ES256").put("kid", ec.kid())
+          .put("crit", new JsonObject("{\"v\":" + crit + "}").getValue("v")).put("urn:example:must-understand", true);
+      tokens.put("crit " + crit, TestIssuer.sign(header, issuer.claims(user), "SHA256withECDSAinP1363Format",
+          ec.pair().getPrivate()));
+    }
+    for (Map.Entry<String, String> t : tokens.entrySet()) {
+      Api.Response r = api.get("/v1/stats", t.getValue());
+      assertEquals(401, r.status(), t.getKey() + ": " + r.body());
+      assertEquals("invalid_token", r.json().getString("code"), t.getKey());
+      assertEquals(401, signup(t.getValue(), "x").status(), t.getKey());
+    }
+    assertEquals(200, api.get("/v1/stats", TestIssuer.sign(ec, issuer.claims(user))).status(),
+        "the same user's well-formed token works");
   }
 
   @Test

@@ -88,6 +88,34 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void the_jwks_url_must_be_https_except_on_loopback_or_by_explicit_setting(@TempDir Path dir) throws Exception {
+    Map<String, String> env = Map.of("JWKS_URL", "http://auth.example.com/jwks",
+        "JWT_ISSUER", "https://auth.example.com", "JWT_AUDIENCE", "engram");
+    IllegalArgumentException plain = assertThrows(IllegalArgumentException.class,
+        () -> EngramConfig.fromJson(ConfigLoader.load(new String[0], env)));
+    assertTrue(plain.getMessage().contains("https"), plain.getMessage());
+
+    for (String loopback : new String[] {"http://127.0.0.1:8081/jwks", "http://localhost/jwks", "http://[::1]:9/jwks"}) {
+      EngramConfig c = EngramConfig.fromJson(ConfigLoader.load(new String[0], Map.of("JWKS_URL", loopback,
+          "JWT_ISSUER", "https://auth.example.com", "JWT_AUDIENCE", "engram")));
+      assertEquals(loopback, c.auth().external().jwksUrl());
+    }
+    assertThrows(IllegalArgumentException.class, () -> EngramConfig.fromJson(ConfigLoader.load(new String[0],
+        Map.of("JWKS_URL", "http://127.0.0.1.evil.example/jwks", "JWT_ISSUER", "https://a.example", "JWT_AUDIENCE", "e"))),
+        "a name that merely starts like a loopback address is not one");
+
+    Path file = dir.resolve("allow-http.json");
+    Files.writeString(file, new JsonObject().put("auth", new JsonObject().put("external",
+        new JsonObject().put("jwks_allow_http", true))).encode());
+    EngramConfig allowed = EngramConfig.fromJson(ConfigLoader.load(new String[] {"--config", file.toString()}, env));
+    assertTrue(allowed.auth().external().jwksAllowHttp());
+
+    EngramConfig defaults = EngramConfig.fromJson(ConfigLoader.load(new String[0], Map.of()));
+    assertEquals(1 << 20, defaults.auth().external().jwksMaxBytes());
+    assertEquals(100, defaults.auth().external().jwksMaxKeys());
+  }
+
+  @Test
   void bad_flags_and_ports_are_refused_with_a_message() {
     assertThrows(IllegalArgumentException.class, () -> ConfigLoader.load(new String[] {"--prot", "1"}, Map.of()));
     assertThrows(IllegalArgumentException.class, () -> ConfigLoader.load(new String[] {"--port"}, Map.of()));
@@ -107,6 +135,7 @@ class ConfigLoaderTest {
     assertEquals(url, pg.database().url());
     assertEquals(owner, pg.database().migrationUrl());
     assertEquals(8, pg.database().poolSize());
+    assertFalse(pg.database().allowPrivilegedRole(), "a privileged application role is refused by default");
     assertFalse(pg.toString().contains("s3cret") || pg.toString().contains("0wner"), "never printed");
 
     Path file = dir.resolve("db.json");

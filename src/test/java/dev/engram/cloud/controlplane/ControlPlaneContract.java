@@ -61,6 +61,32 @@ abstract class ControlPlaneContract {
         new NewApiKey(id("key_"), tenant, "default", "ek_live_abcd", id("hash-"), List.of("admin"), user, null));
   }
 
+  /** A cap no test reaches, for tests about something else. */
+  private static final int NO_CAP = 1_000;
+
+  private Future<Void> insert(NewApiKey key) {
+    return controlPlane.insertApiKey(key, NO_CAP);
+  }
+
+  private Future<Boolean> revoke(String tenantId, String keyId) {
+    return controlPlane.revokeApiKey(tenantId, keyId, List.of());
+  }
+
+  /** Every key of the tenant, in one page. */
+  private List<ApiKeyRecord> allKeys(String tenantId) throws Exception {
+    ApiKeyPage page = await(controlPlane.listApiKeys(new ApiKeyQuery(tenantId, List.of(), NO_CAP, null)));
+    assertNull(page.nextAfter());
+    return page.keys();
+  }
+
+  private NewApiKey key(NewAccount a, String name, List<String> scopes) {
+    return new NewApiKey(id("key_"), a.tenantId(), name, "ek_live_abcd", id("hash-"), scopes, a.userId(), null);
+  }
+
+  private static List<String> ids(ApiKeyPage page) {
+    return page.keys().stream().map(ApiKeyRecord::id).toList();
+  }
+
   @Test
   void an_account_can_sign_in_and_its_first_key_resolves() throws Exception {
     NewAccount a = account("owner@example.com");
@@ -89,7 +115,7 @@ abstract class ControlPlaneContract {
     Instant expires = Instant.parse("2030-01-02T03:04:05.678Z");
     NewApiKey key = new NewApiKey(id("key_"), a.tenantId(), "ci", "ek_test_abcd", id("hash-"),
         List.of("memories:read", "memories:write"), a.userId(), expires);
-    await(controlPlane.insertApiKey(key));
+    await(insert(key));
 
     ApiKeyRecord stored = await(controlPlane.findApiKeyByHash(key.keyHash())).orElseThrow();
     assertEquals(expires, stored.expiresAt());
@@ -99,15 +125,15 @@ abstract class ControlPlaneContract {
     assertNull(stored.revokedAt());
 
     Instant before = Instant.now().minusSeconds(5);
-    assertTrue(await(controlPlane.revokeApiKey(a.tenantId(), key.id())));
+    assertTrue(await(revoke(a.tenantId(), key.id())));
     Instant revokedAt = await(controlPlane.findApiKeyByHash(key.keyHash())).orElseThrow().revokedAt();
     assertNotNull(revokedAt);
     assertTrue(revokedAt.isAfter(before), "revoked now, not at some other time");
-    ApiKeyRecord listed = await(controlPlane.listApiKeys(a.tenantId())).stream()
+    ApiKeyRecord listed = allKeys(a.tenantId()).stream()
         .filter(k -> k.id().equals(key.id())).findFirst().orElseThrow();
     assertEquals(revokedAt, listed.revokedAt());
     // Keys made in the same millisecond may list in either order: find the account's own key by id.
-    assertNull(await(controlPlane.listApiKeys(a.tenantId())).stream().filter(k -> !k.id().equals(key.id()))
+    assertNull(allKeys(a.tenantId()).stream().filter(k -> !k.id().equals(key.id()))
         .findFirst().orElseThrow().revokedAt(), "the first key is untouched");
   }
 
@@ -118,13 +144,13 @@ abstract class ControlPlaneContract {
     await(controlPlane.createAccount(a));
     await(controlPlane.createAccount(b));
 
-    assertFalse(await(controlPlane.revokeApiKey(b.tenantId(), a.firstKey().id())));
-    assertFalse(await(controlPlane.revokeApiKey(a.tenantId(), "key_unknown")));
-    assertFalse(await(controlPlane.revokeApiKey("tn_unknown", a.firstKey().id())));
+    assertFalse(await(revoke(b.tenantId(), a.firstKey().id())));
+    assertFalse(await(revoke(a.tenantId(), "key_unknown")));
+    assertFalse(await(revoke("tn_unknown", a.firstKey().id())));
     assertNull(await(controlPlane.findApiKeyByHash(a.firstKey().keyHash())).orElseThrow().revokedAt());
-    assertTrue(await(controlPlane.listApiKeys("tn_unknown")).isEmpty());
+    assertTrue(allKeys("tn_unknown").isEmpty());
     assertEquals(List.of(b.firstKey().id()),
-        await(controlPlane.listApiKeys(b.tenantId())).stream().map(ApiKeyRecord::id).toList());
+        allKeys(b.tenantId()).stream().map(ApiKeyRecord::id).toList());
     assertTrue(await(controlPlane.auditLog(b.tenantId(), 10)).stream()
         .noneMatch(e -> e.action().equals("api_key.revoked")), "no audit line for a refused revocation");
   }
@@ -137,7 +163,7 @@ abstract class ControlPlaneContract {
     ApiException api = assertInstanceOf(ApiException.class, e.getCause());
     assertEquals(409, api.status());
     assertTrue(await(controlPlane.findApiKeyByHash(dup.firstKey().keyHash())).isEmpty(), "rolled back whole");
-    assertTrue(await(controlPlane.listApiKeys(dup.tenantId())).isEmpty());
+    assertTrue(allKeys(dup.tenantId()).isEmpty());
   }
 
   @Test
@@ -148,16 +174,16 @@ abstract class ControlPlaneContract {
     await(controlPlane.createAccount(b));
     NewApiKey extra = new NewApiKey(id("key_"), a.tenantId(), "agent", "ek_live_wxyz", id("hash-"),
         List.of("memories:read"), a.userId(), null);
-    await(controlPlane.insertApiKey(extra));
+    await(insert(extra));
 
     assertEquals(List.of(a.firstKey().id(), extra.id()),
-        await(controlPlane.listApiKeys(a.tenantId())).stream().map(ApiKeyRecord::id).toList());
-    assertEquals(1, await(controlPlane.listApiKeys(b.tenantId())).size());
+        allKeys(a.tenantId()).stream().map(ApiKeyRecord::id).toList());
+    assertEquals(1, allKeys(b.tenantId()).size());
 
-    assertFalse(await(controlPlane.revokeApiKey(b.tenantId(), extra.id())), "B cannot revoke A's key");
+    assertFalse(await(revoke(b.tenantId(), extra.id())), "B cannot revoke A's key");
     assertTrue(await(controlPlane.findApiKeyByHash(extra.keyHash())).orElseThrow().revokedAt() == null);
-    assertTrue(await(controlPlane.revokeApiKey(a.tenantId(), extra.id())));
-    assertFalse(await(controlPlane.revokeApiKey(a.tenantId(), extra.id())), "already revoked");
+    assertTrue(await(revoke(a.tenantId(), extra.id())));
+    assertFalse(await(revoke(a.tenantId(), extra.id())), "already revoked");
     assertTrue(await(controlPlane.findApiKeyByHash(extra.keyHash())).orElseThrow().revokedAt() != null);
   }
 
@@ -212,8 +238,8 @@ abstract class ControlPlaneContract {
   }
 
   @Test
-  void a_linked_subject_or_taken_email_is_409_and_writes_nothing() throws Exception {
-    await(controlPlane.createAccount(account("owner@example.com")));
+  void a_linked_subject_or_an_email_of_another_identity_is_409_and_writes_nothing() throws Exception {
+    await(controlPlane.createAccountWithIdentity(identityAccount("owner@example.com"), ISSUER, "subject-0"));
     await(controlPlane.createAccountWithIdentity(identityAccount(null), ISSUER, "subject-1"));
 
     NewAccount sameSubject = identityAccount("new@example.com");
@@ -222,7 +248,7 @@ abstract class ControlPlaneContract {
     ApiException api = assertInstanceOf(ApiException.class, e.getCause());
     assertEquals(409, api.status());
     assertEquals("identity_taken", api.code());
-    assertTrue(await(controlPlane.listApiKeys(sameSubject.tenantId())).isEmpty(), "rolled back whole");
+    assertTrue(allKeys(sameSubject.tenantId()).isEmpty(), "rolled back whole");
     assertTrue(await(controlPlane.findLogin("new@example.com")).isEmpty(), "rolled back whole");
 
     NewAccount takenEmail = identityAccount("OWNER@example.com");
@@ -230,7 +256,38 @@ abstract class ControlPlaneContract {
         () -> await(controlPlane.createAccountWithIdentity(takenEmail, ISSUER, "subject-2")));
     assertEquals("email_taken", assertInstanceOf(ApiException.class, e.getCause()).code());
     assertTrue(await(controlPlane.findIdentity(ISSUER, "subject-2")).isEmpty());
-    assertTrue(await(controlPlane.listApiKeys(takenEmail.tenantId())).isEmpty());
+    assertTrue(allKeys(takenEmail.tenantId()).isEmpty());
+  }
+
+  @Test
+  void a_verified_identity_takes_its_email_from_an_unverified_password_account_with_an_audit_line() throws Exception {
+    NewAccount squatter = account("victim@corp.test");
+    await(controlPlane.createAccount(squatter));
+
+    NewAccount victim = identityAccount("Victim@Corp.test");
+    await(controlPlane.createAccountWithIdentity(victim, ISSUER, "victim-subject"));
+
+    ExternalIdentity found = await(controlPlane.findIdentity(ISSUER, "victim-subject")).orElseThrow();
+    assertEquals(victim.userId(), found.userId());
+    assertEquals(List.of(new ExternalIdentity.Membership(victim.tenantId(), "owner", "active")), found.memberships());
+    UserLogin login = await(controlPlane.findLogin("victim@corp.test")).orElseThrow();
+    assertEquals(victim.userId(), login.userId(), "the email now signs in to the verified identity's user");
+    assertNull(login.passwordHash(), "which has no password: the squatter's password opens nothing");
+
+    assertEquals(squatter.tenantId(), await(controlPlane.findApiKeyByHash(squatter.firstKey().keyHash())).orElseThrow()
+        .tenantId(), "the password account keeps its tenant and keys");
+    AuditEntry released = await(controlPlane.auditLog(squatter.tenantId(), 1)).get(0);
+    assertEquals("user.email_released", released.action());
+    assertEquals(squatter.userId(), released.target());
+    assertEquals(ISSUER, released.details().getString("issuer"));
+    AuditEntry claimed = await(controlPlane.auditLog(victim.tenantId(), 1)).get(0);
+    assertEquals("user.email_claimed", claimed.action());
+    assertEquals(victim.userId(), claimed.target());
+    assertEquals(squatter.userId(), claimed.details().getString("released_from"));
+
+    Exception e = assertThrows(Exception.class, () -> await(controlPlane.createAccount(account("VICTIM@corp.test"))));
+    assertEquals("email_taken", assertInstanceOf(ApiException.class, e.getCause()).code(),
+        "a verified email is not released again");
   }
 
   @Test
@@ -289,8 +346,8 @@ abstract class ControlPlaneContract {
     await(controlPlane.createAccount(b));
     NewApiKey extra = new NewApiKey(id("key_"), a.tenantId(), "agent", "ek_live_wxyz", id("hash-"),
         List.of("memories:read"), a.userId(), null);
-    await(controlPlane.insertApiKey(extra));
-    await(controlPlane.revokeApiKey(a.tenantId(), extra.id()));
+    await(insert(extra));
+    await(revoke(a.tenantId(), extra.id()));
     await(controlPlane.audit(new AuditEntry(a.tenantId(), a.userId(), "test.action", "target",
         new JsonObject().put("k", "v").put("n", 2))));
 
@@ -307,6 +364,116 @@ abstract class ControlPlaneContract {
     assertEquals(List.of("tenant.created"),
         await(controlPlane.auditLog(b.tenantId(), 10)).stream().map(AuditEntry::action).toList());
     assertTrue(await(controlPlane.auditLog("tn_unknown", 10)).isEmpty());
+  }
+
+  @Test
+  void keys_are_paged_oldest_first_and_the_cursor_resumes_after_its_key() throws Exception {
+    NewAccount a = account("paged@example.com");
+    await(controlPlane.createAccount(a));
+    List<String> expected = new java.util.ArrayList<>(List.of(a.firstKey().id()));
+    for (int i = 0; i < 6; i++) {
+      NewApiKey k = key(a, "k" + i, List.of("memories:read"));
+      await(insert(k));
+      expected.add(k.id());
+    }
+    NewAccount other = account("paged-other@example.com");
+    await(controlPlane.createAccount(other));
+
+    ApiKeyPage first = await(controlPlane.listApiKeys(new ApiKeyQuery(a.tenantId(), List.of(), 3, null)));
+    assertEquals(expected.subList(0, 3), ids(first));
+    assertEquals(expected.get(2), first.nextAfter());
+    ApiKeyPage second = await(controlPlane.listApiKeys(new ApiKeyQuery(a.tenantId(), List.of(), 3, first.nextAfter())));
+    assertEquals(expected.subList(3, 6), ids(second));
+    ApiKeyPage last = await(controlPlane.listApiKeys(new ApiKeyQuery(a.tenantId(), List.of(), 3, second.nextAfter())));
+    assertEquals(expected.subList(6, 7), ids(last));
+    assertNull(last.nextAfter(), "nothing after the last page");
+
+    ApiKeyPage exact = await(controlPlane.listApiKeys(new ApiKeyQuery(a.tenantId(), List.of(), 7, null)));
+    assertEquals(expected, ids(exact));
+    assertNull(exact.nextAfter(), "a page that holds the rest is the last one");
+    assertTrue(await(controlPlane.listApiKeys(new ApiKeyQuery(a.tenantId(), List.of(), 3, other.firstKey().id())))
+        .keys().isEmpty(), "a cursor naming another tenant's key finds nothing of this tenant");
+    assertTrue(await(controlPlane.listApiKeys(new ApiKeyQuery(other.tenantId(), List.of(), 3, expected.get(0))))
+        .keys().isEmpty(), "and this tenant's key is no cursor for the other");
+  }
+
+  @Test
+  void a_workspace_restriction_lists_and_revokes_only_keys_inside_it() throws Exception {
+    NewAccount a = account("restricted@example.com");
+    await(controlPlane.createAccount(a));
+    NewApiKey backend = key(a, "backend", List.of("admin", "workspace:backend"));
+    NewApiKey both = key(a, "both", List.of("memories:read", "workspace:backend", "workspace:frontend"));
+    NewApiKey frontend = key(a, "frontend", List.of("memories:read", "workspace:frontend"));
+    NewApiKey hr = key(a, "hr", List.of("memories:read", "workspace:hr"));
+    NewApiKey unrestricted = key(a, "all", List.of("memories:read"));
+    for (NewApiKey k : List.of(backend, both, frontend, hr, unrestricted)) await(insert(k));
+
+    assertEquals(List.of(backend.id()),
+        ids(await(controlPlane.listApiKeys(new ApiKeyQuery(a.tenantId(), List.of("backend"), 10, null)))),
+        "neither the unrestricted keys nor keys reaching other workspaces");
+    assertEquals(List.of(backend.id(), both.id(), frontend.id()),
+        ids(await(controlPlane.listApiKeys(new ApiKeyQuery(a.tenantId(), List.of("backend", "frontend"), 10, null)))));
+    ApiKeyPage page = await(controlPlane.listApiKeys(new ApiKeyQuery(a.tenantId(), List.of("backend", "frontend"), 2,
+        null)));
+    assertEquals(List.of(backend.id(), both.id()), ids(page));
+    assertEquals(List.of(frontend.id()), ids(await(controlPlane.listApiKeys(
+        new ApiKeyQuery(a.tenantId(), List.of("backend", "frontend"), 2, page.nextAfter())))));
+
+    for (NewApiKey outside : List.of(both, frontend, hr, unrestricted)) {
+      assertFalse(await(controlPlane.revokeApiKey(a.tenantId(), outside.id(), List.of("backend"))), outside.name());
+      assertNull(await(controlPlane.findApiKeyByHash(outside.keyHash())).orElseThrow().revokedAt(), outside.name());
+    }
+    assertFalse(await(controlPlane.revokeApiKey(a.tenantId(), a.firstKey().id(), List.of("backend", "frontend"))),
+        "the owner's unrestricted key is outside every restriction");
+    assertNull(await(controlPlane.findApiKeyByHash(a.firstKey().keyHash())).orElseThrow().revokedAt());
+    assertTrue(await(controlPlane.revokeApiKey(a.tenantId(), both.id(), List.of("frontend", "backend"))));
+    assertTrue(await(controlPlane.revokeApiKey(a.tenantId(), backend.id(), List.of("backend"))));
+    assertNotNull(await(controlPlane.findApiKeyByHash(backend.keyHash())).orElseThrow().revokedAt());
+  }
+
+  @Test
+  void a_tenant_holds_at_most_the_cap_of_active_keys_and_revoked_or_expired_ones_do_not_count() throws Exception {
+    NewAccount a = account("capped@example.com");
+    NewAccount b = account("capped-b@example.com");
+    await(controlPlane.createAccount(a));
+    await(controlPlane.createAccount(b));
+    NewApiKey second = key(a, "second", List.of("memories:read"));
+    await(controlPlane.insertApiKey(second, 3));
+    NewApiKey third = key(a, "third", List.of("memories:read"));
+    await(controlPlane.insertApiKey(third, 3));
+
+    NewApiKey over = key(a, "over", List.of("memories:read"));
+    Exception e = assertThrows(Exception.class, () -> await(controlPlane.insertApiKey(over, 3)));
+    ApiException api = assertInstanceOf(ApiException.class, e.getCause());
+    assertEquals(409, api.status());
+    assertEquals("too_many_api_keys", api.code());
+    assertEquals(3, api.extensions().getInteger("limit"));
+    assertTrue(await(controlPlane.findApiKeyByHash(over.keyHash())).isEmpty(), "nothing written");
+    assertTrue(await(controlPlane.auditLog(a.tenantId(), 10)).stream().noneMatch(x -> over.id().equals(x.target())),
+        "no audit line for a refused key");
+    await(controlPlane.insertApiKey(key(b, "b-second", List.of("memories:read")), 3));
+
+    assertTrue(await(revoke(a.tenantId(), second.id())));
+    await(controlPlane.insertApiKey(over, 3));
+    assertThrows(Exception.class, () -> await(controlPlane.insertApiKey(key(a, "again", List.of("admin")), 3)));
+
+    assertTrue(await(revoke(a.tenantId(), third.id())));
+    await(controlPlane.insertApiKey(new NewApiKey(id("key_"), a.tenantId(), "expired", "ek_live_abcd", id("hash-"),
+        List.of("memories:read"), a.userId(), Instant.now().minusSeconds(60)), 3));
+    await(controlPlane.insertApiKey(key(a, "fits", List.of("memories:read")), 3));
+    assertThrows(Exception.class, () -> await(controlPlane.insertApiKey(key(a, "full", List.of("admin")), 3)));
+    assertEquals(6, allKeys(a.tenantId()).size(), "revoked and expired keys are still listed");
+  }
+
+  @Test
+  void keys_made_at_once_stop_at_the_cap() throws Exception {
+    NewAccount a = account("racing@example.com");
+    await(controlPlane.createAccount(a));
+    List<Future<Void>> inserts = new java.util.ArrayList<>();
+    for (int i = 0; i < 12; i++) inserts.add(controlPlane.insertApiKey(key(a, "k" + i, List.of("memories:read")), 5));
+    await(Future.join(inserts).otherwiseEmpty());
+    assertEquals(4, inserts.stream().filter(Future::succeeded).count(), "one key existed; four more fit under five");
+    assertEquals(5, allKeys(a.tenantId()).size());
   }
 
   @Test

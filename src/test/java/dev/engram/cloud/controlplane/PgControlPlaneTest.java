@@ -11,6 +11,6 @@ class PgControlPlaneTest extends ControlPlaneContract {
   @Override
   protected Future<ControlPlane> open(Vertx vertx) {
     TestPostgres.Database db = TestPostgres.newDatabase();
-    return PgControlPlane.open(vertx, db.appUrl(), db.ownerUrl(), 4);
+    return PgControlPlane.open(vertx, db.appUrl(), db.ownerUrl(), 4, false);
   }
 }

@@ -1,8 +1,12 @@
 package dev.engram.cloud.quota;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.config.EngramConfig.RateLimits;
 import dev.engram.cloud.quota.QuotaMessages.Decision;
+import dev.engram.cloud.testing.Eventually;
 import dev.engram.cloud.testing.TestRedis;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
@@ -15,7 +19,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -24,6 +30,7 @@ import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The Redis limiter against a real Redis, from two independent Vert.x instances as two nodes would. */
@@ -37,10 +44,12 @@ class RedisLimiterTest {
   static Vertx nodeB;
   static RedisLimiter limiterA;
   static RedisLimiter limiterB;
+  static EngramConfig.Redis shared;
 
   @BeforeAll
   static void start() throws Exception {
-    EngramConfig.Redis config = new EngramConfig.Redis(TestRedis.get().url(), 1000, 200, "test:" + UUID.randomUUID() + ":");
+    shared = config();
+    EngramConfig.Redis config = shared;
     nodeA = Vertx.vertx();
     nodeB = Vertx.vertx();
     limiterA = new RedisLimiter(nodeA, config, new SimpleMeterRegistry());
@@ -48,6 +57,10 @@ class RedisLimiterTest {
     onContext(nodeA, limiterA::start);
     onContext(nodeB, limiterB::start);
     assertTrue(limiterA.up() && limiterB.up(), "both nodes reach redis");
+  }
+
+  private static EngramConfig.Redis config() {
+    return new EngramConfig.Redis(TestRedis.get().url(), 1000, 200, "test:" + UUID.randomUUID() + ":");
   }
 
   @AfterAll
@@ -183,5 +196,72 @@ class RedisLimiterTest {
     assertTrue(decisions.stream().allMatch(Decision::allowed));
     assertEquals(88, check(limiterA, tenant, "key-1", limits).remaining(), "1 + 10 + this one charged, none twice");
     assertTrue(limiterA.up());
+  }
+
+  private static void redisConfig(String name, String value) throws Exception {
+    Redis raw = Redis.createClient(nodeB, TestRedis.get().url());
+    try {
+      onContext(nodeB, () -> raw.send(Request.cmd(Command.CONFIG).arg("SET").arg(name).arg(value)));
+    } finally {
+      raw.close();
+    }
+  }
+
+  @Test
+  void an_error_about_one_key_sends_only_that_request_to_the_fallback() throws Exception {
+    RateLimits limits = new RateLimits(SLOW, 5, SLOW, 5);
+    String tenant = id();
+    Redis raw = Redis.createClient(nodeB, TestRedis.get().url());
+    try {
+      onContext(nodeB, () -> raw.send(Request.cmd(Command.LPUSH).arg(shared.keyPrefix() + "{" + tenant + "}:t").arg("x")));
+    } finally {
+      raw.close();
+    }
+    Exception e = assertThrows(Exception.class,
+        () -> check(limiterA, tenant, "key", limits));
+    assertEquals(RedisLimiter.Failure.KEY, RedisLimiter.classify(e.getCause()), String.valueOf(e.getCause()));
+    onContext(nodeA, () -> {
+      limiterA.failed(e.getCause());
+      return Future.succeededFuture();
+    });
+    assertTrue(limiterA.up(), "one tenant's bad key does not take Redis away from the others");
+    assertTrue(check(limiterA, id(), "key", limits).allowed());
+  }
+
+  @Test
+  void a_flapping_redis_is_logged_at_most_two_lines_a_minute_and_up_only_once_the_script_runs() throws Exception {
+    ListAppender<ILoggingEvent> log = new ListAppender<>();
+    Logger limiterLog = (Logger) LoggerFactory.getLogger(RedisLimiter.class);
+    log.start();
+    Vertx node = Vertx.vertx();
+    RedisLimiter limiter = new RedisLimiter(node, config(), new SimpleMeterRegistry());
+    RateLimits limits = new RateLimits(SLOW, 1000, SLOW, 1000);
+    try {
+      onContext(node, limiter::start);
+      limiterLog.addAppender(log);
+      redisConfig("maxmemory-policy", "noeviction");
+      for (int flap = 0; flap < 5; flap++) {
+        redisConfig("maxmemory", "1");
+        Exception refused = assertThrows(Exception.class,
+            () -> onContext(node, () -> limiter.check(id(), "key", limits)));
+        assertEquals(RedisLimiter.Failure.REFUSING, RedisLimiter.classify(refused.getCause()));
+        onContext(node, () -> {
+          limiter.failed(refused.getCause());
+          return Future.succeededFuture();
+        });
+        assertFalse(limiter.up(), "down: Redis answers but cannot run the script");
+        redisConfig("maxmemory", "0");
+        Eventually.until(Duration.ofSeconds(10), "up once the script runs again", limiter::up);
+      }
+      List<String> lines = log.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+      assertEquals(2, lines.size(), "the first outage and its recovery, then silence: " + lines);
+      assertTrue(lines.get(0).contains("refuses the rate-limit script"), lines.get(0));
+      assertTrue(lines.get(1).contains("answers again"), lines.get(1));
+    } finally {
+      limiterLog.detachAppender(log);
+      redisConfig("maxmemory", "0");
+      onContext(node, limiter::close);
+      node.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
   }
 }

@@ -37,6 +37,7 @@ public final class TestPostgres {
 
   private static Admin admin;
   private static final List<String> created = new ArrayList<>();
+  private static final List<String> roles = new ArrayList<>();
 
   private TestPostgres() {}
 
@@ -49,6 +50,29 @@ public final class TestPostgres {
     a.execute("GRANT CONNECT ON DATABASE " + name + " TO " + APP_ROLE);
     created.add(name);
     return new Database(name, a.url(APP_ROLE, APP_PASSWORD, name), a.url(OWNER_ROLE, OWNER_PASSWORD, name));
+  }
+
+  /**
+   * A new role of its own, for tests that give the application role unusual memberships without touching the shared
+   * test roles: {@code options} as in CREATE ROLE (e.g. {@code "LOGIN"}, {@code "NOLOGIN BYPASSRLS"}); a login role's
+   * password is its name. Dropped at exit on an external server.
+   */
+  public static synchronized String newRole(String options) {
+    String name = "engram_test_role_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    admin().execute("CREATE ROLE " + name + " " + options + " PASSWORD '" + name + "'");
+    roles.add(name);
+    return name;
+  }
+
+  /** {@code db}'s URL for a login role made by {@link #newRole}, which may now connect to it. */
+  public static synchronized String url(Database db, String role) {
+    admin().execute("GRANT CONNECT ON DATABASE " + db.name() + " TO " + role);
+    return admin().url(role, role, db.name());
+  }
+
+  /** Runs one statement as the server's superuser (e.g. {@code GRANT owner TO app}). */
+  public static synchronized void asSuperuser(String sql) {
+    admin().execute(sql);
   }
 
   /** A plain JDBC connection (for assertions) as the given URL's role. */
@@ -86,6 +110,13 @@ public final class TestPostgres {
         admin.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
       } catch (RuntimeException ignored) {
         // best effort on a shared external server
+      }
+    }
+    for (String role : roles) {
+      try {
+        admin.execute("DROP ROLE IF EXISTS " + role);
+      } catch (RuntimeException ignored) {
+        // best effort: a role that still holds privileges somewhere stays
       }
     }
   }

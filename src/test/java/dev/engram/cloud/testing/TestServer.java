@@ -31,8 +31,9 @@ public final class TestServer implements AutoCloseable {
   }
 
   /**
-   * Starts with the bundled defaults, a cheaper password hash, and {@code overrides} merged on top; in a new temporary
-   * data directory unless {@code overrides} name one.
+   * Starts with the bundled defaults, a cheaper password hash, public-route throttles that no test reaches by
+   * accident (see {@link #withoutThrottles()}), and {@code overrides} merged on top; in a new temporary data
+   * directory unless {@code overrides} name one.
    */
   public static TestServer start(JsonObject overrides) {
     try {
@@ -42,7 +43,8 @@ public final class TestServer implements AutoCloseable {
           .put("port", freePort())
           .put("data_dir", dataDir.toString())
           .put("http", new JsonObject().put("instances", 2))
-          .put("auth", new JsonObject().put("password_iterations", 1000)));
+          .put("auth", new JsonObject().put("password_iterations", 1000)
+              .put("throttle", withoutThrottles().getJsonObject("auth").getJsonObject("throttle"))));
       EngramConfig config = EngramConfig.fromJson(ConfigLoader.deepMerge(json, overrides));
       EngramServer server = EngramServer.start(config).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       return new TestServer(server, config);
@@ -55,6 +57,24 @@ public final class TestServer implements AutoCloseable {
   public static JsonObject withoutRateLimits() {
     return new JsonObject().put("rate_limits", new JsonObject()
         .put("key_per_second", 1e6).put("key_burst", 1e6).put("tenant_per_second", 1e6).put("tenant_burst", 1e6));
+  }
+
+  /**
+   * Config overrides that lift the sign-in and sign-up throttles (per address, per account, backoff): most tests sign
+   * up many tenants from 127.0.0.1. Tests of the throttles set their own numbers, or {@link #shippedThrottles()}.
+   */
+  public static JsonObject withoutThrottles() {
+    JsonObject unlimited = new JsonObject().put("burst", 1e9).put("refill_seconds", 1e-6);
+    return new JsonObject().put("auth", new JsonObject().put("throttle", new JsonObject()
+        .put("sign_in_per_address", unlimited).put("sign_in_per_account", unlimited)
+        .put("sign_up_per_address", unlimited).put("sign_up_per_account", unlimited)
+        .put("backoff", new JsonObject().put("free_failures", 1_000_000))));
+  }
+
+  /** Config overrides that put back the throttles of {@code conf/engram.json}, as a real server has them. */
+  public static JsonObject shippedThrottles() {
+    return new JsonObject().put("auth", new JsonObject()
+        .put("throttle", ConfigLoader.defaults().getJsonObject("auth").getJsonObject("throttle")));
   }
 
   /** Config overrides that keep the control plane in a fresh PostgreSQL database (see {@link TestPostgres}). */

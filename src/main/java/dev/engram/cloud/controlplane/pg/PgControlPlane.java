@@ -1,6 +1,8 @@
 package dev.engram.cloud.controlplane.pg;
 
 import dev.engram.cloud.bus.ApiException;
+import dev.engram.cloud.controlplane.ApiKeyPage;
+import dev.engram.cloud.controlplane.ApiKeyQuery;
 import dev.engram.cloud.controlplane.ApiKeyRecord;
 import dev.engram.cloud.controlplane.AuditEntry;
 import dev.engram.cloud.controlplane.ControlPlane;
@@ -38,8 +40,8 @@ import java.util.function.Function;
  * Control plane in PostgreSQL. The pool connects as the application role, which owns nothing and cannot bypass
  * row-level security: every tenant transaction first names its tenant with
  * {@code set_config('engram.tenant_id', $1, true)}, and the only cross-tenant reads (key by hash, login by
- * email, identity by issuer and subject) and the user insert of a sign-up go through the owner's SECURITY DEFINER
- * functions (db/pg/V1.sql, V2.sql).
+ * email, identity by issuer and subject), the user insert of a sign-up, its founding membership and the release of
+ * an unverified email go through the owner's SECURITY DEFINER functions (db/pg/V1.sql, V2.sql, V3.sql).
  */
 public final class PgControlPlane implements ControlPlane {
 
@@ -53,9 +55,11 @@ public final class PgControlPlane implements ControlPlane {
 
   /**
    * Migrates the schema with {@code migrationUrl} (the owner role; null to migrate as the application role),
-   * grants the application role what it needs, then opens the pool on {@code url}.
+   * grants the application role what it needs, checks that role (see {@link #checkRole}), then opens the pool on
+   * {@code url}.
    */
-  public static Future<ControlPlane> open(Vertx vertx, String url, String migrationUrl, int poolSize) {
+  public static Future<ControlPlane> open(Vertx vertx, String url, String migrationUrl, int poolSize,
+                                          boolean allowPrivilegedRole) {
     PgUrls.Target app = PgUrls.parse(url);
     PgUrls.Target owner = migrationUrl == null ? app : PgUrls.parse(migrationUrl);
     String appRole = app.options().getUser();
@@ -71,20 +75,48 @@ public final class PgControlPlane implements ControlPlane {
         .compose(v -> {
           Pool pool = PgUrls.pool(vertx, app, new PoolOptions().setMaxSize(poolSize).setName("engram-control-plane"));
           log.info("control plane: PostgreSQL {} as role {}", app.display(), appRole);
-          return warnIfRlsIsBypassed(pool, appRole).map(ok -> (ControlPlane) new PgControlPlane(pool))
+          return checkRole(pool, appRole, separateRoles, separateRoles && !allowPrivilegedRole)
+              .map(ok -> (ControlPlane) new PgControlPlane(pool))
               .onFailure(err -> pool.close());
         });
   }
 
-  /** A superuser or BYPASSRLS role would see every tenant whatever the policies say: say so loudly. */
-  private static Future<Void> warnIfRlsIsBypassed(Pool pool, String role) {
-    return pool.query("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user").execute()
-        .map(rows -> {
-          if (rows.iterator().next().getBoolean(0)) {
-            log.warn("DATABASE_URL's role {} is a superuser or has BYPASSRLS: row-level security does not apply to it."
-                + " Use a plain role in production.", role);
+  /**
+   * Row-level security binds the application role only if it cannot act as a role it does not bind: the tables'
+   * owner (who could SET ROLE to it, read key hashes and switch the policies off), a superuser or a BYPASSRLS role.
+   * Finds every such role the pool's role is, or is a member of, directly or through other roles
+   * ({@code pg_has_role(..., 'MEMBER')}). With {@code refuse} (separate roles, the default), any finding fails the
+   * start; otherwise it is a loud warning. A role that migrates its own tables (no DATABASE_MIGRATION_URL, so not
+   * {@code separateRoles}) is their owner by design: that was warned about already.
+   */
+  private static Future<Void> checkRole(Pool pool, String role, boolean separateRoles, boolean refuse) {
+    return pool.query("""
+            SELECT r.rolname, r.rolsuper, r.rolbypassrls,
+                   r.oid IN (SELECT c.relowner FROM pg_class c WHERE c.relnamespace = 'engram'::regnamespace
+                             UNION SELECT n.nspowner FROM pg_namespace n WHERE n.nspname = 'engram') AS owner
+            FROM pg_roles r
+            WHERE pg_has_role(current_user, r.oid, 'MEMBER')
+            ORDER BY r.rolname""").execute()
+        .compose(rows -> {
+          List<String> findings = new ArrayList<>();
+          for (Row r : rows) {
+            boolean self = r.getString(0).equals(role);
+            List<String> why = new ArrayList<>();
+            if (r.getBoolean(1)) why.add("superuser");
+            if (r.getBoolean(2)) why.add("BYPASSRLS");
+            if (r.getBoolean(3) && (separateRoles || !self)) why.add("owns the control-plane tables");
+            if (!why.isEmpty()) findings.add(r.getString(0) + " (" + String.join(", ", why) + ")");
           }
-          return null;
+          if (findings.isEmpty()) return Future.succeededFuture();
+          String problem = "DATABASE_URL's role " + role + " is, or can act as through role membership, "
+              + String.join("; ", findings) + ": row-level security does not hold it to one tenant. Use a role that"
+              + " owns nothing and is a member of no such role (REVOKE the membership)";
+          if (refuse) {
+            return Future.failedFuture(new IllegalStateException(problem
+                + ", or set database.allow_privileged_role to start anyway."));
+          }
+          log.warn("{}. Starting anyway (database.allow_privileged_role, or no DATABASE_MIGRATION_URL).", problem);
+          return Future.succeededFuture();
         });
   }
 
@@ -100,31 +132,46 @@ public final class PgControlPlane implements ControlPlane {
   @Override
   public Future<Void> createAccount(NewAccount a) {
     return insertAccount(a, conn -> conn.preparedQuery("SELECT engram.register_user($1, $2, $3)")
-        .execute(Tuple.of(a.userId(), a.email(), a.passwordHash())));
-  }
-
-  @Override
-  public Future<Void> createAccountWithIdentity(NewAccount a, String issuer, String subject) {
-    return insertAccount(a, conn -> conn.preparedQuery("SELECT engram.register_external_user($1, $2, $3, $4)")
-        .execute(Tuple.of(a.userId(), a.email(), issuer, subject)));
+        .execute(Tuple.of(a.userId(), a.email(), a.passwordHash()))
+        .map(rows -> (AuditEntry) null));
   }
 
   /**
-   * The tenant, its owner (written by {@code insertUser} through a definer function), the default workspace, the
-   * first key and an audit line, all in the new tenant's transaction.
+   * A verified email is first taken from a password account that holds it ({@code engram.release_unverified_email},
+   * which audits that in the password account's tenants); the new tenant's audit log then says so too.
    */
-  private Future<Void> insertAccount(NewAccount a, Function<SqlConnection, Future<RowSet<Row>>> insertUser) {
+  @Override
+  public Future<Void> createAccountWithIdentity(NewAccount a, String issuer, String subject) {
+    return insertAccount(a, conn -> releaseEmail(conn, a.email(), issuer)
+        .compose(released -> conn.preparedQuery("SELECT engram.register_external_user($1, $2, $3, $4)")
+            .execute(Tuple.of(a.userId(), a.email(), issuer, subject))
+            .map(rows -> released == null ? null : new AuditEntry(a.tenantId(), a.userId(), "user.email_claimed",
+                a.userId(), new JsonObject().put("released_from", released)))));
+  }
+
+  private static Future<String> releaseEmail(SqlConnection conn, String email, String issuer) {
+    if (email == null) return Future.succeededFuture();
+    return conn.preparedQuery("SELECT engram.release_unverified_email($1, $2)").execute(Tuple.of(email, issuer))
+        .map(rows -> rows.iterator().next().getString(0));
+  }
+
+  /**
+   * The tenant, its owner (written by {@code insertUser} through a definer function, and made the founding member
+   * by {@code engram.add_member}), the default workspace, the first key and the audit lines, all in the new tenant's
+   * transaction. {@code insertUser} may return one more audit entry for the new tenant.
+   */
+  private Future<Void> insertAccount(NewAccount a, Function<SqlConnection, Future<AuditEntry>> insertUser) {
     return inTenant(a.tenantId(), conn -> conn
         .preparedQuery("INSERT INTO engram.tenants (id, name) VALUES ($1, $2)")
         .execute(Tuple.of(a.tenantId(), a.tenantName()))
         .compose(v -> insertUser.apply(conn).recover(PgControlPlane::userTaken))
-        .compose(v -> conn.preparedQuery(
-                "INSERT INTO engram.tenant_members (tenant_id, user_id, role) VALUES ($1, $2, 'owner')")
-            .execute(Tuple.of(a.tenantId(), a.userId())))
-        .compose(v -> conn.preparedQuery("INSERT INTO engram.workspaces (tenant_id, name) VALUES ($1, 'default')")
-            .execute(Tuple.of(a.tenantId())))
-        .compose(v -> insertKey(conn, a.firstKey()))
-        .compose(v -> insertAudit(conn, new AuditEntry(a.tenantId(), a.userId(), "tenant.created", a.tenantId(), null))));
+        .compose(extraAudit -> conn.preparedQuery("SELECT engram.add_member($1, NULL)").execute(Tuple.of(a.userId()))
+            .compose(v -> conn.preparedQuery("INSERT INTO engram.workspaces (tenant_id, name) VALUES ($1, 'default')")
+                .execute(Tuple.of(a.tenantId())))
+            .compose(v -> insertKey(conn, a.firstKey()))
+            .compose(v -> insertAudit(conn, new AuditEntry(a.tenantId(), a.userId(), "tenant.created", a.tenantId(),
+                null)))
+            .compose(v -> extraAudit == null ? Future.succeededFuture() : insertAudit(conn, extraAudit))));
   }
 
   /** The two unique violations a sign-up can meet become their 409s; the transaction rolls back whole. */
@@ -173,36 +220,66 @@ public final class PgControlPlane implements ControlPlane {
   }
 
   @Override
-  public Future<Void> insertApiKey(NewApiKey key) {
-    return inTenant(key.tenantId(), conn -> insertKey(conn, key)
+  public Future<Void> insertApiKey(NewApiKey key, int maxActive) {
+    // Locking the tenant's row makes keys made at once count one after another, so the cap stays exact.
+    return inTenant(key.tenantId(), conn -> conn
+        .preparedQuery("SELECT id FROM engram.tenants WHERE id = $1 FOR UPDATE").execute(Tuple.of(key.tenantId()))
+        .compose(v -> conn.preparedQuery("""
+                SELECT count(*) FROM engram.api_keys
+                WHERE tenant_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())""")
+            .execute(Tuple.of(key.tenantId())))
+        .compose(rows -> rows.iterator().next().getLong(0) >= maxActive
+            ? Future.failedFuture(ControlPlane.tooManyApiKeys(maxActive))
+            : insertKey(conn, key))
         .compose(v -> insertAudit(conn, new AuditEntry(key.tenantId(), key.createdBy(), "api_key.created", key.id(),
             null))));
   }
 
   @Override
-  public Future<List<ApiKeyRecord>> listApiKeys(String tenantId) {
-    // The tenant filter is row-level security's; the WHERE repeats it so the index is used.
-    return inTenant(tenantId, conn -> conn.preparedQuery("""
+  public Future<ApiKeyPage> listApiKeys(ApiKeyQuery q) {
+    // The tenant filter is row-level security's; the WHERE repeats it so the index is used. The cursor key's own
+    // (created_at, id) resumes the order.
+    return inTenant(q.tenantId(), conn -> conn.preparedQuery("""
             SELECT k.id, k.tenant_id, k.name, k.prefix, k.scopes, k.created_at, k.expires_at, k.revoked_at, t.status
             FROM engram.api_keys k JOIN engram.tenants t ON t.id = k.tenant_id
-            WHERE k.tenant_id = $1 ORDER BY k.created_at, k.id""")
-        .execute(Tuple.of(tenantId))
+            WHERE k.tenant_id = $1
+              AND ($2::text IS NULL OR (k.created_at, k.id) > (SELECT c.created_at, c.id FROM engram.api_keys c
+                                                               WHERE c.id = $2 AND c.tenant_id = $1))
+              AND ($3::text[] IS NULL OR """ + WITHIN + """
+            )
+            ORDER BY k.created_at, k.id LIMIT $4""")
+        .execute(Tuple.from(Arrays.asList(q.tenantId(), q.afterKeyId(), workspaces(q.workspaces()), q.limit() + 1)))
         .map(rows -> {
           List<ApiKeyRecord> keys = new ArrayList<>();
           rows.forEach(r -> keys.add(keyRecord(r)));
-          return keys;
+          if (keys.size() <= q.limit()) return new ApiKeyPage(List.copyOf(keys), null);
+          List<ApiKeyRecord> shown = List.copyOf(keys.subList(0, q.limit()));
+          return new ApiKeyPage(shown, shown.get(shown.size() - 1).id());
         }));
   }
 
   @Override
-  public Future<Boolean> revokeApiKey(String tenantId, String keyId) {
+  public Future<Boolean> revokeApiKey(String tenantId, String keyId, List<String> workspaces) {
     return inTenant(tenantId, conn -> conn.preparedQuery("""
-            UPDATE engram.api_keys SET revoked_at = now()
-            WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL""")
-        .execute(Tuple.of(keyId, tenantId))
+            UPDATE engram.api_keys k SET revoked_at = now()
+            WHERE k.id = $1 AND k.tenant_id = $2 AND k.revoked_at IS NULL AND ($3::text[] IS NULL OR """ + WITHIN + ")")
+        .execute(Tuple.from(Arrays.asList(keyId, tenantId, workspaces(workspaces))))
         .compose(rows -> rows.rowCount() == 1
             ? insertAudit(conn, new AuditEntry(tenantId, null, "api_key.revoked", keyId, null)).map(true)
             : Future.succeededFuture(false)));
+  }
+
+  /**
+   * The condition of {@link ApiKeyQuery#workspaces()} on key {@code k}, given the workspace names as {@code $3}: a
+   * restriction is stored as {@code workspace:<name>} scopes (auth's Principal).
+   */
+  private static final String WITHIN = """
+       (EXISTS (SELECT 1 FROM unnest(k.scopes) s WHERE starts_with(s, 'workspace:'))
+        AND NOT EXISTS (SELECT 1 FROM unnest(k.scopes) s
+                        WHERE starts_with(s, 'workspace:') AND NOT substr(s, 11) = ANY($3::text[])))""";
+
+  private static String[] workspaces(List<String> names) {
+    return names.isEmpty() ? null : names.toArray(new String[0]);
   }
 
   @Override

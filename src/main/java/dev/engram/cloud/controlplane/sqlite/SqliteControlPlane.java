@@ -1,6 +1,8 @@
 package dev.engram.cloud.controlplane.sqlite;
 
 import dev.engram.cloud.bus.ApiException;
+import dev.engram.cloud.controlplane.ApiKeyPage;
+import dev.engram.cloud.controlplane.ApiKeyQuery;
 import dev.engram.cloud.controlplane.ApiKeyRecord;
 import dev.engram.cloud.controlplane.AuditEntry;
 import dev.engram.cloud.controlplane.ControlPlane;
@@ -83,10 +85,15 @@ public final class SqliteControlPlane implements ControlPlane {
     });
   }
 
+  /**
+   * A verified email is first taken from a password account that holds it (the rule of db/pg/V3.sql's
+   * release_unverified_email), audited in that account's tenants and in the new one.
+   */
   @Override
   public Future<Void> createAccountWithIdentity(NewAccount a, String issuer, String subject) {
     return inTransaction(() -> {
       String now = Timestamps.now();
+      String released = releaseUnverifiedEmail(a.email(), issuer, now);
       insertAccount(a, now);
       try (PreparedStatement ps = conn.prepareStatement(
           "INSERT INTO external_identities (issuer, subject, user_id, created_at) VALUES (?, ?, ?, ?)")) {
@@ -98,8 +105,42 @@ public final class SqliteControlPlane implements ControlPlane {
         }
         throw e;
       }
+      if (released != null) {
+        insertAudit(new AuditEntry(a.tenantId(), a.userId(), "user.email_claimed", a.userId(),
+            new JsonObject().put("released_from", released)), now);
+      }
       return null;
     });
+  }
+
+  /**
+   * Takes {@code email} from the user who signed up with it and a password and has no external identity; audits it
+   * in that user's tenants. Returns that user's id, or null. Call inside a transaction.
+   */
+  private String releaseUnverifiedEmail(String email, String issuer, String now) throws SQLException {
+    if (email == null) return null;
+    String userId;
+    try (PreparedStatement ps = conn.prepareStatement("""
+        SELECT u.id FROM users u
+        WHERE u.email = ? AND u.password_hash IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM external_identities i WHERE i.user_id = u.id)""")) {
+      ResultSet rs = bind(ps, email).executeQuery();
+      if (!rs.next()) return null;
+      userId = rs.getString(1);
+    }
+    try (PreparedStatement ps = conn.prepareStatement("UPDATE users SET email = NULL WHERE id = ?")) {
+      bind(ps, userId).executeUpdate();
+    }
+    List<String> tenants = new ArrayList<>();
+    try (PreparedStatement ps = conn.prepareStatement("SELECT tenant_id FROM tenant_members WHERE user_id = ?")) {
+      ResultSet rs = bind(ps, userId).executeQuery();
+      while (rs.next()) tenants.add(rs.getString(1));
+    }
+    for (String tenant : tenants) {
+      insertAudit(new AuditEntry(tenant, null, "user.email_released", userId, new JsonObject()
+          .put("reason", "claimed by a verified external identity").put("issuer", issuer)), now);
+    }
+    return userId;
   }
 
   /** The tenant, its owner, the default workspace, the first key and an audit line; call inside a transaction. */
@@ -159,7 +200,7 @@ public final class SqliteControlPlane implements ControlPlane {
           JOIN tenant_members m ON m.user_id = u.id
           JOIN tenants t ON t.id = m.tenant_id
           WHERE u.email = ?
-          ORDER BY m.created_at
+          ORDER BY m.created_at, m.tenant_id
           LIMIT 1""")) {
         ResultSet rs = bind(ps, email).executeQuery();
         if (!rs.next()) return Optional.empty();
@@ -180,9 +221,16 @@ public final class SqliteControlPlane implements ControlPlane {
   }
 
   @Override
-  public Future<Void> insertApiKey(NewApiKey key) {
+  public Future<Void> insertApiKey(NewApiKey key, int maxActive) {
+    // One connection on one thread: the count and the insert cannot interleave with another key's.
     return inTransaction(() -> {
       String now = Timestamps.now();
+      try (PreparedStatement ps = conn.prepareStatement("""
+          SELECT count(*) FROM api_keys
+          WHERE tenant_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)""")) {
+        ResultSet rs = bind(ps, key.tenantId(), now).executeQuery();
+        if (rs.next() && rs.getLong(1) >= maxActive) throw ControlPlane.tooManyApiKeys(maxActive);
+      }
       insertKey(key, now);
       insertAudit(new AuditEntry(key.tenantId(), key.createdBy(), "api_key.created", key.id(), null), now);
       return null;
@@ -190,28 +238,48 @@ public final class SqliteControlPlane implements ControlPlane {
   }
 
   @Override
-  public Future<List<ApiKeyRecord>> listApiKeys(String tenantId) {
+  public Future<ApiKeyPage> listApiKeys(ApiKeyQuery q) {
+    // Insertion order: rowid breaks same-millisecond ties, and the cursor key's own (created_at, rowid) resumes it.
     return run(() -> {
-      try (PreparedStatement ps = conn.prepareStatement(KEY_COLUMNS + " WHERE k.tenant_id = ? ORDER BY k.created_at, k.rowid")) {
-        ResultSet rs = bind(ps, tenantId).executeQuery();
+      try (PreparedStatement ps = conn.prepareStatement(LIST_KEYS)) {
+        String workspaces = q.workspaces().isEmpty() ? null : new JsonArray(q.workspaces()).encode();
+        ResultSet rs = bind(ps, q.tenantId(), q.afterKeyId(), q.afterKeyId(), workspaces, workspaces, q.limit() + 1)
+            .executeQuery();
         List<ApiKeyRecord> keys = new ArrayList<>();
         while (rs.next()) keys.add(keyRecord(rs));
-        return keys;
+        return page(keys, q.limit());
       }
     });
   }
 
   @Override
-  public Future<Boolean> revokeApiKey(String tenantId, String keyId) {
+  public Future<Boolean> revokeApiKey(String tenantId, String keyId, List<String> workspaces) {
     return inTransaction(() -> {
       String now = Timestamps.now();
-      try (PreparedStatement ps = conn.prepareStatement(
-          "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND tenant_id = ? AND revoked_at IS NULL")) {
-        boolean revoked = bind(ps, now, keyId, tenantId).executeUpdate() == 1;
+      String within = workspaces.isEmpty() ? null : new JsonArray(workspaces).encode();
+      try (PreparedStatement ps = conn.prepareStatement(REVOKE_KEY)) {
+        boolean revoked = bind(ps, now, keyId, tenantId, within, within).executeUpdate() == 1;
         if (revoked) insertAudit(new AuditEntry(tenantId, null, "api_key.revoked", keyId, null), now);
         return revoked;
       }
     });
+  }
+
+  /**
+   * The condition of {@link ApiKeyQuery#workspaces()} on a JSON scopes column, bound to one parameter (the JSON
+   * array of workspace names). A restriction is stored as {@code workspace:<name>} scopes (auth's Principal).
+   */
+  private static String within(String scopes) {
+    return "(EXISTS (SELECT 1 FROM json_each(" + scopes + ") s WHERE substr(s.value, 1, 10) = 'workspace:')"
+        + " AND NOT EXISTS (SELECT 1 FROM json_each(" + scopes + ") s WHERE substr(s.value, 1, 10) = 'workspace:'"
+        + " AND substr(s.value, 11) NOT IN (SELECT value FROM json_each(?))))";
+  }
+
+  /** The first {@code limit} keys, and the cursor after them when the query found one more. */
+  private static ApiKeyPage page(List<ApiKeyRecord> keys, int limit) {
+    if (keys.size() <= limit) return new ApiKeyPage(List.copyOf(keys), null);
+    List<ApiKeyRecord> shown = List.copyOf(keys.subList(0, limit));
+    return new ApiKeyPage(shown, shown.get(limit - 1).id());
   }
 
   @Override
@@ -320,6 +388,18 @@ public final class SqliteControlPlane implements ControlPlane {
   private static final String KEY_COLUMNS = """
       SELECT k.id, k.tenant_id, k.name, k.prefix, k.scopes, k.created_at, k.expires_at, k.revoked_at, t.status
       FROM api_keys k JOIN tenants t ON t.id = k.tenant_id""";
+
+  private static final String LIST_KEYS = KEY_COLUMNS + """
+
+      WHERE k.tenant_id = ?
+        AND (? IS NULL OR (k.created_at, k.rowid) > (SELECT c.created_at, c.rowid FROM api_keys c
+                                                     WHERE c.id = ? AND c.tenant_id = k.tenant_id))
+        AND (? IS NULL OR %s)
+      ORDER BY k.created_at, k.rowid LIMIT ?""".formatted(within("k.scopes"));
+
+  private static final String REVOKE_KEY = """
+      UPDATE api_keys SET revoked_at = ?
+      WHERE id = ? AND tenant_id = ? AND revoked_at IS NULL AND (? IS NULL OR %s)""".formatted(within("api_keys.scopes"));
 
   private static ApiKeyRecord keyRecord(ResultSet rs) throws SQLException {
     List<String> scopes = new ArrayList<>();

@@ -56,7 +56,7 @@ class PgMigrationsTest {
   void servers_starting_together_apply_each_version_once_and_a_restart_keeps_the_data() throws Exception {
     TestPostgres.Database db = TestPostgres.newDatabase();
     List<Future<ControlPlane>> starting = new ArrayList<>();
-    for (int i = 0; i < 3; i++) starting.add(PgControlPlane.open(vertx, db.appUrl(), db.ownerUrl(), 2));
+    for (int i = 0; i < 3; i++) starting.add(PgControlPlane.open(vertx, db.appUrl(), db.ownerUrl(), 2, false));
     await(Future.all(starting));
     List<Integer> applied = versions(db.ownerUrl());
     assertEquals(1, applied.get(0));
@@ -68,7 +68,7 @@ class PgMigrationsTest {
     await(starting.get(0).result().createAccount(a));
     for (Future<ControlPlane> f : starting) await(f.result().close());
 
-    ControlPlane restarted = await(PgControlPlane.open(vertx, db.appUrl(), db.ownerUrl(), 2));
+    ControlPlane restarted = await(PgControlPlane.open(vertx, db.appUrl(), db.ownerUrl(), 2, false));
     assertEquals(applied, versions(db.ownerUrl()));
     assertTrue(await(restarted.findApiKeyByHash("hash-restart")).isPresent());
     await(restarted.close());
@@ -78,7 +78,7 @@ class PgMigrationsTest {
   void without_a_migration_url_the_servers_role_migrates_and_still_works() throws Exception {
     // Development fallback: one role does both (here the owner, which may create the schema).
     TestPostgres.Database db = TestPostgres.newDatabase();
-    ControlPlane cp = await(PgControlPlane.open(vertx, db.ownerUrl(), null, 2));
+    ControlPlane cp = await(PgControlPlane.open(vertx, db.ownerUrl(), null, 2, false));
     await(cp.ping());
     assertEquals(1, versions(db.ownerUrl()).get(0));
     await(cp.close());
@@ -87,7 +87,7 @@ class PgMigrationsTest {
   @Test
   void an_unreachable_database_fails_the_start_with_no_password_in_the_message() {
     String url = "postgresql://someone:hunter2secret@127.0.0.1:1/nothing";
-    Exception e = assertThrows(Exception.class, () -> await(PgControlPlane.open(vertx, url, null, 2)));
+    Exception e = assertThrows(Exception.class, () -> await(PgControlPlane.open(vertx, url, null, 2, false)));
     assertFalse(String.valueOf(e.getMessage()).contains("hunter2secret"));
     Exception bad = assertThrows(Exception.class, () -> PgUrls.parse("mysql://u:hunter2secret@h/db"));
     assertFalse(bad.getMessage().contains("hunter2secret"), bad.getMessage());
@@ -98,7 +98,7 @@ class PgMigrationsTest {
     // The embedded server has TLS off: a require URI must fail to connect rather than fall back to plain text.
     TestPostgres.Database db = TestPostgres.newDatabase();
     Exception e = assertThrows(Exception.class,
-        () -> await(PgControlPlane.open(vertx, db.appUrl() + "?sslmode=require", db.ownerUrl() + "?sslmode=require", 2)));
+        () -> await(PgControlPlane.open(vertx, db.appUrl() + "?sslmode=require", db.ownerUrl() + "?sslmode=require", 2, false)));
     assertTrue(String.valueOf(e.getCause().getMessage()).contains("SSL"), String.valueOf(e.getCause()));
   }
 

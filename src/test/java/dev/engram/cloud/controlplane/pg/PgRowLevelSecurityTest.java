@@ -1,6 +1,7 @@
 package dev.engram.cloud.controlplane.pg;
 
 import dev.engram.cloud.controlplane.AuditEntry;
+import dev.engram.cloud.controlplane.ApiKeyQuery;
 import dev.engram.cloud.controlplane.ControlPlane;
 import dev.engram.cloud.controlplane.NewAccount;
 import dev.engram.cloud.controlplane.NewApiKey;
@@ -54,7 +55,7 @@ class PgRowLevelSecurityTest {
     b = account("b");
     Vertx vertx = Vertx.vertx();
     try {
-      ControlPlane cp = await(PgControlPlane.open(vertx, db.appUrl(), db.ownerUrl(), 2));
+      ControlPlane cp = await(PgControlPlane.open(vertx, db.appUrl(), db.ownerUrl(), 2, false));
       for (NewAccount x : List.of(a, b)) {
         await(cp.createAccount(x));
         await(cp.addUsage(List.of(new UsageDay(x.tenantId(), DAY, 5, 1, 2))));
@@ -150,7 +151,6 @@ class PgRowLevelSecurityTest {
     List<String> inserts = List.of(
         "INSERT INTO engram.tenants (id, name) VALUES ('tn_rls_new', 'sneaky')",
         "INSERT INTO engram.workspaces (tenant_id, name) VALUES ('" + bId + "', 'sneaky')",
-        "INSERT INTO engram.tenant_members (tenant_id, user_id, role) VALUES ('" + bId + "', '" + a.userId() + "', 'owner')",
         "INSERT INTO engram.api_keys (id, tenant_id, name, prefix, key_hash, scopes) VALUES"
             + " ('key_sneaky', '" + bId + "', 'x', 'ek_live_x', 'sneaky-hash', '{admin}')",
         "INSERT INTO engram.usage_daily (tenant_id, day) VALUES ('" + bId + "', '2026-01-01')",
@@ -161,6 +161,91 @@ class PgRowLevelSecurityTest {
         assertEquals(INSUFFICIENT_PRIVILEGE, e.getSQLState(), sql);
         assertTrue(e.getMessage().contains("row-level security"), "refused by the policy, not a missing grant: " + e);
       }
+    }
+  }
+
+  @Test
+  void a_transaction_naming_one_tenant_cannot_pull_another_tenants_user_in_and_sign_in_stays_put() throws Exception {
+    // The forged row of the report: tenant A claims B's user as its owner, with a created_at older than B's own.
+    try (Connection c = appAsTenant(a.tenantId())) {
+      SQLException forged = assertThrows(SQLException.class, () -> {
+        update(c, "INSERT INTO engram.tenant_members (tenant_id, user_id, role, created_at) VALUES ('" + a.tenantId()
+            + "', '" + b.userId() + "', 'owner', '2000-01-01')");
+        c.commit();
+      });
+      assertEquals(INSUFFICIENT_PRIVILEGE, forged.getSQLState(), forged.getMessage());
+    }
+    try (Connection c = appAsTenant(b.tenantId())) {
+      assertRefused(c, "UPDATE engram.tenant_members SET created_at = '2000-01-01'");
+    }
+    try (Connection c = appAsTenant(b.tenantId())) {
+      assertRefused(c, "DELETE FROM engram.tenant_members");
+    }
+
+    // The one way in, engram.add_member, refuses every combination a sign-up does not make.
+    Map<String, List<String>> refused = new java.util.LinkedHashMap<>();
+    refused.put("an existing user into an existing tenant", List.of(
+        "SELECT engram.add_member('" + b.userId() + "', NULL)"));
+    refused.put("an existing user into a tenant made in this transaction", List.of(
+        "INSERT INTO engram.tenants (id, name) VALUES ('tn_rls_fresh', 'fresh')",
+        "SELECT engram.add_member('" + b.userId() + "', NULL)"));
+    refused.put("a user made in this transaction into an existing tenant", List.of(
+        "SELECT engram.register_user('usr_rls_fresh', 'fresh@rls.example.com', 'h')",
+        "SELECT engram.add_member('usr_rls_fresh', NULL)"));
+    refused.put("an existing tenant touched in this transaction, with a new user", List.of(
+        "UPDATE engram.tenants SET plan = 'free'",
+        "SELECT engram.register_user('usr_rls_fresh', 'fresh@rls.example.com', 'h')",
+        "SELECT engram.add_member('usr_rls_fresh', NULL)"));
+    refused.put("an invite, of which there is none", List.of(
+        "SELECT engram.add_member('" + b.userId() + "', 'inv_forged')"));
+    refused.put("the founding owner twice", List.of(
+        "INSERT INTO engram.tenants (id, name) VALUES ('tn_rls_fresh', 'fresh')",
+        "SELECT engram.register_user('usr_rls_fresh', 'fresh@rls.example.com', 'h')",
+        "SELECT engram.add_member('usr_rls_fresh', NULL)",
+        "SELECT engram.register_user('usr_rls_fresh2', 'fresh2@rls.example.com', 'h')",
+        "SELECT engram.add_member('usr_rls_fresh2', NULL)"));
+    for (var attempt : refused.entrySet()) {
+      String tenant = attempt.getValue().get(0).contains("tn_rls_fresh") ? "tn_rls_fresh" : a.tenantId();
+      try (Connection c = appAsTenant(tenant)) {
+        List<String> steps = attempt.getValue();
+        for (String sql : steps.subList(0, steps.size() - 1)) execute(c, sql);
+        SQLException e = assertThrows(SQLException.class, () -> execute(c, steps.get(steps.size() - 1)), attempt.getKey());
+        assertEquals(INSUFFICIENT_PRIVILEGE, e.getSQLState(), attempt.getKey() + ": " + e.getMessage());
+      }
+    }
+    try (Connection c = appAsTenant(a.tenantId())) {
+      assertEquals(0, count(c, "SELECT count(*) FROM engram.tenant_members WHERE user_id <> '" + a.userId() + "'"));
+    }
+
+    Vertx vertx = Vertx.vertx();
+    try {
+      ControlPlane cp = await(PgControlPlane.open(vertx, db.appUrl(), db.ownerUrl(), 2, false));
+      assertEquals(b.tenantId(), await(cp.findLogin(b.email())).orElseThrow().tenantId(), "b still signs in to b");
+      await(cp.close());
+    } finally {
+      await(vertx.close());
+    }
+  }
+
+  @Test
+  void a_sign_up_is_the_founding_owner_of_its_own_new_tenant() throws Exception {
+    try (Connection c = appAsTenant("tn_rls_founded")) {
+      execute(c, "INSERT INTO engram.tenants (id, name) VALUES ('tn_rls_founded', 'founded')");
+      execute(c, "SELECT engram.register_user('usr_rls_founder', 'founder@rls.example.com', 'h')");
+      try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
+          "SELECT engram.add_member('usr_rls_founder', NULL)")) {
+        rs.next();
+        assertEquals("owner", rs.getString(1));
+      }
+      assertEquals(1, count(c, "SELECT count(*) FROM engram.tenant_members WHERE user_id = 'usr_rls_founder'"
+          + " AND role = 'owner' AND created_at = now()"), "created_at is the owner's default, now()");
+      c.rollback();
+    }
+  }
+
+  private static void execute(Connection c, String sql) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      s.execute(sql);
     }
   }
 
@@ -281,7 +366,7 @@ class PgRowLevelSecurityTest {
           columns(c, "SELECT * FROM engram.find_login('" + a.email() + "')"));
 
       // Each is pinned to its schema, so nothing the caller puts on its search_path is picked up.
-      assertEquals(5, count(c, """
+      assertEquals(7, count(c, """
           SELECT count(*) FROM pg_proc WHERE pronamespace = 'engram'::regnamespace AND prosecdef
             AND proconfig @> ARRAY['search_path=engram, pg_temp']"""));
     }
@@ -301,10 +386,11 @@ class PgRowLevelSecurityTest {
   void the_server_code_path_sees_the_same_isolation() throws Exception {
     Vertx vertx = Vertx.vertx();
     try {
-      ControlPlane cp = await(PgControlPlane.open(vertx, db.appUrl(), db.ownerUrl(), 2));
-      assertFalse(await(cp.revokeApiKey(a.tenantId(), b.firstKey().id())));
+      ControlPlane cp = await(PgControlPlane.open(vertx, db.appUrl(), db.ownerUrl(), 2, false));
+      assertFalse(await(cp.revokeApiKey(a.tenantId(), b.firstKey().id(), List.of())));
       assertNull(await(cp.findApiKeyByHash(b.firstKey().keyHash())).orElseThrow().revokedAt());
-      assertEquals(List.of(b.firstKey().id()), await(cp.listApiKeys(b.tenantId())).stream().map(k -> k.id()).toList());
+      assertEquals(List.of(b.firstKey().id()), await(cp.listApiKeys(
+          new ApiKeyQuery(b.tenantId(), List.of(), 100, null))).keys().stream().map(k -> k.id()).toList());
       await(cp.close());
     } finally {
       await(vertx.close());
