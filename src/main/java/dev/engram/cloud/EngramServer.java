@@ -17,6 +17,7 @@ import dev.engram.cloud.metering.MeteringVerticle;
 import dev.engram.cloud.quota.Plans;
 import dev.engram.cloud.quota.QuotaMessages.PlanChanged;
 import dev.engram.cloud.quota.QuotaVerticle;
+import dev.engram.cloud.sqlite.PrivateFiles;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -32,7 +33,6 @@ import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -68,7 +68,11 @@ public final class EngramServer {
     List<String> deployments = new ArrayList<>();
     McpSessions mcpSessions = new McpSessions(config.mcp());
     UploadSlots uploads = new UploadSlots(config.http());
-    return vertx.executeBlocking(() -> Files.createDirectories(config.dataDir()))
+    return vertx.executeBlocking(() -> {
+          PrivateFiles.secure(config.dataDir());
+          // HttpVerticle's upload spool: made here, so that it is private from the start (Vert.x would make it 0755)
+          return PrivateFiles.createDirectories(config.dataDir().resolve("uploads"));
+        })
         .compose(dir -> openControlPlane(vertx, config))
         .compose(controlPlane -> vertx.executeBlocking(() -> JwtTokens.load(vertx, config.dataDir(), config.auth()))
             .compose(tokens -> {

@@ -2,6 +2,7 @@ package dev.engram.cloud.auth;
 
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.config.EngramConfig;
+import dev.engram.cloud.sqlite.PrivateFiles;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -15,7 +16,6 @@ import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPairGenerator;
 import java.security.NoSuchAlgorithmException;
 import java.security.interfaces.RSAPrivateCrtKey;
@@ -48,14 +48,12 @@ public final class JwtTokens {
       privateJwk = new JsonObject(Files.readString(file));
     } else {
       privateJwk = generateRsaJwk();
-      Files.createDirectories(file.getParent());
+      PrivateFiles.createDirectories(file.getParent());
       Path tmp = file.resolveSibling("jwt-signing-key.json.tmp");
+      Files.deleteIfExists(tmp); // left by a crash between writing and moving
+      // private before the key is written into it, not after
+      PrivateFiles.createFile(tmp);
       Files.writeString(tmp, privateJwk.encode());
-      try {
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-      } catch (UnsupportedOperationException ignored) {
-        // not a POSIX file system
-      }
       Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
     JsonObject publicJwk = new JsonObject()

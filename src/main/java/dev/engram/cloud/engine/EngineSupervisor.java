@@ -83,7 +83,14 @@ public final class EngineSupervisor extends VerticleBase {
   }
 
   private void onActivate(Message<Activate> msg) {
-    activate(msg.body().tenantId()).onComplete(ar -> {
+    Future<Engine> engine;
+    try {
+      engine = activate(msg.body().tenantId());
+    } catch (Throwable t) {
+      log.error("activating the engine of tenant {} failed", msg.body().tenantId(), t);
+      engine = Future.failedFuture(t);
+    }
+    engine.onComplete(ar -> {
       if (ar.succeeded()) msg.reply(new Activated());
       else ApiException.fail(msg, ar.cause());
     });

@@ -8,9 +8,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.charset.StandardCharsets;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -169,9 +166,9 @@ public final class ImportDocument {
     String raw = string(m, name, at, 64);
     if (raw == null) return null;
     try {
-      return Timestamps.format(OffsetDateTime.parse(raw.trim(), DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant());
-    } catch (DateTimeParseException e) {
-      throw invalid(at + "." + name, "must be an RFC 3339 timestamp such as 2026-01-31T12:00:00Z");
+      return Timestamps.format(Timestamps.parse(raw));
+    } catch (Timestamps.InvalidTimestamp e) {
+      throw invalid(at + "." + name, e.getMessage());
     }
   }
 

@@ -183,7 +183,7 @@ final class MemoryStore implements AutoCloseable {
         + " AND m.workspace = ?3 AND " + LIVE + " LIMIT 1");
     projectContext = conn.prepareStatement("SELECT " + COLUMNS + " FROM memory_tags t JOIN memories m ON m.id = t.memory_id"
         + " WHERE t.tag = 'project-context' AND " + LIVE + " AND m.workspace = ?2 AND m.memory_type = 'context'"
-        + " AND json_extract(m.metadata, '$.project') = ?3 AND json_extract(m.metadata, '$.source_file') IS NOT NULL"
+        + " AND json_extract(m.metadata, '$.project') = ?3 AND json_type(m.metadata, '$.source_file') = 'text'"
         + " ORDER BY m.id");
     links = new LinkStore(conn);
   }
@@ -845,8 +845,8 @@ final class MemoryStore implements AutoCloseable {
   }
 
   /**
-   * The live memories a project scan made in a workspace (type context, tag project-context, metadata.project and
-   * metadata.source_file set), in id order.
+   * The live memories a project scan made in a workspace (type context, tag project-context, metadata.project the
+   * project's name and metadata.source_file a string), in id order.
    */
   List<JsonObject> projectContext(String workspace, String project, Instant now) throws SQLException {
     List<JsonObject> out = new ArrayList<>();
@@ -860,6 +860,8 @@ final class MemoryStore implements AutoCloseable {
   public void close() throws SQLException {
     try {
       if (!conn.getAutoCommit()) conn.rollback();
+    } catch (SQLException e) {
+      // SQLite may have ended the transaction itself; closing rolls back whatever is left in any case
     } finally {
       conn.close();
     }

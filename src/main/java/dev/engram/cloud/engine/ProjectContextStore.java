@@ -29,6 +29,9 @@ import java.util.Set;
  * and lists the current context. A parent is keyed by (workspace, project, source_file) among the memories not
  * tagged {@code section}, so a rescan never mistakes a section for its parent (Engram's rescan bug); a section by
  * its file, its section_path and, when a file repeats a heading path, its place among the repeats.
+ *
+ * <p>Anyone can write memories that look like a scan's, so metadata read back is never trusted to have the types a
+ * scan writes: a value of another type counts as absent (an unknown section index, no section path, no file type).
  */
 final class ProjectContextStore {
 
@@ -42,7 +45,7 @@ final class ProjectContextStore {
     Map<String, Deque<JsonObject>> parents = new HashMap<>();
     Map<String, List<JsonObject>> sections = new HashMap<>();
     for (JsonObject m : store.projectContext(scan.workspace(), scan.project(), now)) {
-      String file = m.getJsonObject("metadata").getString("source_file");
+      String file = text(m, "source_file");
       if (isSection(m)) sections.computeIfAbsent(file, f -> new ArrayList<>()).add(m);
       else parents.computeIfAbsent(file, f -> new ArrayDeque<>()).addFirst(m); // newest first
     }
@@ -77,16 +80,15 @@ final class ProjectContextStore {
   JsonObject get(ProjectContext q, Instant now) throws SQLException {
     Map<String, List<JsonObject>> byFile = new java.util.TreeMap<>();
     for (JsonObject m : store.projectContext(q.workspace(), q.project(), now)) {
-      JsonObject meta = m.getJsonObject("metadata");
       if (!q.includeSections() && isSection(m)) continue;
-      if (q.fileTypes() != null && !q.fileTypes().isEmpty() && !q.fileTypes().contains(meta.getString("file_type"))) {
+      if (q.fileTypes() != null && !q.fileTypes().isEmpty() && !q.fileTypes().contains(text(m, "file_type"))) {
         continue;
       }
-      byFile.computeIfAbsent(meta.getString("source_file"), f -> new ArrayList<>()).add(m);
+      byFile.computeIfAbsent(text(m, "source_file"), f -> new ArrayList<>()).add(m);
     }
     JsonArray memories = new JsonArray();
     Comparator<JsonObject> order = Comparator.<JsonObject>comparingInt(m -> isSection(m) ? 1 : 0)
-        .thenComparingInt(m -> m.getJsonObject("metadata").getInteger("section_index", -1))
+        .thenComparingInt(m -> sectionIndex(m, -1))
         .thenComparingLong(m -> m.getLong("id"));
     for (List<JsonObject> file : byFile.values()) {
       file.sort(order);
@@ -134,13 +136,26 @@ final class ProjectContextStore {
   /** Sections of one file by section_path, each list in file order. */
   private static Map<String, Deque<JsonObject>> byPath(List<JsonObject> sections) {
     List<JsonObject> sorted = new ArrayList<>(sections);
-    sorted.sort(Comparator.comparingInt((JsonObject m) -> m.getJsonObject("metadata").getInteger("section_index", 0))
-        .thenComparingLong(m -> m.getLong("id")));
+    sorted.sort(Comparator.comparingInt((JsonObject m) -> sectionIndex(m, 0)).thenComparingLong(m -> m.getLong("id")));
     Map<String, Deque<JsonObject>> out = new LinkedHashMap<>();
     for (JsonObject m : sorted) {
-      out.computeIfAbsent(m.getJsonObject("metadata").getString("section_path", ""), p -> new ArrayDeque<>()).add(m);
+      String path = text(m, "section_path");
+      out.computeIfAbsent(path != null ? path : "", p -> new ArrayDeque<>()).add(m);
     }
     return out;
+  }
+
+  /** A metadata string, or null when absent or of another type. */
+  private static String text(JsonObject memory, String key) {
+    return memory.getJsonObject("metadata").getValue(key) instanceof String s ? s : null;
+  }
+
+  /** The section's place in its file, or {@code unknown} when absent or not a whole number in int range. */
+  private static int sectionIndex(JsonObject memory, int unknown) {
+    Object v = memory.getJsonObject("metadata").getValue("section_index");
+    if (v instanceof Integer i) return i;
+    if (v instanceof Long l && l == (int) (long) l) return (int) (long) l;
+    return unknown;
   }
 
   private static List<String> parentTags(String project, ContextFile file) {

@@ -44,18 +44,26 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * Owns one tenant's SQLite database. Runs as a worker verticle, so exactly one thread at a time touches the
  * writing connection; reads run in parallel on a few read-only connections (WAL), and are answered from data that
  * every acknowledged write has already committed. Writes that arrive together are committed in one transaction
- * (group commit) and answered only
- * after that commit; each write runs inside its own savepoint so one bad write does not undo the others.
+ * (group commit) and answered only after that commit.
+ *
+ * <p>Failure rules: every command is answered, whatever it throws. A write runs inside its own savepoint, so any
+ * failure of it (an {@link ApiException}, an {@link SQLException}, or any other {@link Throwable}) undoes only that
+ * write. When the transaction itself fails (a savepoint, the rollback to one, or the commit), nothing of the batch is
+ * kept and every write of it is refused. The writer's transaction never outlives the batch or sweep that opened it,
+ * so no later commit can carry work that was not acknowledged.
  */
 final class TenantEngineVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(TenantEngineVerticle.class);
   private static final long EXPIRY_SWEEP_MS = 10 * 60 * 1000;
+  /** Test hook: runs after each command's work, before it is kept and answered. Tests throw from it. */
+  static volatile Consumer<EngineCommand> afterWork = cmd -> {};
 
   private final String tenantId;
   private final Path file;
@@ -71,6 +79,7 @@ final class TenantEngineVerticle extends VerticleBase {
   private final ArrayDeque<Message<EngineCommand>> pendingWrites = new ArrayDeque<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile long lastUsedNanos = System.nanoTime();
+  /** The writing connection; null after it had to be replaced and could not be reopened (see {@link #writer}). */
   private MemoryStore store;
   /** Stored memories, kept by the writer (this thread) so that the plan's memory cap is exact and costs nothing. */
   private long storedMemories;
@@ -93,12 +102,16 @@ final class TenantEngineVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() throws Exception {
-    store = MemoryStore.open(file, embedder);
-    storedMemories = store.countStored();
-    for (int i = 0; i < readerCount; i++) {
-      MemoryStore reader = MemoryStore.openReader(file, embedder);
-      readers.add(reader);
-      idleReaders.add(reader);
+    try {
+      store = openWriter();
+      for (int i = 0; i < readerCount; i++) {
+        MemoryStore reader = MemoryStore.openReader(file, embedder);
+        readers.add(reader);
+        idleReaders.add(reader);
+      }
+    } catch (Throwable t) {
+      closeAll();
+      throw t;
     }
     sweepTimer = vertx.setPeriodic(EXPIRY_SWEEP_MS, id -> sweepExpired(Instant.now()));
     consumer = vertx.eventBus().localConsumer(Addresses.engine(tenantId), this::onCommand);
@@ -109,12 +122,20 @@ final class TenantEngineVerticle extends VerticleBase {
   public Future<?> stop() {
     vertx.cancelTimer(sweepTimer);
     return consumer.unregister().eventually(() -> {
-      drain();
-      readers.forEach(this::closeQuietly);
-      closeQuietly(store);
-      searchCache.close();
+      try {
+        drain(); // answers every write still queued
+      } finally {
+        closeAll(); // closing rolls back whatever a connection still holds
+      }
       return Future.succeededFuture();
     });
+  }
+
+  private void closeAll() {
+    readers.forEach(this::closeQuietly);
+    closeQuietly(store);
+    store = null;
+    searchCache.close();
   }
 
   long idleNanos() {
@@ -141,14 +162,18 @@ final class TenantEngineVerticle extends VerticleBase {
     Instant now = Instant.now();
     try {
       sweepIfExpired(now);
-    } catch (Exception e) {
-      answer(msg, null, e);
+    } catch (Throwable t) {
+      answer(msg, null, t);
       return;
     }
     MemoryStore reader = idleReaders.poll();
     if (reader == null) {
       // Every reader is busy: read on the engine thread with the writer's connection instead of waiting.
-      answerRead(msg, store, now);
+      try {
+        answerRead(msg, writer(), now);
+      } catch (ApiException unavailable) {
+        answer(msg, null, unavailable);
+      }
       return;
     }
     vertx.executeBlocking(() -> {
@@ -158,15 +183,24 @@ final class TenantEngineVerticle extends VerticleBase {
         idleReaders.add(reader);
       }
       return null;
-    }, false);
+    }, false).onFailure(err -> {
+      // The read never ran (answerRead never throws): the worker pool refused it, as while shutting down.
+      idleReaders.add(reader);
+      answer(msg, null, err);
+    });
   }
 
+  /** Answers a read, whatever it throws. */
   private void answerRead(Message<EngineCommand> msg, MemoryStore from, Instant now) {
+    JsonObject body;
     try {
-      answer(msg, read(from, msg.body(), now), null);
-    } catch (Exception e) {
-      answer(msg, null, e);
+      body = read(from, msg.body(), now);
+      afterWork.accept(msg.body());
+    } catch (Throwable t) {
+      answer(msg, null, t);
+      return;
     }
+    answer(msg, body, null);
   }
 
   private JsonObject read(MemoryStore from, EngineCommand cmd, Instant now) throws SQLException {
@@ -258,53 +292,142 @@ final class TenantEngineVerticle extends VerticleBase {
     return 0;
   }
 
-  /** Applies up to {@code groupCommitMax} queued writes in one transaction, then answers them. */
+  /** Applies up to {@code groupCommitMax} queued writes in one transaction, then answers every one of them. */
   private void drain() {
     drainScheduled = false;
     while (!pendingWrites.isEmpty()) {
       List<Message<EngineCommand>> batch = new ArrayList<>();
       while (batch.size() < groupCommitMax && !pendingWrites.isEmpty()) batch.add(pendingWrites.poll());
-      Instant now = Instant.now();
       JsonObject[] results = new JsonObject[batch.size()];
-      Exception[] failures = new Exception[batch.size()];
+      Throwable[] failures = new Throwable[batch.size()];
+      long countBefore = storedMemories;
       try {
+        commitBatch(batch, results, failures);
+      } catch (Throwable t) {
+        log.error("a write batch of {} commands failed for tenant {}; none of it was kept", batch.size(), tenantId, t);
+        abandonTransaction(countBefore);
+        // Nothing of the batch was committed, so a write that had succeeded on its own may be sent again.
+        ApiException notKept = new ApiException(503, "unavailable", "The write was not saved; retry shortly.");
         for (int i = 0; i < batch.size(); i++) {
-          store.savepoint();
-          int vectors = store.vectorMark();
-          try {
-            results[i] = write(batch.get(i).body(), now);
-            store.releaseSavepoint();
-            storedMemories += countChange(batch.get(i).body(), results[i]);
-          } catch (ApiException | SQLException e) {
-            failures[i] = e;
-            store.rollbackToSavepoint();
-            store.dropVectorChanges(vectors);
-          }
+          if (failures[i] == null) failures[i] = notKept;
         }
-        store.commit();
-        searchCache.committed(store.takeVectorChanges());
-      } catch (SQLException e) {
-        log.error("commit failed for tenant {}: {}", tenantId, e.toString());
-        rollbackQuietly();
-        recount();
-        store.takeVectorChanges();
-        for (int i = 0; i < batch.size(); i++) failures[i] = e;
+      } finally {
+        for (int i = 0; i < batch.size(); i++) answer(batch.get(i), results[i], failures[i]);
       }
-      for (int i = 0; i < batch.size(); i++) answer(batch.get(i), results[i], failures[i]);
     }
   }
 
-  private void answer(Message<EngineCommand> msg, JsonObject body, Exception failure) {
+  /**
+   * Runs each write of the batch in a savepoint of its own (any failure undoes that write alone and becomes its
+   * answer), then commits. Throws when the transaction itself fails; the caller then abandons all of it.
+   */
+  private void commitBatch(List<Message<EngineCommand>> batch, JsonObject[] results, Throwable[] failures)
+      throws SQLException {
+    MemoryStore db = writer();
+    Instant now = Instant.now();
+    for (int i = 0; i < batch.size(); i++) {
+      EngineCommand cmd = batch.get(i).body();
+      db.savepoint();
+      int vectors = db.vectorMark();
+      try {
+        JsonObject result = write(cmd, now);
+        long added = countChange(cmd, result);
+        afterWork.accept(cmd);
+        db.releaseSavepoint();
+        storedMemories += added;
+        results[i] = result;
+      } catch (Throwable t) {
+        failures[i] = t;
+        db.rollbackToSavepoint();
+        db.dropVectorChanges(vectors);
+      }
+    }
+    db.commit();
+    publishCommitted(db);
+  }
+
+  /**
+   * Ends the writer's transaction keeping nothing of it, and puts the counts back as they were before it. When even
+   * the rollback fails, the connection's state is unknown: SQLite may have ended the transaction on its own (a full
+   * disk, an I/O error), after which every statement of this connection would commit by itself. So the connection
+   * is replaced; closing it rolls back whatever it still held.
+   */
+  private void abandonTransaction(long countBefore) {
+    if (store == null) return;
+    store.takeVectorChanges();
+    try {
+      store.rollback();
+      storedMemories = countBefore;
+    } catch (Throwable t) {
+      log.error("rollback failed for tenant {}; reopening its database", tenantId, t);
+      replaceWriter();
+    }
+  }
+
+  /** Hands a commit's vector changes to the search cache; should that fail, the cache reloads from the database. */
+  private void publishCommitted(MemoryStore db) {
+    List<MemoryStore.VectorChange> changes = db.takeVectorChanges();
+    try {
+      searchCache.committed(changes);
+    } catch (Throwable t) {
+      log.error("updating the search cache failed for tenant {}; it reloads on next use", tenantId, t);
+      searchCache.drop();
+    }
+  }
+
+  /** The writing connection, reopened first when an earlier failure left none; 503 when it cannot be. */
+  private MemoryStore writer() {
+    if (store == null) replaceWriter();
+    if (store == null) {
+      throw new ApiException(503, "unavailable", "This tenant's database is unavailable; retry shortly.");
+    }
+    return store;
+  }
+
+  private void replaceWriter() {
+    closeQuietly(store);
+    store = null;
+    searchCache.drop();
+    try {
+      store = openWriter();
+    } catch (Throwable t) {
+      log.error("reopening the database of tenant {} failed", tenantId, t);
+    }
+  }
+
+  /** Opens the writing connection and counts what it holds. */
+  private MemoryStore openWriter() throws SQLException {
+    MemoryStore opened = MemoryStore.open(file, embedder);
+    try {
+      storedMemories = opened.countStored();
+      return opened;
+    } catch (Throwable t) {
+      closeQuietly(opened);
+      throw t;
+    }
+  }
+
+  /** Replies once; never throws, so that one answer cannot keep the others of its batch from being sent. */
+  private void answer(Message<EngineCommand> msg, JsonObject body, Throwable failure) {
     inFlight.decrementAndGet();
     queueDepth.decrementAndGet();
-    if (failure == null) {
-      msg.reply(new Reply(body));
-      return;
+    try {
+      if (failure == null) {
+        msg.reply(new Reply(body));
+        return;
+      }
+      if (!(failure instanceof ApiException)) {
+        // The client gets a bare 500 (internal_error, its request id, no detail); the cause stays in the log.
+        log.error("engine command {} failed for tenant {}", name(msg.body()), tenantId, failure);
+      }
+      ApiException.fail(msg, failure);
+    } catch (Throwable t) {
+      log.error("answering engine command {} failed for tenant {}", name(msg.body()), tenantId, t);
     }
-    if (!(failure instanceof ApiException)) {
-      log.error("engine command {} failed for tenant {}", msg.body().getClass().getSimpleName(), tenantId, failure);
-    }
-    ApiException.fail(msg, failure);
+  }
+
+  private static String name(EngineCommand cmd) {
+    return cmd instanceof Scoped scoped ? name(scoped.command()) : cmd.getClass().getSimpleName();
   }
 
   /**
@@ -312,44 +435,33 @@ final class TenantEngineVerticle extends VerticleBase {
    * all) never meet a stored but expired row. Costs one index probe when there is nothing to remove.
    */
   private void sweepIfExpired(Instant now) throws SQLException {
-    if (store.hasExpired(now)) sweepExpired(now);
+    if (writer().hasExpired(now)) sweepExpired(now);
   }
 
   private void sweepExpired(Instant now) {
+    long countBefore = storedMemories;
+    MemoryStore db;
+    int removed;
     try {
-      int removed = store.deleteExpired(now);
-      store.commit();
-      storedMemories -= removed;
-      searchCache.committed(store.takeVectorChanges());
-      if (removed > 0) log.info("removed {} expired memories of tenant {}", removed, tenantId);
-    } catch (SQLException e) {
-      rollbackQuietly();
-      store.takeVectorChanges();
-      log.warn("expiry sweep failed for tenant {}: {}", tenantId, e.toString());
+      db = writer();
+      removed = db.deleteExpired(now);
+      db.commit();
+    } catch (Throwable t) {
+      log.warn("expiry sweep failed for tenant {}", tenantId, t);
+      abandonTransaction(countBefore);
+      return;
     }
-  }
-
-  private void recount() {
-    try {
-      storedMemories = store.countStored();
-    } catch (SQLException e) {
-      log.warn("counting memories failed for tenant {}: {}", tenantId, e.toString());
-    }
+    storedMemories -= removed;
+    publishCommitted(db);
+    if (removed > 0) log.info("removed {} expired memories of tenant {}", removed, tenantId);
   }
 
   private void closeQuietly(MemoryStore db) {
+    if (db == null) return;
     try {
       db.close();
-    } catch (SQLException e) {
-      log.warn("closing tenant database {} failed: {}", tenantId, e.toString());
-    }
-  }
-
-  private void rollbackQuietly() {
-    try {
-      store.rollback();
-    } catch (SQLException e) {
-      log.warn("rollback failed for tenant {}: {}", tenantId, e.toString());
+    } catch (Throwable t) {
+      log.warn("closing tenant database {} failed: {}", tenantId, t.toString());
     }
   }
 }

@@ -245,11 +245,11 @@ final class TenantSearch {
     return out;
   }
 
-  /** A memory a scan of {@code project} made (see ProjectContextStore). */
+  /** A memory a scan of {@code project} made (see ProjectContextStore); metadata of another type is not a match. */
   private static boolean isContextOf(JsonObject memory, String project) {
     return MemoryTypes.CONTEXT.equals(memory.getString("memory_type"))
         && memory.getJsonArray("tags").contains(dev.engram.cloud.projectcontext.ProjectScan.TAG)
-        && project.equals(memory.getJsonObject("metadata").getString("project"));
+        && memory.getJsonObject("metadata").getValue("project") instanceof String p && project.equals(p);
   }
 
   // ---- typo correction ----

@@ -41,7 +41,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.Base64;
 import java.util.List;
@@ -291,9 +290,9 @@ final class AccountRoutes {
   private static LocalDate date(String raw, String name, LocalDate fallback) {
     if (raw == null) return fallback;
     try {
-      return LocalDate.parse(raw);
-    } catch (DateTimeParseException e) {
-      throw ApiException.badRequest("invalid_parameter", name + " must be a date like 2026-01-31.");
+      return Timestamps.parseDate(raw);
+    } catch (Timestamps.InvalidTimestamp e) {
+      throw ApiException.badRequest("invalid_parameter", name + " " + e.getMessage() + ".");
     }
   }
 

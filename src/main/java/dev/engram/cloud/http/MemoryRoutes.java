@@ -21,6 +21,7 @@ import dev.engram.cloud.engine.Workspaces;
 import dev.engram.cloud.search.FilterParser;
 import dev.engram.cloud.search.SearchFilter;
 import dev.engram.cloud.search.Strategy;
+import dev.engram.cloud.sqlite.Timestamps;
 import io.vertx.core.MultiMap;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -172,10 +173,9 @@ public final class MemoryRoutes {
     String raw = in.string(name, false, 64);
     if (raw == null) return null;
     try {
-      return FilterParser.instant(raw, name);
-    } catch (ApiException e) {
-      throw ApiException.badRequest("invalid_field", "Field '" + name + "' must be an RFC 3339 timestamp "
-          + "(2026-01-31T12:00:00Z) or a date (2026-01-31); got '" + raw + "'.");
+      return Timestamps.parseTimeOrDate(raw);
+    } catch (Timestamps.InvalidTimestamp e) {
+      throw ApiException.badRequest("invalid_field", "Field '" + name + "' " + e.getMessage() + "; got '" + raw + "'.");
     }
   }
 

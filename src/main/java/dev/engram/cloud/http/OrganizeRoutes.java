@@ -16,14 +16,12 @@ import dev.engram.cloud.engine.EngineMessages.WorkspaceList;
 import dev.engram.cloud.engine.EngineMessages.WorkspaceStats;
 import dev.engram.cloud.engine.MemoryTypes;
 import dev.engram.cloud.engine.Workspaces;
+import dev.engram.cloud.sqlite.Timestamps;
 import io.vertx.core.MultiMap;
 import io.vertx.ext.web.RoutingContext;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -71,10 +69,9 @@ final class OrganizeRoutes {
     Instant from;
     if (since != null) {
       try {
-        from = OffsetDateTime.parse(since, DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant();
-      } catch (DateTimeParseException e) {
-        throw ApiException.badRequest("invalid_parameter",
-            "since must be an RFC 3339 timestamp such as 2026-01-31T12:00:00Z.");
+        from = Timestamps.parse(since);
+      } catch (Timestamps.InvalidTimestamp e) {
+        throw ApiException.badRequest("invalid_parameter", "since " + e.getMessage() + ".");
       }
     } else {
       Duration window = TIMEFRAMES.get(timeframe != null ? timeframe : DEFAULT_TIMEFRAME);

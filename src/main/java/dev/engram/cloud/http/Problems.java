@@ -36,7 +36,8 @@ final class Problems {
     } else {
       e = ApiException.from(failure);
       if (e.status() == 500) {
-        log.error("unhandled failure on {} {}", ctx.request().method(), ctx.normalizedPath(), failure);
+        log.error("unhandled failure on {} {} (request {})", ctx.request().method(), ctx.normalizedPath(),
+            RequestIds.get(ctx), failure);
       }
     }
     send(ctx, e);

@@ -1,14 +1,11 @@
 package dev.engram.cloud.search;
 
 import dev.engram.cloud.bus.ApiException;
+import dev.engram.cloud.sqlite.Timestamps;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
-import java.time.LocalDate;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -159,13 +156,12 @@ public final class FilterParser {
     }
   }
 
-  /** An RFC 3339 timestamp or a plain date (midnight UTC). */
-  public static Instant instant(String s, String at) {
+  /** An RFC 3339 timestamp or a plain date (midnight UTC), in the years 0000-9999. */
+  private static Instant instant(String s, String at) {
     try {
-      if (s.length() == 10) return LocalDate.parse(s).atStartOfDay().toInstant(ZoneOffset.UTC);
-      return OffsetDateTime.parse(s).toInstant();
-    } catch (DateTimeParseException e) {
-      throw bad(at, "'" + s + "' is not a timestamp; use RFC 3339 (2026-01-31T12:00:00Z) or a date (2026-01-31)");
+      return Timestamps.parseTimeOrDate(s);
+    } catch (Timestamps.InvalidTimestamp e) {
+      throw bad(at, e.getMessage());
     }
   }
 

@@ -1,30 +1,40 @@
 package dev.engram.cloud.sqlite;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 
 /** Opens SQLite files with the server pragmas and applies versioned migrations from the classpath. */
 public final class SqliteFiles {
+
+  private static final Logger log = LoggerFactory.getLogger(SqliteFiles.class);
+  private static final List<String> SUFFIXES = List.of("", "-wal", "-shm");
 
   private SqliteFiles() {}
 
   /**
    * Opens (creating if needed) a database in WAL mode with {@code synchronous=NORMAL}: a commit survives a
-   * process crash (kill -9); only an OS crash or power loss can roll back the last commits.
+   * process crash (kill -9); only an OS crash or power loss can roll back the last commits. A new database is
+   * private from the start (see {@link PrivateFiles}).
    */
   public static Connection open(Path file) throws SQLException {
     try {
-      Files.createDirectories(file.getParent());
+      PrivateFiles.createDirectories(file.getParent());
+      // SQLite would create the file 0644 less the umask. Created here first it is 0600, and so are its -wal and
+      // -shm, which SQLite creates with the database file's mode; an empty file is an empty database to SQLite.
+      PrivateFiles.createFile(file);
     } catch (IOException e) {
-      throw new SQLException("cannot create directory for " + file, e);
+      throw new SQLException("cannot create " + file, e);
     }
     Connection conn = DriverManager.getConnection("jdbc:sqlite:" + file);
     try (Statement s = conn.createStatement()) {
@@ -36,7 +46,20 @@ public final class SqliteFiles {
       s.execute("PRAGMA cache_size=-16000");
       s.execute("PRAGMA journal_size_limit=67108864");
     }
+    restrict(file);
     return conn;
+  }
+
+  /** Takes the others' permissions off a database made by someone else (a restore, an older version). */
+  private static void restrict(Path file) {
+    for (String suffix : SUFFIXES) {
+      Path path = file.resolveSibling(file.getFileName() + suffix);
+      try {
+        if (PrivateFiles.restrict(path)) log.warn("{} was open to other users; made it private (owner only)", path);
+      } catch (IOException e) {
+        log.error("cannot make {} private: {}", path, e.toString());
+      }
+    }
   }
 
   /**

@@ -242,6 +242,14 @@ class BadInputTest {
         400, "invalid_field"));
     rows.add(json("updated_before a number", "POST", "/v1/search", q("{'query': 'tabs', 'updated_before': 1700000000}"),
         400, "invalid_field"));
+    rows.add(json("created_after before year 0000", "POST", "/v1/search",
+        q("{'query': 'tabs', 'created_after': '-999999999-01-01T00:00:00+18:00'}"), 400, "invalid_field"));
+    rows.add(json("created_before after year 9999", "POST", "/v1/search",
+        q("{'query': 'tabs', 'created_before': '+10000-01-01T00:00:00Z'}"), 400, "invalid_field"));
+    rows.add(json("updated_after in year 10000 in UTC", "POST", "/v1/search",
+        q("{'query': 'tabs', 'updated_after': '9999-12-31T23:00:00-05:00'}"), 400, "invalid_field"));
+    rows.add(json("updated_before a date in year -1", "POST", "/v1/search",
+        q("{'query': 'tabs', 'updated_before': '-0001-12-31'}"), 400, "invalid_field"));
     rows.add(json("filter is an array", "POST", "/v1/search", q("{'query': 'tabs', 'filter': []}"), 400,
         "invalid_filter"));
     rows.add(json("filter with an unknown field", "POST", "/v1/search",
@@ -273,6 +281,12 @@ class BadInputTest {
     rows.add(json("filter time that is not a time", "POST", "/v1/search",
         q("{'query': 'tabs', 'filter': {'field': 'created_at', 'op': 'gt', 'value': 'yesterday'}}"), 400,
         "invalid_filter"));
+    rows.add(json("filter time before year 0000", "POST", "/v1/search",
+        q("{'query': 'tabs', 'filter': {'field': 'created_at', 'op': 'gt', 'value': '-999999999-01-01T00:00:00+18:00'}}"),
+        400, "invalid_filter"));
+    rows.add(json("filter time after year 9999", "POST", "/v1/search", q("{'query': 'tabs', 'filter': {'or': ["
+        + "{'field': 'tier', 'op': 'eq', 'value': 'daily'},"
+        + "{'field': 'expires_at', 'op': 'lt', 'value': '+999999999-12-31T23:59:59-18:00'}]}}"), 400, "invalid_filter"));
     rows.add(json("filter exists with a string", "POST", "/v1/search",
         q("{'query': 'tabs', 'filter': {'field': 'metadata.a', 'op': 'exists', 'value': 'yes'}}"), 400,
         "invalid_filter"));
@@ -295,6 +309,12 @@ class BadInputTest {
     // GET /v1/activity
     rows.add(json("unknown timeframe", "GET", "/v1/activity?timeframe=2d", null, 400, "invalid_parameter"));
     rows.add(json("since is not a timestamp", "GET", "/v1/activity?since=yesterday", null, 400, "invalid_parameter"));
+    rows.add(json("since before year 0000", "GET", "/v1/activity?since=-999999999-01-01T00:00:00%2B18:00", null, 400,
+        "invalid_parameter"));
+    rows.add(json("since after year 9999", "GET", "/v1/activity?since=%2B10000-01-01T00:00:00Z", null, 400,
+        "invalid_parameter"));
+    rows.add(json("since in year -1 in UTC", "GET", "/v1/activity?since=0000-01-01T00:00:00%2B01:00", null, 400,
+        "invalid_parameter"));
     rows.add(json("since and timeframe", "GET", "/v1/activity?since=2026-01-01T00:00:00Z&timeframe=1h", null, 400,
         "invalid_parameter"));
     rows.add(json("limit 0", "GET", "/v1/activity?limit=0", null, 400, "invalid_parameter"));
@@ -386,6 +406,10 @@ class BadInputTest {
         400, "invalid_workspace"));
     rows.add(json("bad created_at", "POST", "/v1/import",
         q("{'memories': [{'content': 'a', 'created_at': 'last tuesday'}]}"), 400, "invalid_field"));
+    rows.add(json("created_at before year 0000", "POST", "/v1/import",
+        q("{'memories': [{'content': 'a', 'created_at': '-999999999-01-01T00:00:00+18:00'}]}"), 400, "invalid_field"));
+    rows.add(json("updated_at after year 9999", "POST", "/v1/import",
+        q("{'memories': [{'content': 'a', 'updated_at': '+10000-01-01T00:00:00Z'}]}"), 400, "invalid_field"));
     rows.add(json("updated_at before created_at", "POST", "/v1/import", q("{'memories': [{'content': 'a', "
         + "'created_at': '2026-02-01T00:00:00Z', 'updated_at': '2026-01-01T00:00:00Z'}]}"), 400, "invalid_field"));
     rows.add(json("unknown item field", "POST", "/v1/import", q("{'memories': [{'content': 'a', 'scope': 'global'}]}"),
@@ -506,6 +530,9 @@ class BadInputTest {
     rows.add(json("from after to", "GET", "/v1/usage?from=2026-02-10&to=2026-02-01", null, 400, "invalid_parameter"));
     rows.add(json("bad date", "GET", "/v1/usage?from=yesterday", null, 400, "invalid_parameter"));
     rows.add(json("impossible date", "GET", "/v1/usage?to=2026-02-30", null, 400, "invalid_parameter"));
+    rows.add(json("to before year 0000", "GET", "/v1/usage?to=-999999999-01-01", null, 400, "invalid_parameter"));
+    rows.add(json("from after year 9999", "GET", "/v1/usage?from=%2B10000-01-01&to=%2B10000-01-02", null, 400,
+        "invalid_parameter"));
     rows.add(json("range over 366 days", "GET", "/v1/usage?from=2024-01-01&to=2026-01-01", null, 400,
         "invalid_parameter"));
     rows.add(row("with a read-only key", "GET", "/v1/usage", null, JSON, Credentials.READ_ONLY, 403,

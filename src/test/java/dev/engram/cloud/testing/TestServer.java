@@ -32,11 +32,13 @@ public final class TestServer implements AutoCloseable {
 
   /**
    * Starts with the bundled defaults, a cheaper password hash, public-route throttles that no test reaches by
-   * accident (see {@link #withoutThrottles()}), and {@code overrides} merged on top.
+   * accident (see {@link #withoutThrottles()}), and {@code overrides} merged on top; in a new temporary data
+   * directory unless {@code overrides} name one.
    */
   public static TestServer start(JsonObject overrides) {
     try {
-      Path dataDir = Files.createTempDirectory("engram-test-");
+      Path dataDir = overrides.containsKey("data_dir") ? Path.of(overrides.getString("data_dir"))
+          : Files.createTempDirectory("engram-test-");
       JsonObject json = ConfigLoader.deepMerge(ConfigLoader.defaults(), new JsonObject()
           .put("port", freePort())
           .put("data_dir", dataDir.toString())
