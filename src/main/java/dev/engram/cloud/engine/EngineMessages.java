@@ -175,7 +175,9 @@ public final class EngineMessages {
 
   /**
    * One page of the export, oldest first, in Engram's export item format: {@code {memories:[{id, content,
-   * memory_type, tags, metadata, importance, workspace, tier, created_at, updated_at}], next_after_id}}.
+   * memory_type, tags, metadata, importance, workspace, tier, created_at, updated_at}], next_after_id, stored_chars}};
+   * {@code stored_chars} is the size of the page's content, tags and metadata as stored (for callers that bound an
+   * answer built in memory).
    */
   public record ExportPage(String workspace, long afterId, int limit) implements EngineCommand {}
 

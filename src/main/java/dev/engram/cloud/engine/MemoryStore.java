@@ -815,6 +815,7 @@ final class MemoryStore implements AutoCloseable {
     JsonArray memories = new JsonArray();
     Long lastId = null;
     boolean more = false;
+    long chars = 0;
     try (ResultSet rs = bind(exportPage, Timestamps.format(now), q.workspace(), q.afterId(), q.limit() + 1)
         .executeQuery()) {
       while (rs.next()) {
@@ -822,6 +823,7 @@ final class MemoryStore implements AutoCloseable {
           more = true;
           break;
         }
+        chars += rs.getString(2).length() + rs.getString(4).length() + rs.getString(5).length();
         JsonObject m = memory(rs);
         lastId = m.getLong("id");
         memories.add(new JsonObject()
@@ -837,7 +839,8 @@ final class MemoryStore implements AutoCloseable {
             .put("updated_at", m.getString("updated_at")));
       }
     }
-    return new JsonObject().put("memories", memories).put("next_after_id", more ? lastId : null);
+    return new JsonObject().put("memories", memories).put("next_after_id", more ? lastId : null)
+        .put("stored_chars", chars);
   }
 
   LinkStore links() {

@@ -76,6 +76,11 @@ final class MemoryTools {
   private static final long MAX_TTL_SECONDS = 10L * 365 * 24 * 3600;
   private static final int MAX_BATCH = 100;
   private static final int MAX_EXPORT = 10_000;
+  /**
+   * The export tool builds its whole answer in memory and encodes it on an event loop (twice: text and
+   * structuredContent), so it also stops at this much stored text; GET /v1/export streams any size.
+   */
+  private static final long MAX_EXPORT_CHARS = 8L * 1024 * 1024;
   private static final int EXPORT_PAGE = 500;
   private static final Map<String, Duration> TIMEFRAMES = Map.of("1h", Duration.ofHours(1), "24h", Duration.ofHours(24),
       "7d", Duration.ofDays(7), "30d", Duration.ofDays(30));
@@ -205,7 +210,7 @@ final class MemoryTools {
             output(props().put("success", bool("")).put("memory", memory), "success", "memory"),
             Scope.MEMORIES_WRITE, (call, args) -> call.engine(new MoveWorkspace(args.id("id"), args.workspace("workspace")))),
         Tool.of("memory_export", "Export", "Export memories in Engram's export format (at most " + MAX_EXPORT
-                + "; use GET /v1/export for more).",
+                + " memories and " + (MAX_EXPORT_CHARS >> 20) + " MiB of content; use GET /v1/export for more).",
             input(props().put("workspace", string("Only this workspace.", 64))
                 .put("include_embeddings", bool("Accepted for Engram compatibility; embeddings are not exported."))),
             output(props().put("version", string("")).put("exported_at", string(""))
@@ -479,22 +484,23 @@ final class MemoryTools {
   private Future<JsonObject> export(ToolCall call, ToolArgs args) {
     String workspace = args.workspace("workspace");
     JsonArray memories = new JsonArray();
-    return exportFrom(call, workspace, 0, memories).map(done -> new JsonObject()
+    return exportFrom(call, workspace, 0, 0, memories).map(done -> new JsonObject()
         .put("version", "1.0")
         .put("exported_at", OffsetDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ISO_OFFSET_DATE_TIME))
         .put("memory_count", memories.size())
         .put("memories", memories));
   }
 
-  private Future<Void> exportFrom(ToolCall call, String workspace, long afterId, JsonArray into) {
+  private Future<Void> exportFrom(ToolCall call, String workspace, long afterId, long chars, JsonArray into) {
     return call.engine(new ExportPage(workspace, afterId, EXPORT_PAGE)).compose(page -> {
-      page.getJsonArray("memories").forEach(into::add);
-      if (into.size() > MAX_EXPORT) {
-        throw ApiException.badRequest("export_too_large", "More than " + MAX_EXPORT
-            + " memories: use GET /v1/export, which streams any size.");
+      long total = chars + page.getLong("stored_chars");
+      if (into.size() + page.getJsonArray("memories").size() > MAX_EXPORT || total > MAX_EXPORT_CHARS) {
+        throw ApiException.badRequest("export_too_large", "More than " + MAX_EXPORT + " memories or "
+            + (MAX_EXPORT_CHARS >> 20) + " MiB of content: use GET /v1/export, which streams any size.");
       }
+      page.getJsonArray("memories").forEach(into::add);
       Number next = page.getNumber("next_after_id");
-      return next == null ? Future.succeededFuture() : exportFrom(call, workspace, next.longValue(), into);
+      return next == null ? Future.succeededFuture() : exportFrom(call, workspace, next.longValue(), total, into);
     });
   }
 
