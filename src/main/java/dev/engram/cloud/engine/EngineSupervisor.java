@@ -4,8 +4,7 @@ import dev.engram.cloud.bus.Addresses;
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.bus.LocalMessage;
 import dev.engram.cloud.config.EngramConfig;
-import dev.engram.cloud.search.Embedder;
-import dev.engram.cloud.search.HashingEmbedder;
+import dev.engram.cloud.search.Embedders;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.DeploymentOptions;
@@ -45,7 +44,7 @@ public final class EngineSupervisor extends VerticleBase {
 
   private final EngramConfig.Engines config;
   private final EngramConfig.Search searchConfig;
-  private final Embedder embedder = new HashingEmbedder();
+  private final Embeddings embeddings;
   private final VectorBudget vectorBudget;
   private final Path tenantsDir;
   private final AtomicInteger queueDepth = new AtomicInteger();
@@ -57,6 +56,8 @@ public final class EngineSupervisor extends VerticleBase {
     this.config = config.engines();
     this.searchConfig = config.search();
     this.vectorBudget = new VectorBudget((long) config.search().vectorCacheMb() << 20);
+    this.embeddings = new Embeddings(Embedders.named(config.search().embedder()), config.search().embeddingThreads(),
+        config.engines().maxActive(), registry);
     Gauge.builder("engram_search_cache_bytes", vectorBudget, VectorBudget::usedBytes)
         .description("Heap held by tenants' in-memory vector matrices and vocabularies").register(registry);
     this.tenantsDir = config.dataDir().resolve("tenants");
@@ -79,7 +80,10 @@ public final class EngineSupervisor extends VerticleBase {
     var undeploys = new ArrayList<Future<?>>();
     engines.values().forEach(f -> undeploys.add(f.compose(e -> vertx.undeploy(e.deploymentId()))));
     engines.clear();
-    return Future.join(undeploys);
+    return Future.join(undeploys).eventually(() -> {
+      embeddings.close();
+      return Future.succeededFuture();
+    });
   }
 
   private void onActivate(Message<Activate> msg) {
@@ -105,7 +109,7 @@ public final class EngineSupervisor extends VerticleBase {
     if (engines.size() >= config.maxActive()) evictLeastRecentlyUsed();
     TenantEngineVerticle verticle = new TenantEngineVerticle(tenantId,
         tenantsDir.resolve(tenantId).resolve("engram.db"), config.groupCommitMax(),
-        config.readersPerTenant(), queueDepth, embedder, vectorBudget, searchConfig);
+        config.readersPerTenant(), queueDepth, embeddings, vectorBudget, searchConfig);
     Future<Engine> deployed = vertx.deployVerticle(verticle, new DeploymentOptions()
             .setThreadingModel(ThreadingModel.WORKER)
             .setWorkerPoolName(WORKER_POOL)

@@ -3,13 +3,15 @@ package dev.engram.cloud.engine;
 import dev.engram.cloud.search.VectorIndex;
 import dev.engram.cloud.search.Vocabulary;
 
+import java.io.IOException;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
- * One tenant's in-memory search state: the vector matrix and the vocabulary, loaded lazily from its database,
- * kept in step with committed writes by the engine, and dropped under memory pressure (see {@link VectorBudget}).
+ * One tenant's in-memory search state: the vector matrix (from its database) and the vocabulary (from its keyword
+ * index), loaded lazily, kept in step with committed writes by the engine, and dropped under memory pressure (see
+ * {@link VectorBudget}).
  *
  * <p>Consistency: the matrix is loaded while holding the write lock, and the engine applies each committed batch
  * of vector changes under the same lock, so a batch is either in the loaded snapshot or applied after it
@@ -20,6 +22,11 @@ final class SearchCache {
   /** A function over the loaded matrix that may read the database. */
   interface IndexRead<T> {
     T apply(VectorIndex index) throws SQLException;
+  }
+
+  /** Builds the vocabulary (from the keyword index). */
+  interface VocabularySource {
+    Vocabulary load() throws IOException;
   }
 
   /** A large vocabulary is rebuilt at most this often while writes keep coming (rebuilding scans the index). */
@@ -33,7 +40,7 @@ final class SearchCache {
   private volatile Vocabulary vocabulary;
   private volatile long vocabularyGeneration;
   private volatile long vocabularyBuiltNanos;
-  /** Bumped after every committed write batch. */
+  /** Bumped whenever the words of the tenant's memories changed. */
   private volatile long generation;
   private volatile long lastUsedNanos = System.nanoTime();
   private long reportedBytes;
@@ -72,19 +79,24 @@ final class SearchCache {
   }
 
   /** The vocabulary, rebuilt when writes changed it (at most every few seconds for a large one). */
-  Vocabulary vocabulary(MemoryStore store) throws SQLException {
+  Vocabulary vocabulary(VocabularySource source) throws IOException {
     lastUsedNanos = System.nanoTime();
     Vocabulary v = vocabulary;
     long gen = generation;
     boolean fresh = v != null && (vocabularyGeneration == gen
         || (v.size() > SMALL_VOCABULARY && System.nanoTime() - vocabularyBuiltNanos < VOCABULARY_STALE_NANOS));
     if (fresh) return v;
-    v = store.vocabulary();
+    v = source.load();
     vocabulary = v;
     vocabularyGeneration = gen;
     vocabularyBuiltNanos = System.nanoTime();
     report();
     return v;
+  }
+
+  /** The keyword index took changes: the vocabulary is rebuilt before it is next used. */
+  void wordsChanged() {
+    generation++;
   }
 
   /** Applies the vector changes of a committed batch (engine thread). */
@@ -93,7 +105,6 @@ final class SearchCache {
     boolean rebuild = false;
     lock.writeLock().lock();
     try {
-      generation++;
       if (index != null) {
         for (MemoryStore.VectorChange c : changes) {
           if (c.removes()) {

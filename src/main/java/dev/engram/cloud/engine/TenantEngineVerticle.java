@@ -21,7 +21,7 @@ import dev.engram.cloud.engine.EngineMessages.Scoped;
 import dev.engram.cloud.engine.EngineMessages.Search;
 import dev.engram.cloud.engine.EngineMessages.Stats;
 import dev.engram.cloud.engine.EngineMessages.Suggest;
-import dev.engram.cloud.search.Embedder;
+import dev.engram.cloud.search.KeywordIndex;
 import dev.engram.cloud.engine.EngineMessages.Tags;
 import dev.engram.cloud.engine.EngineMessages.Unlink;
 import dev.engram.cloud.engine.EngineMessages.Update;
@@ -36,6 +36,7 @@ import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -43,6 +44,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
@@ -57,11 +59,28 @@ import java.util.function.Consumer;
  * write. When the transaction itself fails (a savepoint, the rollback to one, or the commit), nothing of the batch is
  * kept and every write of it is refused. The writer's transaction never outlives the batch or sweep that opened it,
  * so no later commit can carry work that was not acknowledged.
+ *
+ * <p>Search indexes: after each commit the engine applies the committed changes to the tenant's keyword index
+ * ({@link KeywordIndex}, from the database's change sequence) before it answers, so an acknowledged write is found
+ * by keyword at once; the index commits on its own every few seconds and, when opened, catches up from its last
+ * commit (or rebuilds). Vectors are computed off the write path: a write leaves its memory "pending" in the database,
+ * and the engine hands pending memories, a batch at a time, to the shared {@link Embeddings} threads and stores the
+ * vectors they return in a transaction of its own.
  */
 final class TenantEngineVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(TenantEngineVerticle.class);
   private static final long EXPIRY_SWEEP_MS = 10 * 60 * 1000;
+  /** The keyword index commits (one fsync) at most this often; a crash loses nothing, the database replays it. */
+  private static final long INDEX_COMMIT_MS = 5_000;
+  /** Changes applied to the keyword index per step while it catches up in the background. */
+  private static final int CATCH_UP_CHUNK = 2_000;
+  private static final long RETRY_MS = 1_000;
+  /**
+   * Test hook: an index this many changes behind (or less) catches up before the engine starts; a larger gap is
+   * applied in the background while searches answer from what is indexed, flagged partial.
+   */
+  static volatile int syncCatchUpLimit = 20_000;
   /** Test hook: runs after each command's work, before it is kept and answered. Tests throw from it. */
   static volatile Consumer<EngineCommand> afterWork = cmd -> {};
 
@@ -73,9 +92,26 @@ final class TenantEngineVerticle extends VerticleBase {
   private final ArrayBlockingQueue<MemoryStore> idleReaders;
   private final List<MemoryStore> readers = new ArrayList<>();
   private final AtomicInteger queueDepth;
-  private final Embedder embedder;
+  private final Embeddings embeddings;
   private final SearchCache searchCache;
   private final TenantSearch search;
+  private final Path keywordDir;
+  /** Replaced only when it failed beyond repair (see {@link #reopenKeywordIndex}). */
+  private volatile KeywordIndex keywordIndex;
+  /** True while the keyword index has not applied every committed change (catching up in the background). */
+  private volatile boolean indexBehind;
+  private boolean catchUpScheduled;
+  private boolean indexCommitting;
+  private long indexCommitTimer;
+  /** A batch of pending memories is with the embedding threads. */
+  private boolean embedding;
+  /** The pending memories up to this id were taken in the current pass over the backlog. */
+  private long embedCursor;
+  /** A write committed since the current pass began, possibly leaving memories behind the cursor pending. */
+  private boolean writtenSincePass;
+  /** This engine's backlog as last counted (and added to {@link Embeddings}' gauge). */
+  private long backlog;
+  private boolean stopping;
   private final ArrayDeque<Message<EngineCommand>> pendingWrites = new ArrayDeque<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile long lastUsedNanos = System.nanoTime();
@@ -88,16 +124,18 @@ final class TenantEngineVerticle extends VerticleBase {
   private long sweepTimer;
 
   TenantEngineVerticle(String tenantId, Path file, int groupCommitMax, int readerCount, AtomicInteger queueDepth,
-                      Embedder embedder, VectorBudget budget, dev.engram.cloud.config.EngramConfig.Search searchConfig) {
+                      Embeddings embeddings, VectorBudget budget, dev.engram.cloud.config.EngramConfig.Search searchConfig) {
     this.tenantId = tenantId;
     this.file = file;
+    this.keywordDir = file.resolveSibling("keyword");
     this.groupCommitMax = groupCommitMax;
     this.readerCount = readerCount;
     this.idleReaders = new ArrayBlockingQueue<>(Math.max(1, readerCount));
     this.queueDepth = queueDepth;
-    this.embedder = embedder;
-    this.searchCache = new SearchCache(budget, embedder.dimensions());
-    this.search = new TenantSearch(embedder, searchCache, searchConfig);
+    this.embeddings = embeddings;
+    this.searchCache = new SearchCache(budget, embeddings.embedder().dimensions());
+    this.search = new TenantSearch(tenantId, embeddings, searchCache, () -> keywordIndex, () -> !indexBehind,
+        searchConfig);
   }
 
   @Override
@@ -105,22 +143,29 @@ final class TenantEngineVerticle extends VerticleBase {
     try {
       store = openWriter();
       for (int i = 0; i < readerCount; i++) {
-        MemoryStore reader = MemoryStore.openReader(file, embedder);
+        MemoryStore reader = MemoryStore.openReader(file, embeddings.embedder());
         readers.add(reader);
         idleReaders.add(reader);
       }
+      openKeywordIndex();
+      backlog = store.pendingVectorCount();
+      store.endRead();
+      embeddings.backlogChanged(backlog);
     } catch (Throwable t) {
       closeAll();
       throw t;
     }
     sweepTimer = vertx.setPeriodic(EXPIRY_SWEEP_MS, id -> sweepExpired(Instant.now()));
+    indexCommitTimer = vertx.setPeriodic(INDEX_COMMIT_MS, id -> commitKeywordIndex());
     consumer = vertx.eventBus().localConsumer(Addresses.engine(tenantId), this::onCommand);
-    return consumer.completion();
+    return consumer.completion().onSuccess(v -> embedNext());
   }
 
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(sweepTimer);
+    vertx.cancelTimer(indexCommitTimer);
+    stopping = true; // no more embedding or catching up; queued writes still commit and are indexed
     return consumer.unregister().eventually(() -> {
       try {
         drain(); // answers every write still queued
@@ -135,7 +180,10 @@ final class TenantEngineVerticle extends VerticleBase {
     readers.forEach(this::closeQuietly);
     closeQuietly(store);
     store = null;
+    closeKeywordIndex();
     searchCache.close();
+    embeddings.backlogChanged(-backlog);
+    backlog = 0;
   }
 
   long idleNanos() {
@@ -203,7 +251,7 @@ final class TenantEngineVerticle extends VerticleBase {
     answer(msg, body, null);
   }
 
-  private JsonObject read(MemoryStore from, EngineCommand cmd, Instant now) throws SQLException {
+  private JsonObject read(MemoryStore from, EngineCommand cmd, Instant now) throws SQLException, IOException {
     if (cmd instanceof Scoped scoped) {
       WorkspaceGuard guard = new WorkspaceGuard(scoped.workspaces());
       EngineCommand admitted = guard.admit(scoped.command(), from, now);
@@ -214,7 +262,7 @@ final class TenantEngineVerticle extends VerticleBase {
     }
     if (cmd instanceof ListMemories l) return from.list(l, now);
     if (cmd instanceof Search s) return search.search(from, s, now);
-    if (cmd instanceof Suggest s) return search.suggest(from, s);
+    if (cmd instanceof Suggest s) return search.suggest(s);
     if (cmd instanceof Stats) return from.stats(now);
     if (cmd instanceof Tags) return from.tags(now);
     if (cmd instanceof Versions v) return from.versions(v.id(), now);
@@ -315,6 +363,7 @@ final class TenantEngineVerticle extends VerticleBase {
         for (int i = 0; i < batch.size(); i++) answer(batch.get(i), results[i], failures[i]);
       }
     }
+    embedNext();
   }
 
   /**
@@ -344,6 +393,7 @@ final class TenantEngineVerticle extends VerticleBase {
     }
     db.commit();
     publishCommitted(db);
+    writtenSincePass = true;
   }
 
   /**
@@ -364,7 +414,11 @@ final class TenantEngineVerticle extends VerticleBase {
     }
   }
 
-  /** Hands a commit's vector changes to the search cache; should that fail, the cache reloads from the database. */
+  /**
+   * Hands a commit's vector changes to the search cache (should that fail, the cache reloads from the database) and
+   * its memory changes to the keyword index. Should the index fail, the changes stay in the database's change
+   * sequence and the index catches up in the background; the commit stands either way.
+   */
   private void publishCommitted(MemoryStore db) {
     List<MemoryStore.VectorChange> changes = db.takeVectorChanges();
     try {
@@ -372,6 +426,209 @@ final class TenantEngineVerticle extends VerticleBase {
     } catch (Throwable t) {
       log.error("updating the search cache failed for tenant {}; it reloads on next use", tenantId, t);
       searchCache.drop();
+    }
+    if (indexBehind) return; // the catch-up applies these too
+    try {
+      indexChanges(db, Integer.MAX_VALUE);
+    } catch (Throwable t) {
+      log.error("updating the keyword index failed for tenant {}; it catches up in the background", tenantId, t);
+      indexBehind = true;
+      scheduleCatchUp(RETRY_MS);
+    }
+  }
+
+  // ---- keyword index ----
+
+  /**
+   * Opens the keyword index and brings it level with the database: a small gap (a crash's last seconds) before the
+   * engine answers anything, a large one (a rebuild) in the background.
+   */
+  private void openKeywordIndex() throws IOException, SQLException {
+    keywordIndex = KeywordIndex.open(keywordDir);
+    long last = store.lastChangeSeq();
+    if (keywordIndex.appliedSeq() > last) {
+      // ahead of the database: the database was replaced (a restore); nothing in the index can be trusted
+      log.warn("keyword index of tenant {} is ahead of its database ({} > {}); rebuilding it", tenantId,
+          keywordIndex.appliedSeq(), last);
+      keywordIndex.clear();
+    }
+    long gap = last - keywordIndex.appliedSeq();
+    if (gap <= syncCatchUpLimit) {
+      indexChanges(store, Integer.MAX_VALUE);
+    } else {
+      log.info("keyword index of tenant {} is {} changes behind its database; catching up in the background",
+          tenantId, gap);
+      indexBehind = true;
+      scheduleCatchUp(0);
+    }
+  }
+
+  /**
+   * Applies to the keyword index up to {@code max} changes after its position; true when none remain. Runs on the
+   * engine thread, so no commit interleaves.
+   */
+  private boolean indexChanges(MemoryStore db, int max) throws SQLException, IOException {
+    int applied = 0;
+    try {
+      while (applied < max) {
+        MemoryStore.Changes c = db.changesSince(keywordIndex.appliedSeq(), Math.min(CATCH_UP_CHUNK, max - applied));
+        if (c.count() == 0) return true;
+        keywordIndex.apply(c.upserts(), c.deletes(), c.lastSeq());
+        searchCache.wordsChanged();
+        applied += c.count();
+      }
+      return false;
+    } finally {
+      db.endRead();
+    }
+  }
+
+  private void scheduleCatchUp(long delayMs) {
+    if (catchUpScheduled || stopping) return;
+    catchUpScheduled = true;
+    if (delayMs == 0) context.runOnContext(v -> catchUp());
+    else vertx.setTimer(delayMs, id -> catchUp());
+  }
+
+  /** One step of the background catch-up; the next is queued behind whatever writes arrived meanwhile. */
+  private void catchUp() {
+    catchUpScheduled = false;
+    if (stopping) return;
+    try {
+      if (keywordIndex == null) reopenKeywordIndex();
+      if (indexChanges(writer(), CATCH_UP_CHUNK)) {
+        indexBehind = false;
+        log.info("keyword index of tenant {} caught up with its database", tenantId);
+      } else {
+        scheduleCatchUp(0);
+      }
+    } catch (Throwable t) {
+      log.error("keyword index of tenant {} cannot catch up; reopening it and retrying", tenantId, t);
+      reopenKeywordIndex();
+      scheduleCatchUp(RETRY_MS);
+    }
+  }
+
+  /** Replaces a failed keyword index by a new instance over its files (rebuilt if they cannot be read). */
+  private void reopenKeywordIndex() {
+    closeKeywordIndex();
+    try {
+      keywordIndex = KeywordIndex.open(keywordDir);
+      indexBehind = true;
+    } catch (Throwable t) {
+      log.error("reopening the keyword index of tenant {} failed", tenantId, t);
+    }
+  }
+
+  private void closeKeywordIndex() {
+    KeywordIndex index = keywordIndex;
+    if (index == null) return;
+    keywordIndex = null;
+    try {
+      index.close(); // commits what was applied
+    } catch (Throwable t) {
+      log.warn("closing the keyword index of tenant {} failed: {}", tenantId, t.toString());
+    }
+  }
+
+  /** Makes the applied changes durable, off the engine thread (an fsync); at most one at a time. */
+  private void commitKeywordIndex() {
+    KeywordIndex index = keywordIndex;
+    if (index == null || indexCommitting || !index.uncommitted()) return;
+    indexCommitting = true;
+    vertx.executeBlocking(() -> {
+      index.commit();
+      return null;
+    }, false).onComplete(ar -> {
+      indexCommitting = false;
+      if (ar.failed()) log.warn("committing the keyword index of tenant {} failed: {}", tenantId, ar.cause().toString());
+    });
+  }
+
+  // ---- vectors ----
+
+  /**
+   * Sends the next batch of the backlog to the embedding threads, unless one is there already. Memories are taken in
+   * id order from a cursor; a pass that ends after writes committed starts over, for memories changed behind it.
+   */
+  private void embedNext() {
+    if (embedding || stopping || store == null) return;
+    List<MemoryStore.PendingVector> batch;
+    try {
+      MemoryStore db = writer();
+      try {
+        batch = db.pendingVectors(embedCursor, Embeddings.BATCH);
+        if (batch.isEmpty()) countBacklog(db);
+      } finally {
+        db.endRead();
+      }
+    } catch (Throwable t) {
+      log.error("reading the embedding backlog of tenant {} failed", tenantId, t);
+      return;
+    }
+    if (batch.isEmpty()) {
+      boolean again = embedCursor > 0 && writtenSincePass;
+      embedCursor = 0;
+      writtenSincePass = false;
+      if (again) embedNext();
+      return;
+    }
+    embedCursor = batch.get(batch.size() - 1).id();
+    List<String> texts = new ArrayList<>(batch.size());
+    for (MemoryStore.PendingVector p : batch) texts.add(p.text());
+    embedding = true;
+    embeddings.embed(texts, context).onComplete(ar -> {
+      embedding = false;
+      if (stopping) return;
+      lastUsedNanos = System.nanoTime(); // an engine with a backlog is not idle
+      if (ar.succeeded()) {
+        storeVectors(batch, ar.result());
+        embedNext();
+      } else {
+        if (!(ar.cause() instanceof RejectedExecutionException)) {
+          log.error("embedding memories of tenant {} failed; retrying", tenantId, ar.cause());
+        }
+        embedCursor = 0;
+        vertx.setTimer(RETRY_MS, id -> embedNext());
+      }
+    });
+  }
+
+  /** Stores computed vectors in a transaction of their own (their memories leave the backlog) and publishes them. */
+  private void storeVectors(List<MemoryStore.PendingVector> batch, List<byte[]> vectors) {
+    List<MemoryStore.ComputedVector> computed = new ArrayList<>(batch.size());
+    for (int i = 0; i < batch.size(); i++) computed.add(new MemoryStore.ComputedVector(batch.get(i), vectors.get(i)));
+    MemoryStore db;
+    try {
+      db = writer();
+      db.storeVectors(computed);
+      db.commit();
+    } catch (Throwable t) {
+      log.error("storing vectors failed for tenant {}; they are computed again", tenantId, t);
+      abandonTransaction(storedMemories);
+      return;
+    }
+    publishCommitted(db);
+    try {
+      countBacklog(db);
+    } catch (Throwable t) {
+      log.warn("counting the embedding backlog of tenant {} failed: {}", tenantId, t.toString());
+    } finally {
+      endReadQuietly(db);
+    }
+  }
+
+  private void countBacklog(MemoryStore db) throws SQLException {
+    long count = db.pendingVectorCount();
+    embeddings.backlogChanged(count - backlog);
+    backlog = count;
+  }
+
+  private void endReadQuietly(MemoryStore db) {
+    try {
+      db.endRead();
+    } catch (Throwable t) {
+      log.warn("ending a read of tenant {} failed: {}", tenantId, t.toString());
     }
   }
 
@@ -397,7 +654,7 @@ final class TenantEngineVerticle extends VerticleBase {
 
   /** Opens the writing connection and counts what it holds. */
   private MemoryStore openWriter() throws SQLException {
-    MemoryStore opened = MemoryStore.open(file, embedder);
+    MemoryStore opened = MemoryStore.open(file, embeddings.embedder());
     try {
       storedMemories = opened.countStored();
       return opened;

@@ -307,7 +307,7 @@ final class MemoryTools {
     JsonObject p = props()
         .put("query", text("What to look for.", 1000))
         .put("limit", integer("Most results to return (default 10).", 1, limits.searchMaxLimit()))
-        .put("strategy", choice("keyword, semantic, hybrid or auto (default auto).",
+        .put("strategy", choice("keyword, semantic, hybrid or auto (default: the server's, hybrid unless configured).",
             List.of("auto", "hybrid", "keyword", "semantic")))
         .put("explain", bool("Return each signal's contribution per result."))
         .put("project", text("Boost this project's context memories (from memory_scan_project) in hybrid ranking.",
@@ -404,13 +404,12 @@ final class MemoryTools {
     });
   }
 
-  /** The same request rules as REST's POST /v1/search, with Engram's aliases and agent-friendly auto strategy. */
+  /** The same request rules and default strategy as REST's POST /v1/search, with Engram's aliases. */
   private Future<JsonObject> search(ToolCall call, ToolArgs args) {
     JsonObject request = args.json().copy();
     IGNORED_SEARCH_ARGS.forEach(request::remove);
     Object type = request.remove("type");
     if (type != null && !request.containsKey("memory_type")) request.put("memory_type", type);
-    if (!request.containsKey("strategy")) request.put("strategy", "auto");
     Search search = MemoryRoutes.searchCommand(request, limits);
     return call.engine(search).map(result -> {
       call.countSearch();

@@ -112,6 +112,15 @@ public final class VectorIndex {
     return new TopK(out, above);
   }
 
+  /** The cosine of {@code id}'s vector with {@code query} (a unit vector); NaN when the index has no vector for it. */
+  public float similarity(long id, float[] query) {
+    int row = find(id);
+    if (row < 0 || deleted[row]) return Float.NaN;
+    float dot = 0;
+    for (int d = 0; d < dims; d++) dot += query[d] * columns[d][row];
+    return dot * scales[row];
+  }
+
   /** True when (sa, ra) should sit above (sb, rb) in the heap: the lower similarity, then the later row. */
   private static boolean worse(float sa, int ra, float sb, int rb) {
     return sa < sb || (sa == sb && ra > rb);

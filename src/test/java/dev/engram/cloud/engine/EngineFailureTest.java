@@ -15,6 +15,7 @@ import dev.engram.cloud.engine.EngineMessages.Stats;
 import dev.engram.cloud.search.HashingEmbedder;
 import dev.engram.cloud.testing.Eventually;
 import dev.engram.cloud.testing.TestServer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
@@ -61,6 +62,7 @@ class EngineFailureTest {
   private static final Caps CAP_OF_FOUR = new Caps("test", 4L, null);
 
   private Vertx vertx;
+  private Embeddings embeddings;
   private Path dir;
   private Path file;
 
@@ -68,6 +70,7 @@ class EngineFailureTest {
   void given_a_fresh_tenant_database() throws Exception {
     vertx = Vertx.vertx();
     LocalCodec.register(vertx.eventBus());
+    embeddings = new Embeddings(new HashingEmbedder(), 1, 16, new SimpleMeterRegistry());
     dir = Files.createTempDirectory("engram-engine-failure-");
     file = dir.resolve("engram.db");
   }
@@ -76,6 +79,7 @@ class EngineFailureTest {
   void cleanUp() throws Exception {
     TenantEngineVerticle.afterWork = cmd -> {};
     vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    embeddings.close();
     TestServer.deleteRecursively(dir);
   }
 
@@ -202,7 +206,7 @@ class EngineFailureTest {
 
   private void deploy(int readers) throws Exception {
     TenantEngineVerticle engine = new TenantEngineVerticle(TENANT, file, 256, readers, new AtomicInteger(),
-        new HashingEmbedder(), new VectorBudget(64L << 20), CONFIG.search());
+        embeddings, new VectorBudget(64L << 20), CONFIG.search());
     vertx.deployVerticle(engine, new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))
         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
