@@ -35,6 +35,8 @@ final class Embeddings implements AutoCloseable {
   private static final int QUERY_CACHE_ENTRIES = 10_000;
   private static final Duration QUERY_CACHE_TTL = Duration.ofMinutes(10);
   private static final int RATE_WINDOW_SECONDS = 60;
+  /** Test hook: runs on the inference thread before each batch. Tests block it to hold vectors back. */
+  static volatile Runnable beforeBatch = () -> {};
 
   private final Embedder embedder;
   private final ThreadPoolExecutor inference;
@@ -83,6 +85,7 @@ final class Embeddings implements AutoCloseable {
     try {
       inference.execute(() -> {
         try {
+          beforeBatch.run();
           List<byte[]> out = new ArrayList<>(texts.size());
           for (String text : texts) out.add(Vectors.quantize(embedder.embed(text)));
           counted(out.size());

@@ -81,6 +81,8 @@ final class TenantEngineVerticle extends VerticleBase {
    * applied in the background while searches answer from what is indexed, flagged partial.
    */
   static volatile int syncCatchUpLimit = 20_000;
+  /** Test hook: while true, the background catch-up waits (searches meanwhile answer partial). */
+  static volatile boolean holdCatchUp;
   /** Test hook: runs after each command's work, before it is kept and answered. Tests throw from it. */
   static volatile Consumer<EngineCommand> afterWork = cmd -> {};
 
@@ -494,6 +496,10 @@ final class TenantEngineVerticle extends VerticleBase {
   private void catchUp() {
     catchUpScheduled = false;
     if (stopping) return;
+    if (holdCatchUp) {
+      scheduleCatchUp(50);
+      return;
+    }
     try {
       if (keywordIndex == null) reopenKeywordIndex();
       if (indexChanges(writer(), CATCH_UP_CHUNK)) {

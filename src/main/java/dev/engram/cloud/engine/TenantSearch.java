@@ -262,7 +262,7 @@ final class TenantSearch {
   /**
    * A keyword list (any word, typo-corrected) and a semantic list (the query with its corrections, embedded), each
    * {@code search.candidates} long; every memory of either gets both its BM25 and its cosine, and
-   * {@link HybridRanker} fuses them.
+   * {@link HybridRanker} fuses them. A quoted phrase keeps out the memories that do not hold it, as in keyword.
    */
   private JsonObject hybrid(MemoryStore store, KeywordIndex.Searcher searcher, Search q, Instant now,
                             SearchBudget budget) throws SQLException, IOException {
@@ -301,6 +301,8 @@ final class TenantSearch {
     Set<Long> ids = new LinkedHashSet<>(ids(keyword));
     ids.addAll(ids(semantic));
     Map<Long, Integer> keywordRank = positions(keyword);
+    // a quoted phrase is required here too: a memory without it has no BM25 for the query
+    if (KeywordQuery.quotesPhrase(q.query())) ids.removeIf(id -> !bm25.containsKey(id));
     for (long id : ids) {
       candidates.add(new Candidate(id, bm25.getOrDefault(id, 0.0), cosine.getOrDefault(id, Double.NaN),
           keywordRank.getOrDefault(id, 0), semanticRank.getOrDefault(id, 0)));

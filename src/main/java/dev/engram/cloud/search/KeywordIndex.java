@@ -42,6 +42,7 @@ import org.apache.lucene.store.FilterDirectory;
 import org.apache.lucene.store.IOContext;
 import org.apache.lucene.store.IndexOutput;
 import org.apache.lucene.store.Lock;
+import org.apache.lucene.store.LockObtainFailedException;
 import org.apache.lucene.util.Bits;
 import org.apache.lucene.util.BytesRef;
 import org.slf4j.Logger;
@@ -153,6 +154,9 @@ public final class KeywordIndex implements Closeable {
         DirectoryReader.open(writer).close();
         return new KeywordIndex(directory, writer, false);
       }
+    } catch (LockObtainFailedException e) {
+      directory.close();
+      throw e; // another writer has it open (a second server on this data directory): leave it alone
     } catch (IOException | RuntimeException e) {
       log.warn("keyword index {} cannot be read ({}); it is rebuilt from the database", dir, e.toString());
       if (writer != null) {
@@ -164,6 +168,9 @@ public final class KeywordIndex implements Closeable {
       }
     }
     try {
+      // The directory holds this index alone: what could not be read goes, so that nothing of it is read again.
+      // The lock file too (it may be damaged as well): no writer holds it, or opening would have failed on it.
+      for (String name : directory.listAll()) directory.deleteFile(name);
       return new KeywordIndex(directory, new IndexWriter(directory, config(IndexWriterConfig.OpenMode.CREATE)), true);
     } catch (IOException | RuntimeException e) {
       directory.close();

@@ -50,6 +50,15 @@ public final class KeywordQuery {
     return out;
   }
 
+  /** True when the text holds a quoted phrase with a word to search for: every result must then hold it. */
+  public static boolean quotesPhrase(String text) {
+    Matcher m = QUOTED.matcher(text);
+    while (m.find()) {
+      if (phrase(m.group(1)).isPresent()) return true;
+    }
+    return false;
+  }
+
   /** The query for {@code text}, or empty when it holds nothing searchable (only punctuation or stop words). */
   public static Optional<Query> of(String text) {
     return of(text, Map.of());
