@@ -27,6 +27,23 @@ CREATE TRIGGER memory_changes_delete AFTER DELETE ON memories BEGIN
   VALUES (old.id, (SELECT coalesce(max(seq), 0) + 1 FROM memory_changes), 1);
 END;
 
+-- A memory's vector is part of what the index holds of it: storing or removing one is a change of the memory.
+CREATE TRIGGER memory_changes_vector_insert AFTER INSERT ON memory_vectors BEGIN
+  INSERT OR REPLACE INTO memory_changes (memory_id, seq, deleted)
+  VALUES (new.memory_id, (SELECT coalesce(max(seq), 0) + 1 FROM memory_changes), 0);
+END;
+
+CREATE TRIGGER memory_changes_vector_update AFTER UPDATE ON memory_vectors BEGIN
+  INSERT OR REPLACE INTO memory_changes (memory_id, seq, deleted)
+  VALUES (new.memory_id, (SELECT coalesce(max(seq), 0) + 1 FROM memory_changes), 0);
+END;
+
+CREATE TRIGGER memory_changes_vector_delete AFTER DELETE ON memory_vectors BEGIN
+  INSERT OR REPLACE INTO memory_changes (memory_id, seq, deleted)
+  VALUES (old.memory_id, (SELECT coalesce(max(seq), 0) + 1 FROM memory_changes),
+          NOT EXISTS (SELECT 1 FROM memories WHERE id = old.memory_id));
+END;
+
 -- Memories waiting for a vector (new, or whose content or tags changed): the engine's background embedding takes
 -- them in id order and removes each row in the transaction that stores its vector, so a restart resumes the backlog.
 CREATE TABLE vector_pending (

@@ -11,9 +11,9 @@ import dev.engram.cloud.engine.EngineMessages.RecentActivity;
 import dev.engram.cloud.engine.EngineMessages.Search;
 import dev.engram.cloud.engine.EngineMessages.Update;
 import dev.engram.cloud.search.Embedder;
-import dev.engram.cloud.search.KeywordIndex;
+import dev.engram.cloud.search.SearchIndex;
 import dev.engram.cloud.search.SearchFilter;
-import dev.engram.cloud.search.VectorIndex;
+import dev.engram.cloud.search.Vectors;
 import dev.engram.cloud.sqlite.SqliteFiles;
 import dev.engram.cloud.sqlite.Timestamps;
 import io.vertx.core.json.JsonArray;
@@ -45,7 +45,6 @@ import java.util.Set;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * The SQL of one tenant database. Blocking and single-threaded: only its engine verticle calls it.
@@ -62,7 +61,6 @@ final class MemoryStore implements AutoCloseable {
       + " AND (?4 IS NULL OR (SELECT count(*) FROM memory_tags t WHERE t.memory_id = m.id"
       + "   AND t.tag IN (SELECT value FROM json_each(?4))) = json_array_length(?4))";
   private static final long DEFAULT_DAILY_TTL_SECONDS = 86_400;
-  private static final Pattern WHITESPACE = Pattern.compile("\\s+");
   /** SQLite VM steps between two checks of an interruptible statement's deadline: a few microseconds of work. */
   private static final int PROGRESS_STEPS = 1000;
   private static final int PREVIEW_CHARS = 100;
@@ -79,13 +77,6 @@ final class MemoryStore implements AutoCloseable {
       + " WHERE " + LIVE + " AND (?2 IS NULL OR m.workspace = ?2) GROUP BY m.workspace, t.tag)"
       + " WHERE place <= " + TOP_TAGS + " ORDER BY workspace, place";
 
-  /** A change to one memory's vector, applied to the in-memory index once its transaction has committed. */
-  record VectorChange(long id, byte[] embedding) {
-    boolean removes() {
-      return embedding == null;
-    }
-  }
-
   /** A memory waiting for its vector: its id and the text to embed, as stored now. */
   record PendingVector(long id, String content, String tagsJson) {
     /** What is embedded: the content and the tags. */
@@ -99,12 +90,14 @@ final class MemoryStore implements AutoCloseable {
   /** A computed vector for a pending memory, kept only if the memory still holds the text it was made from. */
   record ComputedVector(PendingVector from, byte[] embedding) {}
 
-  /** The changes after some position of the change sequence, in order: memories to (re)index and ids to remove. */
-  record Changes(List<KeywordIndex.Doc> upserts, List<Long> deletes, long lastSeq, int count) {}
+  /**
+   * The changes after some position of the change sequence, in order: memories to (re)index (with their vector when
+   * it is computed; storing one is a change of its memory) and ids to remove.
+   */
+  record Changes(List<SearchIndex.Doc> upserts, List<Long> deletes, long lastSeq, int count) {}
 
   private final Connection conn;
   private final Embedder embedder;
-  private final List<VectorChange> pendingVectors = new ArrayList<>();
   private final PreparedStatement storeVector;
   private final PreparedStatement deleteVector;
   private final PreparedStatement insertPending;
@@ -150,14 +143,15 @@ final class MemoryStore implements AutoCloseable {
     pendingBatch = conn.prepareStatement("SELECT m.id, m.content, m.tags FROM vector_pending p"
         + " JOIN memories m ON m.id = p.memory_id WHERE p.memory_id > ? ORDER BY p.memory_id LIMIT ?");
     changesSince = conn.prepareStatement("SELECT c.memory_id, c.seq, c.deleted, m.id, m.content, m.tags, m.metadata,"
-        + " m.workspace, m.memory_type, m.tier, m.importance, m.created_at, m.updated_at"
-        + " FROM memory_changes c LEFT JOIN memories m ON m.id = c.memory_id WHERE c.seq > ? ORDER BY c.seq LIMIT ?");
+        + " m.workspace, m.memory_type, m.tier, m.importance, m.created_at, m.updated_at, v.embedding"
+        + " FROM memory_changes c LEFT JOIN memories m ON m.id = c.memory_id"
+        + " LEFT JOIN memory_vectors v ON v.memory_id = c.memory_id WHERE c.seq > ? ORDER BY c.seq LIMIT ?");
     selectRows = conn.prepareStatement("SELECT " + COLUMNS + " FROM memories m"
         + " WHERE m.id IN (SELECT value FROM json_each(?2)) AND " + LIVE);
     insertMemory = conn.prepareStatement("""
         INSERT INTO memories (content, memory_type, tags, metadata, importance, workspace, tier, expires_at,
                               content_hash, created_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", Statement.RETURN_GENERATED_KEYS);
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""");
     insertTag = conn.prepareStatement("INSERT OR IGNORE INTO memory_tags (memory_id, tag) VALUES (?, ?)");
     deleteTags = conn.prepareStatement("DELETE FROM memory_tags WHERE memory_id = ?");
     insertVersion = conn.prepareStatement("""
@@ -283,7 +277,6 @@ final class MemoryStore implements AutoCloseable {
       PendingVector p = c.from();
       if (bind(storeVector, c.embedding(), p.id(), p.content(), p.tagsJson()).executeUpdate() == 0) continue;
       bind(deletePending, p.id()).executeUpdate();
-      pendingVectors.add(new VectorChange(p.id(), c.embedding()));
       kept++;
     }
     return kept;
@@ -291,7 +284,7 @@ final class MemoryStore implements AutoCloseable {
 
   /** The changes after {@code seq}, at most {@code max} of them, with what the keyword index holds of each memory. */
   Changes changesSince(long seq, int max) throws SQLException {
-    List<KeywordIndex.Doc> upserts = new ArrayList<>();
+    List<SearchIndex.Doc> upserts = new ArrayList<>();
     List<Long> deletes = new ArrayList<>();
     long last = seq;
     int count = 0;
@@ -307,9 +300,9 @@ final class MemoryStore implements AutoCloseable {
           continue;
         }
         List<String> tags = stringList(new JsonArray(rs.getString(6)));
-        upserts.add(new KeywordIndex.Doc(id, rs.getString(5), tags, rs.getString(7), rs.getString(8),
-            rs.getString(9), rs.getString(10), rs.getDouble(11), Instant.parse(rs.getString(12)),
-            Instant.parse(rs.getString(13))));
+        upserts.add(new SearchIndex.Doc(id, rs.getString(5), tags, rs.getString(7), rs.getString(8),
+            rs.getString(9), rs.getString(10), rs.getDouble(11), Timestamps.parseStored(rs.getString(12)),
+            Timestamps.parseStored(rs.getString(13)), Vectors.unitOrNull(rs.getBytes(14))));
       }
     }
     return new Changes(upserts, deletes, last, count);
@@ -321,22 +314,6 @@ final class MemoryStore implements AutoCloseable {
          ResultSet rs = s.executeQuery("SELECT coalesce(max(seq), 0) FROM memory_changes")) {
       return rs.next() ? rs.getLong(1) : 0;
     }
-  }
-
-  /** How many vector changes are pending; a write that rolls back drops what it added with {@link #dropVectorChanges}. */
-  int vectorMark() {
-    return pendingVectors.size();
-  }
-
-  void dropVectorChanges(int mark) {
-    pendingVectors.subList(mark, pendingVectors.size()).clear();
-  }
-
-  /** The vector changes of the transaction just committed (or rolled back), and forgets them. */
-  List<VectorChange> takeVectorChanges() {
-    List<VectorChange> out = List.copyOf(pendingVectors);
-    pendingVectors.clear();
-    return out;
   }
 
   // ---- transactions (the engine batches several writes into one) ----
@@ -410,10 +387,9 @@ final class MemoryStore implements AutoCloseable {
                       String createdAt, String updatedAt) throws SQLException {
     String tags = new JsonArray(tagList).encode();
     String metadata = metadataObject.encode();
-    bind(insertMemory, content, memoryType, tags, metadata, importance, workspace, tier, expiresAt, contentHash,
-        createdAt, updatedAt).executeUpdate();
     long id;
-    try (ResultSet keys = insertMemory.getGeneratedKeys()) {
+    try (ResultSet keys = bind(insertMemory, content, memoryType, tags, metadata, importance, workspace, tier,
+        expiresAt, contentHash, createdAt, updatedAt).executeQuery()) {
       keys.next();
       id = keys.getLong(1);
     }
@@ -450,7 +426,6 @@ final class MemoryStore implements AutoCloseable {
       // the old vector no longer describes the memory: none until the background embedding makes the new one
       bind(deleteVector, u.id()).executeUpdate();
       bind(insertPending, u.id()).executeUpdate();
-      pendingVectors.add(new VectorChange(u.id(), null));
     }
     int version = current.getInteger("version") + 1;
     bind(insertVersion, u.id(), version, content, tagsJson, metadataJson, current.getString("workspace"), ts)
@@ -505,16 +480,12 @@ final class MemoryStore implements AutoCloseable {
     if (bind(deleteMemory, Timestamps.format(now), id).executeUpdate() == 0) {
       throw notFound(id);
     }
-    pendingVectors.add(new VectorChange(id, null));
   }
 
   int deleteExpired(Instant now) throws SQLException {
     int removed = 0;
     try (ResultSet rs = bind(deleteExpired, Timestamps.format(now)).executeQuery()) {
-      while (rs.next()) {
-        pendingVectors.add(new VectorChange(rs.getLong(1), null));
-        removed++;
-      }
+      while (rs.next()) removed++;
     }
     return removed;
   }
@@ -634,20 +605,6 @@ final class MemoryStore implements AutoCloseable {
   /** Whether a statement failed because {@link #interruptibleUntil} interrupted it. */
   static boolean interrupted(SQLException e) {
     return e instanceof SQLiteException se && se.getResultCode() == SQLiteErrorCode.SQLITE_INTERRUPT;
-  }
-
-  int vectorCount() throws SQLException {
-    try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM memory_vectors")) {
-      return rs.next() ? rs.getInt(1) : 0;
-    }
-  }
-
-  /** Reads every stored vector into {@code index}, in id order. */
-  void loadVectors(VectorIndex index) throws SQLException {
-    try (Statement s = conn.createStatement();
-         ResultSet rs = s.executeQuery("SELECT memory_id, embedding FROM memory_vectors ORDER BY memory_id")) {
-      while (rs.next()) index.upsert(rs.getLong(1), rs.getBytes(2));
-    }
   }
 
   JsonObject stats(Instant now) throws SQLException {
@@ -852,9 +809,23 @@ final class MemoryStore implements AutoCloseable {
     return ApiException.notFound("No memory with id " + id + ".");
   }
 
+  /** Each run of whitespace ({@code \\s}: space, tab, line breaks, form feed, vertical tab) becomes one space. */
+  static String collapseWhitespace(String s) {
+    StringBuilder out = new StringBuilder(s.length());
+    boolean inRun = false;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      boolean space = c == ' ' || c == '\t' || c == '\n' || c == '\u000B' || c == '\f' || c == '\r';
+      if (!space) out.append(c);
+      else if (!inRun) out.append(' ');
+      inRun = space;
+    }
+    return out.toString();
+  }
+
   /** Engram's content hash: SHA-256 of the lowercased text with whitespace runs collapsed. */
   static String contentHash(String content) {
-    String normalized = WHITESPACE.matcher(content.toLowerCase(Locale.ROOT).trim()).replaceAll(" ");
+    String normalized = collapseWhitespace(content.toLowerCase(Locale.ROOT).trim());
     try {
       byte[] digest = MessageDigest.getInstance("SHA-256").digest(normalized.getBytes(StandardCharsets.UTF_8));
       return "sha256:" + HexFormat.of().formatHex(digest);

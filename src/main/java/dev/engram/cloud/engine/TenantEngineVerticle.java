@@ -21,7 +21,7 @@ import dev.engram.cloud.engine.EngineMessages.Scoped;
 import dev.engram.cloud.engine.EngineMessages.Search;
 import dev.engram.cloud.engine.EngineMessages.Stats;
 import dev.engram.cloud.engine.EngineMessages.Suggest;
-import dev.engram.cloud.search.KeywordIndex;
+import dev.engram.cloud.search.SearchIndex;
 import dev.engram.cloud.engine.EngineMessages.Tags;
 import dev.engram.cloud.engine.EngineMessages.Unlink;
 import dev.engram.cloud.engine.EngineMessages.Update;
@@ -60,20 +60,20 @@ import java.util.function.Consumer;
  * kept and every write of it is refused. The writer's transaction never outlives the batch or sweep that opened it,
  * so no later commit can carry work that was not acknowledged.
  *
- * <p>Search indexes: after each commit the engine applies the committed changes to the tenant's keyword index
- * ({@link KeywordIndex}, from the database's change sequence) before it answers, so an acknowledged write is found
+ * <p>Search indexes: after each commit the engine applies the committed changes to the tenant's search index
+ * ({@link SearchIndex}, from the database's change sequence) before it answers, so an acknowledged write is found
  * by keyword at once; the index commits on its own every few seconds and, when opened, catches up from its last
  * commit (or rebuilds). Vectors are computed off the write path: a write leaves its memory "pending" in the database,
  * and the engine hands pending memories, a batch at a time, to the shared {@link Embeddings} threads and stores the
- * vectors they return in a transaction of its own.
+ * vectors they return in a transaction of its own, after which the index takes them like any other change.
  */
 final class TenantEngineVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(TenantEngineVerticle.class);
   private static final long EXPIRY_SWEEP_MS = 10 * 60 * 1000;
-  /** The keyword index commits (one fsync) at most this often; a crash loses nothing, the database replays it. */
+  /** The search index commits (one fsync) at most this often; a crash loses nothing, the database replays it. */
   private static final long INDEX_COMMIT_MS = 5_000;
-  /** Changes applied to the keyword index per step while it catches up in the background. */
+  /** Changes applied to the search index per step while it catches up in the background. */
   private static final int CATCH_UP_CHUNK = 2_000;
   private static final long RETRY_MS = 1_000;
   /**
@@ -97,10 +97,10 @@ final class TenantEngineVerticle extends VerticleBase {
   private final Embeddings embeddings;
   private final SearchCache searchCache;
   private final TenantSearch search;
-  private final Path keywordDir;
-  /** Replaced only when it failed beyond repair (see {@link #reopenKeywordIndex}). */
-  private volatile KeywordIndex keywordIndex;
-  /** True while the keyword index has not applied every committed change (catching up in the background). */
+  private final Path indexDir;
+  /** Replaced only when it failed beyond repair (see {@link #reopenSearchIndex}). */
+  private volatile SearchIndex searchIndex;
+  /** True while the search index has not applied every committed change (catching up in the background). */
   private volatile boolean indexBehind;
   private boolean catchUpScheduled;
   private boolean indexCommitting;
@@ -129,14 +129,14 @@ final class TenantEngineVerticle extends VerticleBase {
                       Embeddings embeddings, VectorBudget budget, dev.engram.cloud.config.EngramConfig.Search searchConfig) {
     this.tenantId = tenantId;
     this.file = file;
-    this.keywordDir = file.resolveSibling("keyword");
+    this.indexDir = file.resolveSibling("index");
     this.groupCommitMax = groupCommitMax;
     this.readerCount = readerCount;
     this.idleReaders = new ArrayBlockingQueue<>(Math.max(1, readerCount));
     this.queueDepth = queueDepth;
     this.embeddings = embeddings;
-    this.searchCache = new SearchCache(budget, embeddings.embedder().dimensions());
-    this.search = new TenantSearch(tenantId, embeddings, searchCache, () -> keywordIndex, () -> !indexBehind,
+    this.searchCache = new SearchCache(budget);
+    this.search = new TenantSearch(tenantId, embeddings, searchCache, () -> searchIndex, () -> !indexBehind,
         searchConfig);
   }
 
@@ -149,7 +149,7 @@ final class TenantEngineVerticle extends VerticleBase {
         readers.add(reader);
         idleReaders.add(reader);
       }
-      openKeywordIndex();
+      openSearchIndex();
       backlog = store.pendingVectorCount();
       store.endRead();
       embeddings.backlogChanged(backlog);
@@ -158,7 +158,7 @@ final class TenantEngineVerticle extends VerticleBase {
       throw t;
     }
     sweepTimer = vertx.setPeriodic(EXPIRY_SWEEP_MS, id -> sweepExpired(Instant.now()));
-    indexCommitTimer = vertx.setPeriodic(INDEX_COMMIT_MS, id -> commitKeywordIndex());
+    indexCommitTimer = vertx.setPeriodic(INDEX_COMMIT_MS, id -> commitSearchIndex());
     consumer = vertx.eventBus().localConsumer(Addresses.engine(tenantId), this::onCommand);
     return consumer.completion().onSuccess(v -> embedNext());
   }
@@ -182,7 +182,7 @@ final class TenantEngineVerticle extends VerticleBase {
     readers.forEach(this::closeQuietly);
     closeQuietly(store);
     store = null;
-    closeKeywordIndex();
+    closeSearchIndex();
     searchCache.close();
     embeddings.backlogChanged(-backlog);
     backlog = 0;
@@ -379,7 +379,6 @@ final class TenantEngineVerticle extends VerticleBase {
     for (int i = 0; i < batch.size(); i++) {
       EngineCommand cmd = batch.get(i).body();
       db.savepoint();
-      int vectors = db.vectorMark();
       try {
         JsonObject result = write(cmd, now);
         long added = countChange(cmd, result);
@@ -390,7 +389,6 @@ final class TenantEngineVerticle extends VerticleBase {
       } catch (Throwable t) {
         failures[i] = t;
         db.rollbackToSavepoint();
-        db.dropVectorChanges(vectors);
       }
     }
     db.commit();
@@ -406,7 +404,6 @@ final class TenantEngineVerticle extends VerticleBase {
    */
   private void abandonTransaction(long countBefore) {
     if (store == null) return;
-    store.takeVectorChanges();
     try {
       store.rollback();
       storedMemories = countBefore;
@@ -417,48 +414,40 @@ final class TenantEngineVerticle extends VerticleBase {
   }
 
   /**
-   * Hands a commit's vector changes to the search cache (should that fail, the cache reloads from the database) and
-   * its memory changes to the keyword index. Should the index fail, the changes stay in the database's change
-   * sequence and the index catches up in the background; the commit stands either way.
+   * Hands a commit's changes (memories, and vectors stored) to the search index. Should the index fail, the changes
+   * stay in the database's change sequence and the index catches up in the background; the commit stands either way.
    */
   private void publishCommitted(MemoryStore db) {
-    List<MemoryStore.VectorChange> changes = db.takeVectorChanges();
-    try {
-      searchCache.committed(changes);
-    } catch (Throwable t) {
-      log.error("updating the search cache failed for tenant {}; it reloads on next use", tenantId, t);
-      searchCache.drop();
-    }
     if (indexBehind) return; // the catch-up applies these too
     try {
       indexChanges(db, Integer.MAX_VALUE);
     } catch (Throwable t) {
-      log.error("updating the keyword index failed for tenant {}; it catches up in the background", tenantId, t);
+      log.error("updating the search index failed for tenant {}; it catches up in the background", tenantId, t);
       indexBehind = true;
       scheduleCatchUp(RETRY_MS);
     }
   }
 
-  // ---- keyword index ----
+  // ---- search index ----
 
   /**
-   * Opens the keyword index and brings it level with the database: a small gap (a crash's last seconds) before the
+   * Opens the search index and brings it level with the database: a small gap (a crash's last seconds) before the
    * engine answers anything, a large one (a rebuild) in the background.
    */
-  private void openKeywordIndex() throws IOException, SQLException {
-    keywordIndex = KeywordIndex.open(keywordDir);
+  private void openSearchIndex() throws IOException, SQLException {
+    searchIndex = SearchIndex.open(indexDir);
     long last = store.lastChangeSeq();
-    if (keywordIndex.appliedSeq() > last) {
+    if (searchIndex.appliedSeq() > last) {
       // ahead of the database: the database was replaced (a restore); nothing in the index can be trusted
-      log.warn("keyword index of tenant {} is ahead of its database ({} > {}); rebuilding it", tenantId,
-          keywordIndex.appliedSeq(), last);
-      keywordIndex.clear();
+      log.warn("search index of tenant {} is ahead of its database ({} > {}); rebuilding it", tenantId,
+          searchIndex.appliedSeq(), last);
+      searchIndex.clear();
     }
-    long gap = last - keywordIndex.appliedSeq();
+    long gap = last - searchIndex.appliedSeq();
     if (gap <= syncCatchUpLimit) {
       indexChanges(store, Integer.MAX_VALUE);
     } else {
-      log.info("keyword index of tenant {} is {} changes behind its database; catching up in the background",
+      log.info("search index of tenant {} is {} changes behind its database; catching up in the background",
           tenantId, gap);
       indexBehind = true;
       scheduleCatchUp(0);
@@ -466,16 +455,16 @@ final class TenantEngineVerticle extends VerticleBase {
   }
 
   /**
-   * Applies to the keyword index up to {@code max} changes after its position; true when none remain. Runs on the
+   * Applies to the search index up to {@code max} changes after its position; true when none remain. Runs on the
    * engine thread, so no commit interleaves.
    */
   private boolean indexChanges(MemoryStore db, int max) throws SQLException, IOException {
     int applied = 0;
     try {
       while (applied < max) {
-        MemoryStore.Changes c = db.changesSince(keywordIndex.appliedSeq(), Math.min(CATCH_UP_CHUNK, max - applied));
+        MemoryStore.Changes c = db.changesSince(searchIndex.appliedSeq(), Math.min(CATCH_UP_CHUNK, max - applied));
         if (c.count() == 0) return true;
-        keywordIndex.apply(c.upserts(), c.deletes(), c.lastSeq());
+        searchIndex.apply(c.upserts(), c.deletes(), c.lastSeq());
         searchCache.wordsChanged();
         applied += c.count();
       }
@@ -501,45 +490,45 @@ final class TenantEngineVerticle extends VerticleBase {
       return;
     }
     try {
-      if (keywordIndex == null) reopenKeywordIndex();
+      if (searchIndex == null) reopenSearchIndex();
       if (indexChanges(writer(), CATCH_UP_CHUNK)) {
         indexBehind = false;
-        log.info("keyword index of tenant {} caught up with its database", tenantId);
+        log.info("search index of tenant {} caught up with its database", tenantId);
       } else {
         scheduleCatchUp(0);
       }
     } catch (Throwable t) {
-      log.error("keyword index of tenant {} cannot catch up; reopening it and retrying", tenantId, t);
-      reopenKeywordIndex();
+      log.error("search index of tenant {} cannot catch up; reopening it and retrying", tenantId, t);
+      reopenSearchIndex();
       scheduleCatchUp(RETRY_MS);
     }
   }
 
-  /** Replaces a failed keyword index by a new instance over its files (rebuilt if they cannot be read). */
-  private void reopenKeywordIndex() {
-    closeKeywordIndex();
+  /** Replaces a failed search index by a new instance over its files (rebuilt if they cannot be read). */
+  private void reopenSearchIndex() {
+    closeSearchIndex();
     try {
-      keywordIndex = KeywordIndex.open(keywordDir);
+      searchIndex = SearchIndex.open(indexDir);
       indexBehind = true;
     } catch (Throwable t) {
-      log.error("reopening the keyword index of tenant {} failed", tenantId, t);
+      log.error("reopening the search index of tenant {} failed", tenantId, t);
     }
   }
 
-  private void closeKeywordIndex() {
-    KeywordIndex index = keywordIndex;
+  private void closeSearchIndex() {
+    SearchIndex index = searchIndex;
     if (index == null) return;
-    keywordIndex = null;
+    searchIndex = null;
     try {
       index.close(); // commits what was applied
     } catch (Throwable t) {
-      log.warn("closing the keyword index of tenant {} failed: {}", tenantId, t.toString());
+      log.warn("closing the search index of tenant {} failed: {}", tenantId, t.toString());
     }
   }
 
   /** Makes the applied changes durable, off the engine thread (an fsync); at most one at a time. */
-  private void commitKeywordIndex() {
-    KeywordIndex index = keywordIndex;
+  private void commitSearchIndex() {
+    SearchIndex index = searchIndex;
     if (index == null || indexCommitting || !index.uncommitted()) return;
     indexCommitting = true;
     vertx.executeBlocking(() -> {
@@ -547,7 +536,7 @@ final class TenantEngineVerticle extends VerticleBase {
       return null;
     }, false).onComplete(ar -> {
       indexCommitting = false;
-      if (ar.failed()) log.warn("committing the keyword index of tenant {} failed: {}", tenantId, ar.cause().toString());
+      if (ar.failed()) log.warn("committing the search index of tenant {} failed: {}", tenantId, ar.cause().toString());
     });
   }
 

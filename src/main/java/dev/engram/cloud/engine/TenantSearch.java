@@ -9,12 +9,11 @@ import dev.engram.cloud.search.HybridRanker.Candidate;
 import dev.engram.cloud.search.HybridRanker.Facts;
 import dev.engram.cloud.search.HybridRanker.Ranked;
 import dev.engram.cloud.search.HybridRanker.Scored;
-import dev.engram.cloud.search.KeywordIndex;
+import dev.engram.cloud.search.SearchIndex;
 import dev.engram.cloud.search.KeywordQuery;
 import dev.engram.cloud.search.SearchBudget;
 import dev.engram.cloud.search.SearchFilter;
 import dev.engram.cloud.search.Strategy;
-import dev.engram.cloud.search.VectorIndex;
 import dev.engram.cloud.search.Vocabulary;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -39,8 +38,8 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * The search strategies of one tenant: keyword over its {@link KeywordIndex}, semantic over its vectors (the
- * {@link SearchCache}), hybrid fusing both. Thread-safe: reads run on several reader connections at once.
+ * The search strategies of one tenant over its {@link SearchIndex}: keyword (BM25), semantic (vectors), hybrid
+ * fusing both; rows come from the database. Thread-safe: reads run on several reader connections at once.
  */
 final class TenantSearch {
 
@@ -56,12 +55,12 @@ final class TenantSearch {
   private final Embeddings embeddings;
   private final SearchCache cache;
   /** The engine's keyword index (replaced should it fail beyond repair). */
-  private final Supplier<KeywordIndex> index;
+  private final Supplier<SearchIndex> index;
   /** False while the keyword index catches up with the database: answers using it then say partial. */
   private final BooleanSupplier indexComplete;
   private final EngramConfig.Search config;
 
-  TenantSearch(String tenantId, Embeddings embeddings, SearchCache cache, Supplier<KeywordIndex> index,
+  TenantSearch(String tenantId, Embeddings embeddings, SearchCache cache, Supplier<SearchIndex> index,
                BooleanSupplier indexComplete, EngramConfig.Search config) {
     this.tenantId = tenantId;
     this.embeddings = embeddings;
@@ -79,11 +78,11 @@ final class TenantSearch {
   JsonObject search(MemoryStore store, Search q, Instant now, SearchBudget budget) throws SQLException, IOException {
     Strategy strategy = q.strategy() != null ? q.strategy() : config.defaultStrategy();
     if (strategy == Strategy.AUTO) strategy = Strategy.HYBRID;
-    try (KeywordIndex.Searcher searcher = index.get().searcher()) {
+    try (SearchIndex.Searcher searcher = index.get().searcher()) {
       boolean keywordUsed = strategy != Strategy.SEMANTIC;
       JsonObject out;
       if (strategy == Strategy.KEYWORD) out = keyword(store, searcher, q, now, budget);
-      else if (strategy == Strategy.SEMANTIC) out = semantic(store, q, now, budget);
+      else if (strategy == Strategy.SEMANTIC) out = semantic(store, searcher, q, now, budget);
       else out = hybrid(store, searcher, q, now, budget);
       return answer(out, strategy, budget, keywordUsed);
     }
@@ -115,7 +114,7 @@ final class TenantSearch {
 
   private record KeywordHits(List<Ranked> hits, long total) {}
 
-  private JsonObject keyword(MemoryStore store, KeywordIndex.Searcher searcher, Search q, Instant now,
+  private JsonObject keyword(MemoryStore store, SearchIndex.Searcher searcher, Search q, Instant now,
                              SearchBudget budget) throws SQLException, IOException {
     Optional<Query> query = KeywordQuery.of(q.query());
     if (query.isEmpty()) return empty();
@@ -143,13 +142,13 @@ final class TenantSearch {
    * only as the hits found). A filter tree, which only the database can test, is checked on the best
    * {@code n * 10} hits, widening until {@code n} pass, every match was checked, or the budget runs out.
    */
-  private KeywordHits keywordHits(MemoryStore store, KeywordIndex.Searcher searcher, Query query, SearchFilter filter,
+  private KeywordHits keywordHits(MemoryStore store, SearchIndex.Searcher searcher, Query query, SearchFilter filter,
                                   int n, boolean count, Instant now, SearchBudget budget)
       throws SQLException, IOException {
     if (budget.skip()) return new KeywordHits(List.of(), 0);
-    Query simple = KeywordIndex.filter(filter);
+    Query simple = SearchIndex.filter(filter);
     if (filter.tree() == null) {
-      KeywordIndex.Hits hits = searcher.top(query, simple, n, count ? EXACT_TOTAL : n, budget);
+      SearchIndex.Hits hits = searcher.top(query, simple, n, count ? EXACT_TOTAL : n, budget);
       long total = hits.total();
       if (count && !hits.totalExact()) total = searcher.count(simple == null ? query : and(query, simple));
       return new KeywordHits(hits.hits(), total);
@@ -157,7 +156,7 @@ final class TenantSearch {
     int want = Math.max(n * FILTER_OVERSAMPLE, 200);
     KeywordHits found = new KeywordHits(List.of(), 0);
     while (true) {
-      KeywordIndex.Hits hits = searcher.top(query, simple, want, want, budget);
+      SearchIndex.Hits hits = searcher.top(query, simple, want, want, budget);
       List<Long> candidates = ids(hits.hits());
       Optional<Set<Long>> checked = inBudget(store, budget, () -> store.passing(candidates, filter, now));
       if (checked.isEmpty()) return found;
@@ -184,8 +183,9 @@ final class TenantSearch {
 
   // ---- semantic ----
 
-  private JsonObject semantic(MemoryStore store, Search q, Instant now, SearchBudget budget) throws SQLException {
-    SemanticHits hits = semanticHits(store, queryVector(q.query()), q.filter(), q.limit(), now, budget);
+  private JsonObject semantic(MemoryStore store, SearchIndex.Searcher searcher, Search q, Instant now,
+                              SearchBudget budget) throws SQLException, IOException {
+    SemanticHits hits = semanticHits(store, searcher, queryVector(q.query()), q.filter(), q.limit(), now, budget);
     Map<Long, JsonObject> rows = store.rows(ids(hits.hits()), now);
     JsonArray results = new JsonArray();
     int rank = 0;
@@ -216,44 +216,43 @@ final class TenantSearch {
   }
 
   /**
-   * The {@code n} memories whose vectors are most similar to the query's, among those passing the filter. Without
-   * filters one scan answers; with filters, the best {@code n * 10} are checked in SQL, and the scan widens
-   * until {@code n} pass, every row has been considered, or the budget runs out (then the widest complete round
-   * answers). Memories still waiting for their vector are not in this list (the keyword side covers them).
+   * The {@code n} memories whose vectors are most similar to the query's, at least {@code search.semantic_min_similarity},
+   * among those passing the filter (its simple part in the index; a filter tree is checked in SQL on the best
+   * {@code n * 10}, widening until {@code n} pass, every vector was considered, or the budget runs out). Memories
+   * still waiting for their vector are not in this list (the keyword side covers them).
    */
-  private SemanticHits semanticHits(MemoryStore store, float[] query, SearchFilter filter, int n, Instant now,
-                                    SearchBudget budget) throws SQLException {
+  private SemanticHits semanticHits(MemoryStore store, SearchIndex.Searcher searcher, float[] query, SearchFilter filter,
+                                    int n, Instant now, SearchBudget budget) throws SQLException, IOException {
     if (query == null || budget.skip()) return new SemanticHits(List.of(), 0);
-    float floor = (float) config.semanticMinSimilarity();
-    return cache.withIndex(store, index -> {
-      if (filter.isEmpty()) {
-        VectorIndex.TopK top = index.top(query, n, floor);
-        return new SemanticHits(ranked(top.hits()), top.aboveFloor());
+    Query simple = SearchIndex.filter(filter);
+    if (filter.tree() == null) {
+      List<Ranked> hits = aboveFloor(searcher.nearest(query, n, simple));
+      return new SemanticHits(hits, hits.size());
+    }
+    int want = Math.max(n * FILTER_OVERSAMPLE, 200);
+    SemanticHits found = new SemanticHits(List.of(), 0);
+    while (true) {
+      List<Ranked> hits = aboveFloor(searcher.nearest(query, want, simple));
+      List<Long> candidates = ids(hits);
+      Optional<Set<Long>> checked = inBudget(store, budget, () -> store.passing(candidates, filter, now));
+      if (checked.isEmpty()) return found;
+      Set<Long> passing = checked.get();
+      List<Ranked> out = new ArrayList<>();
+      for (Ranked h : hits) {
+        if (passing.contains(h.id()) && out.size() < n) out.add(h);
       }
-      int want = Math.max(n * FILTER_OVERSAMPLE, 200);
-      SemanticHits found = new SemanticHits(List.of(), 0);
-      while (true) {
-        VectorIndex.TopK top = index.top(query, want, floor);
-        List<Long> candidates = new ArrayList<>();
-        for (VectorIndex.Hit h : top.hits()) candidates.add(h.id());
-        Optional<Set<Long>> checked = inBudget(store, budget, () -> store.passing(candidates, filter, now));
-        if (checked.isEmpty()) return found;
-        Set<Long> passing = checked.get();
-        List<Ranked> out = new ArrayList<>();
-        for (VectorIndex.Hit h : top.hits()) {
-          if (passing.contains(h.id()) && out.size() < n) out.add(new Ranked(h.id(), h.similarity()));
-        }
-        boolean exhausted = top.hits().length >= top.aboveFloor();
-        found = new SemanticHits(out, exhausted ? passing.size() : Math.max(passing.size(), out.size()));
-        if (out.size() >= n || exhausted || budget.skip()) return found;
-        want *= 4;
-      }
-    });
+      found = new SemanticHits(out, out.size());
+      if (out.size() >= n || hits.size() < want || budget.skip()) return found;
+      want *= 4;
+    }
   }
 
-  private static List<Ranked> ranked(VectorIndex.Hit[] hits) {
-    List<Ranked> out = new ArrayList<>(hits.length);
-    for (VectorIndex.Hit h : hits) out.add(new Ranked(h.id(), h.similarity()));
+  private List<Ranked> aboveFloor(List<Ranked> hits) {
+    double floor = config.semanticMinSimilarity();
+    List<Ranked> out = new ArrayList<>(hits.size());
+    for (Ranked h : hits) {
+      if (h.signal() >= floor) out.add(h);
+    }
     return out;
   }
 
@@ -264,7 +263,7 @@ final class TenantSearch {
    * {@code search.candidates} long; every memory of either gets both its BM25 and its cosine, and
    * {@link HybridRanker} fuses them. A quoted phrase keeps out the memories that do not hold it, as in keyword.
    */
-  private JsonObject hybrid(MemoryStore store, KeywordIndex.Searcher searcher, Search q, Instant now,
+  private JsonObject hybrid(MemoryStore store, SearchIndex.Searcher searcher, Search q, Instant now,
                             SearchBudget budget) throws SQLException, IOException {
     List<String> tokens = KeywordQuery.tokens(q.query());
     Map<String, String> corrections = corrections(searcher, tokens, q.vocabularyScope(), budget);
@@ -274,7 +273,7 @@ final class TenantSearch {
         : keywordHits(store, searcher, query.get(), q.filter(), pool, false, now, budget).hits();
     String embedded = corrections.isEmpty() ? q.query() : q.query() + " " + String.join(" ", corrections.values());
     float[] vector = budget.skip() ? null : queryVector(embedded);
-    List<Ranked> semantic = semanticHits(store, vector, q.filter(), pool, now, budget).hits();
+    List<Ranked> semantic = semanticHits(store, searcher, vector, q.filter(), pool, now, budget).hits();
 
     // each list's score for the other list's candidates
     Map<Long, Double> bm25 = new HashMap<>();
@@ -284,17 +283,17 @@ final class TenantSearch {
     List<Long> semanticOnly = new ArrayList<>();
     for (Ranked r : semantic) if (!bm25.containsKey(r.id())) semanticOnly.add(r.id());
     if (query.isPresent() && !semanticOnly.isEmpty() && !budget.skip()) {
-      for (Ranked r : searcher.top(query.get(), KeywordIndex.ids(semanticOnly), semanticOnly.size(), 0, budget).hits()) {
+      for (Ranked r : searcher.top(query.get(), SearchIndex.ids(semanticOnly), semanticOnly.size(), 0, budget).hits()) {
         bm25.put(r.id(), r.signal());
       }
     }
-    if (vector != null) {
-      cache.withIndex(store, index -> {
-        for (Ranked r : keyword) {
-          if (!cosine.containsKey(r.id())) cosine.put(r.id(), (double) index.similarity(r.id(), vector));
-        }
-        return null;
-      });
+    List<Long> keywordOnly = new ArrayList<>();
+    for (Ranked r : keyword) if (!cosine.containsKey(r.id())) keywordOnly.add(r.id());
+    if (vector != null && !keywordOnly.isEmpty() && !budget.skip()) {
+      // exact: the filter leaves no more memories than asked for
+      for (Ranked r : searcher.nearest(vector, keywordOnly.size(), SearchIndex.ids(keywordOnly))) {
+        cosine.put(r.id(), r.signal());
+      }
     }
     List<Candidate> candidates = new ArrayList<>();
     Map<Long, Integer> semanticRank = positions(semantic);
@@ -344,7 +343,7 @@ final class TenantSearch {
   }
 
   JsonObject suggest(Suggest s, SearchBudget budget) throws IOException {
-    try (KeywordIndex.Searcher searcher = index.get().searcher()) {
+    try (SearchIndex.Searcher searcher = index.get().searcher()) {
       List<String> tokens = KeywordQuery.tokens(s.query());
       Map<String, String> corrections = corrections(searcher, tokens, s.vocabularyScope(), budget);
       JsonArray list = new JsonArray();
@@ -365,12 +364,12 @@ final class TenantSearch {
    * {@code scope} (a workspace-restricted key), "matches" and "the tenant's words" mean those of the scope's
    * workspaces only.
    */
-  private Map<String, String> corrections(KeywordIndex.Searcher searcher, List<String> tokens, Set<String> scope,
+  private Map<String, String> corrections(SearchIndex.Searcher searcher, List<String> tokens, Set<String> scope,
                                           SearchBudget budget) throws IOException {
     Map<String, String> out = new LinkedHashMap<>();
     Set<String> tried = new HashSet<>();
     Vocabulary vocabulary = null;
-    Query inScope = scope == null ? null : KeywordIndex.filter(workspaces(scope));
+    Query inScope = scope == null ? null : SearchIndex.filter(workspaces(scope));
     for (String token : tokens) {
       if (out.size() >= config.maxCorrections()) break;
       String word = token.toLowerCase(Locale.ROOT);
@@ -399,7 +398,7 @@ final class TenantSearch {
    * tenant's candidates, fewest edits first, each counted in the scope (a word the scope does not hold is no
    * candidate; the scope's counts, not the tenant's, break ties).
    */
-  private static Optional<String> correctWithin(KeywordIndex.Searcher searcher, Vocabulary vocabulary, String word,
+  private static Optional<String> correctWithin(SearchIndex.Searcher searcher, Vocabulary vocabulary, String word,
                                                 Query inScope, SearchBudget budget) throws IOException {
     List<Vocabulary.Correction> candidates = vocabulary.candidates(word);
     int i = 0;
@@ -410,7 +409,7 @@ final class TenantSearch {
       for (; i < candidates.size() && candidates.get(i).distance() == distance; i++) {
         String term = candidates.get(i).suggestion();
         if (budget.skip()) return Optional.empty();
-        int n = searcher.count(and(KeywordIndex.word(term), inScope));
+        int n = searcher.count(and(SearchIndex.word(term), inScope));
         if (n > bestDocs || (n > 0 && n == bestDocs && term.compareTo(best) < 0)) {
           best = term;
           bestDocs = n;

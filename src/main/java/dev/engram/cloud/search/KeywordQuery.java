@@ -33,9 +33,9 @@ public final class KeywordQuery {
    * words above the memory that answers it in the relevance harness.)
    */
   static final float ALL_WORDS_BOOST = 0.5f;
-  private static final Map<String, Float> FIELDS = Map.of(KeywordIndex.CONTENT, 1f, KeywordIndex.TAGS, 1f,
-      KeywordIndex.METADATA, 0.5f);
-  private static final List<String> FIELD_ORDER = List.of(KeywordIndex.CONTENT, KeywordIndex.TAGS, KeywordIndex.METADATA);
+  private static final Map<String, Float> FIELDS = Map.of(SearchIndex.CONTENT, 1f, SearchIndex.TAGS, 1f,
+      SearchIndex.METADATA, 0.5f);
+  private static final List<String> FIELD_ORDER = List.of(SearchIndex.CONTENT, SearchIndex.TAGS, SearchIndex.METADATA);
   private static final Pattern QUOTED = Pattern.compile("\"([^\"]*)\"");
   private static final QueryBuilder BUILDER = new QueryBuilder(TextAnalysis.SEARCH);
 

@@ -137,7 +137,7 @@ class BackgroundSearchIndexesTest {
     } finally {
       first.stop();
     }
-    Path keyword = data.resolve("tenants").resolve(account.tenantId()).resolve("keyword");
+    Path keyword = data.resolve("tenants").resolve(account.tenantId()).resolve("index");
     assertTrue(Files.isDirectory(keyword));
 
     TestServer.deleteRecursively(keyword);
@@ -172,7 +172,7 @@ class BackgroundSearchIndexesTest {
     } finally {
       first.stop();
     }
-    TestServer.deleteRecursively(data.resolve("tenants").resolve(account.tenantId()).resolve("keyword"));
+    TestServer.deleteRecursively(data.resolve("tenants").resolve(account.tenantId()).resolve("index"));
     TenantEngineVerticle.syncCatchUpLimit = 0; // every gap is "large"
     TenantEngineVerticle.holdCatchUp = true;
     TestServer second = start(new JsonObject());

@@ -7,7 +7,7 @@ import dev.engram.cloud.engine.EngineMessages.Create;
 import dev.engram.cloud.engine.EngineMessages.Search;
 import dev.engram.cloud.engine.EngineMessages.Suggest;
 import dev.engram.cloud.search.HashingEmbedder;
-import dev.engram.cloud.search.KeywordIndex;
+import dev.engram.cloud.search.SearchIndex;
 import dev.engram.cloud.search.Vectors;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import dev.engram.cloud.search.SearchBudget;
@@ -37,7 +37,7 @@ class SearchBudgetTest {
   @TempDir
   static Path dir;
   static MemoryStore store;
-  static KeywordIndex index;
+  static SearchIndex index;
   static Embeddings embeddings;
   static TenantSearch search;
 
@@ -53,7 +53,7 @@ class SearchBudgetTest {
     }
     store.commit();
     // what the engine does after a commit, here by hand: index the changes, embed the pending memories
-    index = KeywordIndex.open(dir.resolve("keyword"));
+    index = SearchIndex.open(dir.resolve("index"));
     MemoryStore.Changes changes = store.changesSince(0, 100);
     index.apply(changes.upserts(), changes.deletes(), changes.lastSeq());
     List<MemoryStore.ComputedVector> vectors = new java.util.ArrayList<>();
@@ -62,10 +62,12 @@ class SearchBudgetTest {
     }
     store.storeVectors(vectors);
     store.commit();
+    MemoryStore.Changes withVectors = store.changesSince(index.appliedSeq(), 100);
+    index.apply(withVectors.upserts(), withVectors.deletes(), withVectors.lastSeq());
     EngramConfig.Search config = EngramConfig.fromJson(ConfigLoader.defaults()).search();
     embeddings = new Embeddings(embedder, 1, 16, new SimpleMeterRegistry());
-    search = new TenantSearch("tn_budget", embeddings, new SearchCache(new VectorBudget(1 << 20),
-        embedder.dimensions()), () -> index, () -> true, config);
+    search = new TenantSearch("tn_budget", embeddings, new SearchCache(new VectorBudget(1 << 20)), () -> index,
+        () -> true, config);
   }
 
   @AfterAll

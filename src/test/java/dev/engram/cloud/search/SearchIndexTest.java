@@ -20,35 +20,35 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The keyword index alone: analysis, queries, filters, the vocabulary and what survives a reopen. */
-class KeywordIndexTest {
+class SearchIndexTest {
 
   @TempDir
   Path dir;
 
   static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
 
-  static KeywordIndex.Doc doc(long id, String content, String... tags) {
-    return new KeywordIndex.Doc(id, content, List.of(tags), "{}", "default", "note", "permanent", 0.5, T0, T0);
+  static SearchIndex.Doc doc(long id, String content, String... tags) {
+    return new SearchIndex.Doc(id, content, List.of(tags), "{}", "default", "note", "permanent", 0.5, T0, T0, null);
   }
 
-  static KeywordIndex.Doc doc(long id, String content, String workspace, String type, String tier, double importance,
+  static SearchIndex.Doc doc(long id, String content, String workspace, String type, String tier, double importance,
                               Instant created, String... tags) {
-    return new KeywordIndex.Doc(id, content, List.of(tags), "{\"project\":\"engram\"}", workspace, type, tier,
-        importance, created, created);
+    return new SearchIndex.Doc(id, content, List.of(tags), "{\"project\":\"engram\"}", workspace, type, tier,
+        importance, created, created, null);
   }
 
   /** The ids the query finds, best first (ties: lower id first, as Lucene breaks them). */
-  static List<Long> find(KeywordIndex index, String text) throws IOException {
+  static List<Long> find(SearchIndex index, String text) throws IOException {
     return find(index, text, Map.of(), SearchFilter.NONE);
   }
 
-  static List<Long> find(KeywordIndex index, String text, Map<String, String> corrections, SearchFilter filter)
+  static List<Long> find(SearchIndex index, String text, Map<String, String> corrections, SearchFilter filter)
       throws IOException {
     List<Long> out = new ArrayList<>();
     Query q = KeywordQuery.of(text, corrections).orElse(null);
     if (q == null) return out;
-    try (KeywordIndex.Searcher s = index.searcher()) {
-      for (HybridRanker.Ranked r : s.top(q, KeywordIndex.filter(filter), 10, 1000, SearchBudget.ofMillis(10_000))
+    try (SearchIndex.Searcher s = index.searcher()) {
+      for (HybridRanker.Ranked r : s.top(q, SearchIndex.filter(filter), 10, 1000, SearchBudget.ofMillis(10_000))
           .hits()) {
         out.add(r.id());
       }
@@ -68,7 +68,7 @@ class KeywordIndexTest {
 
   @Test
   void questions_find_the_memories_holding_their_telling_words_and_every_word_ranks_first() throws IOException {
-    try (KeywordIndex index = KeywordIndex.open(dir)) {
+    try (SearchIndex index = SearchIndex.open(dir)) {
       index.apply(List.of(
           doc(1, "Caroline: I went to a LGBTQ support group yesterday and it was so powerful."),
           doc(2, "Melanie: the support of my family means everything."),
@@ -82,7 +82,7 @@ class KeywordIndexTest {
 
   @Test
   void identifiers_match_their_parts_in_order() throws IOException {
-    try (KeywordIndex index = KeywordIndex.open(dir)) {
+    try (SearchIndex index = SearchIndex.open(dir)) {
       index.apply(List.of(doc(1, "The parser lives in src/file.rs and is tested by parse_test"),
           doc(2, "a file of rs notes; test the parse"), doc(3, "Ticket RML-916 tracks it")), List.of(), 3);
       assertEquals(1L, find(index, "src/file.rs").get(0));
@@ -94,7 +94,7 @@ class KeywordIndexTest {
 
   @Test
   void a_quoted_phrase_is_required_and_other_words_rank() throws IOException {
-    try (KeywordIndex index = KeywordIndex.open(dir)) {
+    try (SearchIndex index = SearchIndex.open(dir)) {
       index.apply(List.of(doc(1, "User prefers dark mode in every editor"), doc(2, "dark theme, light mode"),
           doc(3, "dark mode for the terminal editor")), List.of(), 3);
       assertEquals(List.of(3L, 1L), find(index, "\"dark mode\" terminal"));
@@ -106,7 +106,7 @@ class KeywordIndexTest {
 
   @Test
   void a_corrected_word_matches_either_spelling() throws IOException {
-    try (KeywordIndex index = KeywordIndex.open(dir)) {
+    try (SearchIndex index = SearchIndex.open(dir)) {
       index.apply(List.of(doc(1, "Use async/await for I/O-bound work in Rust")), List.of(), 1);
       assertEquals(List.of(), find(index, "asynch awiat"));
       assertEquals(List.of(1L), find(index, "asynch awiat", Map.of("asynch", "async", "awiat", "await"),
@@ -118,7 +118,7 @@ class KeywordIndexTest {
   @ValueSource(strings = {"", "\"", "\"\"", "a\"b\"c", "(", "NOT", "-x", "*", "title:x", "😀", "\u0000", "C++",
       "https://example.com/x?y=1", "\\", "\"unclosed quote", "AND OR NOT"})
   void any_text_is_a_valid_query(String text) throws IOException {
-    try (KeywordIndex index = KeywordIndex.open(dir)) {
+    try (SearchIndex index = SearchIndex.open(dir)) {
       index.apply(List.of(doc(1, "not and or x y")), List.of(), 1);
       find(index, text); // never throws
     }
@@ -127,7 +127,7 @@ class KeywordIndexTest {
   @Test
   void simple_filters_apply_in_the_index() throws IOException {
     Instant later = T0.plusSeconds(3600);
-    try (KeywordIndex index = KeywordIndex.open(dir)) {
+    try (SearchIndex index = SearchIndex.open(dir)) {
       index.apply(List.of(
           doc(1, "postgres pool", "ops", "decision", "permanent", 0.9, T0, "DB", "infra"),
           doc(2, "postgres vacuum", "ops", "issue", "daily", 0.2, later, "db"),
@@ -162,14 +162,43 @@ class KeywordIndexTest {
   }
 
   @Test
+  void vectors_find_their_nearest_with_filters_and_an_update_without_one_leaves_the_graph() throws IOException {
+    Embedder e = new HashingEmbedder();
+    String[] texts = {"postgres connection pool", "redis cache eviction", "kafka consumer lag", "postgres vacuum"};
+    try (SearchIndex index = SearchIndex.open(dir)) {
+      List<SearchIndex.Doc> docs = new ArrayList<>();
+      for (int i = 0; i < texts.length; i++) {
+        docs.add(new SearchIndex.Doc(i + 1, texts[i], List.of(), "{}", i < 2 ? "ops" : "default", "note",
+            "permanent", 0.5, T0, T0, e.embed(texts[i])));
+      }
+      index.apply(docs, List.of(), 4);
+      float[] q = e.embed("postgres pool");
+      try (SearchIndex.Searcher s = index.searcher()) {
+        List<HybridRanker.Ranked> near = s.nearest(q, 2, null);
+        assertEquals(List.of(1L, 4L), near.stream().map(HybridRanker.Ranked::id).toList());
+        assertEquals(Vectors.cosine(q, e.embed(texts[0])), near.get(0).signal(), 0.02, "the score is the cosine");
+        assertEquals(List.of(4L), s.nearest(q, 1, SearchIndex.filter(filter(List.of("default"), null, false, null,
+            null, null, null, null, null))).stream().map(HybridRanker.Ranked::id).toList());
+        assertEquals(List.of(3L), s.nearest(q, 5, SearchIndex.ids(List.of(3L))).stream()
+            .map(HybridRanker.Ranked::id).toList(), "only the given ids, however far");
+      }
+      index.apply(List.of(doc(1, "postgres connection pool, rewritten")), List.of(4L), 6);
+      try (SearchIndex.Searcher s = index.searcher()) {
+        assertTrue(s.nearest(q, 4, null).stream().noneMatch(h -> h.id() == 1 || h.id() == 4),
+            "a memory without its vector (yet) or deleted is not found by meaning");
+      }
+    }
+  }
+
+  @Test
   void the_vocabulary_counts_live_memories_only() throws IOException {
-    try (KeywordIndex index = KeywordIndex.open(dir)) {
+    try (SearchIndex index = SearchIndex.open(dir)) {
       index.apply(List.of(doc(1, "zebra crossing"), doc(2, "zebra stripes", "Zebra")), List.of(), 2);
-      try (KeywordIndex.Searcher s = index.searcher()) {
+      try (SearchIndex.Searcher s = index.searcher()) {
         assertEquals("zebra", s.vocabulary().correct("zebre").orElseThrow().suggestion());
       }
       index.apply(List.of(), List.of(1L, 2L), 4);
-      try (KeywordIndex.Searcher s = index.searcher()) {
+      try (SearchIndex.Searcher s = index.searcher()) {
         assertTrue(s.vocabulary().correct("zebre").isEmpty(), "a deleted memory's words are not suggested");
       }
     }
@@ -177,13 +206,13 @@ class KeywordIndexTest {
 
   @Test
   void a_common_word_costs_what_the_page_returns_and_the_total_is_counted_on_demand() throws IOException {
-    try (KeywordIndex index = KeywordIndex.open(dir)) {
-      List<KeywordIndex.Doc> docs = new ArrayList<>();
+    try (SearchIndex index = SearchIndex.open(dir)) {
+      List<SearchIndex.Doc> docs = new ArrayList<>();
       for (int i = 1; i <= 3000; i++) docs.add(doc(i, "tenant quota latency note number " + i));
       index.apply(docs, List.of(), 3000);
       Query q = KeywordQuery.of("tenant quota latency").orElseThrow();
-      try (KeywordIndex.Searcher s = index.searcher()) {
-        KeywordIndex.Hits top = s.top(q, null, 10, 10, SearchBudget.ofMillis(10_000));
+      try (SearchIndex.Searcher s = index.searcher()) {
+        SearchIndex.Hits top = s.top(q, null, 10, 10, SearchBudget.ofMillis(10_000));
         assertEquals(10, top.hits().size());
         assertFalse(top.totalExact(), "top-k collection stopped counting");
         assertEquals(3000, s.count(q));
@@ -193,13 +222,13 @@ class KeywordIndexTest {
 
   @Test
   void a_commit_keeps_the_position_and_a_damaged_index_is_replaced_by_an_empty_one() throws IOException {
-    try (KeywordIndex index = KeywordIndex.open(dir)) {
+    try (SearchIndex index = SearchIndex.open(dir)) {
       assertTrue(index.created());
       index.apply(List.of(doc(1, "kept across a restart")), List.of(), 7);
       index.commit();
       index.apply(List.of(doc(2, "applied, not committed")), List.of(), 8);
     }
-    try (KeywordIndex index = KeywordIndex.open(dir)) {
+    try (SearchIndex index = SearchIndex.open(dir)) {
       assertFalse(index.created());
       assertEquals(8, index.appliedSeq(), "closing commits what was applied");
       assertEquals(List.of(1L), find(index, "restart"));
@@ -209,7 +238,7 @@ class KeywordIndexTest {
         Files.write(f, new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
       }
     }
-    try (KeywordIndex index = KeywordIndex.open(dir)) {
+    try (SearchIndex index = SearchIndex.open(dir)) {
       assertTrue(index.created(), "unreadable: rebuilt from nothing");
       assertEquals(0, index.appliedSeq());
       assertEquals(List.of(), find(index, "restart"));
