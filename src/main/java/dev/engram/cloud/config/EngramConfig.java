@@ -247,15 +247,14 @@ public record EngramConfig(
    * write path by {@code embeddingThreads} inference threads shared by all tenants. Hybrid ranking: weighted score
    * fusion, {@code keywordWeight} and {@code semanticWeight} (normalised to sum 1) over BM25 divided by the query's
    * best and the cosine, then small rerank weights (see search/HybridRanker). {@code candidates}: how many results
-   * each list feeds the fusion. {@code vectorCacheMb}: heap budget for all tenants' in-memory vector matrices,
-   * vocabularies and query embeddings together; the least recently used are dropped beyond it (and reloaded when
-   * next needed). {@code budgetMs}: how long one search (or spelling suggestion) may work; past it, it answers with
+   * each list feeds the fusion. {@code vocabularyCacheMb}: heap budget for all tenants' typo-correction
+   * vocabularies together; the least recently used are dropped beyond it (and rebuilt when next needed). {@code budgetMs}: how long one search (or spelling suggestion) may work; past it, it answers with
    * what it has, flagged {@code partial}. {@code maxCorrections}: at most this many words of a query are
    * typo-corrected (0: none).
    */
   public record Search(Strategy defaultStrategy, String embedder, int embeddingThreads, double keywordWeight,
                        double semanticWeight, double recencyWeight, double recencyHalfLifeDays, double importanceWeight,
-                       double phraseWeight, int candidates, double semanticMinSimilarity, int vectorCacheMb,
+                       double phraseWeight, int candidates, double semanticMinSimilarity, int vocabularyCacheMb,
                        int budgetMs, int maxCorrections) {
     public HybridRanker.Weights weights() {
       return new HybridRanker.Weights(keywordWeight, semanticWeight, recencyWeight, recencyHalfLifeDays,
@@ -298,7 +297,7 @@ public record EngramConfig(
             fusionWeight(search, "semantic_weight"), search.getDouble("recency_weight"),
             search.getDouble("recency_half_life_days"), search.getDouble("importance_weight"),
             search.getDouble("phrase_weight"), atLeast(search, "candidates", 1),
-            search.getDouble("semantic_min_similarity"), search.getInteger("vector_cache_mb"),
+            search.getDouble("semantic_min_similarity"), search.getInteger("vocabulary_cache_mb"),
             atLeast(search, "budget_ms", 1), atLeast(search, "max_corrections", 0)),
         new Database(db.getString("url"), db.getString("migration_url"), db.getInteger("pool_size"),
             db.getBoolean("allow_privileged_role")));

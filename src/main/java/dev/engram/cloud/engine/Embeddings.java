@@ -21,12 +21,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.IntSupplier;
 
 /**
  * The embedder, shared by every tenant engine of the server: background inference threads that compute the vectors
  * of stored memories off the write path ({@code search.embedding_threads}, one by default, never an event loop or
  * an engine thread), and a short-lived cache of query embeddings. Each engine keeps at most one batch in the queue
  * and sends the next when it is done, so tenants take turns and the queue is bounded by the number of engines.
+ *
+ * <p>Requests come first: while commands wait in the engines, an inference thread rests four times as long as its
+ * last batch took, so it takes at most a fifth of a core from them; the backlog still drains (more slowly) under
+ * constant load, and at full speed when the server is idle.
  */
 final class Embeddings implements AutoCloseable {
 
@@ -35,10 +40,14 @@ final class Embeddings implements AutoCloseable {
   private static final int QUERY_CACHE_ENTRIES = 10_000;
   private static final Duration QUERY_CACHE_TTL = Duration.ofMinutes(10);
   private static final int RATE_WINDOW_SECONDS = 60;
+  /** While requests wait: rest this many times as long as the batch took. */
+  private static final int BUSY_REST = 4;
+  private static final long MAX_REST_NANOS = 2_000_000_000L;
   /** Test hook: runs on the inference thread before each batch. Tests block it to hold vectors back. */
   static volatile Runnable beforeBatch = () -> {};
 
   private final Embedder embedder;
+  private final IntSupplier waitingCommands;
   private final ThreadPoolExecutor inference;
   /** Keyed by tenant and text: one tenant's searches never show (by their speed) what another one asked. */
   private final Cache<String, float[]> queries = Caffeine.newBuilder().maximumSize(QUERY_CACHE_ENTRIES)
@@ -49,8 +58,10 @@ final class Embeddings implements AutoCloseable {
   private final AtomicLongArray perSecond = new AtomicLongArray(RATE_WINDOW_SECONDS);
   private final AtomicLongArray secondOf = new AtomicLongArray(RATE_WINDOW_SECONDS);
 
-  Embeddings(Embedder embedder, int threads, int maxQueued, MeterRegistry registry) {
+  /** {@code waitingCommands}: how many commands the engines hold unanswered (requests first, see above). */
+  Embeddings(Embedder embedder, int threads, int maxQueued, IntSupplier waitingCommands, MeterRegistry registry) {
     this.embedder = embedder;
+    this.waitingCommands = waitingCommands;
     AtomicInteger n = new AtomicInteger();
     this.inference = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.SECONDS,
         new ArrayBlockingQueue<>(Math.max(1, maxQueued)), r -> {
@@ -86,10 +97,17 @@ final class Embeddings implements AutoCloseable {
       inference.execute(() -> {
         try {
           beforeBatch.run();
+          long start = System.nanoTime();
           List<byte[]> out = new ArrayList<>(texts.size());
           for (String text : texts) out.add(Vectors.quantize(embedder.embed(text)));
           counted(out.size());
           context.runOnContext(v -> promise.complete(out));
+          if (waitingCommands.getAsInt() > 0) {
+            long rest = Math.min(MAX_REST_NANOS, (System.nanoTime() - start) * BUSY_REST);
+            Thread.sleep(rest / 1_000_000, (int) (rest % 1_000_000));
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt(); // shutting down
         } catch (Throwable t) {
           context.runOnContext(v -> promise.fail(t));
         }

@@ -45,7 +45,7 @@ public final class EngineSupervisor extends VerticleBase {
   private final EngramConfig.Engines config;
   private final EngramConfig.Search searchConfig;
   private final Embeddings embeddings;
-  private final VectorBudget vectorBudget;
+  private final CacheBudget cacheBudget;
   private final Path tenantsDir;
   private final AtomicInteger queueDepth = new AtomicInteger();
   /** Access-ordered: the first entry is the least recently activated or used. */
@@ -55,11 +55,11 @@ public final class EngineSupervisor extends VerticleBase {
   public EngineSupervisor(EngramConfig config, MeterRegistry registry) {
     this.config = config.engines();
     this.searchConfig = config.search();
-    this.vectorBudget = new VectorBudget((long) config.search().vectorCacheMb() << 20);
+    this.cacheBudget = new CacheBudget((long) config.search().vocabularyCacheMb() << 20);
     this.embeddings = new Embeddings(Embedders.named(config.search().embedder()), config.search().embeddingThreads(),
-        config.engines().maxActive(), registry);
-    Gauge.builder("engram_search_cache_bytes", vectorBudget, VectorBudget::usedBytes)
-        .description("Heap held by tenants' in-memory vector matrices and vocabularies").register(registry);
+        config.engines().maxActive(), queueDepth::get, registry);
+    Gauge.builder("engram_search_cache_bytes", cacheBudget, CacheBudget::usedBytes)
+        .description("Heap held by tenants' typo-correction vocabularies").register(registry);
     this.tenantsDir = config.dataDir().resolve("tenants");
     Gauge.builder("engram_engines_active", engines, Map::size)
         .description("Tenant engines currently deployed").register(registry);
@@ -109,7 +109,7 @@ public final class EngineSupervisor extends VerticleBase {
     if (engines.size() >= config.maxActive()) evictLeastRecentlyUsed();
     TenantEngineVerticle verticle = new TenantEngineVerticle(tenantId,
         tenantsDir.resolve(tenantId).resolve("engram.db"), config.groupCommitMax(),
-        config.readersPerTenant(), queueDepth, embeddings, vectorBudget, searchConfig);
+        config.readersPerTenant(), queueDepth, embeddings, cacheBudget, searchConfig);
     Future<Engine> deployed = vertx.deployVerticle(verticle, new DeploymentOptions()
             .setThreadingModel(ThreadingModel.WORKER)
             .setWorkerPoolName(WORKER_POOL)

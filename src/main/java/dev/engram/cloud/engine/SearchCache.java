@@ -6,7 +6,7 @@ import java.io.IOException;
 
 /**
  * One tenant's in-memory search state: the vocabulary typo correction draws on (from its search index), built
- * lazily, rebuilt after the words changed, and dropped under memory pressure (see {@link VectorBudget}).
+ * lazily, rebuilt after the words changed, and dropped under memory pressure (see {@link CacheBudget}).
  */
 final class SearchCache {
 
@@ -19,7 +19,7 @@ final class SearchCache {
   private static final long VOCABULARY_STALE_NANOS = 5_000_000_000L;
   private static final int SMALL_VOCABULARY = 5_000;
 
-  private final VectorBudget budget;
+  private final CacheBudget budget;
   private volatile Vocabulary vocabulary;
   private volatile long vocabularyGeneration;
   private volatile long vocabularyBuiltNanos;
@@ -27,7 +27,7 @@ final class SearchCache {
   private volatile long generation;
   private volatile long lastUsedNanos = System.nanoTime();
 
-  SearchCache(VectorBudget budget) {
+  SearchCache(CacheBudget budget) {
     this.budget = budget;
   }
 

@@ -126,7 +126,7 @@ final class TenantEngineVerticle extends VerticleBase {
   private long sweepTimer;
 
   TenantEngineVerticle(String tenantId, Path file, int groupCommitMax, int readerCount, AtomicInteger queueDepth,
-                      Embeddings embeddings, VectorBudget budget, dev.engram.cloud.config.EngramConfig.Search searchConfig) {
+                      Embeddings embeddings, CacheBudget budget, dev.engram.cloud.config.EngramConfig.Search searchConfig) {
     this.tenantId = tenantId;
     this.file = file;
     this.indexDir = file.resolveSibling("index");

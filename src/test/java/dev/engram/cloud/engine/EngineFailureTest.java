@@ -70,7 +70,7 @@ class EngineFailureTest {
   void given_a_fresh_tenant_database() throws Exception {
     vertx = Vertx.vertx();
     LocalCodec.register(vertx.eventBus());
-    embeddings = new Embeddings(new HashingEmbedder(), 1, 16, new SimpleMeterRegistry());
+    embeddings = new Embeddings(new HashingEmbedder(), 1, 16, () -> 0, new SimpleMeterRegistry());
     dir = Files.createTempDirectory("engram-engine-failure-");
     file = dir.resolve("engram.db");
   }
@@ -206,7 +206,7 @@ class EngineFailureTest {
 
   private void deploy(int readers) throws Exception {
     TenantEngineVerticle engine = new TenantEngineVerticle(TENANT, file, 256, readers, new AtomicInteger(),
-        embeddings, new VectorBudget(64L << 20), CONFIG.search());
+        embeddings, new CacheBudget(64L << 20), CONFIG.search());
     vertx.deployVerticle(engine, new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))
         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }

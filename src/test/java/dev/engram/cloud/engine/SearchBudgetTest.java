@@ -65,8 +65,8 @@ class SearchBudgetTest {
     MemoryStore.Changes withVectors = store.changesSince(index.appliedSeq(), 100);
     index.apply(withVectors.upserts(), withVectors.deletes(), withVectors.lastSeq());
     EngramConfig.Search config = EngramConfig.fromJson(ConfigLoader.defaults()).search();
-    embeddings = new Embeddings(embedder, 1, 16, new SimpleMeterRegistry());
-    search = new TenantSearch("tn_budget", embeddings, new SearchCache(new VectorBudget(1 << 20)), () -> index,
+    embeddings = new Embeddings(embedder, 1, 16, () -> 0, new SimpleMeterRegistry());
+    search = new TenantSearch("tn_budget", embeddings, new SearchCache(new CacheBudget(1 << 20)), () -> index,
         () -> true, config);
   }
 
