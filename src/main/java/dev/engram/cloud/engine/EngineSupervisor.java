@@ -17,6 +17,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -50,6 +51,11 @@ public final class EngineSupervisor extends VerticleBase {
   private final AtomicInteger queueDepth = new AtomicInteger();
   /** Access-ordered: the first entry is the least recently activated or used. */
   private final Map<String, Future<Engine>> engines = new LinkedHashMap<>(16, 0.75f, true);
+  /**
+   * Engines being stopped, by tenant: a tenant's next engine starts only once its last one has stopped, since its
+   * search index admits one writer at a time (and its files must be closed before they are opened again).
+   */
+  private final Map<String, Future<Void>> stopping = new HashMap<>();
   private long sweepTimer;
 
   public EngineSupervisor(EngramConfig config, MeterRegistry registry) {
@@ -110,10 +116,11 @@ public final class EngineSupervisor extends VerticleBase {
     TenantEngineVerticle verticle = new TenantEngineVerticle(tenantId,
         tenantsDir.resolve(tenantId).resolve("engram.db"), config.groupCommitMax(),
         config.readersPerTenant(), queueDepth, embeddings, cacheBudget, searchConfig);
-    Future<Engine> deployed = vertx.deployVerticle(verticle, new DeploymentOptions()
+    Future<Void> previous = stopping.getOrDefault(tenantId, Future.succeededFuture());
+    Future<Engine> deployed = previous.transform(ignored -> vertx.deployVerticle(verticle, new DeploymentOptions()
             .setThreadingModel(ThreadingModel.WORKER)
             .setWorkerPoolName(WORKER_POOL)
-            .setWorkerPoolSize(config.workerPoolSize()))
+            .setWorkerPoolSize(config.workerPoolSize())))
         .map(id -> new Engine(id, verticle));
     engines.put(tenantId, deployed);
     return deployed.onFailure(err -> {
@@ -147,7 +154,9 @@ public final class EngineSupervisor extends VerticleBase {
   }
 
   private void undeploy(String tenantId, Engine engine) {
-    vertx.undeploy(engine.deploymentId())
+    Future<Void> stopped = vertx.undeploy(engine.deploymentId())
         .onFailure(err -> log.warn("undeploying engine of tenant {} failed: {}", tenantId, err.toString()));
+    stopping.put(tenantId, stopped);
+    stopped.onComplete(ar -> stopping.remove(tenantId, stopped));
   }
 }

@@ -170,37 +170,39 @@ public final class SearchIndex implements Closeable {
   public static SearchIndex open(Path dir) throws IOException {
     PrivateFiles.createDirectories(dir);
     Directory directory = new PrivateDirectory(FSDirectory.open(dir), dir);
-    boolean existed = DirectoryReader.indexExists(directory);
-    IndexWriter writer = null;
     try {
-      if (existed) {
-        writer = new IndexWriter(directory, config(IndexWriterConfig.OpenMode.APPEND));
+      boolean existed = DirectoryReader.indexExists(directory);
+      IndexWriter writer = null;
+      try {
+        writer = new IndexWriter(directory, config(IndexWriterConfig.OpenMode.CREATE_OR_APPEND));
         // opening a reader reads every segment's header and metadata: a damaged index fails here, not mid-search
         DirectoryReader.open(writer).close();
-        return new SearchIndex(directory, writer, false);
+        return new SearchIndex(directory, writer, !existed);
+      } catch (LockObtainFailedException e) {
+        throw e; // another writer has it open: leave it alone
+      } catch (IOException | RuntimeException e) {
+        log.warn("search index {} cannot be read ({}); it is rebuilt from the database", dir, e.toString());
+        if (writer != null) writer.rollback();
       }
-    } catch (LockObtainFailedException e) {
-      directory.close();
-      throw e; // another writer has it open (a second server on this data directory): leave it alone
-    } catch (IOException | RuntimeException e) {
-      log.warn("keyword index {} cannot be read ({}); it is rebuilt from the database", dir, e.toString());
-      if (writer != null) {
-        try {
-          writer.rollback();
-        } catch (IOException | RuntimeException ignored) {
-          // the writer is closed either way
-        }
-      }
-    }
-    try {
-      // The directory holds this index alone: what could not be read goes, so that nothing of it is read again.
-      // The lock file too (it may be damaged as well): no writer holds it, or opening would have failed on it.
-      for (String name : directory.listAll()) directory.deleteFile(name);
+      wipe(directory);
       return new SearchIndex(directory, new IndexWriter(directory, config(IndexWriterConfig.OpenMode.CREATE)), true);
     } catch (IOException | RuntimeException e) {
       directory.close();
       throw e;
     }
+  }
+
+  /**
+   * Deletes an unreadable index's files, holding its write lock meanwhile (so never under a writer); a damaged lock
+   * file goes last. The directory holds this index alone.
+   */
+  private static void wipe(Directory directory) throws IOException {
+    try (Lock lock = directory.obtainLock(IndexWriter.WRITE_LOCK_NAME)) {
+      for (String name : directory.listAll()) {
+        if (!name.equals(IndexWriter.WRITE_LOCK_NAME)) directory.deleteFile(name);
+      }
+    }
+    if (directory.fileLength(IndexWriter.WRITE_LOCK_NAME) != 0) directory.deleteFile(IndexWriter.WRITE_LOCK_NAME);
   }
 
   private static IndexWriterConfig config(IndexWriterConfig.OpenMode mode) {
