@@ -67,7 +67,6 @@ final class Embeddings implements AutoCloseable {
         new ArrayBlockingQueue<>(Math.max(1, maxQueued)), r -> {
           Thread t = new Thread(r, "engram-embedding-" + n.incrementAndGet());
           t.setDaemon(true);
-          t.setPriority(Thread.NORM_PRIORITY - 1); // requests first when the cores are busy
           return t;
         });
     Gauge.builder("engram_embedding_backlog", backlog, AtomicLong::get)

@@ -209,6 +209,20 @@ final class TenantEngineVerticle extends VerticleBase {
       }
       return;
     }
+    if (search.embedsQuery(cmd)) {
+      // the query's embedding costs milliseconds of CPU and no connection: made on a worker first (and cached), so
+      // that a search falling back to the engine thread below does not hold up the tenant's writes with it
+      vertx.executeBlocking(() -> {
+        search.embedQuery(cmd);
+        return null;
+      }, false).onComplete(ar -> read(msg));
+      return;
+    }
+    read(msg);
+  }
+
+  /** Answers a read on an idle reader connection, or on the engine thread when every reader is busy. */
+  private void read(Message<EngineCommand> msg) {
     Instant now = Instant.now();
     try {
       sweepIfExpired(now);

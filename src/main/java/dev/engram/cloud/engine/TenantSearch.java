@@ -70,6 +70,23 @@ final class TenantSearch {
     this.config = config;
   }
 
+  /** Whether {@code cmd} is a search that will embed its query (semantic or hybrid, with something to embed). */
+  boolean embedsQuery(EngineMessages.EngineCommand cmd) {
+    if (cmd instanceof EngineMessages.Scoped scoped) return embedsQuery(scoped.command());
+    if (!(cmd instanceof Search q)) return false;
+    Strategy strategy = q.strategy() != null ? q.strategy() : config.defaultStrategy();
+    return strategy != Strategy.KEYWORD && q.query().codePoints().anyMatch(Character::isLetterOrDigit);
+  }
+
+  /** Computes (and caches) the embedding of the search's query, ahead of the search. */
+  void embedQuery(EngineMessages.EngineCommand cmd) {
+    if (cmd instanceof EngineMessages.Scoped scoped) {
+      embedQuery(scoped.command());
+    } else if (cmd instanceof Search q) {
+      embeddings.query(tenantId, q.query());
+    }
+  }
+
   /** Runs the search within {@code search.budget_ms}; an answer cut short carries {@code partial: true}. */
   JsonObject search(MemoryStore store, Search q, Instant now) throws SQLException, IOException {
     return search(store, q, now, SearchBudget.ofMillis(config.budgetMs()));
