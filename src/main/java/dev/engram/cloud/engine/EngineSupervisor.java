@@ -45,7 +45,9 @@ public final class EngineSupervisor extends VerticleBase {
 
   private final EngramConfig.Engines config;
   private final EngramConfig.Search searchConfig;
-  private final Embeddings embeddings;
+  private final MeterRegistry registry;
+  /** Set by {@link #start} (loading the model takes about a second, on a worker). */
+  private Embeddings embeddings;
   private final CacheBudget cacheBudget;
   private final Path tenantsDir;
   private final AtomicInteger queueDepth = new AtomicInteger();
@@ -62,8 +64,7 @@ public final class EngineSupervisor extends VerticleBase {
     this.config = config.engines();
     this.searchConfig = config.search();
     this.cacheBudget = new CacheBudget((long) config.search().vocabularyCacheMb() << 20);
-    this.embeddings = new Embeddings(Embedders.named(config.search().embedder()), config.search().embeddingThreads(),
-        config.engines().maxActive(), queueDepth::get, registry);
+    this.registry = registry;
     Gauge.builder("engram_search_cache_bytes", cacheBudget, CacheBudget::usedBytes)
         .description("Heap held by tenants' typo-correction vocabularies").register(registry);
     this.tenantsDir = config.dataDir().resolve("tenants");
@@ -75,9 +76,13 @@ public final class EngineSupervisor extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    long sweepMs = Math.max(1000, Math.min(30_000, config.idleSeconds() * 1000L / 2));
-    sweepTimer = vertx.setPeriodic(sweepMs, id -> evictIdle());
-    return vertx.eventBus().<Activate>localConsumer(Addresses.ENGINE_SUPERVISOR, this::onActivate).completion();
+    return vertx.executeBlocking(() -> Embedders.named(searchConfig.embedder())).compose(embedder -> {
+      embeddings = new Embeddings(embedder, searchConfig.embeddingThreads(), config.maxActive(), queueDepth::get,
+          registry);
+      long sweepMs = Math.max(1000, Math.min(30_000, config.idleSeconds() * 1000L / 2));
+      sweepTimer = vertx.setPeriodic(sweepMs, id -> evictIdle());
+      return vertx.eventBus().<Activate>localConsumer(Addresses.ENGINE_SUPERVISOR, this::onActivate).completion();
+    });
   }
 
   @Override
@@ -87,7 +92,7 @@ public final class EngineSupervisor extends VerticleBase {
     engines.values().forEach(f -> undeploys.add(f.compose(e -> vertx.undeploy(e.deploymentId()))));
     engines.clear();
     return Future.join(undeploys).eventually(() -> {
-      embeddings.close();
+      if (embeddings != null) embeddings.close();
       return Future.succeededFuture();
     });
   }
