@@ -11,6 +11,7 @@ import dev.engram.cloud.engine.EngineMessages.RecentActivity;
 import dev.engram.cloud.engine.EngineMessages.Search;
 import dev.engram.cloud.engine.EngineMessages.Update;
 import dev.engram.cloud.search.Embedder;
+import dev.engram.cloud.search.HybridRanker;
 import dev.engram.cloud.search.SearchIndex;
 import dev.engram.cloud.search.SearchFilter;
 import dev.engram.cloud.search.Vectors;
@@ -105,6 +106,7 @@ final class MemoryStore implements AutoCloseable {
   private final PreparedStatement pendingBatch;
   private final PreparedStatement changesSince;
   private final PreparedStatement selectRows;
+  private final PreparedStatement selectFacts;
   private final PreparedStatement insertMemory;
   private final PreparedStatement insertTag;
   private final PreparedStatement deleteTags;
@@ -148,6 +150,12 @@ final class MemoryStore implements AutoCloseable {
         + " LEFT JOIN memory_vectors v ON v.memory_id = c.memory_id WHERE c.seq > ? ORDER BY c.seq LIMIT ?");
     selectRows = conn.prepareStatement("SELECT " + COLUMNS + " FROM memories m"
         + " WHERE m.id IN (SELECT value FROM json_each(?2)) AND " + LIVE);
+    selectFacts = conn.prepareStatement("SELECT m.id, m.importance, m.updated_at,"
+        + " ?3 IS NOT NULL AND m.memory_type = 'context' AND json_type(m.metadata, '$.project') = 'text'"
+        + "   AND json_extract(m.metadata, '$.project') = ?3"
+        + "   AND EXISTS (SELECT 1 FROM json_each(m.tags) WHERE value = 'project-context'),"
+        + " CASE WHEN ?4 THEN m.content END"
+        + " FROM memories m WHERE m.id IN (SELECT value FROM json_each(?2)) AND " + LIVE);
     insertMemory = conn.prepareStatement("""
         INSERT INTO memories (content, memory_type, tags, metadata, importance, workspace, tier, expires_at,
                               content_hash, created_at, updated_at)
@@ -555,6 +563,26 @@ final class MemoryStore implements AutoCloseable {
       while (rs.next()) {
         JsonObject m = memory(rs);
         out.put(m.getLong("id"), m);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * What hybrid ranking needs to know of the live memories among {@code ids}, without reading whole rows: importance,
+   * last change, whether it is a context memory of {@code project} (a project scan's: type context, tag
+   * project-context, metadata.project the name; never when {@code project} is null), and the content only when
+   * {@code withContent}.
+   */
+  Map<Long, HybridRanker.Facts> rankFacts(Collection<Long> ids, String project, boolean withContent, Instant now)
+      throws SQLException {
+    Map<Long, HybridRanker.Facts> out = new HashMap<>();
+    if (ids.isEmpty()) return out;
+    try (ResultSet rs = bind(selectFacts, Timestamps.format(now), new JsonArray(new ArrayList<>(ids)).encode(), project,
+        withContent ? 1 : 0).executeQuery()) {
+      while (rs.next()) {
+        out.put(rs.getLong(1), new HybridRanker.Facts(rs.getString(5), rs.getDouble(2),
+            Timestamps.parseStored(rs.getString(3)), rs.getInt(4) != 0));
       }
     }
     return out;

@@ -323,14 +323,18 @@ final class TenantSearch {
       candidates.add(new Candidate(id, bm25.getOrDefault(id, 0.0), cosine.getOrDefault(id, Double.NaN),
           keywordRank.getOrDefault(id, 0), semanticRank.getOrDefault(id, 0)));
     }
-    Map<Long, JsonObject> rows = store.rows(ids, now);
-    Map<Long, Facts> facts = new HashMap<>();
-    rows.forEach((id, m) -> facts.put(id, new Facts(m.getString("content"), m.getDouble("importance"),
-        Instant.parse(m.getString("updated_at")), q.project() != null && isContextOf(m, q.project()))));
+    // the content only when the phrase bonus counts or is shown; whole rows only for the page
+    Map<Long, Facts> facts = store.rankFacts(ids, q.project(), config.phraseWeight() > 0 || q.explain(), now);
     List<Scored> ranked = HybridRanker.rank(candidates, facts, q.query(), config.weights(), now, q.project() != null);
+    List<Scored> page = ranked.subList(0, Math.min(q.limit(), ranked.size()));
+    List<Long> pageIds = new ArrayList<>(page.size());
+    for (Scored s : page) pageIds.add(s.id());
+    Map<Long, JsonObject> rows = store.rows(pageIds, now);
     JsonArray results = new JsonArray();
-    for (Scored s : ranked.subList(0, Math.min(q.limit(), ranked.size()))) {
-      JsonObject result = new JsonObject().put("memory", rows.get(s.id())).put("score", s.score());
+    for (Scored s : page) {
+      JsonObject memory = rows.get(s.id());
+      if (memory == null) continue; // gone since its facts were read
+      JsonObject result = new JsonObject().put("memory", memory).put("score", s.score());
       if (q.explain()) result.put("explain", s.explain());
       results.add(result);
     }
@@ -343,13 +347,6 @@ final class TenantSearch {
     Map<Long, Integer> out = new HashMap<>();
     for (int i = 0; i < list.size(); i++) out.putIfAbsent(list.get(i).id(), i + 1);
     return out;
-  }
-
-  /** A memory a scan of {@code project} made (see ProjectContextStore); metadata of another type is not a match. */
-  private static boolean isContextOf(JsonObject memory, String project) {
-    return MemoryTypes.CONTEXT.equals(memory.getString("memory_type"))
-        && memory.getJsonArray("tags").contains(dev.engram.cloud.projectcontext.ProjectScan.TAG)
-        && memory.getJsonObject("metadata").getValue("project") instanceof String p && project.equals(p);
   }
 
   // ---- typo correction ----

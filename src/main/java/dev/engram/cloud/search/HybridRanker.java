@@ -53,8 +53,8 @@ public final class HybridRanker {
   public record Candidate(long id, double bm25, double cosine, int keywordRank, int semanticRank) {}
 
   /**
-   * What the reranker needs to know of a memory; {@code projectContext}: it is a context memory of the project the
-   * search names.
+   * What the reranker needs to know of a memory; {@code content} may be null when the phrase bonus neither counts
+   * nor is shown; {@code projectContext}: it is a context memory of the project the search names.
    */
   public record Facts(String content, double importance, Instant updatedAt, boolean projectContext) {
     public Facts(String content, double importance, Instant updatedAt) {
@@ -92,7 +92,7 @@ public final class HybridRanker {
       double fused = wk * keyword + ws * semantic;
       double ageDays = Math.max(0, Duration.between(f.updatedAt(), now).toMillis() / 86_400_000.0);
       double recency = w.halfLifeDays() > 0 ? Math.pow(0.5, ageDays / w.halfLifeDays()) : 0;
-      double phraseHit = phraseQuery && normalize(f.content()).contains(phrase) ? 1 : 0;
+      double phraseHit = phraseQuery && f.content() != null && normalize(f.content()).contains(phrase) ? 1 : 0;
       double context = f.projectContext() ? 1 : 0;
       double base = fused / divisor;
       double score = base * (1 + w.recency() * recency + w.importance() * f.importance() + w.phrase() * phraseHit

@@ -34,13 +34,17 @@ import org.apache.lucene.index.ConcurrentMergeScheduler;
 import org.apache.lucene.search.BooleanClause.Occur;
 import org.apache.lucene.search.BooleanQuery;
 import org.apache.lucene.search.DocIdSetIterator;
+import org.apache.lucene.search.FieldExistsQuery;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.index.ReaderManager;
 import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.TopDocs;
-import org.apache.lucene.search.TopScoreDocCollectorManager;
+import org.apache.lucene.search.FieldDoc;
+import org.apache.lucene.search.Sort;
+import org.apache.lucene.search.SortField;
+import org.apache.lucene.search.TopFieldCollectorManager;
 import org.apache.lucene.search.TotalHits;
 import org.apache.lucene.search.similarities.BM25Similarity;
 import org.apache.lucene.store.Directory;
@@ -103,6 +107,18 @@ public final class SearchIndex implements Closeable {
   static final String VECTOR = "vector";
   private static final String SEQ = "seq";
   private static final int NEAREST_BEAM = 100;
+  /**
+   * Equal scores put the newer memory first. Lucene would break ties by its internal document order, which merges
+   * and re-indexing change: the same query could then answer differently from one moment to the next. With the
+   * score first, top-k collection still skips documents that cannot compete.
+   */
+  private static final Sort BY_SCORE_THEN_NEWEST = new Sort(SortField.FIELD_SCORE,
+      new SortField(ID, SortField.Type.LONG, true));
+  /**
+   * Up to this many memories, a semantic list compares the query with every vector (well under a millisecond):
+   * exact, and the same from one run to the next, where the graph's answer depends on how its segments formed.
+   */
+  static final int EXACT_NEAREST_UP_TO = 5_000;
   /** Found, indexed, not ranked, no norms: the words only say which memories hold them. */
   private static final FieldType WORDS_TYPE = new FieldType();
 
@@ -323,24 +339,37 @@ public final class SearchIndex implements Closeable {
       Query q = filter == null ? query
           : new BooleanQuery.Builder().add(query, Occur.MUST).add(filter, Occur.FILTER).build();
       searcher.setTimeout(budget::expired);
-      TopDocs top = searcher.search(q, new TopScoreDocCollectorManager(Math.max(1, n), null, exactTotalUpTo));
+      TopDocs top = searcher.search(q, new TopFieldCollectorManager(BY_SCORE_THEN_NEWEST, Math.max(1, n), null,
+          exactTotalUpTo));
       if (searcher.timedOut()) budget.cut();
       List<HybridRanker.Ranked> hits = new ArrayList<>(top.scoreDocs.length);
-      for (ScoreDoc sd : top.scoreDocs) hits.add(new HybridRanker.Ranked(id(sd.doc), sd.score));
+      for (ScoreDoc sd : top.scoreDocs) {
+        hits.add(new HybridRanker.Ranked(id(sd.doc), (Float) ((FieldDoc) sd).fields[0]));
+      }
       return new Hits(hits, top.totalHits.value, top.totalHits.relation == TotalHits.Relation.EQUAL_TO);
     }
 
     /**
      * The {@code k} memories whose vectors are most similar to {@code query} (a unit vector) among those matching
-     * {@code filter} (null: all), best first, with their cosine. Approximate over the HNSW graph, exact when the
-     * filter leaves few memories (Lucene compares them all then).
+     * {@code filter} (null: all), best first, with their cosine. Exact for a tenant of up to
+     * {@value #EXACT_NEAREST_UP_TO} memories, or when the filter leaves no more than that (Lucene compares them
+     * all); approximate over the HNSW graph beyond.
      */
     public List<HybridRanker.Ranked> nearest(float[] query, int k, Query filter) throws IOException {
-      // the graph is searched with a beam twice as wide as the list (Lucene's beam is its k): with a beam of k the
-      // approximate list missed neighbours the exact one has (LoCoMo recall@5 0.609 → 0.605, and 0.897 for the
-      // semantic strategy alone on the relevance harness instead of 0.971)
-      int beam = Math.max(2 * k, NEAREST_BEAM);
-      TopDocs top = searcher.search(new KnnFloatVectorQuery(VECTOR, query, beam, filter), Math.max(1, k));
+      int want = Math.max(1, k);
+      KnnFloatVectorQuery knn;
+      if (reader.maxDoc() <= EXACT_NEAREST_UP_TO) {
+        // a filter no larger than the list asked for makes Lucene compare every vector it lets through
+        Query withVector = new FieldExistsQuery(VECTOR);
+        Query all = filter == null ? withVector
+            : new BooleanQuery.Builder().add(withVector, Occur.FILTER).add(filter, Occur.FILTER).build();
+        knn = new KnnFloatVectorQuery(VECTOR, query, Math.max(want, reader.maxDoc()), all);
+      } else {
+        // a beam twice as wide as the list (Lucene's beam is its k): with a beam of k the approximate list missed
+        // neighbours the exact one has (LoCoMo hybrid recall@5 0.609 → 0.605)
+        knn = new KnnFloatVectorQuery(VECTOR, query, Math.max(2 * want, NEAREST_BEAM), filter);
+      }
+      TopDocs top = searcher.search(knn, want);
       List<HybridRanker.Ranked> hits = new ArrayList<>(top.scoreDocs.length);
       // Lucene scores a dot product d as (1 + d) / 2
       for (ScoreDoc sd : top.scoreDocs) hits.add(new HybridRanker.Ranked(id(sd.doc), 2.0 * sd.score - 1));
