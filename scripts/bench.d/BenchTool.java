@@ -35,7 +35,8 @@ import java.util.regex.Pattern;
  *                                   DIR/search-STRATEGY.jsonl (the same searches with a strategy), one JSON per line.
  *                                   CORPUS "common" loads notes of 12 words drawn from 30 instead (each word is in
  *                                   about a third of them) and writes DIR/search-common.jsonl: the query
- *                                   "tenant quota latency", the worst case for a keyword index's cost
+ *                                   "tenant quota latency", the worst case for a keyword index's cost (and
+ *                                   search-common-keyword.jsonl, the same with strategy keyword)
  *   load BASE_URL KEY FILE CONC     POSTs every line of FILE to /v1/memories with CONC concurrent connections;
  *                                   exits 1 unless every answer is 201
  *   probe BASE_URL KEY FILE N       runs the first N searches of FILE one by one and prints how many documents
@@ -288,6 +289,8 @@ public final class BenchTool {
     if (corpus.equals("common")) {
       write(dir.resolve("load.jsonl"), loadCount, new Random(seed), BenchTool::commonBody);
       write(dir.resolve("search-common.jsonl"), 1, new Random(seed), r -> "{\"query\":\"tenant quota latency\",\"limit\":10}");
+      write(dir.resolve("search-common-keyword.jsonl"), 1, new Random(seed),
+          r -> "{\"query\":\"tenant quota latency\",\"limit\":10,\"strategy\":\"keyword\"}");
     } else if (!corpus.equals("notes")) {
       throw new IllegalArgumentException("corpus must be notes or common");
     } else {

@@ -11,7 +11,6 @@ import dev.engram.cloud.engine.EngineMessages.RecentActivity;
 import dev.engram.cloud.engine.EngineMessages.Search;
 import dev.engram.cloud.engine.EngineMessages.Update;
 import dev.engram.cloud.search.Embedder;
-import dev.engram.cloud.search.HybridRanker;
 import dev.engram.cloud.search.SearchIndex;
 import dev.engram.cloud.search.SearchFilter;
 import dev.engram.cloud.search.Vectors;
@@ -53,6 +52,10 @@ import java.util.Optional;
  */
 final class MemoryStore implements AutoCloseable {
 
+  /** A memory a project scan made (see ProjectContextStore): metadata.project names the project. */
+  private static final String CONTEXT_OF_A_PROJECT = "m.memory_type = 'context'"
+      + " AND json_type(m.metadata, '$.project') = 'text'"
+      + " AND EXISTS (SELECT 1 FROM json_each(m.tags) WHERE value = 'project-context')";
   private static final String COLUMNS = "m.id, m.content, m.memory_type, m.tags, m.metadata, m.importance, "
       + "m.workspace, m.tier, m.expires_at, m.content_hash, m.version, m.created_at, m.updated_at";
   static final String LIVE = "(m.expires_at IS NULL OR m.expires_at > ?1)";
@@ -106,7 +109,7 @@ final class MemoryStore implements AutoCloseable {
   private final PreparedStatement pendingBatch;
   private final PreparedStatement changesSince;
   private final PreparedStatement selectRows;
-  private final PreparedStatement selectFacts;
+  private final PreparedStatement selectContents;
   private final PreparedStatement insertMemory;
   private final PreparedStatement insertTag;
   private final PreparedStatement deleteTags;
@@ -145,17 +148,14 @@ final class MemoryStore implements AutoCloseable {
     pendingBatch = conn.prepareStatement("SELECT m.id, m.content, m.tags FROM vector_pending p"
         + " JOIN memories m ON m.id = p.memory_id WHERE p.memory_id > ? ORDER BY p.memory_id LIMIT ?");
     changesSince = conn.prepareStatement("SELECT c.memory_id, c.seq, c.deleted, m.id, m.content, m.tags, m.metadata,"
-        + " m.workspace, m.memory_type, m.tier, m.importance, m.created_at, m.updated_at, v.embedding"
+        + " m.workspace, m.memory_type, m.tier, m.importance, m.created_at, m.updated_at, v.embedding,"
+        + " CASE WHEN " + CONTEXT_OF_A_PROJECT + " THEN json_extract(m.metadata, '$.project') END"
         + " FROM memory_changes c LEFT JOIN memories m ON m.id = c.memory_id"
         + " LEFT JOIN memory_vectors v ON v.memory_id = c.memory_id WHERE c.seq > ? ORDER BY c.seq LIMIT ?");
     selectRows = conn.prepareStatement("SELECT " + COLUMNS + " FROM memories m"
         + " WHERE m.id IN (SELECT value FROM json_each(?2)) AND " + LIVE);
-    selectFacts = conn.prepareStatement("SELECT m.id, m.importance, m.updated_at,"
-        + " ?3 IS NOT NULL AND m.memory_type = 'context' AND json_type(m.metadata, '$.project') = 'text'"
-        + "   AND json_extract(m.metadata, '$.project') = ?3"
-        + "   AND EXISTS (SELECT 1 FROM json_each(m.tags) WHERE value = 'project-context'),"
-        + " CASE WHEN ?4 THEN m.content END"
-        + " FROM memories m WHERE m.id IN (SELECT value FROM json_each(?2)) AND " + LIVE);
+    selectContents = conn.prepareStatement("SELECT m.id, m.content FROM memories m"
+        + " WHERE m.id IN (SELECT value FROM json_each(?2)) AND " + LIVE);
     insertMemory = conn.prepareStatement("""
         INSERT INTO memories (content, memory_type, tags, metadata, importance, workspace, tier, expires_at,
                               content_hash, created_at, updated_at)
@@ -310,7 +310,7 @@ final class MemoryStore implements AutoCloseable {
         List<String> tags = stringList(new JsonArray(rs.getString(6)));
         upserts.add(new SearchIndex.Doc(id, rs.getString(5), tags, rs.getString(7), rs.getString(8),
             rs.getString(9), rs.getString(10), rs.getDouble(11), Timestamps.parseStored(rs.getString(12)),
-            Timestamps.parseStored(rs.getString(13)), Vectors.unitOrNull(rs.getBytes(14))));
+            Timestamps.parseStored(rs.getString(13)), Vectors.unitOrNull(rs.getBytes(14)), rs.getString(15)));
       }
     }
     return new Changes(upserts, deletes, last, count);
@@ -568,22 +568,13 @@ final class MemoryStore implements AutoCloseable {
     return out;
   }
 
-  /**
-   * What hybrid ranking needs to know of the live memories among {@code ids}, without reading whole rows: importance,
-   * last change, whether it is a context memory of {@code project} (a project scan's: type context, tag
-   * project-context, metadata.project the name; never when {@code project} is null), and the content only when
-   * {@code withContent}.
-   */
-  Map<Long, HybridRanker.Facts> rankFacts(Collection<Long> ids, String project, boolean withContent, Instant now)
-      throws SQLException {
-    Map<Long, HybridRanker.Facts> out = new HashMap<>();
+  /** The content of the live memories among {@code ids}, by id. */
+  Map<Long, String> contents(Collection<Long> ids, Instant now) throws SQLException {
+    Map<Long, String> out = new HashMap<>();
     if (ids.isEmpty()) return out;
-    try (ResultSet rs = bind(selectFacts, Timestamps.format(now), new JsonArray(new ArrayList<>(ids)).encode(), project,
-        withContent ? 1 : 0).executeQuery()) {
-      while (rs.next()) {
-        out.put(rs.getLong(1), new HybridRanker.Facts(rs.getString(5), rs.getDouble(2),
-            Timestamps.parseStored(rs.getString(3)), rs.getInt(4) != 0));
-      }
+    try (ResultSet rs = bind(selectContents, Timestamps.format(now), new JsonArray(new ArrayList<>(ids)).encode())
+        .executeQuery()) {
+      while (rs.next()) out.put(rs.getLong(1), rs.getString(2));
     }
     return out;
   }

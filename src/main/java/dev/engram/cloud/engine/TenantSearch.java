@@ -46,8 +46,9 @@ final class TenantSearch {
   /** A filter the keyword index cannot apply (a filter tree) is checked on this many times more hits than wanted. */
   private static final int FILTER_OVERSAMPLE = 10;
   /**
-   * Keyword totals are counted exactly by the top-k collection up to this many matches; beyond it they are counted
-   * separately (the collection may then skip documents that cannot make the page).
+   * Keyword totals are exact up to this many matches; beyond, the answer says {@code total_exact: false} and
+   * {@code total} is this lower bound: counting every match of a common word would cost what top-k collection
+   * saves (it skips the documents that cannot make the page).
    */
   private static final int EXACT_TOTAL = 1_000;
 
@@ -129,7 +130,11 @@ final class TenantSearch {
 
   // ---- keyword ----
 
-  private record KeywordHits(List<Ranked> hits, long total) {}
+  private record KeywordHits(List<Ranked> hits, long total, boolean totalExact) {
+    KeywordHits(List<Ranked> hits, long total) {
+      this(hits, total, true);
+    }
+  }
 
   private JsonObject keyword(MemoryStore store, SearchIndex.Searcher searcher, Search q, Instant now,
                              SearchBudget budget) throws SQLException, IOException {
@@ -151,12 +156,14 @@ final class TenantSearch {
       }
       results.add(result);
     }
-    return new JsonObject().put("results", results).put("total", hits.total());
+    JsonObject out = new JsonObject().put("results", results).put("total", hits.total());
+    if (!hits.totalExact()) out.put("total_exact", false);
+    return out;
   }
 
   /**
-   * The best {@code n} keyword hits passing the filter, and how many match in all ({@code count}: exactly; else
-   * only as the hits found). A filter tree, which only the database can test, is checked on the best
+   * The best {@code n} keyword hits passing the filter, and how many match in all ({@code count}: exactly up to
+   * {@link #EXACT_TOTAL}, a lower bound beyond; else only as the hits found). A filter tree, which only the database can test, is checked on the best
    * {@code n * 10} hits, widening until {@code n} pass, every match was checked, or the budget runs out.
    */
   private KeywordHits keywordHits(MemoryStore store, SearchIndex.Searcher searcher, Query query, SearchFilter filter,
@@ -166,9 +173,7 @@ final class TenantSearch {
     Query simple = SearchIndex.filter(filter);
     if (filter.tree() == null) {
       SearchIndex.Hits hits = searcher.top(query, simple, n, count ? EXACT_TOTAL : n, budget);
-      long total = hits.total();
-      if (count && !hits.totalExact()) total = searcher.count(simple == null ? query : and(query, simple));
-      return new KeywordHits(hits.hits(), total);
+      return new KeywordHits(hits.hits(), hits.total(), hits.totalExact());
     }
     int want = Math.max(n * FILTER_OVERSAMPLE, 200);
     KeywordHits found = new KeywordHits(List.of(), 0);
@@ -323,9 +328,15 @@ final class TenantSearch {
       candidates.add(new Candidate(id, bm25.getOrDefault(id, 0.0), cosine.getOrDefault(id, Double.NaN),
           keywordRank.getOrDefault(id, 0), semanticRank.getOrDefault(id, 0)));
     }
-    // the content only when the phrase bonus counts or is shown; whole rows only for the page
-    Map<Long, Facts> facts = store.rankFacts(ids, q.project(), config.phraseWeight() > 0 || q.explain(), now);
-    List<Scored> ranked = HybridRanker.rank(candidates, facts, q.query(), config.weights(), now, q.project() != null);
+    // from the index; the content (from the database) only when the phrase bonus counts or is shown, and whole rows
+    // only for the page
+    Map<Long, Facts> facts = searcher.facts(ids, q.project());
+    if (config.phraseWeight() > 0 || q.explain()) {
+      Map<Long, String> contents = store.contents(ids, now);
+      facts.replaceAll((id, f) -> new Facts(contents.get(id), f.importance(), f.updatedAt(), f.projectContext()));
+    }
+    List<Scored> ranked = HybridRanker.rank(candidates, facts, q.query(), config.weights(), now, q.project() != null,
+        q.explain());
     List<Scored> page = ranked.subList(0, Math.min(q.limit(), ranked.size()));
     List<Long> pageIds = new ArrayList<>(page.size());
     for (Scored s : page) pageIds.add(s.id());

@@ -62,7 +62,7 @@ public final class HybridRanker {
     }
   }
 
-  /** One fused result, best first, with the breakdown explain shows. */
+  /** One fused result, best first, with the breakdown explain shows (null unless asked for). */
   public record Scored(long id, double score, JsonObject explain) {}
 
   private HybridRanker() {}
@@ -74,6 +74,12 @@ public final class HybridRanker {
    */
   public static List<Scored> rank(List<Candidate> candidates, Map<Long, Facts> facts, String query, Weights w,
                                   Instant now, boolean projectNamed) {
+    return rank(candidates, facts, query, w, now, projectNamed, true);
+  }
+
+  /** As above; {@code explain}: build each result's breakdown (200 small JSON objects a search otherwise). */
+  public static List<Scored> rank(List<Candidate> candidates, Map<Long, Facts> facts, String query, Weights w,
+                                  Instant now, boolean projectNamed, boolean explain) {
     double best = 0;
     for (Candidate c : candidates) best = Math.max(best, c.bm25());
     double sum = w.keyword() + w.semantic();
@@ -97,7 +103,11 @@ public final class HybridRanker {
       double base = fused / divisor;
       double score = base * (1 + w.recency() * recency + w.importance() * f.importance() + w.phrase() * phraseHit
           + wc * context);
-      JsonObject explain = new JsonObject()
+      if (!explain) {
+        out.add(new Scored(c.id(), score, null));
+        continue;
+      }
+      JsonObject breakdown = new JsonObject()
           .put("keyword", c.bm25() > 0 || c.keywordRank() > 0 ? new JsonObject().put("rank", c.keywordRank() > 0
               ? c.keywordRank() : null).put("bm25", c.bm25()).put("normalized", keyword) : null)
           .put("semantic", Double.isNaN(c.cosine()) ? null : new JsonObject().put("rank", c.semanticRank() > 0
@@ -110,10 +120,10 @@ public final class HybridRanker {
               .put("contribution", base * w.phrase() * phraseHit))
           .put("score", score);
       if (projectNamed) {
-        explain.put("project_context", new JsonObject().put("value", f.projectContext())
+        breakdown.put("project_context", new JsonObject().put("value", f.projectContext())
             .put("contribution", base * wc * context));
       }
-      out.add(new Scored(c.id(), score, explain));
+      out.add(new Scored(c.id(), score, breakdown));
     }
     out.sort(Comparator.comparingDouble(Scored::score).reversed().thenComparing(Scored::id, Comparator.reverseOrder()));
     return out;

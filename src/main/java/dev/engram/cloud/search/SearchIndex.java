@@ -16,6 +16,8 @@ import org.apache.lucene.document.Field;
 import org.apache.lucene.document.FieldType;
 import org.apache.lucene.document.LongPoint;
 import org.apache.lucene.document.NumericDocValuesField;
+import org.apache.lucene.document.SortedDocValuesField;
+import org.apache.lucene.index.SortedDocValues;
 import org.apache.lucene.document.StringField;
 import org.apache.lucene.document.TextField;
 import org.apache.lucene.index.DirectoryReader;
@@ -105,6 +107,10 @@ public final class SearchIndex implements Closeable {
   static final String CREATED = "created";
   static final String UPDATED = "updated";
   static final String VECTOR = "vector";
+  /** What hybrid ranking reads of each candidate, as doc values (see {@link Searcher#facts}). */
+  static final String IMPORTANCE_VALUE = "importance_value";
+  static final String UPDATED_VALUE = "updated_value";
+  static final String CONTEXT_PROJECT = "context_project";
   private static final String SEQ = "seq";
   private static final int NEAREST_BEAM = 100;
   /**
@@ -144,9 +150,18 @@ public final class SearchIndex implements Closeable {
   private static final Analyzer ANALYZER = new PerFieldAnalyzerWrapper(TextAnalysis.SEARCH,
       Map.of(WORDS, TextAnalysis.WORDS));
 
-  /** What the index holds of one memory; {@code vector} (unit length) is null until it is computed. */
+  /**
+   * What the index holds of one memory; {@code vector} (unit length) is null until it is computed;
+   * {@code contextProject}: the project whose scan made it a context memory (see ProjectContextStore), else null.
+   */
   public record Doc(long id, String content, List<String> tags, String metadata, String workspace, String memoryType,
-                    String tier, double importance, Instant createdAt, Instant updatedAt, float[] vector) {}
+                    String tier, double importance, Instant createdAt, Instant updatedAt, float[] vector,
+                    String contextProject) {
+    public Doc(long id, String content, List<String> tags, String metadata, String workspace, String memoryType,
+               String tier, double importance, Instant createdAt, Instant updatedAt, float[] vector) {
+      this(id, content, tags, metadata, workspace, memoryType, tier, importance, createdAt, updatedAt, vector, null);
+    }
+  }
 
   /** The best hits of a query, best first (signal = BM25 score), and how many documents match in all. */
   public record Hits(List<HybridRanker.Ranked> hits, long total, boolean totalExact) {}
@@ -291,6 +306,9 @@ public final class SearchIndex implements Closeable {
     doc.add(new DoublePoint(IMPORTANCE, d.importance()));
     doc.add(new LongPoint(CREATED, d.createdAt().toEpochMilli()));
     doc.add(new LongPoint(UPDATED, d.updatedAt().toEpochMilli()));
+    doc.add(new NumericDocValuesField(IMPORTANCE_VALUE, Double.doubleToLongBits(d.importance())));
+    doc.add(new NumericDocValuesField(UPDATED_VALUE, d.updatedAt().toEpochMilli()));
+    if (d.contextProject() != null) doc.add(new SortedDocValuesField(CONTEXT_PROJECT, new BytesRef(d.contextProject())));
     if (d.vector() != null) doc.add(new KnnFloatVectorField(VECTOR, d.vector(), VectorSimilarityFunction.DOT_PRODUCT));
     return doc;
   }
@@ -374,6 +392,38 @@ public final class SearchIndex implements Closeable {
       // Lucene scores a dot product d as (1 + d) / 2
       for (ScoreDoc sd : top.scoreDocs) hits.add(new HybridRanker.Ranked(id(sd.doc), 2.0 * sd.score - 1));
       return hits;
+    }
+
+    /**
+     * What hybrid ranking needs of these memories (those in the index): importance, last change, and whether each
+     * is a context memory of {@code project} (never when it is null). Content is not kept here: the phrase bonus
+     * reads it from the database.
+     */
+    public Map<Long, HybridRanker.Facts> facts(Collection<Long> ids, String project) throws IOException {
+      Map<Long, HybridRanker.Facts> out = new java.util.HashMap<>();
+      if (ids.isEmpty()) return out;
+      BytesRef wanted = project == null ? null : new BytesRef(project);
+      TopDocs top = searcher.search(ids(ids), ids.size());
+      for (ScoreDoc sd : top.scoreDocs) {
+        LeafReaderContext leaf = reader.leaves().get(ReaderUtil.subIndex(sd.doc, reader.leaves()));
+        int local = sd.doc - leaf.docBase;
+        long id = value(leaf, ID, local);
+        double importance = Double.longBitsToDouble(value(leaf, IMPORTANCE_VALUE, local));
+        Instant updated = Instant.ofEpochMilli(value(leaf, UPDATED_VALUE, local));
+        boolean context = false;
+        if (wanted != null) {
+          SortedDocValues projects = leaf.reader().getSortedDocValues(CONTEXT_PROJECT);
+          context = projects != null && projects.advanceExact(local) && projects.lookupOrd(projects.ordValue()).equals(wanted);
+        }
+        out.put(id, new HybridRanker.Facts(null, importance, updated, context));
+      }
+      return out;
+    }
+
+    private long value(LeafReaderContext leaf, String field, int local) throws IOException {
+      NumericDocValues values = leaf.reader().getNumericDocValues(field);
+      if (values == null || !values.advanceExact(local)) throw new IOException("a document has no " + field);
+      return values.longValue();
     }
 
     /** How many live documents match. */
