@@ -1,5 +1,7 @@
 package dev.engram.cloud.engine;
 
+import dev.engram.cloud.model.Workspaces;
+import dev.engram.cloud.model.MemoryTypes;
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.engine.EngineMessages.ImportedMemory;

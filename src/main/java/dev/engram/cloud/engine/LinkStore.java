@@ -1,5 +1,6 @@
 package dev.engram.cloud.engine;
 
+import dev.engram.cloud.model.EdgeTypes;
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.engine.EngineMessages.Link;
 import dev.engram.cloud.engine.EngineMessages.Related;

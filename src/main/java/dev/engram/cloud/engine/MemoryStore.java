@@ -1,5 +1,7 @@
 package dev.engram.cloud.engine;
 
+import dev.engram.cloud.model.Workspaces;
+import dev.engram.cloud.model.Cursors;
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.engine.EngineMessages.Create;
 import dev.engram.cloud.engine.EngineMessages.ExportPage;

@@ -1,5 +1,6 @@
 package dev.engram.cloud.engine;
 
+import dev.engram.cloud.model.MemoryTypes;
 import dev.engram.cloud.engine.EngineMessages.Caps;
 import dev.engram.cloud.engine.EngineMessages.ProjectContext;
 import dev.engram.cloud.engine.EngineMessages.ScanProject;

@@ -1,5 +1,6 @@
 package dev.engram.cloud.engine;
 
+import dev.engram.cloud.model.MemoryTypes;
 import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.engine.EngineMessages.Search;
 import dev.engram.cloud.engine.EngineMessages.Suggest;

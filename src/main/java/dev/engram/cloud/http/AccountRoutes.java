@@ -17,7 +17,7 @@ import dev.engram.cloud.bus.Addresses;
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.controlplane.ApiKeyRecord;
 import dev.engram.cloud.controlplane.UsageDay;
-import dev.engram.cloud.engine.Workspaces;
+import dev.engram.cloud.model.Workspaces;
 import dev.engram.cloud.metering.UsageMessages.UsageQuery;
 import dev.engram.cloud.metering.UsageMessages.UsageReport;
 import dev.engram.cloud.quota.QuotaMessages.Decision;

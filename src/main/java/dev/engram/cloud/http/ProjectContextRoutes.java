@@ -6,7 +6,7 @@ import dev.engram.cloud.engine.EngineClient;
 import dev.engram.cloud.engine.EngineMessages.Caps;
 import dev.engram.cloud.engine.EngineMessages.ProjectContext;
 import dev.engram.cloud.engine.EngineMessages.ScanProject;
-import dev.engram.cloud.engine.Workspaces;
+import dev.engram.cloud.model.Workspaces;
 import dev.engram.cloud.projectcontext.InstructionFiles;
 import dev.engram.cloud.projectcontext.ProjectScan;
 import dev.engram.cloud.projectcontext.ScanParser;

@@ -9,7 +9,7 @@ import dev.engram.cloud.engine.EngineMessages.Caps;
 import dev.engram.cloud.engine.EngineMessages.Import;
 import dev.engram.cloud.engine.EngineMessages.ImportedMemory;
 import dev.engram.cloud.engine.ImportDocument;
-import dev.engram.cloud.engine.Workspaces;
+import dev.engram.cloud.model.Workspaces;
 import dev.engram.cloud.sqlite.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;

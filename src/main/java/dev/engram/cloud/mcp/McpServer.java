@@ -6,7 +6,7 @@ import dev.engram.cloud.engine.EngineMessages.Get;
 import dev.engram.cloud.engine.EngineMessages.ListMemories;
 import dev.engram.cloud.engine.EngineMessages.Stats;
 import dev.engram.cloud.engine.EngineMessages.WorkspaceStats;
-import dev.engram.cloud.engine.Workspaces;
+import dev.engram.cloud.model.Workspaces;
 import dev.engram.cloud.projectcontext.ScanParser;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;

@@ -1,7 +1,7 @@
 package dev.engram.cloud.projectcontext;
 
 import dev.engram.cloud.bus.ApiException;
-import dev.engram.cloud.engine.Workspaces;
+import dev.engram.cloud.model.Workspaces;
 import dev.engram.cloud.sqlite.Timestamps;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
