@@ -120,11 +120,17 @@ public final class EngineMessages {
 
   public record Stats() implements EngineCommand {}
 
-  /** Every tag in use with its count of live memories and when it was last used: {@code {tags:[{name,count,last_used}]}}. */
-  public record Tags() implements EngineCommand {}
+  /**
+   * The {@code limit} most used tags of live memories with their counts and when each was last used:
+   * {@code {tags:[{name,count,last_used}], truncated}}; {@code truncated} when more exist.
+   */
+  public record Tags(int limit) implements EngineCommand {}
 
-  /** A memory's earlier versions, newest first: {@code {id, versions:[{version,content,tags,metadata,created_at}]}}; 404 when absent. */
-  public record Versions(long id) implements EngineCommand {}
+  /**
+   * A page of a memory's versions, newest first, before {@code beforeVersion} (null: from the current one):
+   * {@code {id, versions:[{version,content,tags,metadata,workspace,created_at}], next_cursor}}; 404 when absent.
+   */
+  public record Versions(long id, int limit, Integer beforeVersion) implements EngineCommand {}
 
   /**
    * Memories created or updated since {@code since}, newest first, optionally in one workspace and of some types:
@@ -134,10 +140,15 @@ public final class EngineMessages {
       implements EngineCommand {}
 
   /**
-   * Every workspace with live memories: {@code {count, workspaces:[{workspace, memory_count, permanent_count,
-   * daily_count, first_memory_at, last_memory_at, top_tags, avg_importance}]}}, largest first.
+   * The {@code limit} largest workspaces with live memories: {@code {count, workspaces:[{workspace, memory_count,
+   * permanent_count, daily_count, first_memory_at, last_memory_at, top_tags, avg_importance}], truncated}};
+   * {@code within}, when not null, keeps only those workspaces (a restricted key's: WorkspaceGuard sets it).
    */
-  public record WorkspaceList() implements EngineCommand {}
+  public record WorkspaceList(int limit, Set<String> within) implements EngineCommand {
+    public WorkspaceList(int limit) {
+      this(limit, null);
+    }
+  }
 
   /** One workspace's entry of {@link WorkspaceList}; 404 when it has no live memories. */
   public record WorkspaceStats(String workspace) implements EngineCommand {}
@@ -170,8 +181,16 @@ public final class EngineMessages {
     }
   }
 
-  /** Links of a memory in both directions, strongest first: {@code {id, related:[link...]}}; {@code edgeType} may be null. */
-  public record Related(long id, String edgeType) implements EngineCommand {}
+  /**
+   * The {@code limit} strongest links of a memory in both directions: {@code {id, related:[link...], truncated}};
+   * {@code edgeType} may be null; {@code within}, when not null, keeps only links whose other end is in those
+   * workspaces (WorkspaceGuard sets it).
+   */
+  public record Related(long id, String edgeType, int limit, Set<String> within) implements EngineCommand {
+    public Related(long id, String edgeType, int limit) {
+      this(id, edgeType, limit, null);
+    }
+  }
 
   /**
    * One page of the export, oldest first, in Engram's export item format: {@code {memories:[{id, content,

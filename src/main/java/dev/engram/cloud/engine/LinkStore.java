@@ -28,6 +28,9 @@ final class LinkStore {
   private static final String LINK_COLUMNS = "l.from_id, l.to_id, l.edge_type, l.strength, l.source, l.source_context,"
       + " l.created_at";
 
+  /** {@code ?4}: a JSON array of workspaces the other end must be in, or NULL for any. */
+  private static final String OTHER_END_WITHIN = " AND (?4 IS NULL OR m.workspace IN (SELECT value FROM json_each(?4)))";
+
   private final PreparedStatement liveMemory;
   private final PreparedStatement upsert;
   private final PreparedStatement selectLink;
@@ -47,11 +50,11 @@ final class LinkStore {
     delete = conn.prepareStatement("DELETE FROM memory_links WHERE from_id = ? AND to_id = ? AND edge_type = ?");
     related = conn.prepareStatement(
         "SELECT " + LINK_COLUMNS + ", 'outgoing' AS direction FROM memory_links l JOIN memories m ON m.id = l.to_id"
-        + " WHERE l.from_id = ?2 AND " + LIVE + " AND (?3 IS NULL OR l.edge_type = ?3)"
+        + " WHERE l.from_id = ?2 AND " + LIVE + " AND (?3 IS NULL OR l.edge_type = ?3)" + OTHER_END_WITHIN
         + " UNION ALL"
         + " SELECT " + LINK_COLUMNS + ", 'incoming' AS direction FROM memory_links l JOIN memories m ON m.id = l.from_id"
-        + " WHERE l.to_id = ?2 AND " + LIVE + " AND (?3 IS NULL OR l.edge_type = ?3)"
-        + " ORDER BY 4 DESC, 7 DESC, 1, 2, 3"); // strength, created_at, then the key: a stable order
+        + " WHERE l.to_id = ?2 AND " + LIVE + " AND (?3 IS NULL OR l.edge_type = ?3)" + OTHER_END_WITHIN
+        + " ORDER BY 4 DESC, 7 DESC, 1, 2, 3 LIMIT ?5"); // strength, created_at, then the key: a stable order
   }
 
   JsonObject link(Link l, Instant now) throws SQLException {
@@ -80,16 +83,27 @@ final class LinkStore {
     return new JsonObject().put("unlinked", true);
   }
 
-  /** Links of a live memory in both directions, strongest first, each with its {@code direction} from that memory. */
+  /**
+   * The {@code limit} strongest links of a live memory in both directions, each with its {@code direction} from that
+   * memory; {@code truncated} when there are more.
+   */
   JsonObject related(Related r, Instant now) throws SQLException {
     String ts = Timestamps.format(now);
     requireLive(r.id(), ts);
     String edgeType = r.edgeType() == null ? null : EdgeTypes.normalize(r.edgeType());
+    String within = r.within() == null ? null : new JsonArray(new java.util.ArrayList<>(r.within())).encode();
     JsonArray out = new JsonArray();
-    try (ResultSet rs = bind(related, ts, r.id(), edgeType).executeQuery()) {
-      while (rs.next()) out.add(link(rs).put("direction", rs.getString(8)));
+    boolean truncated = false;
+    try (ResultSet rs = bind(related, ts, r.id(), edgeType, within, r.limit() + 1).executeQuery()) {
+      while (rs.next()) {
+        if (out.size() == r.limit()) {
+          truncated = true;
+          break;
+        }
+        out.add(link(rs).put("direction", rs.getString(8)));
+      }
     }
-    return new JsonObject().put("id", r.id()).put("related", out);
+    return new JsonObject().put("id", r.id()).put("related", out).put("truncated", truncated);
   }
 
   private void requireLive(long id, String ts) throws SQLException {

@@ -11,7 +11,11 @@ import dev.engram.cloud.engine.EngineMessages.ListMemories;
 import dev.engram.cloud.engine.EngineMessages.MoveWorkspace;
 import dev.engram.cloud.engine.EngineMessages.RecentActivity;
 import dev.engram.cloud.engine.EngineMessages.Search;
+import dev.engram.cloud.engine.EngineMessages.Tags;
 import dev.engram.cloud.engine.EngineMessages.Update;
+import dev.engram.cloud.engine.EngineMessages.Versions;
+import dev.engram.cloud.engine.EngineMessages.WorkspaceList;
+import dev.engram.cloud.model.VersionCursors;
 import dev.engram.cloud.search.Embedder;
 import dev.engram.cloud.search.HybridRanker.Ranked;
 import dev.engram.cloud.search.SearchFilter;
@@ -73,16 +77,21 @@ final class MemoryStore implements AutoCloseable {
   private static final String BM25 = "bm25(memories_fts, 1.0, 1.0, 0.5)";
   private static final int PREVIEW_CHARS = 100;
   private static final int TOP_TAGS = 5;
-  /** One row per workspace; {@code ?2} picks one workspace or, when NULL, all of them. */
+  /**
+   * One row per workspace, largest first, at most {@code ?4}: {@code ?2} picks one workspace or, when NULL, all of
+   * them; {@code ?3} (a JSON array) keeps only those workspaces, or all when NULL.
+   */
   private static final String WORKSPACE_SUMMARY = "SELECT m.workspace, count(*), sum(m.tier = 'permanent'),"
       + " sum(m.tier = 'daily'), min(m.created_at), max(m.created_at), avg(m.importance)"
       + " FROM memories m WHERE " + LIVE + " AND (?2 IS NULL OR m.workspace = ?2)"
-      + " GROUP BY m.workspace ORDER BY count(*) DESC, m.workspace";
+      + " AND (?3 IS NULL OR m.workspace IN (SELECT value FROM json_each(?3)))"
+      + " GROUP BY m.workspace ORDER BY count(*) DESC, m.workspace LIMIT ?4";
+  /** The top tags of the workspaces in {@code ?2} (a JSON array). */
   private static final String WORKSPACE_TOP_TAGS = "SELECT workspace, tag FROM ("
       + " SELECT m.workspace AS workspace, t.tag AS tag,"
       + "   row_number() OVER (PARTITION BY m.workspace ORDER BY count(*) DESC, t.tag) AS place"
       + " FROM memory_tags t JOIN memories m ON m.id = t.memory_id"
-      + " WHERE " + LIVE + " AND (?2 IS NULL OR m.workspace = ?2) GROUP BY m.workspace, t.tag)"
+      + " WHERE " + LIVE + " AND m.workspace IN (SELECT value FROM json_each(?2)) GROUP BY m.workspace, t.tag)"
       + " WHERE place <= " + TOP_TAGS + " ORDER BY workspace, place";
 
   /** A change to one memory's vector, applied to the in-memory index once its transaction has committed. */
@@ -168,9 +177,10 @@ final class MemoryStore implements AutoCloseable {
     release = conn.prepareStatement("RELEASE cmd");
     rollbackTo = conn.prepareStatement("ROLLBACK TO cmd");
     tagCounts = conn.prepareStatement("SELECT t.tag, count(*), max(m.updated_at) FROM memory_tags t"
-        + " JOIN memories m ON m.id = t.memory_id WHERE " + LIVE + " GROUP BY t.tag ORDER BY count(*) DESC, t.tag");
+        + " JOIN memories m ON m.id = t.memory_id WHERE " + LIVE + " GROUP BY t.tag ORDER BY count(*) DESC, t.tag"
+        + " LIMIT ?2");
     versions = conn.prepareStatement("SELECT version, content, tags, metadata, workspace, created_at"
-        + " FROM memory_versions WHERE memory_id = ? ORDER BY version DESC");
+        + " FROM memory_versions WHERE memory_id = ?1 AND (?2 IS NULL OR version < ?2) ORDER BY version DESC LIMIT ?3");
     activity = conn.prepareStatement("SELECT " + COLUMNS + " FROM memories m WHERE " + LIVE
         + " AND m.updated_at >= ?2 AND (?3 IS NULL OR m.workspace = ?3)"
         + " AND (?4 IS NULL OR m.memory_type IN (SELECT value FROM json_each(?4)))"
@@ -724,24 +734,38 @@ final class MemoryStore implements AutoCloseable {
     return new JsonObject().put("total_memories", total).mergeIn(out).put("database_size_bytes", size);
   }
 
-  /** Every tag on a live memory with its count and the last change of a memory carrying it, most used first. */
-  JsonObject tags(Instant now) throws SQLException {
+  /**
+   * The {@code limit} most used tags on live memories with their counts and the last change of a memory carrying
+   * each; {@code truncated} when there are more.
+   */
+  JsonObject tags(Tags q, Instant now) throws SQLException {
     JsonArray tags = new JsonArray();
-    try (ResultSet rs = bind(tagCounts, Timestamps.format(now)).executeQuery()) {
+    boolean truncated = false;
+    try (ResultSet rs = bind(tagCounts, Timestamps.format(now), q.limit() + 1).executeQuery()) {
       while (rs.next()) {
+        if (tags.size() == q.limit()) {
+          truncated = true;
+          break;
+        }
         tags.add(new JsonObject().put("name", rs.getString(1)).put("count", rs.getLong(2))
             .put("last_used", rs.getString(3)));
       }
     }
-    return new JsonObject().put("tags", tags);
+    return new JsonObject().put("tags", tags).put("truncated", truncated);
   }
 
-  /** Every version of a live memory, the current one included, newest first. */
-  JsonObject versions(long id, Instant now) throws SQLException {
+  /** A page of the versions of a live memory, the current one included, newest first. */
+  JsonObject versions(Versions q, Instant now) throws SQLException {
+    long id = q.id();
     if (get(id, now).isEmpty()) throw notFound(id);
     JsonArray out = new JsonArray();
-    try (ResultSet rs = bind(versions, id).executeQuery()) {
+    boolean more = false;
+    try (ResultSet rs = bind(versions, id, q.beforeVersion(), q.limit() + 1).executeQuery()) {
       while (rs.next()) {
+        if (out.size() == q.limit()) {
+          more = true;
+          break;
+        }
         out.add(new JsonObject()
             .put("version", rs.getInt(1))
             .put("content", rs.getString(2))
@@ -751,7 +775,9 @@ final class MemoryStore implements AutoCloseable {
             .put("created_at", rs.getString(6)));
       }
     }
-    return new JsonObject().put("id", id).put("versions", out);
+    int last = out.isEmpty() ? 0 : out.getJsonObject(out.size() - 1).getInteger("version");
+    return new JsonObject().put("id", id).put("versions", out)
+        .put("next_cursor", more ? VersionCursors.encode(last) : null);
   }
 
   JsonObject recentActivity(RecentActivity q, Instant now) throws SQLException {
@@ -777,25 +803,25 @@ final class MemoryStore implements AutoCloseable {
         .put("workspace", q.workspace());
   }
 
-  /** Workspaces with live memories, largest first. */
-  JsonObject workspaces(Instant now) throws SQLException {
-    JsonArray list = workspaceSummaries(null, now);
-    return new JsonObject().put("count", list.size()).put("workspaces", list);
+  /** The {@code limit} largest workspaces with live memories (of {@code within}, when given). */
+  JsonObject workspaces(WorkspaceList q, Instant now) throws SQLException {
+    JsonArray list = workspaceSummaries(null, q.within(), q.limit() + 1, now);
+    boolean truncated = list.size() > q.limit();
+    if (truncated) list.remove(q.limit());
+    return new JsonObject().put("count", list.size()).put("workspaces", list).put("truncated", truncated);
   }
 
   Optional<JsonObject> workspace(String name, Instant now) throws SQLException {
-    JsonArray one = workspaceSummaries(Workspaces.normalize(name), now);
+    JsonArray one = workspaceSummaries(Workspaces.normalize(name), null, 1, now);
     return one.isEmpty() ? Optional.empty() : Optional.of(one.getJsonObject(0));
   }
 
-  private JsonArray workspaceSummaries(String workspace, Instant now) throws SQLException {
+  private JsonArray workspaceSummaries(String workspace, Set<String> within, int limit, Instant now)
+      throws SQLException {
     String ts = Timestamps.format(now);
-    Map<String, JsonArray> topTags = new LinkedHashMap<>();
-    try (ResultSet rs = bind(workspaceTopTags, ts, workspace).executeQuery()) {
-      while (rs.next()) topTags.computeIfAbsent(rs.getString(1), w -> new JsonArray()).add(rs.getString(2));
-    }
     JsonArray out = new JsonArray();
-    try (ResultSet rs = bind(workspaceSummary, ts, workspace).executeQuery()) {
+    try (ResultSet rs = bind(workspaceSummary, ts, workspace,
+        within == null ? null : new JsonArray(new ArrayList<>(within)).encode(), limit).executeQuery()) {
       while (rs.next()) {
         String name = rs.getString(1);
         out.add(new JsonObject()
@@ -805,9 +831,17 @@ final class MemoryStore implements AutoCloseable {
             .put("daily_count", rs.getLong(4))
             .put("first_memory_at", rs.getString(5))
             .put("last_memory_at", rs.getString(6))
-            .put("top_tags", topTags.getOrDefault(name, new JsonArray()))
+            .put("top_tags", new JsonArray())
             .put("avg_importance", rs.getDouble(7)));
       }
+    }
+    if (out.isEmpty()) return out;
+    // Top tags of the workspaces shown only, so that a page costs what its workspaces hold.
+    Map<String, JsonObject> byName = new LinkedHashMap<>();
+    out.forEach(w -> byName.put(((JsonObject) w).getString("workspace"), (JsonObject) w));
+    try (ResultSet rs = bind(workspaceTopTags, ts, new JsonArray(new ArrayList<>(byName.keySet())).encode())
+        .executeQuery()) {
+      while (rs.next()) byName.get(rs.getString(1)).getJsonArray("top_tags").add(rs.getString(2));
     }
     return out;
   }

@@ -206,8 +206,7 @@ final class TenantEngineVerticle extends VerticleBase {
   private JsonObject read(MemoryStore from, EngineCommand cmd, Instant now) throws SQLException {
     if (cmd instanceof Scoped scoped) {
       WorkspaceGuard guard = new WorkspaceGuard(scoped.workspaces());
-      EngineCommand admitted = guard.admit(scoped.command(), from, now);
-      return guard.filterReply(admitted, read(from, admitted, now), from, now);
+      return read(from, guard.admit(scoped.command(), from, now), now);
     }
     if (cmd instanceof Get g) {
       return from.get(g.id(), now).orElseThrow(() -> ApiException.notFound("No memory with id " + g.id() + "."));
@@ -216,10 +215,10 @@ final class TenantEngineVerticle extends VerticleBase {
     if (cmd instanceof Search s) return search.search(from, s, now);
     if (cmd instanceof Suggest s) return search.suggest(from, s);
     if (cmd instanceof Stats) return from.stats(now);
-    if (cmd instanceof Tags) return from.tags(now);
-    if (cmd instanceof Versions v) return from.versions(v.id(), now);
+    if (cmd instanceof Tags t) return from.tags(t, now);
+    if (cmd instanceof Versions v) return from.versions(v, now);
     if (cmd instanceof RecentActivity a) return from.recentActivity(a, now);
-    if (cmd instanceof WorkspaceList) return from.workspaces(now);
+    if (cmd instanceof WorkspaceList w) return from.workspaces(w, now);
     if (cmd instanceof WorkspaceStats w) {
       return from.workspace(w.workspace(), now).orElseThrow(() ->
           ApiException.notFound("Workspace '" + w.workspace() + "' has no memories."));

@@ -16,13 +16,20 @@ public final class ToolCall {
   private final Principal principal;
   private final Caps caps;
   private final EngineClient engines;
+  private final String requestId;
   private int created;
   private int searches;
 
-  public ToolCall(Principal principal, Caps caps, EngineClient engines) {
+  public ToolCall(Principal principal, Caps caps, EngineClient engines, String requestId) {
     this.principal = principal;
     this.caps = caps;
     this.engines = engines;
+    this.requestId = requestId;
+  }
+
+  /** The HTTP request's id, which every error answer carries. */
+  public String requestId() {
+    return requestId;
   }
 
   public Principal principal() {

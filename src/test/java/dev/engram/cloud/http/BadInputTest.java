@@ -301,7 +301,10 @@ class BadInputTest {
         401, "missing_credentials"));
 
     // GET /v1/tags, /v1/memories/{id}/versions
-    rows.add(json("unknown query parameter", "GET", "/v1/tags?limit=5", null, 400, "unknown_parameter"));
+    rows.add(json("unknown query parameter", "GET", "/v1/tags?sort=name", null, 400, "unknown_parameter"));
+    rows.add(json("limit 0", "GET", "/v1/tags?limit=0", null, 400, "invalid_parameter"));
+    rows.add(json("limit 101", "GET", "/v1/memories/" + ID + "/versions?limit=101", null, 400, "invalid_parameter"));
+    rows.add(json("garbage cursor", "GET", "/v1/memories/" + ID + "/versions?cursor=xyz", null, 400, "invalid_cursor"));
     rows.add(row("without credentials", "GET", "/v1/tags", null, JSON, Credentials.NONE, 401, "missing_credentials"));
     rows.add(json("bad id", "GET", "/v1/memories/abc/versions", null, 400, "invalid_id"));
     rows.add(json("unknown id", "GET", "/v1/memories/999999/versions", null, 404, "not_found"));
@@ -323,7 +326,8 @@ class BadInputTest {
     rows.add(json("unknown query parameter", "GET", "/v1/activity?include_types=note", null, 400, "unknown_parameter"));
 
     // GET /v1/workspaces, /v1/workspaces/{name}
-    rows.add(json("unknown query parameter", "GET", "/v1/workspaces?limit=1", null, 400, "unknown_parameter"));
+    rows.add(json("unknown query parameter", "GET", "/v1/workspaces?sort=name", null, 400, "unknown_parameter"));
+    rows.add(json("limit abc", "GET", "/v1/workspaces?limit=abc", null, 400, "invalid_parameter"));
     rows.add(json("reserved workspace", "GET", "/v1/workspaces/_system", null, 400, "invalid_workspace"));
     rows.add(json("workspace with a dot", "GET", "/v1/workspaces/a.b", null, 400, "invalid_workspace"));
     rows.add(json("workspace without memories", "GET", "/v1/workspaces/nothing-here", null, 404, "not_found"));
@@ -445,9 +449,9 @@ class BadInputTest {
     rows.add(json("a file is a string", "POST", scan, q("{'project': 'p', 'files': ['CLAUDE.md']}"), 400,
         "invalid_field"));
     rows.add(json("content missing", "POST", scan, q("{'project': 'p', 'files': [{'path': 'CLAUDE.md'}]}"), 400,
-        "invalid_field"));
+        "missing_field"));
     rows.add(json("unknown file field", "POST", scan,
-        q("{'project': 'p', 'files': [{'path': 'a.md', 'content': 'x', 'mode': 420}]}"), 400, "invalid_field"));
+        q("{'project': 'p', 'files': [{'path': 'a.md', 'content': 'x', 'mode': 420}]}"), 400, "unknown_field"));
     for (String path : List.of("../CLAUDE.md", "docs/../../x", "/etc/passwd", "C:/x.md", "a\\\\b.md", "a//b.md",
         "./CLAUDE.md", "", "x".repeat(513))) {
       rows.add(json("path '" + (path.length() > 20 ? path.substring(0, 20) + "..." : path) + "'", "POST", scan,
