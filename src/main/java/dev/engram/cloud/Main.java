@@ -11,7 +11,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code java -jar engram-cloud.jar [--port N] [--data-dir DIR] [--config FILE]} starts the server;
- * {@code java -jar engram-cloud.jar scan DIR --url URL --key KEY} uploads a project's instruction files to one.
+ * {@code java -jar engram-cloud.jar scan DIR --url URL --key KEY} uploads a project's instruction files to one;
+ * {@code --help} and {@code --version} say what the jar takes (see {@link CommandLine}).
  */
 public final class Main {
 
@@ -28,6 +29,12 @@ public final class Main {
   }
 
   public static void main(String[] args) throws Exception {
+    int answered = CommandLine.answer(java.util.Arrays.asList(args), System.out);
+    if (answered >= 0) {
+      System.out.flush();
+      System.exit(answered);
+      return;
+    }
     if (args.length > 0 && args[0].equals("scan")) {
       exit(ScanCommand.run(java.util.Arrays.asList(args).subList(1, args.length), System.getenv(), System.out,
           System.err));
