@@ -39,12 +39,10 @@ public final class Violations {
     if ("required".equals(keyword)) at = at + "/" + quoted(leaf);
     String top = at.isEmpty() ? "" : at.substring(1).split("/", 2)[0];
     Location location = locationOf.apply(top);
-    boolean nested = at.indexOf('/', 1) > 0;
-    boolean parameter = !nested && (location != null || (!hasBody && !top.isEmpty()));
+    // What is in a parameter (an item of a list parameter included) is the parameter's; the rest is the body's.
+    boolean parameter = location != null || (!hasBody && !top.isEmpty());
     String field = at.isEmpty() ? "The body" : (parameter ? "Parameter '" : "Field '") + name(at) + "'";
-    if (location == Location.PATH && !nested) {
-      return parameter("invalid_id", top, describe(leaf, keyword, field));
-    }
+    if (location == Location.PATH) return parameter("invalid_id", top, describe(leaf, keyword, field));
     String code = switch (keyword == null ? "" : keyword) {
       case "required" -> parameter ? "missing_parameter" : "missing_field";
       case "additionalProperties" -> parameter ? "unknown_parameter" : "unknown_field";

@@ -165,7 +165,8 @@ public final class MemoryTools {
             Map.of(), Set.of("pinned"), props().put("pinned", bool("Accepted for Engram compatibility.")),
             contract.schema("Link"), Scope.MEMORIES_WRITE, (call, in) -> call.engine(organize.link(in))),
         tool("memory_unlink", "Unlink memories", "Remove a link.", "unlink", Map.of(), Set.of(), props(),
-            contract.schema("Unlinked"), Scope.MEMORIES_WRITE, (call, in) -> call.engine(organize.unlink(in, false))),
+            contract.schema("Unlinked"), Scope.MEMORIES_WRITE, (call, in) -> call.engine(organize.unlink(in, false)))
+            .asBody(),
         tool("memory_related", "Related memories", "Links of a memory in both directions, strongest first (at most "
                 + "limit; truncated says there are more).", "listRelated", Map.of(),
             Set.of("depth", "include_entities", "include_decayed"),
@@ -235,7 +236,7 @@ public final class MemoryTools {
         .put("required", new JsonArray().add("data")).put("additionalProperties", false);
     return Tool.of("memory_import", "Import", "Import an Engram export document ({version, memories:[...]}); all or "
             + "nothing, duplicates skipped by content.", input, contract.schema("ImportResult"), Scope.MEMORIES_WRITE,
-        null, Map.of(), Set.of(), (call, in) -> {
+        contract.input("importMemories"), Map.of(), Set.of(), (call, in) -> {
           Boolean skip = in.getBoolean("skip_duplicates");
           return call.engine(transfers.importDocument(in.getJsonObject("data"), "/data", skip, null, call.caps()))
               .map(result -> {

@@ -62,6 +62,15 @@ record Tool(String name, String title, String description, JsonObject inputSchem
     return args;
   }
 
+  /**
+   * The same tool taking every argument as a body member (an operation whose input comes either as parameters or as
+   * a body, such as unlink, takes the body form over MCP).
+   */
+  Tool asBody() {
+    return new Tool(name, title, description, inputSchema, outputSchema, scope, handler, validator, null, aliases,
+        ignored);
+  }
+
   private Location location(String argument) {
     return operation == null ? null : operation.location(aliases.getOrDefault(argument, argument));
   }
