@@ -202,6 +202,25 @@ public final class Contract {
     return inline(new JsonObject().put("$ref", "#/components/schemas/" + component));
   }
 
+  /**
+   * The documented schema of an operation's answer with {@code status} in {@code mediaType} (references inlined),
+   * or null when the document states none (the contract tests validate answers with it).
+   */
+  public JsonObject responseSchema(String operationId, int status, String mediaType) {
+    JsonObject responses = operation(operationId).getJsonObject("responses");
+    Object response = responses.getValue(Integer.toString(status));
+    if (response == null) return null;
+    JsonObject resolved = inline((JsonObject) response);
+    JsonObject content = resolved.getJsonObject("content");
+    if (content == null || !(content.getValue(mediaType) instanceof JsonObject media)) return null;
+    return media.getJsonObject("schema");
+  }
+
+  /** The statuses an operation documents. */
+  public List<Integer> statuses(String operationId) {
+    return operation(operationId).getJsonObject("responses").fieldNames().stream().map(Integer::parseInt).toList();
+  }
+
   private JsonObject operation(String operationId) {
     for (Object item : document.getJsonObject("paths").getMap().values()) {
       JsonObject pathItem = item instanceof JsonObject o ? o : new JsonObject((Map<String, Object>) item);
