@@ -52,7 +52,7 @@ final class MemoryRoutes {
     send(ctx, new Stats(), 200);
   }
 
-  private void send(RoutingContext ctx, EngineCommand command, int status) {
+  private void send(RoutingContext ctx, EngineCommand<?> command, int status) {
     send(engines, ctx, command, status, () -> {});
   }
 
@@ -60,15 +60,17 @@ final class MemoryRoutes {
    * Runs the command on the caller's own tenant engine and writes the reply; {@code onSuccess} runs before the
    * response ends, so what it records reaches metering.
    */
-  static void send(EngineClient engines, RoutingContext ctx, EngineCommand command, int status, Runnable onSuccess) {
+  static void send(EngineClient engines, RoutingContext ctx, EngineCommand<?> command, int status,
+                   Runnable onSuccess) {
     Principal principal = Authenticator.principal(ctx);
     engines.call(principal, command)
-        .onSuccess(body -> {
+        .onSuccess(reply -> {
           onSuccess.run();
           if (status == 204) {
             ctx.response().setStatusCode(204).end();
           } else {
-            ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+            ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
+                .end(reply.toJson().encode());
           }
         })
         .onFailure(ctx::fail);

@@ -64,7 +64,7 @@ final class OrganizeRoutes {
     send(ctx, requests.related(RequestInput.of(ctx)));
   }
 
-  private void send(RoutingContext ctx, EngineCommand command) {
+  private void send(RoutingContext ctx, EngineCommand<?> command) {
     MemoryRoutes.send(engines, ctx, command, 200, () -> {});
   }
 }

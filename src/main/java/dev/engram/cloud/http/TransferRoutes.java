@@ -8,6 +8,8 @@ import dev.engram.cloud.api.TransferRequests;
 import dev.engram.cloud.engine.EngineClient;
 import dev.engram.cloud.engine.EngineMessages.ExportPage;
 import dev.engram.cloud.engine.EngineMessages.Caps;
+import dev.engram.cloud.engine.EngineReplies.ExportBatch;
+import dev.engram.cloud.engine.EngineReplies.Memory;
 import dev.engram.cloud.sqlite.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -69,7 +71,7 @@ final class TransferRoutes {
       this.workspace = workspace;
     }
 
-    void start(JsonObject firstPage) {
+    void start(ExportBatch firstPage) {
       response.setChunked(true)
           .putHeader("Content-Type", "application/json")
           .putHeader("Content-Disposition", "attachment; filename=\"engram-export.json\"");
@@ -78,13 +80,13 @@ final class TransferRoutes {
       write(firstPage);
     }
 
-    private void write(JsonObject page) {
+    private void write(ExportBatch page) {
       Buffer chunk = Buffer.buffer();
-      for (Object memory : page.getJsonArray("memories")) {
+      for (Memory memory : page.memories()) {
         if (count++ > 0) chunk.appendString(",");
-        chunk.appendString(((JsonObject) memory).encode());
+        chunk.appendString(memory.toExportJson().encode());
       }
-      Long next = page.getLong("next_after_id");
+      Long next = page.nextAfterId();
       if (next == null) {
         response.end(chunk.appendString("],\"memory_count\":" + count + "}"));
         return;
@@ -157,9 +159,9 @@ final class TransferRoutes {
           return requests.importDocument(document, "", fromQuery, form, caps);
         }, false))
         .compose(command -> engines.call(principal, command))
-        .onSuccess(body -> {
-          Authenticator.countCreated(ctx, body.getInteger("imported"));
-          ctx.response().putHeader("Content-Type", "application/json").end(body.encode());
+        .onSuccess(result -> {
+          Authenticator.countCreated(ctx, result.imported());
+          ctx.response().putHeader("Content-Type", "application/json").end(result.toJson().encode());
         })
         .onFailure(ctx::fail);
   }

@@ -223,13 +223,13 @@ public final class McpServer {
     Matcher memory = MEMORY_URI.matcher(uri);
     Matcher workspace = WORKSPACE_URI.matcher(uri);
     if (uri.equals("engram://stats")) {
-      body = call.engine(new Stats());
+      body = call.json(new Stats());
     } else if (memory.matches()) {
-      body = call.engine(new Get(Long.parseLong(memory.group(1))));
+      body = call.json(new Get(Long.parseLong(memory.group(1))));
     } else if (workspace.matches()) {
       String name = Workspaces.normalize(workspace.group(1));
-      body = call.engine(new WorkspaceStats(name)).compose(stats ->
-          call.engine(new ListMemories(name, null, null, 20, null))
+      body = call.json(new WorkspaceStats(name)).compose(stats ->
+          call.json(new ListMemories(name, null, null, 20, null))
               .map(page -> stats.copy().put("memories", page.getJsonArray("data"))));
     } else {
       body = Future.failedFuture(ApiException.notFound("Unknown resource"));

@@ -96,7 +96,7 @@ public final class MemoryTools {
         .put("next_cursor", Schema.nullable(string("Pass as cursor for the next page."))), "memories", "count");
     create = tool("memory_create", "Create memory", "Store a new memory (note, decision, fact...) in the caller's "
             + "tenant.", "createMemory", TYPE_ALIAS, IGNORED_CREATE_ARGS, props(), memory, Scope.MEMORIES_WRITE,
-        (call, in) -> call.engine(memories.create(in, call.caps())).map(created -> {
+        (call, in) -> call.json(memories.create(in, call.caps())).map(created -> {
           call.countCreated(1);
           return created;
         }));
@@ -107,55 +107,55 @@ public final class MemoryTools {
             this::get),
         tool("memory_update", "Update memory", "Change a memory's content, type, tags, metadata, importance or "
                 + "expiry; each change is a new version.", "updateMemory", TYPE_ALIAS, Set.of(), props(), memory,
-            Scope.MEMORIES_WRITE, (call, in) -> call.engine(memories.update(in, call.caps()))),
+            Scope.MEMORIES_WRITE, (call, in) -> call.json(memories.update(in, call.caps()))),
         tool("memory_delete", "Delete memory", "Delete a memory by id.", "deleteMemory", Map.of(), Set.of(), props(),
             output(props().put("deleted", integer("The deleted id.", 1, Long.MAX_VALUE)), "deleted"),
-            Scope.MEMORIES_WRITE, (call, in) -> call.engine(memories.delete(in))
+            Scope.MEMORIES_WRITE, (call, in) -> call.json(memories.delete(in))
                 .map(ignored -> new JsonObject().put("deleted", in.getLong("id")))),
         tool("memory_list", "List memories", "List memories newest first, with optional filters; page with cursor.",
             "listMemories", TYPE_ALIAS, Set.of("offset"),
             props().put("offset", integer("Only 0 is supported; page with cursor.", 0, 0)), memoryList,
             Scope.MEMORIES_READ, (call, in) -> call.engine(memories.list(in)).map(page -> {
-              JsonArray data = page.getJsonArray("data");
-              return new JsonObject().put("memories", data).put("count", data.size())
-                  .put("next_cursor", page.getString("next_cursor"));
+              JsonObject rest = page.toJson();
+              return new JsonObject().put("memories", rest.getJsonArray("data")).put("count", page.data().size())
+                  .put("next_cursor", page.nextCursor());
             })),
         tool("memory_search", "Search memories", "Find memories by meaning and keywords, best first "
                 + "(hybrid BM25 + vectors + typo tolerance; strategy auto by default).", "search", TYPE_ALIAS,
             IGNORED_SEARCH_ARGS, props(), contract.schema("SearchResults"), Scope.MEMORIES_READ, this::search),
         tool("memory_search_suggest", "Suggest spelling", "Correct typos in a query from the tenant's own words "
                 + "(a workspace-restricted key: its workspaces' words).", "suggest", Map.of(), Set.of(), props(),
-            contract.schema("Suggestion"), Scope.MEMORIES_READ, (call, in) -> call.engine(memories.suggest(in))),
+            contract.schema("Suggestion"), Scope.MEMORIES_READ, (call, in) -> call.json(memories.suggest(in))),
         importTool(),
         createBatchTool(memory),
         deleteBatchTool(),
         tool("memory_stats", "Memory statistics", "Counts of memories by workspace, type and tier, and storage used.",
             "getStats", Map.of(), Set.of(), props(), contract.schema("Stats"), Scope.MEMORIES_READ,
-            (call, in) -> call.engine(new Stats())),
+            (call, in) -> call.json(new Stats())),
         tool("memory_tags", "Tags", "The most used tags with their counts, most used first (at most limit; "
                 + "truncated says there are more).", "listTags", Map.of(), Set.of(), props(),
-            contract.schema("TagList"), Scope.MEMORIES_READ, (call, in) -> call.engine(organize.tags(in))),
+            contract.schema("TagList"), Scope.MEMORIES_READ, (call, in) -> call.json(organize.tags(in))),
         tool("memory_versions", "Versions", "A memory's versions, newest first; page with cursor.", "listVersions",
             Map.of(), Set.of(), props(), contract.schema("VersionPage"), Scope.MEMORIES_READ,
-            (call, in) -> call.engine(organize.versions(in))),
+            (call, in) -> call.json(organize.versions(in))),
         tool("recent_activity", "Recent activity", "Memories created or changed recently, newest first.",
             "recentActivity", Map.of("include_types", "types"), Set.of(),
             props().put("include_types", contract.inputSchema("recentActivity").getJsonObject("properties")
                 .getJsonObject("types").copy().put("description", "Alias of types (Engram's name).")),
             output(props().put("activities", arrayOf(anyObject("An activity."))).put("count", integer("", 0, 100))
                 .put("timeframe", Schema.nullable(string(""))), "activities", "count"),
-            Scope.MEMORIES_READ, (call, in) -> call.engine(organize.activity(in, Instant.now()))
+            Scope.MEMORIES_READ, (call, in) -> call.json(organize.activity(in, Instant.now()))
                 .map(result -> result.copy().put("timeframe", in.getString("timeframe",
                     in.containsKey("since") ? null : "24h")))),
         tool("workspace_list", "Workspaces", "The largest workspaces with their counts, largest first (at most "
                 + "limit; truncated says there are more).", "listWorkspaces", Map.of(), Set.of(), props(),
-            contract.schema("WorkspaceList"), Scope.MEMORIES_READ, (call, in) -> call.engine(organize.workspaces(in))),
+            contract.schema("WorkspaceList"), Scope.MEMORIES_READ, (call, in) -> call.json(organize.workspaces(in))),
         tool("workspace_stats", "Workspace statistics", "Counts for one workspace.", "getWorkspace",
             Map.of("workspace", "name"), Set.of(), props(), contract.schema("WorkspaceSummary"), Scope.MEMORIES_READ,
-            (call, in) -> call.engine(organize.workspace(in, "name"))),
+            (call, in) -> call.json(organize.workspace(in, "name"))),
         tool("workspace_move", "Move to workspace", "Move a memory to another workspace (a new version).",
             "moveMemory", Map.of(), Set.of(), props(), contract.schema("Moved"), Scope.MEMORIES_WRITE,
-            (call, in) -> call.engine(organize.move(in))),
+            (call, in) -> call.json(organize.move(in))),
         tool("memory_export", "Export", "Export memories in Engram's export format (at most " + MAX_EXPORT
                 + " memories and " + (MAX_EXPORT_CHARS >> 20) + " MiB of content; use GET /v1/export for more).",
             "exportMemories", Map.of(), Set.of("include_embeddings"),
@@ -163,9 +163,9 @@ public final class MemoryTools {
             contract.schema("ExportDocument"), Scope.MEMORIES_READ, this::export),
         tool("memory_link", "Link memories", "Link two memories (upsert on from, to and edge type).", "link",
             Map.of(), Set.of("pinned"), props().put("pinned", bool("Accepted for Engram compatibility.")),
-            contract.schema("Link"), Scope.MEMORIES_WRITE, (call, in) -> call.engine(organize.link(in))),
+            contract.schema("Link"), Scope.MEMORIES_WRITE, (call, in) -> call.json(organize.link(in))),
         tool("memory_unlink", "Unlink memories", "Remove a link.", "unlink", Map.of(), Set.of(), props(),
-            contract.schema("Unlinked"), Scope.MEMORIES_WRITE, (call, in) -> call.engine(organize.unlink(in, false)))
+            contract.schema("Unlinked"), Scope.MEMORIES_WRITE, (call, in) -> call.json(organize.unlink(in, false)))
             .asBody(),
         tool("memory_related", "Related memories", "Links of a memory in both directions, strongest first (at most "
                 + "limit; truncated says there are more).", "listRelated", Map.of(),
@@ -173,7 +173,7 @@ public final class MemoryTools {
             props().put("depth", integer("Only 1 is supported.", 1, 1))
                 .put("include_entities", bool("Accepted for Engram compatibility."))
                 .put("include_decayed", bool("Accepted for Engram compatibility.")),
-            contract.schema("RelatedList"), Scope.MEMORIES_READ, (call, in) -> call.engine(organize.related(in))),
+            contract.schema("RelatedList"), Scope.MEMORIES_READ, (call, in) -> call.json(organize.related(in))),
         tool("memory_scan_project", "Scan project context", "Store a project's agent instruction files (CLAUDE.md, "
                 + "AGENTS.md, .cursorrules, ...) as context memories: one per file and one per Markdown section. Send the "
                 + "project's whole set: a rescan changes only what changed and retires files and sections no longer "
@@ -182,7 +182,7 @@ public final class MemoryTools {
         tool("memory_get_project_context", "Get project context", "A project's context memories: each instruction "
                 + "file's memory followed by its sections in file order.", "getProjectContext", Map.of(), Set.of(),
             props(), contract.schema("ProjectContext"), Scope.MEMORIES_READ,
-            (call, in) -> call.engine(projects.get(in, false))),
+            (call, in) -> call.json(projects.get(in, false))),
         listInstructionFilesTool());
   }
 
@@ -215,15 +215,15 @@ public final class MemoryTools {
 
   private Future<JsonObject> get(ToolCall call, JsonObject in) {
     return call.engine(memories.get(in)).map(memory -> {
-      if (!in.getBoolean("strip_private", false)) return memory;
-      return memory.copy().put("content", PRIVATE_SPAN.matcher(memory.getString("content")).replaceAll(""));
+      if (!in.getBoolean("strip_private", false)) return memory.toJson();
+      return memory.withContent(PRIVATE_SPAN.matcher(memory.content()).replaceAll("")).toJson();
     });
   }
 
   /** The same request rules as REST's POST /v1/search, with Engram's aliases and the agent-friendly auto strategy. */
   private Future<JsonObject> search(ToolCall call, JsonObject in) {
     if (!in.containsKey("strategy")) in.put("strategy", "auto");
-    return call.engine(memories.search(in)).map(result -> {
+    return call.json(memories.search(in)).map(result -> {
       call.countSearch();
       return result;
     });
@@ -240,8 +240,8 @@ public final class MemoryTools {
           Boolean skip = in.getBoolean("skip_duplicates");
           return call.engine(transfers.importDocument(in.getJsonObject("data"), "/data", skip, null, call.caps()))
               .map(result -> {
-                call.countCreated(result.getInteger("imported"));
-                return result;
+                call.countCreated(result.imported());
+                return result.toJson();
               });
         });
   }
@@ -270,7 +270,7 @@ public final class MemoryTools {
     List<Future<JsonObject>> outcomes = new ArrayList<>();
     for (Object item : items) {
       outcomes.add(Future.<JsonObject>succeededFuture()
-          .compose(ignored -> call.engine(memories.create(create.input((JsonObject) item), call.caps()))));
+          .compose(ignored -> call.json(memories.create(create.input((JsonObject) item), call.caps()))));
     }
     return Future.join(outcomes).transform(ignored -> {
       JsonArray created = new JsonArray();
@@ -303,7 +303,7 @@ public final class MemoryTools {
         Scope.MEMORIES_WRITE, null, Map.of(), Set.of(), (call, in) -> {
           JsonArray ids = in.getJsonArray("ids");
           List<Future<JsonObject>> outcomes = new ArrayList<>();
-          for (Object id : ids) outcomes.add(call.engine(new Delete(((Number) id).longValue())));
+          for (Object id : ids) outcomes.add(call.json(new Delete(((Number) id).longValue())));
           return Future.join(outcomes).transform(ignored -> {
             JsonArray deleted = new JsonArray();
             JsonArray failed = new JsonArray();
@@ -335,14 +335,14 @@ public final class MemoryTools {
 
   private Future<Void> exportFrom(ToolCall call, String workspace, long afterId, long chars, JsonArray into) {
     return call.engine(new ExportPage(workspace, afterId, EXPORT_PAGE)).compose(page -> {
-      long total = chars + page.getLong("stored_chars");
-      if (into.size() + page.getJsonArray("memories").size() > MAX_EXPORT || total > MAX_EXPORT_CHARS) {
+      long total = chars + page.storedChars();
+      if (into.size() + page.memories().size() > MAX_EXPORT || total > MAX_EXPORT_CHARS) {
         throw ApiException.badRequest("export_too_large", "More than " + MAX_EXPORT + " memories or "
             + (MAX_EXPORT_CHARS >> 20) + " MiB of content: use GET /v1/export, which streams any size.");
       }
-      page.getJsonArray("memories").forEach(into::add);
-      Number next = page.getNumber("next_after_id");
-      return next == null ? Future.succeededFuture() : exportFrom(call, workspace, next.longValue(), total, into);
+      page.memories().forEach(m -> into.add(m.toExportJson()));
+      Long next = page.nextAfterId();
+      return next == null ? Future.succeededFuture() : exportFrom(call, workspace, next, total, into);
     });
   }
 

@@ -4,6 +4,7 @@ import dev.engram.cloud.auth.Principal;
 import dev.engram.cloud.engine.EngineClient;
 import dev.engram.cloud.engine.EngineMessages.Caps;
 import dev.engram.cloud.engine.EngineMessages.EngineCommand;
+import dev.engram.cloud.engine.EngineReplies.EngineReply;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 
@@ -41,8 +42,13 @@ public final class ToolCall {
   }
 
   /** Runs a command on the caller's own tenant engine. */
-  Future<JsonObject> engine(EngineCommand command) {
+  <R extends EngineReply> Future<R> engine(EngineCommand<R> command) {
     return engines.call(principal, command);
+  }
+
+  /** Runs a command and answers its reply as the API's JSON. */
+  Future<JsonObject> json(EngineCommand<?> command) {
+    return engines.call(principal, command).map(EngineReply::toJson);
   }
 
   void countCreated(int n) {

@@ -1,6 +1,7 @@
 package dev.engram.cloud.projectcontext;
 
 import dev.engram.cloud.bus.ApiException;
+import dev.engram.cloud.engine.EngineReplies.ScanResult;
 import dev.engram.cloud.model.Workspaces;
 import dev.engram.cloud.sqlite.Timestamps;
 import io.vertx.core.json.JsonArray;
@@ -104,15 +105,15 @@ public final class ProjectScan {
     return "project:" + project;
   }
 
-  /** The scan's answer: the request's counts and the engine's {@code memories_created/updated/retired}. */
-  public static JsonObject summary(Request request, JsonObject engineReply) {
+  /** The scan's answer (openapi.yaml ScanSummary): the request's counts and what the engine changed. */
+  public static JsonObject summary(Request request, ScanResult engineReply) {
     return new JsonObject()
         .put("project", request.project())
         .put("workspace", request.workspace())
         .put("files_found", request.filesFound())
-        .put("memories_created", engineReply.getInteger("memories_created"))
-        .put("memories_updated", engineReply.getInteger("memories_updated"))
-        .put("memories_retired", engineReply.getInteger("memories_retired"))
+        .put("memories_created", engineReply.created())
+        .put("memories_updated", engineReply.updated())
+        .put("memories_retired", engineReply.retired())
         .put("files_skipped", request.skippedPaths().size())
         .put("errors", new JsonArray(request.errors()))
         .put("scanned_at", Timestamps.now());

@@ -150,7 +150,7 @@ class EngineFailureTest {
     createTrigger("BEFORE DELETE ON memories WHEN OLD.content = 'undying'");
     deploy(2);
     long id = await(send(new Create("undying", "note", List.of(), new JsonObject(), 0.5, "default", "daily", 1L,
-        Caps.NONE))).result().body().getLong("id");
+        Caps.NONE))).result().body() instanceof EngineReplies.Memory m ? m.id() : 0;
     // every read sweeps expired memories first; this sweep keeps failing
     Eventually.until(Duration.ofSeconds(10), "the memory expires",
         () -> await(send(new Get(id))).failed());
@@ -237,8 +237,8 @@ class EngineFailureTest {
   }
 
   private List<String> contents() {
-    return await(send(new ListMemories(null, null, null, 100, null))).result().body().getJsonArray("data").stream()
-        .map(m -> ((JsonObject) m).getString("content")).toList();
+    return ((EngineReplies.MemoryPage) await(send(new ListMemories(null, null, null, 100, null))).result().body())
+        .data().stream().map(EngineReplies.Memory::content).toList();
   }
 
   /** Every stored row, expired or not, newest first, read from the file by a connection of its own. */
