@@ -28,7 +28,6 @@ import dev.engram.cloud.quota.QuotaMessages.SignInAttempt;
 import dev.engram.cloud.quota.QuotaMessages.SignInOutcome;
 import dev.engram.cloud.sqlite.Timestamps;
 import io.vertx.core.Future;
-import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;

@@ -23,8 +23,6 @@ import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -34,8 +32,6 @@ import static dev.engram.cloud.mcp.Schema.anyObject;
 import static dev.engram.cloud.mcp.Schema.arrayOf;
 import static dev.engram.cloud.mcp.Schema.bool;
 import static dev.engram.cloud.mcp.Schema.integer;
-import static dev.engram.cloud.mcp.Schema.memory;
-import static dev.engram.cloud.mcp.Schema.number;
 import static dev.engram.cloud.mcp.Schema.output;
 import static dev.engram.cloud.mcp.Schema.props;
 import static dev.engram.cloud.mcp.Schema.string;
@@ -91,7 +87,7 @@ public final class MemoryTools {
   }
 
   private List<Tool> build() {
-    JsonObject memory = memory();
+    JsonObject memory = contract.schema("Memory");
     JsonObject memoryList = output(props().put("memories", arrayOf(memory)).put("count", integer("", 0, Long.MAX_VALUE))
         .put("next_cursor", Schema.nullable(string("Pass as cursor for the next page."))), "memories", "count");
     create = tool("memory_create", "Create memory", "Store a new memory (note, decision, fact...) in the caller's "
