@@ -37,7 +37,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class GeneratedRequestsTest {
 
   private static final long SEED = Long.getLong("engram.contract.seed", 20261130L);
-  private static final int CASES = Integer.getInteger("engram.contract.cases", 25);
+  private static final int CASES = Integer.getInteger("engram.contract.cases", 100);
   /** Operations that would end the session they run in, or that have no input to generate beyond the path. */
   private static final List<String> SKIPPED = List.of();
 
