@@ -17,13 +17,22 @@ import java.util.Map;
 final class Inputs {
 
   private final JsonObject document;
+  /** Read once: parsers ask for them on every request. */
+  private final Map<String, Integer> defaultLimits = new java.util.concurrent.ConcurrentHashMap<>();
+  private final int searchLimit;
 
   Inputs(Contract contract) {
     this.document = contract.document();
+    this.searchLimit = (Integer) JsonPointer.from("/components/schemas/SearchRequest/properties/limit/default")
+        .queryJson(document);
   }
 
   /** The documented default {@code limit} of an operation's query (the document is the one place it is stated). */
   int defaultLimit(String operationId) {
+    return defaultLimits.computeIfAbsent(operationId, this::documentedLimit);
+  }
+
+  private int documentedLimit(String operationId) {
     for (Object pathItem : document.getJsonObject("paths")) {
       JsonObject item = (JsonObject) ((Map.Entry<?, ?>) pathItem).getValue();
       for (String method : item.fieldNames()) {
@@ -39,7 +48,7 @@ final class Inputs {
 
   /** The default {@code limit} of a search. */
   int bodyDefaultLimit() {
-    return (Integer) JsonPointer.from("/components/schemas/SearchRequest/properties/limit/default").queryJson(document);
+    return searchLimit;
   }
 
   private JsonObject resolve(JsonObject maybeRef) {

@@ -104,8 +104,8 @@ public final class OperationInput {
       String raw = p.in() == Location.PATH ? path.get(p.name()) : query.get(p.name());
       if (raw == null) {
         if (p.required()) {
-          throw Violations.parameter(p.in() == Location.PATH ? "invalid_id" : "missing_parameter", p.name(),
-              "Query parameter '" + p.name() + "' is required.");
+          throw p.in() == Location.PATH ? Violations.parameter("invalid_id", p.name(), "The path needs an id.")
+              : Violations.parameter("missing_parameter", p.name(), "Query parameter '" + p.name() + "' is required.");
         }
         continue;
       }
