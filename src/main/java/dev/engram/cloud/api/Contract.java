@@ -47,7 +47,8 @@ public final class Contract {
     options.setWidth(120);
     this.yaml = new Yaml(options).dump(document.getMap());
     for (Operation operation : contract.operations()) {
-      inputs.put(operation.getOperationId(), new OperationInput(operation, contract.getSchemaRepository()));
+      String id = operation.getOperationId();
+      inputs.put(id, new OperationInput(operation, contract.getSchemaRepository(), inputSchema(id), bodySchema(id)));
     }
   }
 
@@ -195,6 +196,15 @@ public final class Contract {
       }
     }
     return null;
+  }
+
+  /** The schema of an operation's JSON body with its references inlined, or null when it takes none. */
+  public JsonObject bodySchema(String operationId) {
+    JsonObject body = operation(operationId).getJsonObject("requestBody");
+    if (body == null || !(body.getJsonObject("content").getValue("application/json") instanceof JsonObject json)) {
+      return null;
+    }
+    return inline(json.getJsonObject("schema"));
   }
 
   /** A component schema with its references inlined (MCP tools built from the document). */

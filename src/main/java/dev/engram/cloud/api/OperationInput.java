@@ -42,22 +42,29 @@ public final class OperationInput {
   private final String operationId;
   private final Map<String, Param> parameters = new LinkedHashMap<>();
   private final Validator body;
+  private final CompiledSchema fastBody;
   private final boolean bodyRequired;
 
-  /** One parameter: where it is, its JSON type and its compiled schema. */
-  record Param(String name, Location in, String type, String itemType, boolean required, Validator validator) {}
+  /**
+   * One parameter: where it is, its JSON type, and its schema twice: compiled for the fast check that a value is
+   * certainly valid, and as vertx-json-schema's validator, which judges the rest (see {@link CompiledSchema}).
+   */
+  record Param(String name, Location in, String type, String itemType, boolean required, CompiledSchema fast,
+               Validator validator) {}
 
-  OperationInput(Operation operation, SchemaRepository schemas) {
+  OperationInput(Operation operation, SchemaRepository schemas, JsonObject inputSchema, JsonObject bodySchema) {
     this.operationId = operation.getOperationId();
+    JsonObject properties = inputSchema.getJsonObject("properties");
     for (Parameter p : operation.getParameters()) {
       if (p.getIn() != Location.PATH && p.getIn() != Location.QUERY) continue;
       String itemType = p.getSchema().get("items") instanceof JsonObject items ? items.getString("type") : null;
       parameters.put(p.getName(), new Param(p.getName(), p.getIn(), p.getSchema().get("type"), itemType,
-          p.isRequired(), schemas.validator(p.getSchema())));
+          p.isRequired(), CompiledSchema.of(properties.getJsonObject(p.getName())), schemas.validator(p.getSchema())));
     }
     MediaType json = operation.getRequestBody() == null ? null
         : operation.getRequestBody().getContent().get("application/json");
     this.body = json == null ? null : schemas.validator(json.getSchema());
+    this.fastBody = bodySchema == null ? null : CompiledSchema.of(bodySchema);
     this.bodyRequired = json != null && operation.getRequestBody().isRequired();
   }
 
@@ -124,8 +131,10 @@ public final class OperationInput {
 
   private void mergeBody(JsonObject in, JsonObject document) {
     withoutNulls(document);
-    OutputUnit result = body.validate(document);
-    if (!Boolean.TRUE.equals(result.getValid())) throw Violations.of(result, name -> null, true);
+    if (!fastBody.certainlyValid(document)) {
+      OutputUnit result = body.validate(document);
+      if (!Boolean.TRUE.equals(result.getValid())) throw Violations.of(result, name -> null, true);
+    }
     for (Map.Entry<String, Object> member : document) in.put(member.getKey(), member.getValue());
   }
 
@@ -138,6 +147,7 @@ public final class OperationInput {
   }
 
   private void check(Param p, Object value) {
+    if (p.fast().certainlyValid(value)) return;
     OutputUnit result = p.validator().validate(value);
     if (Boolean.TRUE.equals(result.getValid())) return;
     String detail = Violations.describe(result, p.in() == Location.PATH ? "Path parameter '" + p.name() + "'"

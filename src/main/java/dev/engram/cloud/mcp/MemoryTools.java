@@ -258,7 +258,7 @@ public final class MemoryTools {
             "created", "failed", "total_created", "total_failed"),
         Scope.MEMORIES_WRITE, null, Map.of(), Set.of(), this::createBatch);
     return new Tool(checked.name(), checked.title(), checked.description(), input, checked.outputSchema(),
-        checked.scope(), checked.handler(), checked.validator(), null, Map.of(), Set.of());
+        checked.scope(), checked.handler(), checked.fast(), checked.validator(), null, Map.of(), Set.of());
   }
 
   private Future<JsonObject> createBatch(ToolCall call, JsonObject in) {

@@ -1,5 +1,6 @@
 package dev.engram.cloud.mcp;
 
+import dev.engram.cloud.api.CompiledSchema;
 import dev.engram.cloud.api.OperationInput;
 import dev.engram.cloud.api.Violations;
 import dev.engram.cloud.auth.Scope;
@@ -25,8 +26,8 @@ import java.util.Set;
  * The handler receives the operation's input: aliases renamed, ignored and null arguments removed.
  */
 record Tool(String name, String title, String description, JsonObject inputSchema, JsonObject outputSchema,
-            Scope scope, Handler handler, Validator validator, OperationInput operation, Map<String, String> aliases,
-            Set<String> ignored) {
+            Scope scope, Handler handler, CompiledSchema fast, Validator validator, OperationInput operation,
+            Map<String, String> aliases, Set<String> ignored) {
 
   @FunctionalInterface
   interface Handler {
@@ -42,17 +43,19 @@ record Tool(String name, String title, String description, JsonObject inputSchem
     Validator validator = Validator.create(JsonSchema.of(inputSchema.copy()), new JsonSchemaOptions()
         .setDraft(Draft.DRAFT202012).setBaseUri("https://engram.dev/schemas/tools/" + name)
         .setOutputFormat(OutputFormat.Basic));
-    return new Tool(name, title, description, inputSchema, outputSchema, scope, handler, validator, operation,
-        aliases, ignored);
+    return new Tool(name, title, description, inputSchema, outputSchema, scope, handler,
+        CompiledSchema.of(inputSchema), validator, operation, aliases, ignored);
   }
 
   /** The arguments checked against the input schema, as the operation's input; an ApiException when they are not valid. */
   JsonObject input(JsonObject arguments) {
     JsonObject args = arguments.copy();
     args.fieldNames().removeIf(key -> args.getValue(key) == null);
-    OutputUnit result = validator.validate(args);
-    if (!Boolean.TRUE.equals(result.getValid())) {
-      throw Violations.of(result, this::location, operation == null || operation.hasBody());
+    if (!fast.certainlyValid(args)) {
+      OutputUnit result = validator.validate(args);
+      if (!Boolean.TRUE.equals(result.getValid())) {
+        throw Violations.of(result, this::location, operation == null || operation.hasBody());
+      }
     }
     ignored.forEach(args::remove);
     aliases.forEach((alias, canonical) -> {
@@ -67,8 +70,8 @@ record Tool(String name, String title, String description, JsonObject inputSchem
    * a body, such as unlink, takes the body form over MCP).
    */
   Tool asBody() {
-    return new Tool(name, title, description, inputSchema, outputSchema, scope, handler, validator, null, aliases,
-        ignored);
+    return new Tool(name, title, description, inputSchema, outputSchema, scope, handler, fast, validator, null,
+        aliases, ignored);
   }
 
   private Location location(String argument) {
