@@ -212,11 +212,12 @@ public final class EngineTelemetry {
   }
 
   /**
-   * Rows an answer holds: the length of its list (memories, results, …) or its count ({@code imported},
-   * {@code count}); 1 for a single memory, 0 for none.
+   * Rows an answer holds: 1 for a single memory, else its count ({@code imported}, {@code count}) or the length of
+   * its list (memories, results, …); 0 for none.
    */
   static long rows(JsonObject result) {
     if (result == null) return 0;
+    if (result.containsKey("id")) return 1;
     for (String count : new String[] {"imported", "count", "total"}) {
       if (result.getValue(count) instanceof Number n) return n.longValue();
     }
