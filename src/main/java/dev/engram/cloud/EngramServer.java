@@ -85,7 +85,7 @@ public final class EngramServer {
               return deploy(vertx, deployments, new AuthVerticle(config, controlPlane, tokens, passwords))
                   .compose(v -> deploy(vertx, deployments, new QuotaVerticle(config, controlPlane, registry)))
                   .compose(v -> deploy(vertx, deployments,
-                      new MeteringVerticle(controlPlane, config.metering().flushSeconds())))
+                      new MeteringVerticle(controlPlane, config.metering().flushSeconds(), registry)))
                   .compose(v -> deploy(vertx, deployments, new EngineSupervisor(config, registry, engineTelemetry)))
                   .compose(v -> config.server().metricsPort() == 0 ? Future.succeededFuture()
                       : deploy(vertx, deployments, new MetricsVerticle(config.server(), registry)))
