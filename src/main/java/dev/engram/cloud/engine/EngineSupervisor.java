@@ -122,6 +122,7 @@ public final class EngineSupervisor extends VerticleBase {
             .setWorkerPoolSize(config.workerPoolSize()))
         .map(id -> {
           telemetry.activated(System.nanoTime() - start);
+          measureFiles();
           return new Engine(id, verticle);
         });
     engines.put(tenantId, deployed);
