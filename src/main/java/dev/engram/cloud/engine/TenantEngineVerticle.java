@@ -222,12 +222,12 @@ final class TenantEngineVerticle extends VerticleBase {
         body = read(from, msg.body(), now);
         afterWork.accept(msg.body());
       } catch (Throwable t) {
-        span.end(null, t);
         answer(msg, null, t);
+        span.end(null, t);
         return;
       }
-      span.end(body, null);
       answer(msg, body, null);
+      span.end(body, null);
     }
   }
 
@@ -353,8 +353,8 @@ final class TenantEngineVerticle extends VerticleBase {
       } finally {
         for (int i = 0; i < batch.size(); i++) {
           try (var scope = spans.get(i).enter()) {
-            spans.get(i).end(results[i], failures[i]);
             answer(batch.get(i), results[i], failures[i]);
+            spans.get(i).end(results[i], failures[i]);
           }
         }
       }

@@ -199,13 +199,14 @@ public final class EngineTelemetry {
           .startSpan().end(end);
     }
 
-    /** Ends the span with the rows the command returned or changed, or its failure. */
+    /** Ends the span with the rows the command returned or changed, or its failure. Never throws. */
     public void end(JsonObject result, Throwable failure) {
       if (span == null) return;
-      if (failure != null) {
-        span.setStatus(StatusCode.ERROR, failure.getClass().getSimpleName());
-      } else {
-        span.setAttribute("engram.rows", rows(result));
+      try {
+        if (failure != null) span.setStatus(StatusCode.ERROR, failure.getClass().getSimpleName());
+        else span.setAttribute("engram.rows", rows(result));
+      } catch (RuntimeException unexpected) {
+        // an attribute is not worth a command: the span still ends
       }
       span.end();
     }

@@ -2,6 +2,7 @@ package dev.engram.cloud.observability;
 
 import dev.engram.cloud.config.ConfigLoader;
 import dev.engram.cloud.testing.Api;
+import dev.engram.cloud.testing.Eventually;
 import dev.engram.cloud.testing.PromQl;
 import dev.engram.cloud.testing.TestRedis;
 import dev.engram.cloud.testing.TestServer;
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.Timeout;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -58,7 +60,14 @@ class OperatorFilesTest {
           new JsonObject().put("query", "dashboards").put("strategy", strategy)).status());
     }
     assertEquals(401, api.get("/v1/stats", "ek_live_not_a_key").status());
-    System.gc(); // the JVM panels show collections, which a server that has run for a minute has had
+    // The JVM panels show collections, which a server that has run a minute has had; the GC metrics learn of one
+    // by a notification that comes a little after it.
+    System.gc();
+    Eventually.until(Duration.ofSeconds(10), "a collection is recorded", () -> {
+      if (api.get("/metrics", null).body().contains("jvm_gc_pause_seconds_count")) return true;
+      System.gc();
+      return false;
+    });
     exported = scrape(api.get("/metrics", null).body());
   }
 
