@@ -8,6 +8,7 @@ import io.vertx.tracing.opentelemetry.OpenTelemetryTracingFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.URI;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -52,7 +53,7 @@ public final class Tracing {
         .build()
         .getOpenTelemetrySdk();
     String endpoint = otel.getOrDefault("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", otel.get("OTEL_EXPORTER_OTLP_ENDPOINT"));
-    log.info("tracing on: exporting spans to {} (sampler {})", endpoint,
+    log.info("tracing on: exporting spans to {} (sampler {})", hostOnly(endpoint),
         otel.getOrDefault("OTEL_TRACES_SAMPLER", "parentbased_always_on"));
     return new Tracing(sdk);
   }
@@ -63,6 +64,16 @@ public final class Tracing {
         || !otel.getOrDefault("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").isBlank();
     return endpoint && !"true".equalsIgnoreCase(otel.getOrDefault("OTEL_SDK_DISABLED", "").trim())
         && !"none".equalsIgnoreCase(otel.getOrDefault("OTEL_TRACES_EXPORTER", "").trim());
+  }
+
+  /** The endpoint's scheme, host and port: never credentials a URL might carry. */
+  private static String hostOnly(String endpoint) {
+    try {
+      URI uri = URI.create(endpoint.trim());
+      return uri.getScheme() + "://" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort());
+    } catch (IllegalArgumentException e) {
+      return "(an endpoint that is not a URL)";
+    }
   }
 
   public boolean enabled() {
