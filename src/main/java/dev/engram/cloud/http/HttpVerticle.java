@@ -7,6 +7,7 @@ import dev.engram.cloud.controlplane.ControlPlane;
 import dev.engram.cloud.engine.EngineClient;
 import dev.engram.cloud.mcp.McpServer;
 import dev.engram.cloud.mcp.McpSessions;
+import dev.engram.cloud.observability.OperatorMetrics;
 import dev.engram.cloud.projectcontext.ScanParser;
 import dev.engram.cloud.quota.ClientAddress;
 import dev.engram.cloud.quota.QuotaMessages.PublicLimit;
@@ -14,6 +15,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.HealthChecks;
@@ -23,6 +25,8 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
+
+import java.util.concurrent.TimeUnit;
 
 /** The ingress: routes, bodies and their limits, authentication, problem+json. Deployed once per core. */
 public final class HttpVerticle extends VerticleBase {
@@ -35,6 +39,7 @@ public final class HttpVerticle extends VerticleBase {
   private final PrometheusMeterRegistry registry;
   private final McpSessions mcpSessions;
   private final UploadSlots uploads;
+  private HttpServer server;
 
   /** {@code mcpSessions} and {@code uploads} are the node's, shared by every instance. */
   public HttpVerticle(EngramConfig config, ControlPlane controlPlane, JwtTokens tokens, PrometheusMeterRegistry registry,
@@ -49,9 +54,17 @@ public final class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    return vertx.createHttpServer(new HttpServerOptions().setIdleTimeout(120))
-        .requestHandler(router())
-        .listen(config.port());
+    server = vertx.createHttpServer(new HttpServerOptions().setIdleTimeout(120)).requestHandler(router());
+    return server.listen(config.port(), config.server().host());
+  }
+
+  /**
+   * Stops accepting at once and lets the requests in flight finish, for up to {@code shutdown.grace_seconds}; a
+   * connection is closed once its current request is answered.
+   */
+  @Override
+  public Future<?> stop() {
+    return server.shutdown(config.server().shutdownGraceSeconds(), TimeUnit.SECONDS);
   }
 
   Router router() {
@@ -66,11 +79,14 @@ public final class HttpVerticle extends VerticleBase {
     Authenticator authenticator = new Authenticator(vertx);
     Bodies bodies = new Bodies(config.http());
 
-    router.route().handler(AccessLog::handle).handler(Bodies::hold);
+    router.route().handler(AccessLog::handle).handler(new OperatorMetrics(registry).watch()).handler(Bodies::hold);
     router.get("/health/live").handler(ctx ->
         ctx.response().putHeader("Content-Type", "application/json").end(LIVE));
     router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness()));
-    router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
+    // With metrics.port set, /metrics is served there only (observability/MetricsVerticle).
+    if (config.server().metricsPort() == 0) {
+      router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
+    }
     router.get("/.well-known/jwks.json").handler(ctx -> AccountRoutes.json(ctx, 200, tokens.jwks()));
 
     Handler<RoutingContext> body = bodies.read(config.http().bodyLimitBytes());
