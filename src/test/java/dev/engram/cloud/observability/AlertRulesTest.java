@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * {@code fly/alerts.yml} is valid Prometheus rules and its unit tests ({@code fly/alerts.test.yml}) pass, by
- * Prometheus' own {@code promtool} (Debian package {@code prometheus}; {@code .ci/run} installs it). Fails, never
+ * Prometheus' own {@code promtool} (Debian package {@code prometheus}; {@code scripts/test} installs it). Fails, never
  * skips, when promtool is missing: CI must not pass without having checked the rules.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -39,7 +39,7 @@ class AlertRulesTest {
     Path promtool = onPath("promtool");
     if (promtool == null) {
       fail("promtool is not on the PATH: install Debian's prometheus package (apt-get install prometheus), as "
-          + ".ci/run does; the alert rules cannot be checked without it");
+          + "scripts/test does; the alert rules cannot be checked without it");
     }
     List<String> command = new java.util.ArrayList<>(List.of(promtool.toString()));
     command.addAll(List.of(args));
