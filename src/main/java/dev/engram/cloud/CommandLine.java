@@ -14,14 +14,17 @@ final class CommandLine {
   static final String HELP = """
       Engram Cloud: hosted, multi-tenant memory for AI agents (REST and MCP).
 
-      usage: java -jar engram-cloud.jar [--port N] [--data-dir DIR] [--config FILE]
+      usage: java -jar engram-cloud.jar [--port N] [--host ADDRESS] [--metrics-port N] [--data-dir DIR] [--config FILE]
              java -jar engram-cloud.jar scan DIR --url URL [--key KEY] [--project NAME] [--workspace NAME]
              java -jar engram-cloud.jar --help | -h | --version
 
-      Starts the server (http://localhost:8080 by default; the API is described at /openapi.json).
+      Starts the server (http://localhost:8080 by default; the API is described at /openapi.json). SIGTERM or
+      Ctrl-C stops it gracefully.
 
       flags (also --name=value):
         --port N          port to listen on (default 8080)
+        --host ADDRESS    address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
+        --metrics-port N  serve /metrics on this port instead of the API's (default 0: the API's)
         --data-dir DIR    where tenants, the control plane and keys are kept (default ./data)
         --config FILE     a JSON file merged over the bundled conf/engram.json
         -h, --help        print this and exit
@@ -33,6 +36,8 @@ final class CommandLine {
 
       environment (settings precedence: conf/engram.json < config file < environment < flags):
         PORT                    as --port
+        HOST                    as --host
+        METRICS_PORT            as --metrics-port
         ENGRAM_DATA_DIR         as --data-dir
         ENGRAM_CONFIG           as --config
         ENGRAM_PUBLIC_URL       the https URL clients reach; required in production
@@ -44,6 +49,7 @@ final class CommandLine {
         JWT_AUDIENCE            the aud its tokens carry for this API
         S3_BUCKET               marks a production deployment (see the README)
         STRIPE_SECRET_KEY       marks a production deployment (see the README)
+        OTEL_*                  OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_SAMPLER, ...)
         ENGRAM_LOG_LEVEL        log level (default INFO); logs are JSON lines on stdout
         ENGRAM_ACCESS_LOG       OFF drops the per-request log lines
         ENGRAM_API_KEY          the key of the scan subcommand, instead of --key

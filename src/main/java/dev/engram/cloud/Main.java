@@ -10,7 +10,8 @@ import org.slf4j.LoggerFactory;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code java -jar engram-cloud.jar [--port N] [--data-dir DIR] [--config FILE]} starts the server;
+ * {@code java -jar engram-cloud.jar [--port N] [--host ADDRESS] [--metrics-port N] [--data-dir DIR] [--config FILE]}
+ * starts the server (SIGTERM or Ctrl-C stops it gracefully, see {@link GracefulShutdown});
  * {@code java -jar engram-cloud.jar scan DIR --url URL --key KEY} uploads a project's instruction files to one;
  * {@code --help} and {@code --version} say what the jar takes (see {@link CommandLine}).
  */
@@ -56,13 +57,13 @@ public final class Main {
       exit(1);
       return;
     }
-    log.info("engram-cloud listening on port {} with data in {}", config.port(), config.dataDir());
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        server.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        log.warn("shutdown did not finish cleanly: {}", e.toString());
-      }
-    }, "engram-shutdown"));
+    log.info("engram-cloud listening on http://{}:{} with data in {}{}", hostForUrl(config.server().host()),
+        config.port(), config.dataDir(), config.server().metricsPort() == 0 ? ""
+            : " (metrics on port " + config.server().metricsPort() + ")");
+    GracefulShutdown.install(server, config.server().shutdownGraceSeconds(), Main::exit);
+  }
+
+  private static String hostForUrl(String host) {
+    return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
   }
 }

@@ -883,6 +883,18 @@ final class MemoryStore implements AutoCloseable {
     return out;
   }
 
+  /**
+   * Ends the writer's (empty) transaction and checkpoints the WAL into the database, truncating it; for an engine
+   * that stops, so the database file alone holds everything.
+   */
+  void checkpoint() throws SQLException {
+    conn.commit();
+    conn.setAutoCommit(true);
+    try (Statement s = conn.createStatement()) {
+      s.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+    }
+  }
+
   @Override
   public void close() throws SQLException {
     try {

@@ -52,6 +52,9 @@ import dev.engram.cloud.engine.EngineMessages.Update;
 import dev.engram.cloud.engine.EngineMessages.Versions;
 import dev.engram.cloud.engine.EngineMessages.WorkspaceList;
 import dev.engram.cloud.engine.EngineMessages.WorkspaceStats;
+import dev.engram.cloud.observability.EngineTelemetry;
+import dev.engram.cloud.observability.EngineTelemetry.CommandSpan;
+import dev.engram.cloud.observability.EngineTelemetry.CommandTrace;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -99,7 +102,8 @@ final class TenantEngineVerticle extends VerticleBase {
   private final Embedder embedder;
   private final SearchCache searchCache;
   private final TenantSearch search;
-  private final ArrayDeque<Message<EngineCommand<?>>> pendingWrites = new ArrayDeque<>();
+  private final EngineTelemetry telemetry;
+  private final ArrayDeque<PendingWrite> pendingWrites = new ArrayDeque<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile long lastUsedNanos = System.nanoTime();
   /** The writing connection; null after it had to be replaced and could not be reopened (see {@link #writer}). */
@@ -110,8 +114,12 @@ final class TenantEngineVerticle extends VerticleBase {
   private boolean drainScheduled;
   private long sweepTimer;
 
+  /** A write waiting for the next batch, with what its span and log lines need (observability). */
+  private record PendingWrite(Message<EngineCommand<?>> msg, CommandTrace trace) {}
+
   TenantEngineVerticle(String tenantId, Path file, int groupCommitMax, int readerCount, AtomicInteger queueDepth,
-                      Embedder embedder, VectorBudget budget, dev.engram.cloud.config.EngramConfig.Search searchConfig) {
+                      Embedder embedder, VectorBudget budget, dev.engram.cloud.config.EngramConfig.Search searchConfig,
+                      EngineTelemetry telemetry) {
     this.tenantId = tenantId;
     this.file = file;
     this.groupCommitMax = groupCommitMax;
@@ -121,6 +129,7 @@ final class TenantEngineVerticle extends VerticleBase {
     this.embedder = embedder;
     this.searchCache = new SearchCache(budget, embedder.dimensions());
     this.search = new TenantSearch(embedder, searchCache, searchConfig);
+    this.telemetry = telemetry;
   }
 
   @Override
@@ -147,11 +156,24 @@ final class TenantEngineVerticle extends VerticleBase {
     return consumer.unregister().eventually(() -> {
       try {
         drain(); // answers every write still queued
+        checkpoint();
       } finally {
         closeAll(); // closing rolls back whatever a connection still holds
       }
       return Future.succeededFuture();
     });
+  }
+
+  /** Moves the WAL into the database and empties it, so a stopped tenant is one file (a copy or backup of it is whole). */
+  private void checkpoint() {
+    if (store == null) return;
+    long start = System.nanoTime();
+    try {
+      store.checkpoint();
+      telemetry.checkpointed(System.nanoTime() - start);
+    } catch (Throwable t) {
+      log.warn("WAL checkpoint failed for tenant {}: {}", tenantId, t.toString());
+    }
   }
 
   private void closeAll() {
@@ -174,8 +196,9 @@ final class TenantEngineVerticle extends VerticleBase {
     inFlight.incrementAndGet();
     queueDepth.incrementAndGet();
     EngineCommand<?> cmd = msg.body();
+    CommandTrace trace = telemetry.received(tenantId, name(cmd));
     if (cmd.writes()) {
-      pendingWrites.add(msg);
+      pendingWrites.add(new PendingWrite(msg, trace));
       if (!drainScheduled) {
         drainScheduled = true;
         context.runOnContext(v -> drain());
@@ -193,7 +216,7 @@ final class TenantEngineVerticle extends VerticleBase {
     if (reader == null) {
       // Every reader is busy: read on the engine thread with the writer's connection instead of waiting.
       try {
-        answerRead(msg, writer(), now);
+        answerRead(msg, writer(), now, trace);
       } catch (ApiException unavailable) {
         answer(msg, null, unavailable);
       }
@@ -201,7 +224,7 @@ final class TenantEngineVerticle extends VerticleBase {
     }
     vertx.executeBlocking(() -> {
       try {
-        answerRead(msg, reader, now);
+        answerRead(msg, reader, now, trace);
       } finally {
         idleReaders.add(reader);
       }
@@ -214,16 +237,21 @@ final class TenantEngineVerticle extends VerticleBase {
   }
 
   /** Answers a read, whatever it throws. */
-  private void answerRead(Message<EngineCommand<?>> msg, MemoryStore from, Instant now) {
-    EngineReply body;
-    try {
-      body = read(from, msg.body(), now);
-      afterWork.accept(msg.body());
-    } catch (Throwable t) {
-      answer(msg, null, t);
-      return;
+  private void answerRead(Message<EngineCommand<?>> msg, MemoryStore from, Instant now, CommandTrace trace) {
+    CommandSpan span = trace.start(1);
+    try (var scope = span.enter()) {
+      EngineReply body;
+      try {
+        body = read(from, msg.body(), now);
+        afterWork.accept(msg.body());
+      } catch (Throwable t) {
+        answer(msg, null, t);
+        span.end(null, t);
+        return;
+      }
+      answer(msg, body, null);
+      span.end(body, null);
     }
-    answer(msg, body, null);
   }
 
   private EngineReply read(MemoryStore from, EngineCommand<?> cmd, Instant now) throws SQLException {
@@ -264,7 +292,10 @@ final class TenantEngineVerticle extends VerticleBase {
 
     @Override
     public SearchResults search(Search s) throws SQLException {
-      return search.search(from, s, now);
+      long start = System.nanoTime();
+      SearchResults found = search.search(from, s, now);
+      telemetry.searched(found.strategy(), System.nanoTime() - start);
+      return found;
     }
 
     @Override
@@ -409,13 +440,19 @@ final class TenantEngineVerticle extends VerticleBase {
   private void drain() {
     drainScheduled = false;
     while (!pendingWrites.isEmpty()) {
-      List<Message<EngineCommand<?>>> batch = new ArrayList<>();
-      while (batch.size() < groupCommitMax && !pendingWrites.isEmpty()) batch.add(pendingWrites.poll());
+      List<PendingWrite> polled = new ArrayList<>();
+      while (polled.size() < groupCommitMax && !pendingWrites.isEmpty()) polled.add(pendingWrites.poll());
+      List<Message<EngineCommand<?>>> batch = new ArrayList<>(polled.size());
+      List<CommandSpan> spans = new ArrayList<>(polled.size());
+      for (PendingWrite write : polled) {
+        batch.add(write.msg());
+        spans.add(write.trace().start(polled.size()));
+      }
       EngineReply[] results = new EngineReply[batch.size()];
       Throwable[] failures = new Throwable[batch.size()];
       long countBefore = storedMemories;
       try {
-        commitBatch(batch, results, failures);
+        commitBatch(batch, spans, results, failures);
       } catch (Throwable t) {
         log.error("a write batch of {} commands failed for tenant {}; none of it was kept", batch.size(), tenantId, t);
         abandonTransaction(countBefore);
@@ -425,7 +462,12 @@ final class TenantEngineVerticle extends VerticleBase {
           if (failures[i] == null) failures[i] = notKept;
         }
       } finally {
-        for (int i = 0; i < batch.size(); i++) answer(batch.get(i), results[i], failures[i]);
+        for (int i = 0; i < batch.size(); i++) {
+          try (var scope = spans.get(i).enter()) {
+            answer(batch.get(i), results[i], failures[i]);
+            spans.get(i).end(results[i], failures[i]);
+          }
+        }
       }
     }
   }
@@ -434,15 +476,15 @@ final class TenantEngineVerticle extends VerticleBase {
    * Runs each write of the batch in a savepoint of its own (any failure undoes that write alone and becomes its
    * answer), then commits. Throws when the transaction itself fails; the caller then abandons all of it.
    */
-  private void commitBatch(List<Message<EngineCommand<?>>> batch, EngineReply[] results, Throwable[] failures)
-      throws SQLException {
+  private void commitBatch(List<Message<EngineCommand<?>>> batch, List<CommandSpan> spans, EngineReply[] results,
+                           Throwable[] failures) throws SQLException {
     MemoryStore db = writer();
     Instant now = Instant.now();
     for (int i = 0; i < batch.size(); i++) {
       EngineCommand<?> cmd = batch.get(i).body();
       db.savepoint();
       int vectors = db.vectorMark();
-      try {
+      try (var scope = spans.get(i).enter()) {
         EngineReply result = write(cmd, now);
         long added = countChange(cmd, result);
         afterWork.accept(cmd);
@@ -455,7 +497,10 @@ final class TenantEngineVerticle extends VerticleBase {
         db.dropVectorChanges(vectors);
       }
     }
+    Instant commitStart = Instant.now();
     db.commit();
+    Instant committed = Instant.now();
+    for (CommandSpan span : spans) span.committed(commitStart, committed, batch.size());
     publishCommitted(db);
   }
 
@@ -528,6 +573,9 @@ final class TenantEngineVerticle extends VerticleBase {
       if (failure == null) {
         msg.reply(new Reply(body));
         return;
+      }
+      if (failure instanceof ApiException e && e.status() == 402 && e.extensions() != null) {
+        telemetry.refused(402, e.extensions().getString("cap"));
       }
       if (!(failure instanceof ApiException)) {
         // The client gets a bare 500 (internal_error, its request id, no detail); the cause stays in the log.

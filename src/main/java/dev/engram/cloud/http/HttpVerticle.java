@@ -13,6 +13,7 @@ import dev.engram.cloud.engine.EngineClient;
 import dev.engram.cloud.mcp.McpServer;
 import dev.engram.cloud.mcp.McpSessions;
 import dev.engram.cloud.mcp.MemoryTools;
+import dev.engram.cloud.observability.OperatorMetrics;
 import dev.engram.cloud.projectcontext.ScanParser;
 import dev.engram.cloud.quota.ClientAddress;
 import dev.engram.cloud.quota.QuotaMessages.PublicLimit;
@@ -20,6 +21,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.HealthChecks;
@@ -31,6 +33,7 @@ import io.vertx.ext.web.openapi.router.OpenAPIRoute;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 
+import java.util.concurrent.TimeUnit;
 
 /** The ingress: routes, bodies and their limits, authentication, problem+json. Deployed once per core. */
 public final class HttpVerticle extends VerticleBase {
@@ -43,6 +46,7 @@ public final class HttpVerticle extends VerticleBase {
   private final PrometheusMeterRegistry registry;
   private final McpSessions mcpSessions;
   private final UploadSlots uploads;
+  private HttpServer server;
 
   /** {@code mcpSessions} and {@code uploads} are the node's, shared by every instance. */
   public HttpVerticle(EngramConfig config, ControlPlane controlPlane, JwtTokens tokens, PrometheusMeterRegistry registry,
@@ -59,10 +63,20 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     String self = config.mcp().publicUrl().isEmpty() ? "http://localhost:" + config.port()
         : config.mcp().publicUrl().replaceAll("/+$", "");
-    return Contract.load(vertx, config.memories(), self)
-        .compose(contract -> vertx.createHttpServer(new HttpServerOptions().setIdleTimeout(120))
-            .requestHandler(router(contract))
-            .listen(config.port()));
+    return Contract.load(vertx, config.memories(), self).compose(contract -> {
+      server = vertx.createHttpServer(new HttpServerOptions().setIdleTimeout(120)).requestHandler(router(contract));
+      return server.listen(config.port(), config.server().host());
+    });
+  }
+
+  /**
+   * Stops accepting at once and lets the requests in flight finish, for up to {@code shutdown.grace_seconds}; a
+   * connection is closed once its current request is answered.
+   */
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.shutdown(config.server().shutdownGraceSeconds(),
+        TimeUnit.SECONDS);
   }
 
   /**
@@ -86,7 +100,8 @@ public final class HttpVerticle extends VerticleBase {
     Bodies bodies = new Bodies(config.http());
     Routes routes = new Routes(RouterBuilder.create(vertx, contract.openApi()), contract, authenticator,
         bodies.read(config.http().bodyLimitBytes()));
-    routes.builder.rootHandler(AccessLog::handle).rootHandler(Bodies::hold);
+    routes.builder.rootHandler(AccessLog::handle).rootHandler(new OperatorMetrics(registry).watch())
+        .rootHandler(Bodies::hold);
 
     ClientAddress clients = ClientAddress.behind(config.http().trustedProxies());
     routes.open("signup", authenticator.throttleAnonymous(PublicLimit.SIGN_UP_PER_ADDRESS, clients), accounts::signup);
@@ -133,7 +148,10 @@ public final class HttpVerticle extends VerticleBase {
         .end(contract.yaml()));
 
     Router router = routes.builder.createRouter();
-    router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
+    // With metrics.port set, /metrics is served there only (observability/MetricsVerticle).
+    if (config.server().metricsPort() == 0) {
+      router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
+    }
     mcp(router, routes.body, authenticator, engines, scanParser, contract);
     router.route().failureHandler(Problems::handle);
     for (int status : new int[] {400, 404, 405, 408, 413, 415, 417, 500}) {

@@ -24,8 +24,9 @@ class CommandLineIT {
     for (String flag : List.of("--help", "-h")) {
       Run run = jar(flag);
       assertEquals(0, run.exit(), run.out());
-      for (String expected : List.of("--port", "--data-dir", "--config", "--version", "scan DIR", "--url", "--key",
-          "--project", "--workspace", "PORT", "ENGRAM_DATA_DIR", "ENGRAM_CONFIG", "ENGRAM_PUBLIC_URL", "DATABASE_URL",
+      for (String expected : List.of("--port", "--host", "--metrics-port", "--data-dir", "--config", "--version",
+          "scan DIR", "--url", "--key", "--project", "--workspace", "PORT", "HOST", "METRICS_PORT", "OTEL_",
+          "ENGRAM_DATA_DIR", "ENGRAM_CONFIG", "ENGRAM_PUBLIC_URL", "DATABASE_URL",
           "DATABASE_MIGRATION_URL", "REDIS_URL", "JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "S3_BUCKET",
           "STRIPE_SECRET_KEY", "ENGRAM_LOG_LEVEL", "ENGRAM_ACCESS_LOG", "ENGRAM_API_KEY", "/openapi.json")) {
         assertTrue(run.out().contains(expected), flag + " does not mention " + expected + ":\n" + run.out());

@@ -12,9 +12,11 @@ import dev.engram.cloud.engine.EngineMessages.Get;
 import dev.engram.cloud.engine.EngineMessages.ListMemories;
 import dev.engram.cloud.engine.EngineMessages.Reply;
 import dev.engram.cloud.engine.EngineMessages.Stats;
+import dev.engram.cloud.observability.EngineTelemetry;
 import dev.engram.cloud.search.HashingEmbedder;
 import dev.engram.cloud.testing.Eventually;
 import dev.engram.cloud.testing.TestServer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
@@ -202,7 +204,8 @@ class EngineFailureTest {
 
   private void deploy(int readers) throws Exception {
     TenantEngineVerticle engine = new TenantEngineVerticle(TENANT, file, 256, readers, new AtomicInteger(),
-        new HashingEmbedder(), new VectorBudget(64L << 20), CONFIG.search());
+        new HashingEmbedder(), new VectorBudget(64L << 20), CONFIG.search(),
+        new EngineTelemetry(new SimpleMeterRegistry(), null));
     vertx.deployVerticle(engine, new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))
         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
