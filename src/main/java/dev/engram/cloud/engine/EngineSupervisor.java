@@ -4,6 +4,7 @@ import dev.engram.cloud.bus.Addresses;
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.bus.LocalMessage;
 import dev.engram.cloud.config.EngramConfig;
+import dev.engram.cloud.observability.EngineTelemetry;
 import dev.engram.cloud.search.Embedders;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -35,6 +37,8 @@ public final class EngineSupervisor extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(EngineSupervisor.class);
   private static final Pattern TENANT_ID = Pattern.compile("tn_[a-z0-9]{20}");
   static final String WORKER_POOL = "engram-engines";
+  /** How often the active tenants' database and WAL sizes are measured for /metrics. */
+  private static final long MEASURE_FILES_MS = 15_000;
 
   /** Asks for a tenant's engine to be running. */
   public record Activate(String tenantId) implements LocalMessage {}
@@ -51,6 +55,7 @@ public final class EngineSupervisor extends VerticleBase {
   private final CacheBudget cacheBudget;
   private final Path tenantsDir;
   private final AtomicInteger queueDepth = new AtomicInteger();
+  private final EngineTelemetry telemetry;
   /** Access-ordered: the first entry is the least recently activated or used. */
   private final Map<String, Future<Engine>> engines = new LinkedHashMap<>(16, 0.75f, true);
   /**
@@ -59,9 +64,11 @@ public final class EngineSupervisor extends VerticleBase {
    */
   private final Map<String, Future<Void>> stopping = new HashMap<>();
   private long sweepTimer;
+  private long measureTimer;
 
-  public EngineSupervisor(EngramConfig config, MeterRegistry registry) {
+  public EngineSupervisor(EngramConfig config, MeterRegistry registry, EngineTelemetry telemetry) {
     this.config = config.engines();
+    this.telemetry = telemetry;
     this.searchConfig = config.search();
     this.cacheBudget = new CacheBudget((long) config.search().vocabularyCacheMb() << 20);
     this.registry = registry;
@@ -81,6 +88,7 @@ public final class EngineSupervisor extends VerticleBase {
           registry);
       long sweepMs = Math.max(1000, Math.min(30_000, config.idleSeconds() * 1000L / 2));
       sweepTimer = vertx.setPeriodic(sweepMs, id -> evictIdle());
+      measureTimer = vertx.setPeriodic(MEASURE_FILES_MS, id -> measureFiles());
       return vertx.eventBus().<Activate>localConsumer(Addresses.ENGINE_SUPERVISOR, this::onActivate).completion();
     });
   }
@@ -88,6 +96,7 @@ public final class EngineSupervisor extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(sweepTimer);
+    vertx.cancelTimer(measureTimer);
     var undeploys = new ArrayList<Future<?>>();
     engines.values().forEach(f -> undeploys.add(f.compose(e -> vertx.undeploy(e.deploymentId()))));
     engines.clear();
@@ -120,13 +129,18 @@ public final class EngineSupervisor extends VerticleBase {
     if (engines.size() >= config.maxActive()) evictLeastRecentlyUsed();
     TenantEngineVerticle verticle = new TenantEngineVerticle(tenantId,
         tenantsDir.resolve(tenantId).resolve("engram.db"), config.groupCommitMax(),
-        config.readersPerTenant(), queueDepth, embeddings, cacheBudget, searchConfig);
+        config.readersPerTenant(), queueDepth, embeddings, cacheBudget, searchConfig, telemetry);
+    long start = System.nanoTime();
     Future<Void> previous = stopping.getOrDefault(tenantId, Future.succeededFuture());
     Future<Engine> deployed = previous.transform(ignored -> vertx.deployVerticle(verticle, new DeploymentOptions()
             .setThreadingModel(ThreadingModel.WORKER)
             .setWorkerPoolName(WORKER_POOL)
             .setWorkerPoolSize(config.workerPoolSize())))
-        .map(id -> new Engine(id, verticle));
+        .map(id -> {
+          telemetry.activated(System.nanoTime() - start);
+          measureFiles();
+          return new Engine(id, verticle);
+        });
     engines.put(tenantId, deployed);
     return deployed.onFailure(err -> {
       engines.remove(tenantId);
@@ -141,9 +155,19 @@ public final class EngineSupervisor extends VerticleBase {
       Engine engine = entry.getValue().result();
       if (engine != null && engine.verticle().inFlight() == 0 && engine.verticle().idleNanos() > idleNanos) {
         it.remove();
+        telemetry.evicted("idle");
         undeploy(entry.getKey(), engine);
       }
     }
+  }
+
+  /** Measures the active tenants' files off the event loop (a stat of two files each). */
+  private void measureFiles() {
+    List<Path> files = engines.keySet().stream().map(id -> tenantsDir.resolve(id).resolve("engram.db")).toList();
+    vertx.executeBlocking(() -> {
+      telemetry.measureFiles(files);
+      return null;
+    }, false);
   }
 
   private void evictLeastRecentlyUsed() {
@@ -152,6 +176,7 @@ public final class EngineSupervisor extends VerticleBase {
       Engine engine = entry.getValue().result();
       if (engine != null && engine.verticle().inFlight() == 0) {
         it.remove();
+        telemetry.evicted("capacity");
         undeploy(entry.getKey(), engine);
         return;
       }

@@ -1,8 +1,11 @@
 package dev.engram.cloud.engine;
 
+import dev.engram.cloud.model.MemoryTypes;
 import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.engine.EngineMessages.Search;
 import dev.engram.cloud.engine.EngineMessages.Suggest;
+import dev.engram.cloud.engine.EngineReplies.SearchResults;
+import dev.engram.cloud.engine.EngineReplies.Suggestion;
 import dev.engram.cloud.search.EditDistance;
 import dev.engram.cloud.search.HybridRanker;
 import dev.engram.cloud.search.HybridRanker.Candidate;
@@ -72,16 +75,16 @@ final class TenantSearch {
   }
 
   /** Whether {@code cmd} is a search that will embed its query (semantic or hybrid, with something to embed). */
-  boolean embedsQuery(EngineMessages.EngineCommand cmd) {
-    if (cmd instanceof EngineMessages.Scoped scoped) return embedsQuery(scoped.command());
+  boolean embedsQuery(EngineMessages.EngineCommand<?> cmd) {
+    if (cmd instanceof EngineMessages.Scoped<?> scoped) return embedsQuery(scoped.command());
     if (!(cmd instanceof Search q)) return false;
     Strategy strategy = q.strategy() != null ? q.strategy() : config.defaultStrategy();
     return strategy != Strategy.KEYWORD && q.query().codePoints().anyMatch(Character::isLetterOrDigit);
   }
 
   /** Computes (and caches) the embedding of the search's query, ahead of the search. */
-  void embedQuery(EngineMessages.EngineCommand cmd) {
-    if (cmd instanceof EngineMessages.Scoped scoped) {
+  void embedQuery(EngineMessages.EngineCommand<?> cmd) {
+    if (cmd instanceof EngineMessages.Scoped<?> scoped) {
       embedQuery(scoped.command());
     } else if (cmd instanceof Search q) {
       embeddings.query(tenantId, q.query());
@@ -89,8 +92,8 @@ final class TenantSearch {
   }
 
   /** Runs the search within {@code search.budget_ms}; an answer cut short carries {@code partial: true}. */
-  JsonObject search(MemoryStore store, Search q, Instant now) throws SQLException, IOException {
-    return search(store, q, now, SearchBudget.ofMillis(config.budgetMs()));
+  SearchResults search(MemoryStore store, Search q, Instant now) throws SQLException, IOException {
+    return SearchResults.of(search(store, q, now, SearchBudget.ofMillis(config.budgetMs())));
   }
 
   JsonObject search(MemoryStore store, Search q, Instant now, SearchBudget budget) throws SQLException, IOException {
@@ -363,8 +366,8 @@ final class TenantSearch {
   // ---- typo correction ----
 
   /** Within {@code search.budget_ms}; an answer cut short carries {@code partial: true}. */
-  JsonObject suggest(Suggest s) throws IOException {
-    return suggest(s, SearchBudget.ofMillis(config.budgetMs()));
+  Suggestion suggest(Suggest s) throws IOException {
+    return Suggestion.of(suggest(s, SearchBudget.ofMillis(config.budgetMs())));
   }
 
   JsonObject suggest(Suggest s, SearchBudget budget) throws IOException {

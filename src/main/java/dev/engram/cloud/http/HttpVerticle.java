@@ -1,5 +1,10 @@
 package dev.engram.cloud.http;
 
+import dev.engram.cloud.api.Contract;
+import dev.engram.cloud.api.MemoryRequests;
+import dev.engram.cloud.api.OrganizeRequests;
+import dev.engram.cloud.api.ProjectRequests;
+import dev.engram.cloud.api.TransferRequests;
 import dev.engram.cloud.auth.JwtTokens;
 import dev.engram.cloud.auth.Scope;
 import dev.engram.cloud.config.EngramConfig;
@@ -7,6 +12,8 @@ import dev.engram.cloud.controlplane.ControlPlane;
 import dev.engram.cloud.engine.EngineClient;
 import dev.engram.cloud.mcp.McpServer;
 import dev.engram.cloud.mcp.McpSessions;
+import dev.engram.cloud.mcp.MemoryTools;
+import dev.engram.cloud.observability.OperatorMetrics;
 import dev.engram.cloud.projectcontext.ScanParser;
 import dev.engram.cloud.quota.ClientAddress;
 import dev.engram.cloud.quota.QuotaMessages.PublicLimit;
@@ -14,15 +21,19 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
-import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
+import io.vertx.ext.web.openapi.router.OpenAPIRoute;
+import io.vertx.ext.web.openapi.router.RouterBuilder;
 import io.vertx.micrometer.PrometheusScrapingHandler;
+
+import java.util.concurrent.TimeUnit;
 
 /** The ingress: routes, bodies and their limits, authentication, problem+json. Deployed once per core. */
 public final class HttpVerticle extends VerticleBase {
@@ -35,6 +46,7 @@ public final class HttpVerticle extends VerticleBase {
   private final PrometheusMeterRegistry registry;
   private final McpSessions mcpSessions;
   private final UploadSlots uploads;
+  private HttpServer server;
 
   /** {@code mcpSessions} and {@code uploads} are the node's, shared by every instance. */
   public HttpVerticle(EngramConfig config, ControlPlane controlPlane, JwtTokens tokens, PrometheusMeterRegistry registry,
@@ -49,75 +61,98 @@ public final class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    return vertx.createHttpServer(new HttpServerOptions().setIdleTimeout(120))
-        .requestHandler(router())
-        .listen(config.port());
+    String self = config.mcp().publicUrl().isEmpty() ? "http://localhost:" + config.port()
+        : config.mcp().publicUrl().replaceAll("/+$", "");
+    return Contract.load(vertx, config, self).compose(contract -> {
+      server = vertx.createHttpServer(new HttpServerOptions().setIdleTimeout(120)).requestHandler(router(contract));
+      return server.listen(config.port(), config.server().host());
+    });
   }
 
-  Router router() {
-    Router router = Router.router(vertx);
+  /**
+   * Stops accepting at once and lets the requests in flight finish, for up to {@code shutdown.grace_seconds}; a
+   * connection is closed once its current request is answered.
+   */
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.shutdown(config.server().shutdownGraceSeconds(),
+        TimeUnit.SECONDS);
+  }
+
+  /**
+   * The routes of openapi.yaml (created from the document by vertx-web-openapi-router, one route per operation, so
+   * that every documented route exists and metrics and logs name its own path), then MCP and the failure handlers.
+   * Each operation's handlers run in the order of {@link #api}.
+   */
+  Router router(Contract contract) {
     EngineClient engines = new EngineClient(vertx);
-    MemoryRoutes memories = new MemoryRoutes(engines, config.memories());
-    OrganizeRoutes organize = new OrganizeRoutes(engines, config.memories());
-    TransferRoutes transfers = new TransferRoutes(engines, config.memories());
+    MemoryRequests memoryRequests = new MemoryRequests(contract, config.memories());
+    MemoryRoutes memories = new MemoryRoutes(engines, memoryRequests);
+    OrganizeRoutes organize = new OrganizeRoutes(engines, new OrganizeRequests(contract));
+    TransferRequests transferRequests = new TransferRequests(config.memories());
+    TransferRoutes transfers = new TransferRoutes(engines, transferRequests, contract.input("importMemories"));
     ScanParser scanParser = new ScanParser(vertx);
-    ProjectContextRoutes projectContext = new ProjectContextRoutes(engines, scanParser);
+    ProjectRequests projectRequests = new ProjectRequests();
+    ProjectContextRoutes projectContext = new ProjectContextRoutes(engines, scanParser, projectRequests,
+        contract.input("scanProject"));
     AccountRoutes accounts = new AccountRoutes(vertx);
     Authenticator authenticator = new Authenticator(vertx);
     Bodies bodies = new Bodies(config.http());
+    Routes routes = new Routes(RouterBuilder.create(vertx, contract.openApi()), contract, authenticator,
+        bodies.read(config.http().bodyLimitBytes()));
+    routes.builder.rootHandler(AccessLog::handle).rootHandler(new OperatorMetrics(registry).watch())
+        .rootHandler(Bodies::hold);
 
-    router.route().handler(AccessLog::handle).handler(Bodies::hold);
-    router.get("/health/live").handler(ctx ->
-        ctx.response().putHeader("Content-Type", "application/json").end(LIVE));
-    router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness()));
-    router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
-    router.get("/.well-known/jwks.json").handler(ctx -> AccountRoutes.json(ctx, 200, tokens.jwks()));
-
-    Handler<RoutingContext> body = bodies.read(config.http().bodyLimitBytes());
     ClientAddress clients = ClientAddress.behind(config.http().trustedProxies());
-    open(router.post("/v1/signup"), body, authenticator.throttleAnonymous(PublicLimit.SIGN_UP_PER_ADDRESS, clients),
-        accounts::signup);
-    open(router.post("/v1/auth/token"), body,
-        authenticator.throttleAnonymous(PublicLimit.SIGN_IN_PER_ADDRESS, clients), accounts::token);
-    api(router.post("/v1/memories"), body, authenticator, Scope.MEMORIES_WRITE, memories::create);
-    api(router.get("/v1/memories"), body, authenticator, Scope.MEMORIES_READ, memories::list);
-    api(router.get("/v1/memories/:id"), body, authenticator, Scope.MEMORIES_READ, memories::get);
-    api(router.patch("/v1/memories/:id"), body, authenticator, Scope.MEMORIES_WRITE, memories::update);
-    api(router.delete("/v1/memories/:id"), body, authenticator, Scope.MEMORIES_WRITE, memories::delete);
-    api(router.post("/v1/search"), body, authenticator.searching(), Scope.MEMORIES_READ, memories::search);
-    api(router.post("/v1/search/suggest"), body, authenticator, Scope.MEMORIES_READ, memories::suggest);
-    api(router.get("/v1/stats"), body, authenticator, Scope.MEMORIES_READ, memories::stats);
-    api(router.get("/v1/tags"), body, authenticator, Scope.MEMORIES_READ, organize::tags);
-    api(router.get("/v1/memories/:id/versions"), body, authenticator, Scope.MEMORIES_READ, organize::versions);
-    api(router.get("/v1/activity"), body, authenticator, Scope.MEMORIES_READ, organize::activity);
-    api(router.get("/v1/workspaces"), body, authenticator, Scope.MEMORIES_READ, organize::workspaces);
-    api(router.get("/v1/workspaces/:name"), body, authenticator, Scope.MEMORIES_READ, organize::workspace);
-    api(router.post("/v1/memories/:id/move"), body, authenticator, Scope.MEMORIES_WRITE, organize::move);
-    api(router.post("/v1/links"), body, authenticator, Scope.MEMORIES_WRITE, organize::link);
-    api(router.delete("/v1/links"), body, authenticator, Scope.MEMORIES_WRITE, organize::unlink);
-    api(router.get("/v1/memories/:id/related"), body, authenticator, Scope.MEMORIES_READ, organize::related);
-    api(router.get("/v1/export"), body, authenticator, Scope.MEMORIES_READ, transfers::export);
+    routes.open("signup", authenticator.throttleAnonymous(PublicLimit.SIGN_UP_PER_ADDRESS, clients), accounts::signup);
+    routes.open("createToken", authenticator.throttleAnonymous(PublicLimit.SIGN_IN_PER_ADDRESS, clients),
+        accounts::token);
+    routes.api("createMemory", memories::create);
+    routes.api("listMemories", memories::list);
+    routes.api("getMemory", memories::get);
+    routes.api("updateMemory", memories::update);
+    routes.api("deleteMemory", memories::delete);
+    routes.api("search", authenticator.searching(), memories::search);
+    routes.api("suggest", memories::suggest);
+    routes.api("getStats", memories::stats);
+    routes.api("listTags", organize::tags);
+    routes.api("listVersions", organize::versions);
+    routes.api("recentActivity", organize::activity);
+    routes.api("listWorkspaces", organize::workspaces);
+    routes.api("getWorkspace", organize::workspace);
+    routes.api("moveMemory", organize::move);
+    routes.api("link", organize::link);
+    routes.api("unlink", organize::unlink);
+    routes.api("listRelated", organize::related);
+    routes.api("exportMemories", transfers::export);
     // Import and scan take large bodies (import also multipart uploads, spooled to disk and removed when the
-    // request ends); a large one waits for a slot, which bounds how many are in memory at once.
-    Handler<RoutingContext> importBody = bodies.readWithUploads(config.http().importBodyLimitBytes(),
-        config.dataDir().resolve("uploads").toString());
-    Route importRoute = router.post("/v1/import");
-    importRoute.handler(AccessLog.named(importRoute.getPath())).handler(Bodies::requireJsonOrMultipart)
-        .handler(authenticator).handler(Authenticator.require(Scope.MEMORIES_WRITE)).handler(uploads::acquire)
-        .handler(importBody).handler(transfers::importDocument);
+    // request ends); a large one waits for a slot, which bounds how many are in memory at once. Their bodies are
+    // checked against the contract on a worker, by the route.
+    routes.upload("importMemories", Bodies::requireJsonOrMultipart, bodies.readWithUploads(
+        config.http().importBodyLimitBytes(), config.dataDir().resolve("uploads").toString()),
+        transfers::importDocument);
     // A scan carries whole files (up to 1 MiB each, 8 MiB in all), so it takes the import's body limit.
-    Handler<RoutingContext> scanBody = bodies.read(config.http().importBodyLimitBytes());
-    Route scanRoute = router.post("/v1/project-context/scan");
-    scanRoute.handler(AccessLog.named(scanRoute.getPath())).handler(Bodies::requireJson).handler(authenticator)
-        .handler(Authenticator.require(Scope.MEMORIES_WRITE)).handler(uploads::acquire).handler(scanBody)
-        .handler(projectContext::scan);
-    api(router.get("/v1/project-context"), body, authenticator, Scope.MEMORIES_READ, projectContext::get);
-    api(router.post("/v1/api-keys"), body, authenticator, Scope.ADMIN, accounts::createKey);
-    api(router.get("/v1/api-keys"), body, authenticator, Scope.ADMIN, accounts::listKeys);
-    api(router.delete("/v1/api-keys/:id"), body, authenticator, Scope.ADMIN, accounts::revokeKey);
-    api(router.get("/v1/usage"), body, authenticator, Scope.ADMIN, accounts::usage);
-    mcp(router, body, authenticator, engines, scanParser);
+    routes.upload("scanProject", Bodies::requireJson, bodies.read(config.http().importBodyLimitBytes()),
+        projectContext::scan);
+    routes.api("getProjectContext", projectContext::get);
+    routes.api("createApiKey", accounts::createKey);
+    routes.api("listApiKeys", accounts::listKeys);
+    routes.api("revokeApiKey", accounts::revokeKey);
+    routes.api("getUsage", accounts::usage);
+    routes.service("live", ctx -> ctx.response().putHeader("Content-Type", "application/json").end(LIVE));
+    routes.service("ready", HealthCheckHandler.createWithHealthChecks(readiness()));
+    routes.service("jwks", ctx -> AccountRoutes.json(ctx, 200, tokens.jwks()));
+    String json = contract.document().encode();
+    routes.service("openapiJson", ctx -> ctx.response().putHeader("Content-Type", "application/json").end(json));
+    routes.service("openapiYaml", ctx -> ctx.response().putHeader("Content-Type", "application/yaml")
+        .end(contract.yaml()));
 
+    Router router = routes.builder.createRouter();
+    // With metrics.port set, /metrics is served there only (observability/MetricsVerticle).
+    if (config.server().metricsPort() == 0) {
+      router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
+    }
+    mcp(router, routes.body, authenticator, engines, scanParser, contract);
     router.route().failureHandler(Problems::handle);
     for (int status : new int[] {400, 404, 405, 408, 413, 415, 417, 500}) {
       router.errorHandler(status, Problems::handle);
@@ -125,24 +160,71 @@ public final class HttpVerticle extends VerticleBase {
     return router;
   }
 
-  /**
-   * A public route: media type and a per-client rate limit from the headers, then the body, then the handler. One
-   * route per endpoint (not shared prefix routes), so metrics and logs name the endpoint's own path.
-   */
-  private static void open(Route route, Handler<RoutingContext> body, Handler<RoutingContext> throttle,
-                           Handler<RoutingContext> handler) {
-    route.handler(AccessLog.named(route.getPath())).handler(Bodies::requireJson).handler(throttle).handler(body)
-        .handler(handler);
-  }
+  /** Adds each operation's handlers to its route of the contract, in the one order every route follows. */
+  private final class Routes {
+    final RouterBuilder builder;
+    final Contract contract;
+    final Authenticator authenticator;
+    final Handler<RoutingContext> body;
 
-  /**
-   * A tenant route: media type, authentication, rate limit and scope, all from the headers, so the body is read
-   * only for a caller who may make this request; then the body and the handler.
-   */
-  private static void api(Route route, Handler<RoutingContext> body, Authenticator authenticator, Scope scope,
-                          Handler<RoutingContext> handler) {
-    route.handler(AccessLog.named(route.getPath())).handler(Bodies::requireJson)
-        .handler(authenticator).handler(Authenticator.require(scope)).handler(body).handler(handler);
+    Routes(RouterBuilder builder, Contract contract, Authenticator authenticator, Handler<RoutingContext> body) {
+      this.builder = builder;
+      this.contract = contract;
+      this.authenticator = authenticator;
+      this.body = body;
+    }
+
+    /**
+     * A public route: media type and a per-client rate limit from the headers, then the body, then its check
+     * against the contract, then the handler.
+     */
+    void open(String operationId, Handler<RoutingContext> throttle, Handler<RoutingContext> handler) {
+      route(operationId).addHandler(Bodies::requireJson).addHandler(throttle).addHandler(body)
+          .addHandler(RequestInput.check(contract.input(operationId))).addHandler(handler);
+    }
+
+    /**
+     * A tenant route: media type, authentication, rate limit and scope (the one the operation's security
+     * requirement names), all from the headers, so the body is read only for a caller who may make this request;
+     * then the body, its check against the contract, and the handler.
+     */
+    void api(String operationId, Handler<RoutingContext> handler) {
+      api(operationId, authenticator, handler);
+    }
+
+    void api(String operationId, Authenticator gate, Handler<RoutingContext> handler) {
+      route(operationId).addHandler(Bodies::requireJson).addHandler(gate)
+          .addHandler(Authenticator.require(scope(operationId))).addHandler(body)
+          .addHandler(RequestInput.check(contract.input(operationId))).addHandler(handler);
+    }
+
+    /** A tenant route with a large body: as {@link #api}, plus an upload slot; the route checks the body itself. */
+    void upload(String operationId, Handler<RoutingContext> mediaType, Handler<RoutingContext> largeBody,
+                Handler<RoutingContext> handler) {
+      route(operationId).addHandler(mediaType).addHandler(authenticator)
+          .addHandler(Authenticator.require(scope(operationId))).addHandler(uploads::acquire)
+          .addHandler(largeBody).addHandler(RequestInput.checkParameters(contract.input(operationId)))
+          .addHandler(handler);
+    }
+
+    /** Health, keys and the contract: no credential, no body. */
+    void service(String operationId, Handler<RoutingContext> handler) {
+      route(operationId).addHandler(handler);
+    }
+
+    private OpenAPIRoute route(String operationId) {
+      OpenAPIRoute route = builder.getRoute(operationId);
+      // Validation and security run as this server's own handlers, after authentication (see api()).
+      route.setDoValidation(false).setDoSecurity(false);
+      return route.addHandler(AccessLog.named(route.getOperation().getOpenAPIPath().replaceAll("\\{([^}]+)}", ":$1")));
+    }
+
+    /** The scope the operation's security requirement names (openapi.yaml is the one place it is stated). */
+    private Scope scope(String operationId) {
+      String name = contract.scope(operationId);
+      if (name == null) throw new IllegalStateException(operationId + " names no scope in openapi.yaml");
+      return Scope.parse(name).orElseThrow(() -> new IllegalStateException(operationId + ": unknown scope " + name));
+    }
   }
 
   /**
@@ -151,9 +233,10 @@ public final class HttpVerticle extends VerticleBase {
    * tool's scope checked on its own.
    */
   private void mcp(Router router, Handler<RoutingContext> body, Authenticator authenticator, EngineClient engines,
-                   ScanParser scanParser) {
+                   ScanParser scanParser, Contract contract) {
     EngramConfig.External external = config.auth().external();
-    McpRoutes routes = new McpRoutes(new McpServer(config.memories(), config.mcp().toolsPageSize(), scanParser),
+    McpRoutes routes = new McpRoutes(new McpServer(new MemoryTools(contract, config.memories(), scanParser),
+        config.mcp().toolsPageSize()),
         mcpSessions, engines, authenticator, config.mcp(), config.port(), external.enabled() ? external.issuer() : null);
     for (String path : new String[] {"/v1/mcp", "/mcp"}) {
       router.post(path).handler(AccessLog.named(path)).handler(Bodies::requireJson).handler(routes::guard)

@@ -110,8 +110,8 @@ class SearchBudgetTest {
         () -> store.interruptibleUntil(System.nanoTime() + 20_000_000L, () -> store.passing(ids, filter, Instant.now())));
     assertTrue(MemoryStore.interrupted(e), e.toString());
     assertEquals(3, store.passing(List.of(1L, 2L, 3L, 4L), filter, Instant.now()).size(), "not interrupted any more");
-    JsonObject after = search.search(store, new Search("rust", 10, SearchFilter.NONE, Strategy.KEYWORD, false),
-        Instant.now());
-    assertEquals(2, after.getJsonArray("results").size(), after.encode());
+    EngineReplies.SearchResults after = search.search(store, new Search("rust", 10, SearchFilter.NONE,
+        Strategy.KEYWORD, false), Instant.now());
+    assertEquals(2, after.results().size(), after.toJson().encode());
   }
 }
