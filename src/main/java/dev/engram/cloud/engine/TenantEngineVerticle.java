@@ -228,6 +228,7 @@ final class TenantEngineVerticle extends VerticleBase {
     closeQuietly(store);
     store = null;
     closeSearchIndex();
+    indexBehind(false);
     searchCache.close();
     embeddings.backlogChanged(-backlog);
     backlog = 0;
@@ -595,7 +596,7 @@ final class TenantEngineVerticle extends VerticleBase {
       indexChanges(db, Integer.MAX_VALUE);
     } catch (Throwable t) {
       log.error("updating the search index failed for tenant {}; it catches up in the background", tenantId, t);
-      indexBehind = true;
+      indexBehind(true);
       scheduleCatchUp(RETRY_MS);
     }
   }
@@ -614,6 +615,9 @@ final class TenantEngineVerticle extends VerticleBase {
       log.warn("search index of tenant {} is ahead of its database ({} > {}); rebuilding it", tenantId,
           searchIndex.appliedSeq(), last);
       searchIndex.clear();
+      telemetry.searchIndexRebuilt("ahead");
+    } else if (searchIndex.created() && last > 0) {
+      telemetry.searchIndexRebuilt("missing"); // no readable index (deleted, damaged, or never built) for a database
     }
     long gap = last - searchIndex.appliedSeq();
     if (gap <= syncCatchUpLimit) {
@@ -621,7 +625,7 @@ final class TenantEngineVerticle extends VerticleBase {
     } else {
       log.info("search index of tenant {} is {} changes behind its database; catching up in the background",
           tenantId, gap);
-      indexBehind = true;
+      indexBehind(true);
       scheduleCatchUp(0);
     }
   }
@@ -664,7 +668,7 @@ final class TenantEngineVerticle extends VerticleBase {
     try {
       if (searchIndex == null) reopenSearchIndex();
       if (indexChanges(writer(), CATCH_UP_CHUNK)) {
-        indexBehind = false;
+        indexBehind(false);
         log.info("search index of tenant {} caught up with its database", tenantId);
       } else {
         scheduleCatchUp(0);
@@ -681,10 +685,17 @@ final class TenantEngineVerticle extends VerticleBase {
     closeSearchIndex();
     try {
       searchIndex = SearchIndex.open(indexDir);
-      indexBehind = true;
+      indexBehind(true);
     } catch (Throwable t) {
       log.error("reopening the search index of tenant {} failed", tenantId, t);
     }
+  }
+
+  /** Sets {@link #indexBehind}, and the operators' count of engines whose index is behind. */
+  private void indexBehind(boolean behind) {
+    if (indexBehind == behind) return;
+    indexBehind = behind;
+    telemetry.searchIndexBehind(behind);
   }
 
   private void closeSearchIndex() {
@@ -725,7 +736,8 @@ final class TenantEngineVerticle extends VerticleBase {
       MemoryStore db = writer();
       try {
         batch = db.pendingVectors(embedCursor, Embeddings.BATCH);
-        if (batch.isEmpty()) countBacklog(db);
+        // once per batch sent: the gauge follows writes even while inference fails (its alert needs it)
+        countBacklog(db);
       } finally {
         db.endRead();
       }

@@ -71,6 +71,8 @@ class BackgroundSearchIndexesTest {
       String key = api.signup().apiKey();
       api.createMemory(key, new JsonObject().put("content", "The quokka lives on Rottnest Island"));
       assertEquals(1, pending(api, key), "its vector is not computed yet");
+      Eventually.until(Duration.ofSeconds(10), "the operators' gauge counts it",
+          () -> server.metric("engram_embedding_backlog") == 1);
 
       JsonObject found = api.search(key, new JsonObject().put("query", "where does the quokka live").put("explain", true));
       assertEquals("hybrid", found.getString("strategy"));
@@ -82,6 +84,9 @@ class BackgroundSearchIndexesTest {
 
       release.countDown();
       api.awaitVectors(key);
+      Eventually.until(Duration.ofSeconds(10), "the gauge is counted again as the batch is stored",
+          () -> server.metric("engram_embedding_backlog") == 0);
+      assertEquals(1, server.metric("engram_embeddings_computed_total"));
       assertEquals("The quokka lives on Rottnest Island", Api.contents(api.search(key, new JsonObject()
           .put("query", "small marsupial on an island near Perth").put("strategy", "semantic"))).get(0));
     } finally {
@@ -134,6 +139,8 @@ class BackgroundSearchIndexesTest {
       for (int i = 0; i < 5; i++) {
         first.api().createMemory(account.apiKey(), new JsonObject().put("content", "okapi sighting number " + i));
       }
+      assertEquals(0, first.metric("engram_search_index_rebuilds_total", "reason=missing"),
+          "a new tenant's first index is no rebuild");
     } finally {
       first.stop();
     }
@@ -144,6 +151,7 @@ class BackgroundSearchIndexesTest {
     TestServer afterDelete = start(new JsonObject());
     try {
       assertEquals(5, keywordTotal(afterDelete.api(), account.apiKey(), "okapi"));
+      assertEquals(1, afterDelete.metric("engram_search_index_rebuilds_total", "reason=missing"));
       afterDelete.api().createMemory(account.apiKey(), new JsonObject().put("content", "one more okapi"));
     } finally {
       afterDelete.stop();
@@ -155,6 +163,7 @@ class BackgroundSearchIndexesTest {
     TestServer afterCorruption = start(new JsonObject());
     try {
       assertEquals(6, keywordTotal(afterCorruption.api(), account.apiKey(), "okapi"));
+      assertEquals(1, afterCorruption.metric("engram_search_index_rebuilds_total", "reason=missing"));
     } finally {
       afterCorruption.stop();
     }
@@ -181,6 +190,7 @@ class BackgroundSearchIndexesTest {
       JsonObject during = api.search(account.apiKey(), new JsonObject().put("query", "okapi").put("strategy", "keyword"));
       assertEquals(true, during.getValue("partial"), during.encode());
       assertEquals(0, during.getLong("total"), "the index holds nothing yet");
+      assertEquals(1, second.metric("engram_search_indexes_behind"), "operators see an index catching up");
       api.createMemory(account.apiKey(), new JsonObject().put("content", "an okapi written during the rebuild"));
 
       TenantEngineVerticle.holdCatchUp = false;
@@ -188,6 +198,7 @@ class BackgroundSearchIndexesTest {
           new JsonObject().put("query", "okapi").put("strategy", "keyword")).containsKey("partial"));
       assertEquals(6, keywordTotal(api, account.apiKey(), "okapi"));
       assertFalse(api.search(account.apiKey(), new JsonObject().put("query", "okapi")).containsKey("partial"));
+      assertEquals(0, second.metric("engram_search_indexes_behind"));
     } finally {
       second.stop();
     }
