@@ -7,6 +7,8 @@ import dev.engram.cloud.auth.AuthMessages.KeyList;
 import dev.engram.cloud.auth.AuthMessages.ListKeys;
 import dev.engram.cloud.auth.AuthMessages.Login;
 import dev.engram.cloud.auth.AuthMessages.RevokeKey;
+import dev.engram.cloud.auth.AuthMessages.RotateKey;
+import dev.engram.cloud.auth.AuthMessages.RotatedKey;
 import dev.engram.cloud.auth.AuthMessages.Signup;
 import dev.engram.cloud.auth.AuthMessages.SignupResult;
 import dev.engram.cloud.auth.AuthMessages.TokenResult;
@@ -15,6 +17,7 @@ import dev.engram.cloud.auth.Principal;
 import dev.engram.cloud.auth.Scope;
 import dev.engram.cloud.bus.Addresses;
 import dev.engram.cloud.bus.ApiException;
+import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.controlplane.ApiKeyRecord;
 import dev.engram.cloud.controlplane.UsageDay;
 import dev.engram.cloud.engine.Workspaces;
@@ -51,7 +54,6 @@ import java.util.regex.Pattern;
 /** Sign-up, sign-in, API keys and usage. */
 final class AccountRoutes {
 
-  private static final Pattern EMAIL = Pattern.compile("[^@\\s]+@[^@\\s]+\\.[^@\\s]+");
   private static final Pattern KEY_ID = Pattern.compile("key_[a-z0-9]{20}");
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
   private static final int MAX_USAGE_DAYS = 366;
@@ -59,14 +61,20 @@ final class AccountRoutes {
   private static final int MAX_KEY_PAGE = 100;
 
   private final EventBus bus;
+  private final Origins origins;
+  private final EngramConfig.Auth config;
 
-  AccountRoutes(Vertx vertx) {
+  AccountRoutes(Vertx vertx, Origins origins, EngramConfig.Auth config) {
     this.bus = vertx.eventBus();
+    this.origins = origins;
+    this.config = config;
   }
 
   /**
    * {@code POST /v1/signup}: with email and password, or, with {@code Authorization: Bearer <external token>}, with
    * only a tenant name (the user is the token's subject; the email comes from the token when it is verified).
+   * {@code tenant_slug} chooses the tenant's slug (409 {@code slug_taken} if taken); without it one is derived from
+   * the tenant name.
    */
   void signup(RoutingContext ctx) {
     String authorization = ctx.request().getHeader("Authorization");
@@ -74,16 +82,21 @@ final class AccountRoutes {
       tokenSignup(ctx, authorization);
       return;
     }
-    JsonInput in = JsonInput.parse(ctx.body().buffer(), Set.of("email", "password", "tenant_name"));
-    String email = email(in);
-    String password = password(in);
+    JsonInput in = JsonInput.parse(ctx.body().buffer(), Set.of("email", "password", "tenant_name", "tenant_slug"));
+    String email = TeamRequests.email(in);
+    String password = TeamRequests.password(in, "password");
     String tenantName = in.text("tenant_name", 100);
+    String slug = in.has("tenant_slug") ? TeamRequests.slug(in.text("tenant_slug", 64), "tenant_slug") : null;
     // Charged per email before anything is looked up, so a taken email and a free one count alike.
     throttle(new PublicCall(PublicLimit.SIGN_UP_PER_ACCOUNT, email), "sign-ups with this email")
-        .compose(admitted -> this.<SignupResult>ask(new Signup(email, password, tenantName)))
-        .onSuccess(r -> json(ctx, 201, new JsonObject()
-            .put("tenant_id", r.tenantId()).put("user_id", r.userId()).put("api_key", r.apiKey())))
+        .compose(admitted -> this.<SignupResult>ask(new Signup(email, password, tenantName, slug, origins.of(ctx))))
+        .onSuccess(r -> json(ctx, 201, signupJson(r)))
         .onFailure(err -> fail(ctx, err));
+  }
+
+  private static JsonObject signupJson(SignupResult r) {
+    return new JsonObject().put("tenant_id", r.tenantId()).put("tenant_slug", r.tenantSlug())
+        .put("user_id", r.userId()).put("api_key", r.apiKey());
   }
 
   private void tokenSignup(RoutingContext ctx, String authorization) {
@@ -91,11 +104,11 @@ final class AccountRoutes {
     if (parts.length != 2 || !parts[0].equalsIgnoreCase("Bearer")) {
       throw ApiException.unauthorized("invalid_credentials", "The Authorization header must be 'Bearer <token>'.");
     }
-    JsonInput in = JsonInput.parse(ctx.body().buffer(), Set.of("tenant_name"));
+    JsonInput in = JsonInput.parse(ctx.body().buffer(), Set.of("tenant_name", "tenant_slug"));
     String tenantName = in.text("tenant_name", 100);
-    this.<SignupResult>ask(new TokenSignup(parts[1], tenantName))
-        .onSuccess(r -> json(ctx, 201, new JsonObject()
-            .put("tenant_id", r.tenantId()).put("user_id", r.userId()).put("api_key", r.apiKey())))
+    String slug = in.has("tenant_slug") ? TeamRequests.slug(in.text("tenant_slug", 64), "tenant_slug") : null;
+    this.<SignupResult>ask(new TokenSignup(parts[1], tenantName, slug, origins.of(ctx)))
+        .onSuccess(r -> json(ctx, 201, signupJson(r)))
         .onFailure(err -> {
           if (ApiException.from(err).status() == 401) {
             ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"engram\", error=\"invalid_token\"");
@@ -107,14 +120,16 @@ final class AccountRoutes {
   /**
    * {@code POST /v1/auth/token}: refused while the account backs off or is over its limit (the same for an email
    * without an account); the outcome is recorded before the answer goes out, so the next attempt, on any node,
-   * sees it.
+   * sees it. A user who belongs to several tenants names one with {@code X-Engram-Tenant} (id or slug); else the
+   * oldest membership is used.
    */
   void token(RoutingContext ctx) {
     JsonInput in = JsonInput.parse(ctx.body().buffer(), Set.of("email", "password"));
     String email = in.text("email", 254).toLowerCase(Locale.ROOT);
     String password = in.string("password", true, 256);
+    List<String> tenants = Authenticator.namedTenants(ctx.request());
     throttle(new SignInAttempt(email), "sign-in attempts for this account")
-        .compose(admitted -> this.<TokenResult>ask(new Login(email, password)))
+        .compose(admitted -> this.<TokenResult>ask(new Login(email, password, tenants, origins.of(ctx))))
         .transform(ar -> {
           Future<TokenResult> answer = ar.succeeded() ? Future.succeededFuture(ar.result())
               : Future.failedFuture(ar.cause());
@@ -123,9 +138,14 @@ final class AccountRoutes {
           return bus.request(Addresses.QUOTA_PUBLIC, new SignInOutcome(email, ar.succeeded()), LOCAL)
               .transform(recorded -> answer);
         })
-        .onSuccess(t -> json(ctx, 200, new JsonObject()
-            .put("access_token", t.accessToken()).put("token_type", "Bearer").put("expires_in", t.expiresIn())))
+        .onSuccess(t -> json(ctx, 200, tokenJson(t)))
         .onFailure(err -> fail(ctx, err));
+  }
+
+  static JsonObject tokenJson(TokenResult t) {
+    return new JsonObject().put("access_token", t.accessToken()).put("token_type", "Bearer")
+        .put("expires_in", t.expiresIn()).put("tenant_id", t.tenantId()).put("tenant_slug", t.tenantSlug())
+        .put("user_id", t.userId()).put("role", t.role().value());
   }
 
   /** One call charged to an account's limit (or refused by its backoff): a 429 with Retry-After when refused. */
@@ -151,7 +171,9 @@ final class AccountRoutes {
   private static final int MAX_KEY_WORKSPACES = 20;
 
   void createKey(RoutingContext ctx) {
-    JsonInput in = JsonInput.parse(ctx.body().buffer(), Set.of("name", "scopes", "workspaces"));
+    JsonInput in = JsonInput.parse(ctx.body().buffer(), Set.of("name", "scopes", "workspaces", "expires_in_days",
+        "expires_at"));
+    Instant expiresAt = TeamRequests.expiry(in);
     String name = in.has("name") ? in.text("name", 100) : "unnamed";
     List<String> scopes = in.labels("scopes", 3, 32);
     if (scopes == null) {
@@ -181,7 +203,7 @@ final class AccountRoutes {
           .forEach(w -> restricted.add(Principal.WORKSPACE_SCOPE + w));
       scopes = restricted;
     }
-    this.<CreatedKey>ask(new CreateKey(Authenticator.principal(ctx), name, scopes))
+    this.<CreatedKey>ask(new CreateKey(Authenticator.principal(ctx), name, scopes, expiresAt, origins.of(ctx)))
         .onSuccess(created -> json(ctx, 201, keyJson(created.key()).put("key", created.secret())))
         .onFailure(ctx::fail);
   }
@@ -226,8 +248,26 @@ final class AccountRoutes {
       throw ApiException.badRequest("invalid_id", "API key ids look like 'key_' followed by 20 letters or digits.");
     }
     Principal principal = Authenticator.principal(ctx);
-    ask(new RevokeKey(principal, keyId))
+    ask(new RevokeKey(principal, keyId, origins.of(ctx)))
         .onSuccess(done -> ctx.response().setStatusCode(204).end())
+        .onFailure(ctx::fail);
+  }
+
+  /**
+   * {@code POST /v1/api-keys/{id}/rotate {overlap_seconds?, expires_in_days?, expires_at?}}: 201 with the new key
+   * (its secret shown once) and {@code replaced}: the old key, which keeps working until the overlap ends
+   * ({@code auth.rotation_overlap_seconds} by default, at most {@code auth.max_rotation_overlap_seconds}).
+   */
+  void rotateKey(RoutingContext ctx) {
+    String keyId = ctx.pathParam("id");
+    if (!KEY_ID.matcher(keyId).matches()) {
+      throw ApiException.badRequest("invalid_id", "API key ids look like 'key_' followed by 20 letters or digits.");
+    }
+    TeamRequests.RotateKey request = TeamRequests.rotateKey(ctx.body().buffer(), config.maxRotationOverlapSeconds());
+    int overlap = request.overlapSeconds() != null ? request.overlapSeconds() : config.rotationOverlapSeconds();
+    this.<RotatedKey>ask(new RotateKey(Authenticator.principal(ctx), keyId, overlap, request.expiresAt(),
+            origins.of(ctx)))
+        .onSuccess(r -> json(ctx, 201, keyJson(r.key()).put("key", r.secret()).put("replaced", keyJson(r.replaced()))))
         .onFailure(ctx::fail);
   }
 
@@ -271,22 +311,6 @@ final class AccountRoutes {
     return bus.<T>request(Addresses.ACCOUNTS, command, LOCAL).map(Message::body);
   }
 
-  private static String email(JsonInput in) {
-    String email = in.text("email", 254).toLowerCase(Locale.ROOT);
-    if (!EMAIL.matcher(email).matches()) {
-      throw ApiException.badRequest("invalid_field", "Field 'email' must be an email address.");
-    }
-    return email;
-  }
-
-  private static String password(JsonInput in) {
-    String password = in.string("password", true, 256);
-    if (password.length() < 8) {
-      throw ApiException.badRequest("invalid_field", "Field 'password' must be at least 8 characters.");
-    }
-    return password;
-  }
-
   private static LocalDate date(String raw, String name, LocalDate fallback) {
     if (raw == null) return fallback;
     try {
@@ -304,12 +328,16 @@ final class AccountRoutes {
         .put("scopes", new JsonArray(k.scopes().stream().filter(sc -> !sc.startsWith(Principal.WORKSPACE_SCOPE)).toList()))
         .put("workspaces", new JsonArray(k.scopes().stream().filter(sc -> sc.startsWith(Principal.WORKSPACE_SCOPE))
             .map(sc -> sc.substring(Principal.WORKSPACE_SCOPE.length())).toList()))
+        .put("state", k.state(Instant.now()))
         .put("created_at", time(k.createdAt()))
         .put("expires_at", time(k.expiresAt()))
-        .put("revoked_at", time(k.revokedAt()));
+        .put("revoked_at", time(k.revokedAt()))
+        .put("last_used_at", time(k.lastUsedAt()))
+        .put("rotated_to", k.rotatedTo())
+        .put("user_id", k.userId());
   }
 
-  private static String time(Instant instant) {
+  static String time(Instant instant) {
     return instant == null ? null : Timestamps.format(instant);
   }
 

@@ -1,7 +1,8 @@
 package dev.engram.cloud.http;
 
 import dev.engram.cloud.auth.JwtTokens;
-import dev.engram.cloud.auth.Scope;
+import dev.engram.cloud.auth.Permission;
+import dev.engram.cloud.auth.Permissions;
 import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.controlplane.ControlPlane;
 import dev.engram.cloud.engine.EngineClient;
@@ -62,7 +63,12 @@ public final class HttpVerticle extends VerticleBase {
     TransferRoutes transfers = new TransferRoutes(engines, config.memories());
     ScanParser scanParser = new ScanParser(vertx);
     ProjectContextRoutes projectContext = new ProjectContextRoutes(engines, scanParser);
-    AccountRoutes accounts = new AccountRoutes(vertx);
+    ClientAddress clients = ClientAddress.behind(config.http().trustedProxies());
+    Origins origins = new Origins(clients);
+    AccountRoutes accounts = new AccountRoutes(vertx, origins, config.auth());
+    TeamRoutes teams = new TeamRoutes(vertx, origins);
+    AuditRoutes audit = new AuditRoutes(controlPlane, origins);
+    OperatorRoutes operator = new OperatorRoutes(vertx, config.operator(), origins);
     Authenticator authenticator = new Authenticator(vertx);
     Bodies bodies = new Bodies(config.http());
 
@@ -74,49 +80,71 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/.well-known/jwks.json").handler(ctx -> AccountRoutes.json(ctx, 200, tokens.jwks()));
 
     Handler<RoutingContext> body = bodies.read(config.http().bodyLimitBytes());
-    ClientAddress clients = ClientAddress.behind(config.http().trustedProxies());
-    open(router.post("/v1/signup"), body, authenticator.throttleAnonymous(PublicLimit.SIGN_UP_PER_ADDRESS, clients),
-        accounts::signup);
-    open(router.post("/v1/auth/token"), body,
-        authenticator.throttleAnonymous(PublicLimit.SIGN_IN_PER_ADDRESS, clients), accounts::token);
-    api(router.post("/v1/memories"), body, authenticator, Scope.MEMORIES_WRITE, memories::create);
-    api(router.get("/v1/memories"), body, authenticator, Scope.MEMORIES_READ, memories::list);
-    api(router.get("/v1/memories/:id"), body, authenticator, Scope.MEMORIES_READ, memories::get);
-    api(router.patch("/v1/memories/:id"), body, authenticator, Scope.MEMORIES_WRITE, memories::update);
-    api(router.delete("/v1/memories/:id"), body, authenticator, Scope.MEMORIES_WRITE, memories::delete);
-    api(router.post("/v1/search"), body, authenticator.searching(), Scope.MEMORIES_READ, memories::search);
-    api(router.post("/v1/search/suggest"), body, authenticator, Scope.MEMORIES_READ, memories::suggest);
-    api(router.get("/v1/stats"), body, authenticator, Scope.MEMORIES_READ, memories::stats);
-    api(router.get("/v1/tags"), body, authenticator, Scope.MEMORIES_READ, organize::tags);
-    api(router.get("/v1/memories/:id/versions"), body, authenticator, Scope.MEMORIES_READ, organize::versions);
-    api(router.get("/v1/activity"), body, authenticator, Scope.MEMORIES_READ, organize::activity);
-    api(router.get("/v1/workspaces"), body, authenticator, Scope.MEMORIES_READ, organize::workspaces);
-    api(router.get("/v1/workspaces/:name"), body, authenticator, Scope.MEMORIES_READ, organize::workspace);
-    api(router.post("/v1/memories/:id/move"), body, authenticator, Scope.MEMORIES_WRITE, organize::move);
-    api(router.post("/v1/links"), body, authenticator, Scope.MEMORIES_WRITE, organize::link);
-    api(router.delete("/v1/links"), body, authenticator, Scope.MEMORIES_WRITE, organize::unlink);
-    api(router.get("/v1/memories/:id/related"), body, authenticator, Scope.MEMORIES_READ, organize::related);
-    api(router.get("/v1/export"), body, authenticator, Scope.MEMORIES_READ, transfers::export);
+    Handler<RoutingContext> signUps = authenticator.throttleAnonymous(PublicLimit.SIGN_UP_PER_ADDRESS, clients);
+    Handler<RoutingContext> signIns = authenticator.throttleAnonymous(PublicLimit.SIGN_IN_PER_ADDRESS, clients);
+    open(router.post("/v1/signup"), body, signUps, accounts::signup);
+    open(router.post("/v1/auth/token"), body, signIns, accounts::token);
+    open(router.post("/v1/invites/accept"), body, signUps, teams::acceptInvite);
+    Api api = new Api(body, authenticator, audit);
+    api.route(router.post("/v1/memories"), memories::create);
+    api.route(router.get("/v1/memories"), memories::list);
+    api.route(router.get("/v1/memories/:id"), memories::get);
+    api.route(router.patch("/v1/memories/:id"), memories::update);
+    api.route(router.delete("/v1/memories/:id"), memories::delete);
+    new Api(body, authenticator.searching(), audit).route(router.post("/v1/search"), memories::search);
+    api.route(router.post("/v1/search/suggest"), memories::suggest);
+    api.route(router.get("/v1/stats"), memories::stats);
+    api.route(router.get("/v1/tags"), organize::tags);
+    api.route(router.get("/v1/memories/:id/versions"), organize::versions);
+    api.route(router.get("/v1/activity"), organize::activity);
+    api.route(router.get("/v1/workspaces"), organize::workspaces);
+    api.route(router.get("/v1/workspaces/:name"), organize::workspace);
+    api.route(router.post("/v1/memories/:id/move"), organize::move);
+    api.route(router.post("/v1/links"), organize::link);
+    api.route(router.delete("/v1/links"), organize::unlink);
+    api.route(router.get("/v1/memories/:id/related"), organize::related);
+    api.route(router.get("/v1/export"), transfers::export);
     // Import and scan take large bodies (import also multipart uploads, spooled to disk and removed when the
     // request ends); a large one waits for a slot, which bounds how many are in memory at once.
     Handler<RoutingContext> importBody = bodies.readWithUploads(config.http().importBodyLimitBytes(),
         config.dataDir().resolve("uploads").toString());
     Route importRoute = router.post("/v1/import");
     importRoute.handler(AccessLog.named(importRoute.getPath())).handler(Bodies::requireJsonOrMultipart)
-        .handler(authenticator).handler(Authenticator.require(Scope.MEMORIES_WRITE)).handler(uploads::acquire)
-        .handler(importBody).handler(transfers::importDocument);
+        .handler(authenticator).handler(Authenticator.require(permission(importRoute)))
+        .handler(api.audited(importRoute)).handler(uploads::acquire).handler(importBody)
+        .handler(transfers::importDocument);
     // A scan carries whole files (up to 1 MiB each, 8 MiB in all), so it takes the import's body limit.
     Handler<RoutingContext> scanBody = bodies.read(config.http().importBodyLimitBytes());
     Route scanRoute = router.post("/v1/project-context/scan");
     scanRoute.handler(AccessLog.named(scanRoute.getPath())).handler(Bodies::requireJson).handler(authenticator)
-        .handler(Authenticator.require(Scope.MEMORIES_WRITE)).handler(uploads::acquire).handler(scanBody)
+        .handler(Authenticator.require(permission(scanRoute))).handler(uploads::acquire).handler(scanBody)
         .handler(projectContext::scan);
-    api(router.get("/v1/project-context"), body, authenticator, Scope.MEMORIES_READ, projectContext::get);
-    api(router.post("/v1/api-keys"), body, authenticator, Scope.ADMIN, accounts::createKey);
-    api(router.get("/v1/api-keys"), body, authenticator, Scope.ADMIN, accounts::listKeys);
-    api(router.delete("/v1/api-keys/:id"), body, authenticator, Scope.ADMIN, accounts::revokeKey);
-    api(router.get("/v1/usage"), body, authenticator, Scope.ADMIN, accounts::usage);
-    mcp(router, body, authenticator, engines, scanParser);
+    api.route(router.get("/v1/project-context"), projectContext::get);
+    api.route(router.post("/v1/api-keys"), accounts::createKey);
+    api.route(router.get("/v1/api-keys"), accounts::listKeys);
+    api.route(router.delete("/v1/api-keys/:id"), accounts::revokeKey);
+    api.route(router.post("/v1/api-keys/:id/rotate"), accounts::rotateKey);
+    api.route(router.get("/v1/usage"), accounts::usage);
+    api.route(router.get("/v1/members"), teams::listMembers);
+    api.route(router.patch("/v1/members/:user_id"), teams::changeMember);
+    api.route(router.delete("/v1/members/:user_id"), teams::removeMember);
+    api.route(router.post("/v1/invites"), teams::createInvite);
+    api.route(router.get("/v1/invites"), teams::listInvites);
+    api.route(router.delete("/v1/invites/:id"), teams::revokeInvite);
+    api.route(router.get("/v1/tenant"), teams::getTenant);
+    api.route(router.patch("/v1/tenant"), teams::updateTenant);
+    api.route(router.delete("/v1/tenant"), teams::deleteTenant);
+    api.route(router.post("/v1/tenant/transfer"), teams::transfer);
+    api.route(router.get("/v1/me"), teams::me);
+    api.route(router.post("/v1/me/password"), teams::changePassword);
+    api.route(router.get("/v1/audit-log"), audit::list);
+    api.route(router.get("/v1/audit-log/export"), audit::export);
+    operator(router.get("/v1/operator/tenants"), body, signIns, operator, operator::list);
+    operator(router.get("/v1/operator/tenants/:ref"), body, signIns, operator, operator::get);
+    operator(router.post("/v1/operator/tenants/:ref/plan"), body, signIns, operator, operator::setPlan);
+    operator(router.post("/v1/operator/tenants/:ref/suspend"), body, signIns, operator, operator::suspend);
+    operator(router.post("/v1/operator/tenants/:ref/resume"), body, signIns, operator, operator::resume);
+    mcp(router, body, authenticator, engines, scanParser, audit);
 
     router.route().failureHandler(Problems::handle);
     for (int status : new int[] {400, 404, 405, 408, 413, 415, 417, 500}) {
@@ -126,23 +154,63 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   /**
+   * What the permission table ({@link Permissions}) says a route needs; a route it does not list stops the server
+   * from starting, so none can be added without a permission.
+   */
+  static Permission permission(Route route) {
+    String method = route.methods().iterator().next().name();
+    return Permissions.forRoute(method, route.getPath()).orElseThrow(() -> new IllegalStateException(
+        "route " + method + " " + route.getPath() + " has no entry in auth/Permissions"));
+  }
+
+  private static Route expect(Route route, Permission expected) {
+    if (permission(route) != expected) {
+      throw new IllegalStateException("route " + route.getPath() + " is " + permission(route) + ", not " + expected);
+    }
+    return route;
+  }
+
+  /**
    * A public route: media type and a per-client rate limit from the headers, then the body, then the handler. One
    * route per endpoint (not shared prefix routes), so metrics and logs name the endpoint's own path.
    */
   private static void open(Route route, Handler<RoutingContext> body, Handler<RoutingContext> throttle,
                            Handler<RoutingContext> handler) {
-    route.handler(AccessLog.named(route.getPath())).handler(Bodies::requireJson).handler(throttle).handler(body)
-        .handler(handler);
+    expect(route, Permission.PUBLIC).handler(AccessLog.named(route.getPath())).handler(Bodies::requireJson)
+        .handler(throttle).handler(body).handler(handler);
   }
 
-  /**
-   * A tenant route: media type, authentication, rate limit and scope, all from the headers, so the body is read
-   * only for a caller who may make this request; then the body and the handler.
-   */
-  private static void api(Route route, Handler<RoutingContext> body, Authenticator authenticator, Scope scope,
-                          Handler<RoutingContext> handler) {
-    route.handler(AccessLog.named(route.getPath())).handler(Bodies::requireJson)
-        .handler(authenticator).handler(Authenticator.require(scope)).handler(body).handler(handler);
+  /** An operator's route: a per-address limit on attempts, the operator token, then the body and the handler. */
+  private static void operator(Route route, Handler<RoutingContext> body, Handler<RoutingContext> throttle,
+                               OperatorRoutes operator, Handler<RoutingContext> handler) {
+    expect(route, Permission.OPERATOR).handler(AccessLog.named(route.getPath())).handler(Bodies::requireJson)
+        .handler(throttle).handler(operator::authenticate).handler(body).handler(handler);
+  }
+
+  /** How tenant routes are built. */
+  private record Api(Handler<RoutingContext> body, Authenticator authenticator, AuditRoutes audit) {
+
+    /**
+     * A tenant route: media type, authentication, rate limit and the route's permission, all from the headers, so
+     * the body is read only for a caller who may make this request; then the body and the handler.
+     */
+    void route(Route route, Handler<RoutingContext> handler) {
+      route.handler(AccessLog.named(route.getPath())).handler(Bodies::requireJson)
+          .handler(authenticator).handler(Authenticator.require(permission(route))).handler(audited(route))
+          .handler(body).handler(handler);
+    }
+
+    /** For a route the table audits: its success is appended to the audit log once the answer is sent. */
+    Handler<RoutingContext> audited(Route route) {
+      String operation = route.methods().iterator().next().name() + " " + route.getPath();
+      return Permissions.auditAction(operation).<Handler<RoutingContext>>map(action -> ctx -> {
+        JsonObject details = new JsonObject().put("via", "rest");
+        String workspace = ctx.queryParams().get("workspace");
+        if (workspace != null) details.put("workspace", workspace);
+        ctx.addBodyEndHandler(v -> audit.record(ctx, action, details));
+        ctx.next();
+      }).orElse(RoutingContext::next);
+    }
   }
 
   /**
@@ -151,17 +219,20 @@ public final class HttpVerticle extends VerticleBase {
    * tool's scope checked on its own.
    */
   private void mcp(Router router, Handler<RoutingContext> body, Authenticator authenticator, EngineClient engines,
-                   ScanParser scanParser) {
+                   ScanParser scanParser, AuditRoutes audit) {
     EngramConfig.External external = config.auth().external();
     McpRoutes routes = new McpRoutes(new McpServer(config.memories(), config.mcp().toolsPageSize(), scanParser),
-        mcpSessions, engines, authenticator, config.mcp(), config.port(), external.enabled() ? external.issuer() : null);
+        mcpSessions, engines, authenticator, config.mcp(), config.port(), external.enabled() ? external.issuer() : null,
+        audit);
+    Handler<RoutingContext> anyCredential = Authenticator.require(Permission.MCP);
     for (String path : new String[] {"/v1/mcp", "/mcp"}) {
-      router.post(path).handler(AccessLog.named(path)).handler(Bodies::requireJson).handler(routes::guard)
-          .handler(authenticator::identifyOnly).handler(body).handler(routes::post);
-      router.get(path).handler(AccessLog.named(path)).handler(routes::guard).handler(authenticator)
-          .handler(routes::get);
-      router.delete(path).handler(AccessLog.named(path)).handler(routes::guard).handler(authenticator)
-          .handler(routes::delete);
+      expect(router.post(path), Permission.MCP).handler(AccessLog.named(path)).handler(Bodies::requireJson)
+          .handler(routes::guard).handler(authenticator::identifyOnly).handler(anyCredential).handler(body)
+          .handler(routes::post);
+      expect(router.get(path), Permission.MCP).handler(AccessLog.named(path)).handler(routes::guard)
+          .handler(authenticator).handler(anyCredential).handler(routes::get);
+      expect(router.delete(path), Permission.MCP).handler(AccessLog.named(path)).handler(routes::guard)
+          .handler(authenticator).handler(anyCredential).handler(routes::delete);
       router.get(McpRoutes.METADATA_PATH + path).handler(routes::resourceMetadata);
     }
     router.get(McpRoutes.METADATA_PATH).handler(routes::resourceMetadata);

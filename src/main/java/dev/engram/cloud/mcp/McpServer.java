@@ -1,5 +1,7 @@
 package dev.engram.cloud.mcp;
 
+import dev.engram.cloud.auth.Permission;
+import dev.engram.cloud.auth.Permissions;
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.engine.EngineMessages.Get;
@@ -190,9 +192,13 @@ public final class McpServer {
     Object rawArgs = params.getValue("arguments");
     if (rawArgs != null && !(rawArgs instanceof JsonObject)) throw McpError.invalidParams("arguments must be an object");
     JsonObject args = rawArgs == null ? new JsonObject() : (JsonObject) rawArgs;
-    if (!call.principal().has(tool.scope())) {
-      return Future.succeededFuture(toolError("This credential lacks the '" + tool.scope().value()
-          + "' scope that " + name + " needs."));
+    // The one permission table decides, as on REST; a tool it does not list is refused.
+    Permission permission = Permissions.forTool(name).orElse(null);
+    if (permission == null) return Future.succeededFuture(toolError(name + " has no permission entry; refused."));
+    try {
+      Permissions.check(call.principal(), permission);
+    } catch (ApiException e) {
+      return Future.succeededFuture(toolError(e.detail() + " (" + name + ")"));
     }
     String invalid = tool.invalidArguments(args);
     if (invalid != null) return Future.succeededFuture(toolError(invalid));
@@ -202,7 +208,10 @@ public final class McpServer {
     } catch (ApiException e) {
       outcome = Future.failedFuture(e);
     }
-    return outcome.map(McpServer::toolResult)
+    return outcome.map(result -> {
+          Permissions.auditAction(name).ifPresent(call::audit);
+          return toolResult(result);
+        })
         .recover(err -> {
           ApiException e = ApiException.from(err);
           if (e.status() >= 500 && e.status() != 501) return Future.failedFuture(err);

@@ -7,6 +7,9 @@ import dev.engram.cloud.engine.EngineMessages.EngineCommand;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * One MCP request's view of the caller: its principal (the only source of the tenant), its plan caps, and the
  * usage it produced, which the transport hands to metering once the response is sent.
@@ -18,6 +21,7 @@ public final class ToolCall {
   private final EngineClient engines;
   private int created;
   private int searches;
+  private final List<String> audited = new ArrayList<>();
 
   public ToolCall(Principal principal, Caps caps, EngineClient engines) {
     this.principal = principal;
@@ -52,5 +56,14 @@ public final class ToolCall {
 
   public int searches() {
     return searches;
+  }
+
+  void audit(String action) {
+    audited.add(action);
+  }
+
+  /** The audit actions of the tools that succeeded in this request ({@code memory_export}, ...). */
+  public List<String> audited() {
+    return List.copyOf(audited);
   }
 }
