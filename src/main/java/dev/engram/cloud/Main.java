@@ -1,5 +1,7 @@
 package dev.engram.cloud;
 
+import dev.engram.cloud.admin.AdminCommand;
+import dev.engram.cloud.audit.AuditCommand;
 import dev.engram.cloud.config.ConfigLoader;
 import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.projectcontext.ScanCommand;
@@ -7,11 +9,14 @@ import ch.qos.logback.classic.LoggerContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
  * {@code java -jar engram-cloud.jar [--port N] [--data-dir DIR] [--config FILE]} starts the server;
- * {@code java -jar engram-cloud.jar scan DIR --url URL --key KEY} uploads a project's instruction files to one.
+ * {@code java -jar engram-cloud.jar scan DIR --url URL --key KEY} uploads a project's instruction files to one;
+ * {@code audit verify} checks the audit log's hash chains and {@code admin ...} runs the operator's controls on the
+ * control plane (see {@link AuditCommand}, {@link AdminCommand}).
  */
 public final class Main {
 
@@ -31,6 +36,12 @@ public final class Main {
     if (args.length > 0 && args[0].equals("scan")) {
       exit(ScanCommand.run(java.util.Arrays.asList(args).subList(1, args.length), System.getenv(), System.out,
           System.err));
+      return;
+    }
+    if (args.length > 0 && (args[0].equals("audit") || args[0].equals("admin"))) {
+      List<String> rest = java.util.Arrays.asList(args).subList(1, args.length);
+      exit(args[0].equals("audit") ? AuditCommand.run(rest, System.getenv(), System.out, System.err)
+          : AdminCommand.run(rest, System.getenv(), System.out, System.err));
       return;
     }
     EngramConfig config;
