@@ -72,7 +72,7 @@ public final class AdminCommand {
             .compose(v -> find(cp, t.id()))).map(t -> List.of(describe(t)));
         default -> find(cp, w.get(1)).compose(t -> cp.setTenantStatus(t.id(),
             command.equals("suspend") ? "suspended" : "active", OPERATOR).compose(found -> {
-              if (!found) throw new IllegalArgumentException("tenant " + w.get(1) + " is deleted");
+              if (!found) throw ApiException.notFound("tenant " + w.get(1) + " is deleted");
               return find(cp, t.id());
             })).map(t -> List.of(describe(t)));
       });
@@ -81,8 +81,7 @@ public final class AdminCommand {
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
       err.println("engram-cloud admin: " + (cause instanceof ApiException api ? api.detail() : cause.getMessage()));
-      return cause instanceof ApiException || cause instanceof IllegalArgumentException ? CommandLine.FAILED
-          : CommandLine.USAGE;
+      return cause instanceof ApiException ? CommandLine.FAILED : CommandLine.USAGE;
     } catch (Exception e) {
       err.println("engram-cloud admin: " + e);
       return CommandLine.USAGE;

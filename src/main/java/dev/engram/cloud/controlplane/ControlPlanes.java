@@ -26,7 +26,7 @@ public final class ControlPlanes {
   /** Like {@link #open}, but never makes a new embedded file: for tools that inspect an existing server's data. */
   public static Future<ControlPlane> openExisting(Vertx vertx, EngramConfig config) {
     if (!config.database().postgres() && !Files.isRegularFile(sqliteFile(config))) {
-      return Future.failedFuture(new IllegalArgumentException("no control plane at " + sqliteFile(config)
+      return Future.failedFuture(new IllegalStateException("no control plane at " + sqliteFile(config)
           + " (pass the server's --data-dir, or set DATABASE_URL)"));
     }
     return open(vertx, config);
