@@ -5,6 +5,7 @@ import dev.engram.cloud.audit.AuditCommand;
 import dev.engram.cloud.config.ConfigLoader;
 import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.projectcontext.ScanCommand;
+import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +33,13 @@ public final class Main {
     System.exit(status);
   }
 
+  /** The command-line tools print their answer on stdout: the server's info lines would only bury it. */
+  private static void quietLogs() {
+    if (System.getenv("ENGRAM_LOG_LEVEL") == null && LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+      context.getLogger(Logger.ROOT_LOGGER_NAME).setLevel(Level.WARN);
+    }
+  }
+
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && args[0].equals("scan")) {
       exit(ScanCommand.run(java.util.Arrays.asList(args).subList(1, args.length), System.getenv(), System.out,
@@ -39,6 +47,7 @@ public final class Main {
       return;
     }
     if (args.length > 0 && (args[0].equals("audit") || args[0].equals("admin"))) {
+      quietLogs();
       List<String> rest = java.util.Arrays.asList(args).subList(1, args.length);
       exit(args[0].equals("audit") ? AuditCommand.run(rest, System.getenv(), System.out, System.err)
           : AdminCommand.run(rest, System.getenv(), System.out, System.err));

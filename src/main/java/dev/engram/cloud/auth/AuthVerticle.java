@@ -22,7 +22,6 @@ import dev.engram.cloud.auth.AuthCache.CachedPrincipal;
 import dev.engram.cloud.bus.Addresses;
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.config.EngramConfig;
-import dev.engram.cloud.controlplane.Actor;
 import dev.engram.cloud.controlplane.ApiKeyQuery;
 import dev.engram.cloud.controlplane.ApiKeyRecord;
 import dev.engram.cloud.controlplane.AuditEntry;

@@ -25,7 +25,6 @@ import io.vertx.ext.web.RoutingContext;
 
 import java.net.URI;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;

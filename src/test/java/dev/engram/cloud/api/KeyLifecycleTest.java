@@ -19,8 +19,9 @@ import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -76,7 +77,7 @@ class KeyLifecycleTest {
     String oldKey = old.getString("key");
     api.createMemory(oldKey, new JsonObject().put("content", "before the rotation"));
 
-    List<Seen> seen = Collections.synchronizedList(new ArrayList<>());
+    Queue<Seen> seen = new ConcurrentLinkedQueue<>();
     AtomicBoolean stop = new AtomicBoolean();
     ExecutorService clients = Executors.newFixedThreadPool(4);
     List<Future<?>> loops = new ArrayList<>();
