@@ -162,9 +162,10 @@ public final class AuthVerticle extends VerticleBase {
       }
       String hash = ApiKeys.hash(credential);
       Optional<ApiKeyRecord> cached = cache.keysByHash.getIfPresent(hash);
+      long generation = cache.generation();
       Future<Optional<ApiKeyRecord>> record = cached != null
           ? Future.succeededFuture(cached)
-          : controlPlane.findApiKeyByHash(hash).onSuccess(r -> cache.keysByHash.put(hash, r));
+          : controlPlane.findApiKeyByHash(hash).onSuccess(r -> cache.putKey(hash, r, generation));
       return record.map(found -> {
         Principal principal = keyPrincipal(found, tenants, Instant.now());
         noteUse(found.get());
@@ -185,7 +186,8 @@ public final class AuthVerticle extends VerticleBase {
   private Future<Optional<UserLogin>> user(String userId) {
     Optional<UserLogin> cached = cache.usersById.getIfPresent(userId);
     if (cached != null) return Future.succeededFuture(cached);
-    return controlPlane.findUser(userId).onSuccess(found -> cache.usersById.put(userId, found));
+    long generation = cache.generation();
+    return controlPlane.findUser(userId).onSuccess(found -> cache.putUser(userId, found, generation));
   }
 
   /**
@@ -242,6 +244,7 @@ public final class AuthVerticle extends VerticleBase {
     String cacheKey = sha256(token) + "|" + String.join(",", tenants);
     CachedPrincipal cached = cache.externalPrincipals.getIfPresent(cacheKey);
     if (cached != null) return Future.succeededFuture(cached.principal());
+    long generation = cache.generation();
     return external.verify(token).compose(claims -> controlPlane.findIdentity(external.issuer(), claims.subject())
         .map(found -> {
           ExternalIdentity identity = found.orElseThrow(() -> ApiException.unauthorized("unknown_identity",
@@ -253,7 +256,7 @@ public final class AuthVerticle extends VerticleBase {
           Duration untilExpiry = Duration.between(Instant.now(), claims.expiresAt());
           if (untilExpiry.compareTo(ttl) < 0) ttl = untilExpiry;
           if (!ttl.isNegative() && !ttl.isZero()) {
-            cache.externalPrincipals.put(cacheKey, new CachedPrincipal(principal, ttl));
+            cache.putExternal(cacheKey, new CachedPrincipal(principal, ttl), generation);
           }
           return principal;
         }));
