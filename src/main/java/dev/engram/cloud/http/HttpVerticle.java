@@ -85,13 +85,13 @@ public final class HttpVerticle extends VerticleBase {
     open(router.post("/v1/signup"), body, signUps, accounts::signup);
     open(router.post("/v1/auth/token"), body, signIns, accounts::token);
     open(router.post("/v1/invites/accept"), body, signUps, teams::acceptInvite);
-    Api api = new Api(body, authenticator, audit);
+    TenantRoutes api = new TenantRoutes(body, authenticator, audit);
     api.route(router.post("/v1/memories"), memories::create);
     api.route(router.get("/v1/memories"), memories::list);
     api.route(router.get("/v1/memories/:id"), memories::get);
     api.route(router.patch("/v1/memories/:id"), memories::update);
     api.route(router.delete("/v1/memories/:id"), memories::delete);
-    new Api(body, authenticator.searching(), audit).route(router.post("/v1/search"), memories::search);
+    new TenantRoutes(body, authenticator.searching(), audit).route(router.post("/v1/search"), memories::search);
     api.route(router.post("/v1/search/suggest"), memories::suggest);
     api.route(router.get("/v1/stats"), memories::stats);
     api.route(router.get("/v1/tags"), organize::tags);
@@ -187,8 +187,8 @@ public final class HttpVerticle extends VerticleBase {
         .handler(throttle).handler(operator::authenticate).handler(body).handler(handler);
   }
 
-  /** How tenant routes are built. */
-  private record Api(Handler<RoutingContext> body, Authenticator authenticator, AuditRoutes audit) {
+  /** How tenant routes are built: the same gate for every one, with the route's own permission. */
+  private record TenantRoutes(Handler<RoutingContext> body, Authenticator authenticator, AuditRoutes audit) {
 
     /**
      * A tenant route: media type, authentication, rate limit and the route's permission, all from the headers, so
