@@ -13,15 +13,16 @@ import dev.engram.cloud.http.HttpVerticle;
 import dev.engram.cloud.http.UploadSlots;
 import dev.engram.cloud.mcp.McpSessions;
 import dev.engram.cloud.metering.MeteringVerticle;
+import dev.engram.cloud.observability.BusPropagation;
+import dev.engram.cloud.observability.EngineTelemetry;
+import dev.engram.cloud.observability.MetricsVerticle;
+import dev.engram.cloud.observability.OperatorMetrics;
+import dev.engram.cloud.observability.RequestContext;
+import dev.engram.cloud.observability.Tracing;
 import dev.engram.cloud.quota.Plans;
 import dev.engram.cloud.quota.QuotaMessages.PlanChanged;
 import dev.engram.cloud.quota.QuotaVerticle;
 import dev.engram.cloud.sqlite.PrivateFiles;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -43,27 +44,31 @@ public final class EngramServer {
   private final ControlPlane controlPlane;
   private final Plans plans;
   private final List<String> deployments;
+  private final Tracing tracing;
+  private Future<Void> closing;
 
-  private EngramServer(Vertx vertx, ControlPlane controlPlane, Plans plans, List<String> deployments) {
+  private EngramServer(Vertx vertx, ControlPlane controlPlane, Plans plans, List<String> deployments,
+                       Tracing tracing) {
     this.vertx = vertx;
     this.controlPlane = controlPlane;
     this.plans = plans;
     this.deployments = deployments;
+    this.tracing = tracing;
   }
 
   public static Future<EngramServer> start(EngramConfig config) {
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    new JvmMemoryMetrics().bindTo(registry);
-    new JvmGcMetrics().bindTo(registry);
-    new JvmThreadMetrics().bindTo(registry);
-    new ProcessorMetrics().bindTo(registry);
-    Vertx vertx = Vertx.builder()
+    RequestContext.register(); // before the Vert.x instance is built: it sizes its context-local storage then
+    PrometheusMeterRegistry registry = OperatorMetrics.registry(config.dataDir());
+    Tracing tracing = Tracing.fromEnvironment(config.telemetry().otel());
+    Vertx vertx = tracing.install(Vertx.builder()
         .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
             .setEnabled(true)
             .addLabels(Label.HTTP_ROUTE, Label.HTTP_METHOD, Label.HTTP_CODE)))
-        .withMetrics(new MicrometerMetricsFactory(registry))
+        .withMetrics(new MicrometerMetricsFactory(registry)))
         .build();
     LocalCodec.register(vertx.eventBus());
+    BusPropagation.install(vertx.eventBus());
+    EngineTelemetry engineTelemetry = new EngineTelemetry(registry, tracing.tracer());
     List<String> deployments = new ArrayList<>();
     McpSessions mcpSessions = new McpSessions(config.mcp());
     UploadSlots uploads = new UploadSlots(config.http());
@@ -79,20 +84,22 @@ public final class EngramServer {
               return deploy(vertx, deployments, new AuthVerticle(config, controlPlane, tokens, passwords))
                   .compose(v -> deploy(vertx, deployments, new QuotaVerticle(config, controlPlane, registry)))
                   .compose(v -> deploy(vertx, deployments,
-                      new MeteringVerticle(controlPlane, config.metering().flushSeconds())))
-                  .compose(v -> deploy(vertx, deployments, new EngineSupervisor(config, registry)))
+                      new MeteringVerticle(controlPlane, config.metering().flushSeconds(), registry)))
+                  .compose(v -> deploy(vertx, deployments, new EngineSupervisor(config, registry, engineTelemetry)))
+                  .compose(v -> config.server().metricsPort() == 0 ? Future.succeededFuture()
+                      : deploy(vertx, deployments, new MetricsVerticle(config.server(), registry)))
                   .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, controlPlane, tokens, registry,
                           mcpSessions, uploads),
                       new DeploymentOptions().setInstances(config.http().instances())))
                   .map(id -> {
                     deployments.add(id);
-                    return new EngramServer(vertx, controlPlane, new Plans(config.quota()), deployments);
+                    return new EngramServer(vertx, controlPlane, new Plans(config.quota()), deployments, tracing);
                   });
             })
             .recover(err -> controlPlane.close().transform(ignored -> Future.failedFuture(err))))
         .recover(err -> {
           // Not chained: a future completed on a closing Vert.x would never reach the caller.
-          vertx.close();
+          vertx.close().onComplete(ignored -> tracing.close());
           return Future.failedFuture(err);
         });
   }
@@ -121,18 +128,23 @@ public final class EngramServer {
   }
 
   /**
-   * Stops in reverse order: the HTTP servers first (no new requests), then the engines (pending writes commit),
-   * metering (counters flush), auth; then the control plane and Vert.x.
+   * Stops in reverse order: the HTTP servers first (new connections refused at once, requests in flight finish
+   * within {@code shutdown.grace_seconds}), then the engines (pending writes commit, WALs are checkpointed),
+   * metering (counters flush), quota, auth; then the control plane, Vert.x, and the spans still to export. Once only:
+   * later calls return the same future.
    */
-  public Future<Void> close() {
+  public synchronized Future<Void> close() {
+    if (closing != null) return closing;
     List<String> reversed = new ArrayList<>(deployments);
     Collections.reverse(reversed);
     Future<Void> chain = Future.succeededFuture();
     for (String id : reversed) {
       chain = chain.transform(ignored -> vertx.undeploy(id));
     }
-    return chain
+    closing = chain
         .transform(ignored -> controlPlane.close())
-        .transform(ignored -> vertx.close());
+        .transform(ignored -> vertx.close())
+        .andThen(ignored -> tracing.close());
+    return closing;
   }
 }

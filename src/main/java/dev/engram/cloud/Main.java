@@ -14,10 +14,12 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code java -jar engram-cloud.jar [--port N] [--data-dir DIR] [--config FILE]} starts the server;
+ * {@code java -jar engram-cloud.jar [--port N] [--host ADDRESS] [--metrics-port N] [--data-dir DIR] [--config FILE]}
+ * starts the server (SIGTERM or Ctrl-C stops it gracefully, see {@link GracefulShutdown});
  * {@code java -jar engram-cloud.jar scan DIR --url URL --key KEY} uploads a project's instruction files to one;
  * {@code audit verify} checks the audit log's hash chains and {@code admin ...} runs the operator's controls on the
- * control plane (see {@link AuditCommand}, {@link AdminCommand}).
+ * control plane (see {@link AuditCommand}, {@link AdminCommand});
+ * {@code --help} and {@code --version} say what the jar takes (see {@link CommandLine}).
  */
 public final class Main {
 
@@ -41,6 +43,12 @@ public final class Main {
   }
 
   public static void main(String[] args) throws Exception {
+    int answered = CommandLine.answer(java.util.Arrays.asList(args), System.out);
+    if (answered >= 0) {
+      System.out.flush();
+      System.exit(answered);
+      return;
+    }
     if (args.length > 0 && args[0].equals("scan")) {
       exit(ScanCommand.run(java.util.Arrays.asList(args).subList(1, args.length), System.getenv(), System.out,
           System.err));
@@ -69,13 +77,13 @@ public final class Main {
       exit(1);
       return;
     }
-    log.info("engram-cloud listening on port {} with data in {}", config.port(), config.dataDir());
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        server.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        log.warn("shutdown did not finish cleanly: {}", e.toString());
-      }
-    }, "engram-shutdown"));
+    log.info("engram-cloud listening on http://{}:{} with data in {}{}", hostForUrl(config.server().host()),
+        config.port(), config.dataDir(), config.server().metricsPort() == 0 ? ""
+            : " (metrics on port " + config.server().metricsPort() + ")");
+    GracefulShutdown.install(server, config.server().shutdownGraceSeconds(), Main::exit);
+  }
+
+  private static String hostForUrl(String host) {
+    return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
   }
 }

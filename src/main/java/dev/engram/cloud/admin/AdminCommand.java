@@ -24,7 +24,7 @@ import java.util.concurrent.ExecutionException;
  */
 public final class AdminCommand {
 
-  static final String USAGE_TEXT = """
+  public static final String USAGE_TEXT = """
       usage: java -jar engram-cloud.jar admin COMMAND [--data-dir DIR] [--config FILE]
         tenants               list every tenant (id, slug, plan, status, members, created)
         tenant REF            one tenant, by id or slug

@@ -7,40 +7,35 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The one permission table: every REST route (method and path pattern, as the router names it) and every MCP tool,
- * with what it needs. The ingress refuses to start with a route that is not listed here, and MCP refuses a tool
- * that is not; both doors check principals against it with {@link #check}. The role × route test walks the router.
+ * The one permission table: every operation of openapi.yaml (by its {@code operationId}) and every MCP tool, with
+ * what it needs. The ingress refuses to start when an operation of the document has no entry here (or its documented
+ * scope is not the one listed here), and MCP refuses to start with a tool that has none; both doors check principals
+ * against it with {@link #check}. The MCP transport itself ({@code /v1/mcp}) needs {@link Permission#MCP}: any
+ * credential of the tenant, each tool then its own. The role × operation walk test walks the document.
  */
 public final class Permissions {
 
-  private static final Map<String, Permission> ROUTES = new LinkedHashMap<>();
+  private static final Map<String, Permission> OPERATIONS = new LinkedHashMap<>();
   private static final Map<String, Permission> TOOLS = new LinkedHashMap<>();
   /** Sensitive reads and bulk writes that are written to the audit log when they succeed, with their action. */
-  private static final Map<String, String> AUDITED = Map.of("GET /v1/export", "memories.exported",
-      "POST /v1/import", "memories.imported", "memory_export", "memories.exported",
+  private static final Map<String, String> AUDITED = Map.of("exportMemories", "memories.exported",
+      "importMemories", "memories.imported", "memory_export", "memories.exported",
       "memory_import", "memories.imported");
 
   static {
-    route(Permission.PUBLIC, "GET /health/live", "GET /health/ready", "GET /metrics", "GET /.well-known/jwks.json",
-        "GET /.well-known/oauth-protected-resource", "GET /.well-known/oauth-protected-resource/v1/mcp",
-        "GET /.well-known/oauth-protected-resource/mcp",
-        "POST /v1/signup", "POST /v1/auth/token", "POST /v1/invites/accept");
-    route(Permission.READ, "GET /v1/memories", "GET /v1/memories/:id", "POST /v1/search", "POST /v1/search/suggest",
-        "GET /v1/stats", "GET /v1/tags", "GET /v1/memories/:id/versions", "GET /v1/activity", "GET /v1/workspaces",
-        "GET /v1/workspaces/:name", "GET /v1/memories/:id/related", "GET /v1/export", "GET /v1/project-context",
-        "GET /v1/tenant", "GET /v1/me", "POST /v1/me/password");
-    route(Permission.MCP, "POST /v1/mcp", "GET /v1/mcp", "DELETE /v1/mcp", "POST /mcp", "GET /mcp", "DELETE /mcp");
-    route(Permission.WRITE, "POST /v1/memories", "PATCH /v1/memories/:id", "DELETE /v1/memories/:id",
-        "POST /v1/memories/:id/move", "POST /v1/links", "DELETE /v1/links", "POST /v1/import",
-        "POST /v1/project-context/scan");
-    route(Permission.ADMIN, "POST /v1/api-keys", "GET /v1/api-keys", "DELETE /v1/api-keys/:id",
-        "POST /v1/api-keys/:id/rotate", "GET /v1/usage", "GET /v1/members", "PATCH /v1/members/:user_id",
-        "DELETE /v1/members/:user_id", "POST /v1/invites", "GET /v1/invites", "DELETE /v1/invites/:id",
-        "GET /v1/audit-log", "GET /v1/audit-log/export");
-    route(Permission.OWNER, "PATCH /v1/tenant", "DELETE /v1/tenant", "POST /v1/tenant/transfer");
-    route(Permission.OPERATOR, "GET /v1/operator/tenants", "GET /v1/operator/tenants/:ref",
-        "POST /v1/operator/tenants/:ref/plan", "POST /v1/operator/tenants/:ref/suspend",
-        "POST /v1/operator/tenants/:ref/resume");
+    operation(Permission.PUBLIC, "live", "ready", "jwks", "openapiJson", "openapiYaml", "signup", "createToken",
+        "acceptInvite");
+    operation(Permission.READ, "listMemories", "getMemory", "search", "suggest", "getStats", "listTags",
+        "listVersions", "recentActivity", "listWorkspaces", "getWorkspace", "listRelated", "exportMemories",
+        "getProjectContext", "getTenant", "getMe", "changePassword");
+    operation(Permission.WRITE, "createMemory", "updateMemory", "deleteMemory", "moveMemory", "link", "unlink",
+        "importMemories", "scanProject");
+    operation(Permission.ADMIN, "createApiKey", "listApiKeys", "revokeApiKey", "rotateApiKey", "getUsage",
+        "listMembers", "updateMember", "removeMember", "createInvite", "listInvites", "revokeInvite", "listAuditLog",
+        "exportAuditLog");
+    operation(Permission.OWNER, "updateTenant", "deleteTenant", "transferOwnership");
+    operation(Permission.OPERATOR, "operatorListTenants", "operatorGetTenant", "operatorSetPlan",
+        "operatorSuspendTenant", "operatorResumeTenant");
 
     tool(Permission.READ, "memory_get", "memory_list", "memory_search", "memory_search_suggest", "memory_stats",
         "memory_tags", "memory_versions", "recent_activity", "workspace_list", "workspace_stats", "memory_export",
@@ -51,29 +46,34 @@ public final class Permissions {
 
   private Permissions() {}
 
-  private static void route(Permission permission, String... routes) {
-    for (String route : routes) ROUTES.put(route, permission);
+  private static void operation(Permission permission, String... operationIds) {
+    for (String id : operationIds) OPERATIONS.put(id, permission);
   }
 
   private static void tool(Permission permission, String... tools) {
     for (String tool : tools) TOOLS.put(tool, permission);
   }
 
-  /** What {@code METHOD path} needs (the path as registered, e.g. {@code /v1/memories/:id}); empty if unlisted. */
-  public static Optional<Permission> forRoute(String method, String path) {
-    return Optional.ofNullable(ROUTES.get(method + " " + path));
+  /** What the operation of openapi.yaml with this {@code operationId} needs; empty if unlisted. */
+  public static Optional<Permission> forOperation(String operationId) {
+    return Optional.ofNullable(OPERATIONS.get(operationId));
   }
 
   public static Optional<Permission> forTool(String name) {
     return Optional.ofNullable(TOOLS.get(name));
   }
 
-  /** Every listed route, {@code "METHOD path"} → permission. */
-  public static Map<String, Permission> routes() {
-    return Map.copyOf(ROUTES);
+  /** Every listed operation, {@code operationId} → permission. */
+  public static Map<String, Permission> operations() {
+    return Map.copyOf(OPERATIONS);
   }
 
-  /** The audit action of an operation (a route as {@code METHOD path}, or a tool name) audited when it succeeds. */
+  /** Every listed MCP tool → permission. */
+  public static Map<String, Permission> tools() {
+    return Map.copyOf(TOOLS);
+  }
+
+  /** The audit action of an operation (an {@code operationId} or a tool name) audited when it succeeds. */
   public static Optional<String> auditAction(String operation) {
     return Optional.ofNullable(AUDITED.get(operation));
   }

@@ -6,14 +6,18 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 
 /**
- * The one failure type: an HTTP status, a stable machine-readable code and a human detail.
+ * The one failure family (MCP's protocol errors are its subclass {@code McpError}): an HTTP status, a stable machine-readable code and a human detail.
  * It crosses the event bus as {@code message.fail(status, code + "\n" + detail)} and becomes a
  * problem+json response at the ingress. Extra problem members (RFC 9457 extensions), when there are any, ride on
  * the first line after a unit separator: {@code code + "\u001f" + json + "\n" + detail}.
  */
-public final class ApiException extends RuntimeException {
+public class ApiException extends RuntimeException {
 
   private static final char EXTENSIONS = '\u001f';
+  /** The problem member (seconds) that says when to send a refused request again; also the Retry-After header. */
+  public static final String RETRY_AFTER = "retry_after";
+  /** The wait a 503 names when its thrower named none. */
+  public static final int DEFAULT_RETRY_AFTER_SECONDS = 1;
 
   private final int status;
   private final String code;
@@ -23,11 +27,19 @@ public final class ApiException extends RuntimeException {
     this(status, code, detail, null);
   }
 
-  /** {@code extensions} are extra members of the problem document (never {@code type}, {@code status}…). */
+  /**
+   * {@code extensions} are extra members of the problem document (never {@code type}, {@code status}…). A 503 always
+   * says when to retry: {@code retry_after} (seconds; the HTTP layer also sends it as {@code Retry-After}) is
+   * {@value #DEFAULT_RETRY_AFTER_SECONDS} unless given.
+   */
   public ApiException(int status, String code, String detail, JsonObject extensions) {
     super(detail, null, false, false);
     this.status = status;
     this.code = code;
+    if (status == 503 && (extensions == null || !(extensions.getValue(RETRY_AFTER) instanceof Number))) {
+      extensions = (extensions == null ? new JsonObject() : extensions.copy())
+          .put(RETRY_AFTER, DEFAULT_RETRY_AFTER_SECONDS);
+    }
     this.extensions = extensions;
   }
 
@@ -102,10 +114,10 @@ public final class ApiException extends RuntimeException {
         }
       }
       if (r.failureType() == ReplyFailure.TIMEOUT) {
-        return new ApiException(503, "unavailable", "The service is busy; retry shortly.");
+        return new ApiException(503, "unavailable", "The service is busy; retry in a second.");
       }
       if (r.failureType() == ReplyFailure.NO_HANDLERS) {
-        return new ApiException(503, "unavailable", "The service is starting or stopping; retry shortly.");
+        return new ApiException(503, "unavailable", "The service is starting or stopping; retry in a second.");
       }
     }
     return internal("An unexpected error occurred.");

@@ -14,9 +14,12 @@ import java.util.Map;
 
 /**
  * Loads configuration in one explicit order: bundled {@code conf/engram.json}, then the file named by
- * {@code --config} or {@code ENGRAM_CONFIG}, then the environment ({@code PORT}, {@code ENGRAM_DATA_DIR}, {@code ENGRAM_PUBLIC_URL},
- * {@code DATABASE_URL}, {@code DATABASE_MIGRATION_URL}, {@code ENGRAM_OPERATOR_TOKEN}, {@code REDIS_URL}, {@code JWKS_URL}, {@code JWT_ISSUER}, {@code JWT_AUDIENCE}),
- * then the flags {@code --port} and {@code --data-dir}. A production deployment must set {@code ENGRAM_PUBLIC_URL}.
+ * {@code --config} or {@code ENGRAM_CONFIG}, then the environment ({@code PORT}, {@code HOST}, {@code METRICS_PORT},
+ * {@code ENGRAM_DATA_DIR}, {@code ENGRAM_PUBLIC_URL}, {@code DATABASE_URL}, {@code DATABASE_MIGRATION_URL},
+ * {@code ENGRAM_OPERATOR_TOKEN}, {@code REDIS_URL}, {@code JWKS_URL}, {@code JWT_ISSUER}, {@code JWT_AUDIENCE}, every
+ * {@code OTEL_*} variable),
+ * then the flags {@code --port}, {@code --host}, {@code --metrics-port} and {@code --data-dir}. A production
+ * deployment must set {@code ENGRAM_PUBLIC_URL}.
  */
 public final class ConfigLoader {
 
@@ -34,6 +37,14 @@ public final class ConfigLoader {
       json = deepMerge(json, readFile(Path.of(extra)));
     }
     if (env.containsKey("PORT")) json.put("port", parsePort(env.get("PORT"), "PORT"));
+    if (env.containsKey("HOST")) json.put("host", env.get("HOST"));
+    if (env.containsKey("METRICS_PORT")) {
+      json.getJsonObject("metrics").put("port", parsePort(env.get("METRICS_PORT"), "METRICS_PORT"));
+    }
+    JsonObject otel = json.getJsonObject("otel");
+    env.forEach((name, value) -> {
+      if (name.startsWith("OTEL_")) otel.put(name, value);
+    });
     if (env.containsKey("ENGRAM_DATA_DIR")) json.put("data_dir", env.get("ENGRAM_DATA_DIR"));
     applyDatabaseEnv(json, env);
     applyOperatorEnv(json, env);
@@ -41,6 +52,10 @@ public final class ConfigLoader {
     if (env.containsKey("REDIS_URL")) json.getJsonObject("redis").put("url", env.get("REDIS_URL"));
     external(json, env);
     if (flags.containsKey("port")) json.put("port", parsePort(flags.get("port"), "--port"));
+    if (flags.containsKey("host")) json.put("host", flags.get("host"));
+    if (flags.containsKey("metrics-port")) {
+      json.getJsonObject("metrics").put("port", parsePort(flags.get("metrics-port"), "--metrics-port"));
+    }
     if (flags.containsKey("data-dir")) json.put("data_dir", flags.get("data-dir"));
     requirePublicUrlInProduction(json, env);
     return json;

@@ -29,7 +29,45 @@ public record EngramConfig(
     Mcp mcp,
     Search search,
     Database database,
-    Operator operator) {
+    Operator operator,
+    Server server,
+    Telemetry telemetry) {
+
+  /**
+   * Where the server listens and how it stops. {@code host}: the bind address of the API ({@code 127.0.0.1} by
+   * default, so a server started on a laptop is not open to its network; a container sets {@code 0.0.0.0}).
+   * {@code metricsPort}: 0 serves {@code /metrics} on the API's port; another port serves it there alone (on
+   * {@code host}), off the public listener. {@code shutdownGraceSeconds}: after SIGTERM, how long requests in flight
+   * may take to finish (new connections are refused at once); then the engines commit and checkpoint, metering
+   * flushes, and the process exits 0.
+   */
+  public record Server(String host, int metricsPort, int shutdownGraceSeconds) {
+    static Server fromJson(JsonObject json) {
+      String host = json.getString("host");
+      int metricsPort = json.getJsonObject("metrics").getInteger("port");
+      int grace = json.getJsonObject("shutdown").getInteger("grace_seconds");
+      if (host == null || host.isBlank()) throw new IllegalArgumentException("host must name a bind address");
+      if (metricsPort < 0 || metricsPort > 65535) {
+        throw new IllegalArgumentException("metrics.port must be 0 (on the API's port) or a port number");
+      }
+      if (metricsPort != 0 && metricsPort == json.getInteger("port")) {
+        throw new IllegalArgumentException("metrics.port must differ from port (0 serves /metrics on the API's port)");
+      }
+      if (grace < 1) throw new IllegalArgumentException("shutdown.grace_seconds must be at least 1");
+      return new Server(host.trim(), metricsPort, grace);
+    }
+  }
+
+  /**
+   * The {@code OTEL_*} environment variables, as the OpenTelemetry SDK reads them; tracing is on when they name an
+   * OTLP endpoint (see observability/Tracing). Exporter headers may hold credentials, so toString names keys only.
+   */
+  public record Telemetry(Map<String, String> otel) {
+    @Override
+    public String toString() {
+      return "Telemetry" + otel.keySet();
+    }
+  }
 
   /**
    * {@code importBodyLimitBytes} bounds the routes that take large bodies ({@code POST /v1/import}, JSON or
@@ -330,7 +368,17 @@ public record EngramConfig(
             keywordWindow(search), atLeast(search, "budget_ms", 1), atLeast(search, "max_corrections", 0)),
         new Database(db.getString("url"), db.getString("migration_url"), db.getInteger("pool_size"),
             db.getBoolean("allow_privileged_role")),
-        operator(json.getJsonObject("operator")));
+        operator(json.getJsonObject("operator")),
+        Server.fromJson(json),
+        new Telemetry(otel(json.getJsonObject("otel"))));
+  }
+
+  private static Map<String, String> otel(JsonObject otel) {
+    Map<String, String> out = new LinkedHashMap<>();
+    otel.forEach(e -> {
+      if (e.getValue() != null) out.put(e.getKey(), e.getValue().toString());
+    });
+    return Map.copyOf(out);
   }
 
   private static Operator operator(JsonObject operator) {

@@ -26,8 +26,10 @@ final class Flags {
       }
     }
     for (String name : flags.keySet()) {
-      if (!name.equals("port") && !name.equals("data-dir") && !name.equals("config")) {
-        throw new IllegalArgumentException("unknown flag --" + name + " (known: --port, --data-dir, --config)");
+      if (!name.equals("port") && !name.equals("data-dir") && !name.equals("config") && !name.equals("host")
+          && !name.equals("metrics-port")) {
+        throw new IllegalArgumentException("unknown flag --" + name
+            + " (known: --port, --host, --metrics-port, --data-dir, --config)");
       }
     }
     return flags;

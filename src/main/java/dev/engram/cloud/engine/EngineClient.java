@@ -8,10 +8,9 @@ import dev.engram.cloud.engine.EngineMessages.Scoped;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
-import io.vertx.core.json.JsonObject;
+import dev.engram.cloud.engine.EngineReplies.EngineReply;
 
 import java.util.Set;
 
@@ -32,12 +31,13 @@ public final class EngineClient {
    * Runs a command on the caller's own tenant engine; a credential restricted to some workspaces has its command
    * wrapped so that the engine holds it to them.
    */
-  public Future<JsonObject> call(Principal principal, EngineCommand command) {
+  public <R extends EngineReply> Future<R> call(Principal principal, EngineCommand<R> command) {
     Set<String> workspaces = principal.workspaces();
-    return call(principal.tenantId(), workspaces.isEmpty() ? command : new Scoped(command, workspaces));
+    return call(principal.tenantId(), workspaces.isEmpty() ? command : new Scoped<>(command, workspaces));
   }
 
-  private Future<JsonObject> call(String tenantId, EngineCommand command) {
+  @SuppressWarnings("unchecked") // the engine answers a command of type EngineCommand<R> with an R
+  private <R extends EngineReply> Future<R> call(String tenantId, EngineCommand<R> command) {
     String address = Addresses.engine(tenantId);
     return vertx.eventBus().<Reply>request(address, command, OPTIONS)
         .recover(err -> {
@@ -48,7 +48,6 @@ public final class EngineClient {
           }
           return Future.failedFuture(err);
         })
-        .map(Message::body)
-        .map(Reply::body);
+        .map(reply -> (R) reply.body().body());
   }
 }

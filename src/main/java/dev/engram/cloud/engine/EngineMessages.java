@@ -3,24 +3,115 @@ package dev.engram.cloud.engine;
 import dev.engram.cloud.bus.LocalMessage;
 import dev.engram.cloud.search.SearchFilter;
 import dev.engram.cloud.search.Strategy;
+import dev.engram.cloud.engine.EngineReplies.ActivityList;
+import dev.engram.cloud.engine.EngineReplies.Deleted;
+import dev.engram.cloud.engine.EngineReplies.EngineReply;
+import dev.engram.cloud.engine.EngineReplies.ExportBatch;
+import dev.engram.cloud.engine.EngineReplies.ImportResult;
+import dev.engram.cloud.engine.EngineReplies.Memory;
+import dev.engram.cloud.engine.EngineReplies.MemoryLink;
+import dev.engram.cloud.engine.EngineReplies.MemoryPage;
+import dev.engram.cloud.engine.EngineReplies.MemoryStats;
+import dev.engram.cloud.engine.EngineReplies.Moved;
+import dev.engram.cloud.engine.EngineReplies.ProjectMemories;
+import dev.engram.cloud.engine.EngineReplies.RelatedList;
+import dev.engram.cloud.engine.EngineReplies.ScanResult;
+import dev.engram.cloud.engine.EngineReplies.SearchResults;
+import dev.engram.cloud.engine.EngineReplies.Suggestion;
+import dev.engram.cloud.engine.EngineReplies.TagList;
+import dev.engram.cloud.engine.EngineReplies.Unlinked;
+import dev.engram.cloud.engine.EngineReplies.VersionPage;
+import dev.engram.cloud.engine.EngineReplies.WorkspacePage;
+import dev.engram.cloud.engine.EngineReplies.WorkspaceSummary;
 import io.vertx.core.json.JsonObject;
 
+import java.sql.SQLException;
 import java.util.List;
 import java.util.Set;
 
-/** Commands a tenant engine takes on {@code engram.engine.<tenantId>}, and its reply. */
+/**
+ * Commands a tenant engine takes on {@code engram.engine.<tenantId>}, each typed with its reply ({@link EngineReplies}),
+ * and its reply message. Every command is a {@link Read} or a {@link Write} (or a {@link Scoped} wrapper of one); the
+ * engine runs a read through its {@link Reads} and a write through its {@link Writes}, whose one method per command
+ * is the dispatch: a new command must name its method there, so a command nobody handles does not compile.
+ * (Java 17 has no pattern matching for switch outside preview; this double dispatch is the checked equivalent.)
+ */
 public final class EngineMessages {
 
   private EngineMessages() {}
 
-  public sealed interface EngineCommand extends LocalMessage
-      permits Create, Get, Update, Delete, ListMemories, Search, Suggest, Stats,
-      Tags, Versions, RecentActivity, WorkspaceList, WorkspaceStats, MoveWorkspace, Link, Unlink, Related,
-      ExportPage, Import, ScanProject, ProjectContext, Scoped {
+  /** A command answered with {@code R}. */
+  public sealed interface EngineCommand<R extends EngineReply> extends LocalMessage permits Read, Write, Scoped {
     /** Writes are batched into one transaction (group commit); reads are answered at once. */
     default boolean writes() {
       return false;
     }
+  }
+
+  /** A command that only reads: answered at once, on a reader connection when one is free. */
+  public sealed interface Read<R extends EngineReply> extends EngineCommand<R>
+      permits Get, ListMemories, Search, Suggest, Stats, Tags, Versions, RecentActivity, WorkspaceList, WorkspaceStats,
+      Related, ExportPage, ProjectContext {
+    R runOn(Reads reads) throws SQLException;
+  }
+
+  /** A command that writes: batched with others into one transaction, each in a savepoint of its own. */
+  public sealed interface Write<R extends EngineReply> extends EngineCommand<R>
+      permits Create, Update, Delete, MoveWorkspace, Link, Unlink, Import, ScanProject {
+    R runOn(Writes writes) throws SQLException;
+
+    @Override
+    default boolean writes() {
+      return true;
+    }
+  }
+
+  /** How an engine runs each read. */
+  public interface Reads {
+    Memory get(Get g) throws SQLException;
+
+    MemoryPage list(ListMemories l) throws SQLException;
+
+    SearchResults search(Search s) throws SQLException;
+
+    Suggestion suggest(Suggest s) throws SQLException;
+
+    MemoryStats stats(Stats s) throws SQLException;
+
+    TagList tags(Tags t) throws SQLException;
+
+    VersionPage versions(Versions v) throws SQLException;
+
+    ActivityList recentActivity(RecentActivity a) throws SQLException;
+
+    WorkspacePage workspaces(WorkspaceList w) throws SQLException;
+
+    WorkspaceSummary workspace(WorkspaceStats w) throws SQLException;
+
+    RelatedList related(Related r) throws SQLException;
+
+    ExportBatch exportPage(ExportPage p) throws SQLException;
+
+    ProjectMemories projectContext(ProjectContext p) throws SQLException;
+  }
+
+  /** How an engine runs each write (inside the transaction of its batch). */
+  public interface Writes {
+    Memory create(Create c) throws SQLException;
+
+    Memory update(Update u) throws SQLException;
+
+    Deleted delete(Delete d) throws SQLException;
+
+    Moved move(MoveWorkspace m) throws SQLException;
+
+    MemoryLink link(Link l) throws SQLException;
+
+    Unlinked unlink(Unlink u) throws SQLException;
+
+    ImportResult importMemories(Import i) throws SQLException;
+
+    ScanResult scan(ScanProject s) throws SQLException;
   }
 
   /**
@@ -33,34 +124,44 @@ public final class EngineMessages {
 
   /** A validated new memory. {@code ttlSeconds} is null when not given. */
   public record Create(String content, String memoryType, List<String> tags, JsonObject metadata, double importance,
-                       String workspace, String tier, Long ttlSeconds, Caps caps) implements EngineCommand {
+                       String workspace, String tier, Long ttlSeconds, Caps caps) implements Write<Memory> {
     @Override
-    public boolean writes() {
-      return true;
+    public Memory runOn(Writes engine) throws SQLException {
+      return engine.create(this);
     }
   }
 
-  public record Get(long id) implements EngineCommand {}
+  public record Get(long id) implements Read<Memory> {
+    @Override
+    public Memory runOn(Reads engine) throws SQLException {
+      return engine.get(this);
+    }
+  }
 
   /** A validated partial update; null fields are left unchanged. */
   public record Update(long id, String content, String memoryType, List<String> tags, JsonObject metadata,
-                       Double importance, Long ttlSeconds, Caps caps) implements EngineCommand {
+                       Double importance, Long ttlSeconds, Caps caps) implements Write<Memory> {
     @Override
-    public boolean writes() {
-      return true;
+    public Memory runOn(Writes engine) throws SQLException {
+      return engine.update(this);
     }
   }
 
-  public record Delete(long id) implements EngineCommand {
+  public record Delete(long id) implements Write<Deleted> {
     @Override
-    public boolean writes() {
-      return true;
+    public Deleted runOn(Writes engine) throws SQLException {
+      return engine.delete(this);
     }
   }
 
   /** Filters are null when absent; {@code tags} means "has all of these". {@code beforeId} is the cursor (newest first). */
   public record ListMemories(String workspace, List<String> tags, String memoryType, int limit, Long beforeId)
-      implements EngineCommand {}
+      implements Read<MemoryPage> {
+    @Override
+    public MemoryPage runOn(Reads engine) throws SQLException {
+      return engine.list(this);
+    }
+  }
 
   /**
    * A search (REST {@code POST /v1/search}, MCP {@code memory_search}). {@code strategy} null means the configured
@@ -75,7 +176,12 @@ public final class EngineMessages {
    * tenant's; WorkspaceGuard sets it for a workspace-restricted key, callers never do.
    */
   public record Search(String query, int limit, SearchFilter filter, Strategy strategy, boolean explain,
-                       String project, Set<String> vocabularyScope) implements EngineCommand {
+                       String project, Set<String> vocabularyScope) implements Read<SearchResults> {
+    @Override
+    public SearchResults runOn(Reads engine) throws SQLException {
+      return engine.search(this);
+    }
+
     public Search {
       if (filter == null) filter = SearchFilter.NONE;
       if (vocabularyScope != null) vocabularyScope = Set.copyOf(vocabularyScope);
@@ -108,7 +214,12 @@ public final class EngineMessages {
    * distance}], partial?}}; {@code suggestion} is the query with corrected words replaced (the query itself when
    * nothing needed correcting). {@code vocabularyScope} as for {@link Search}.
    */
-  public record Suggest(String query, Set<String> vocabularyScope) implements EngineCommand {
+  public record Suggest(String query, Set<String> vocabularyScope) implements Read<Suggestion> {
+    @Override
+    public Suggestion runOn(Reads engine) throws SQLException {
+      return engine.suggest(this);
+    }
+
     public Suggest {
       if (vocabularyScope != null) vocabularyScope = Set.copyOf(vocabularyScope);
     }
@@ -118,35 +229,76 @@ public final class EngineMessages {
     }
   }
 
-  public record Stats() implements EngineCommand {}
+  public record Stats() implements Read<MemoryStats> {
+    @Override
+    public MemoryStats runOn(Reads engine) throws SQLException {
+      return engine.stats(this);
+    }
+  }
 
-  /** Every tag in use with its count of live memories and when it was last used: {@code {tags:[{name,count,last_used}]}}. */
-  public record Tags() implements EngineCommand {}
+  /**
+   * The {@code limit} most used tags of live memories with their counts and when each was last used:
+   * {@code {tags:[{name,count,last_used}], truncated}}; {@code truncated} when more exist.
+   */
+  public record Tags(int limit) implements Read<TagList> {
+    @Override
+    public TagList runOn(Reads engine) throws SQLException {
+      return engine.tags(this);
+    }
+  }
 
-  /** A memory's earlier versions, newest first: {@code {id, versions:[{version,content,tags,metadata,created_at}]}}; 404 when absent. */
-  public record Versions(long id) implements EngineCommand {}
+  /**
+   * A page of a memory's versions, newest first, before {@code beforeVersion} (null: from the current one):
+   * {@code {id, versions:[{version,content,tags,metadata,workspace,created_at}], next_cursor}}; 404 when absent.
+   */
+  public record Versions(long id, int limit, Integer beforeVersion) implements Read<VersionPage> {
+    @Override
+    public VersionPage runOn(Reads engine) throws SQLException {
+      return engine.versions(this);
+    }
+  }
 
   /**
    * Memories created or updated since {@code since}, newest first, optionally in one workspace and of some types:
    * {@code {activities:[{id,preview,memory_type,importance,workspace,tags,created_at,updated_at}], count}}.
    */
   public record RecentActivity(String workspace, java.time.Instant since, int limit, List<String> memoryTypes)
-      implements EngineCommand {}
+      implements Read<ActivityList> {
+    @Override
+    public ActivityList runOn(Reads engine) throws SQLException {
+      return engine.recentActivity(this);
+    }
+  }
 
   /**
-   * Every workspace with live memories: {@code {count, workspaces:[{workspace, memory_count, permanent_count,
-   * daily_count, first_memory_at, last_memory_at, top_tags, avg_importance}]}}, largest first.
+   * The {@code limit} largest workspaces with live memories: {@code {count, workspaces:[{workspace, memory_count,
+   * permanent_count, daily_count, first_memory_at, last_memory_at, top_tags, avg_importance}], truncated}};
+   * {@code within}, when not null, keeps only those workspaces (a restricted key's: WorkspaceGuard sets it).
    */
-  public record WorkspaceList() implements EngineCommand {}
+  public record WorkspaceList(int limit, Set<String> within) implements Read<WorkspacePage> {
+    @Override
+    public WorkspacePage runOn(Reads engine) throws SQLException {
+      return engine.workspaces(this);
+    }
+
+    public WorkspaceList(int limit) {
+      this(limit, null);
+    }
+  }
 
   /** One workspace's entry of {@link WorkspaceList}; 404 when it has no live memories. */
-  public record WorkspaceStats(String workspace) implements EngineCommand {}
+  public record WorkspaceStats(String workspace) implements Read<WorkspaceSummary> {
+    @Override
+    public WorkspaceSummary runOn(Reads engine) throws SQLException {
+      return engine.workspace(this);
+    }
+  }
 
   /** Moves a memory to another (normalized) workspace; a new version. Replies {@code {success, memory}}. */
-  public record MoveWorkspace(long id, String workspace) implements EngineCommand {
+  public record MoveWorkspace(long id, String workspace) implements Write<Moved> {
     @Override
-    public boolean writes() {
-      return true;
+    public Moved runOn(Writes engine) throws SQLException {
+      return engine.move(this);
     }
   }
 
@@ -155,23 +307,36 @@ public final class EngineMessages {
    * {@code {from_id,to_id,edge_type,strength,source,source_context,created_at}}; 404 when either is absent.
    */
   public record Link(long fromId, long toId, String edgeType, double strength, String sourceContext)
-      implements EngineCommand {
+      implements Write<MemoryLink> {
     @Override
-    public boolean writes() {
-      return true;
+    public MemoryLink runOn(Writes engine) throws SQLException {
+      return engine.link(this);
     }
   }
 
   /** Removes a link; replies {@code {unlinked:true}}, 404 when there was no such link. */
-  public record Unlink(long fromId, long toId, String edgeType) implements EngineCommand {
+  public record Unlink(long fromId, long toId, String edgeType) implements Write<Unlinked> {
     @Override
-    public boolean writes() {
-      return true;
+    public Unlinked runOn(Writes engine) throws SQLException {
+      return engine.unlink(this);
     }
   }
 
-  /** Links of a memory in both directions, strongest first: {@code {id, related:[link...]}}; {@code edgeType} may be null. */
-  public record Related(long id, String edgeType) implements EngineCommand {}
+  /**
+   * The {@code limit} strongest links of a memory in both directions: {@code {id, related:[link...], truncated}};
+   * {@code edgeType} may be null; {@code within}, when not null, keeps only links whose other end is in those
+   * workspaces (WorkspaceGuard sets it).
+   */
+  public record Related(long id, String edgeType, int limit, Set<String> within) implements Read<RelatedList> {
+    @Override
+    public RelatedList runOn(Reads engine) throws SQLException {
+      return engine.related(this);
+    }
+
+    public Related(long id, String edgeType, int limit) {
+      this(id, edgeType, limit, null);
+    }
+  }
 
   /**
    * One page of the export, oldest first, in Engram's export item format: {@code {memories:[{id, content,
@@ -179,7 +344,12 @@ public final class EngineMessages {
    * {@code stored_chars} is the size of the page's content, tags and metadata as stored (for callers that bound an
    * answer built in memory).
    */
-  public record ExportPage(String workspace, long afterId, int limit) implements EngineCommand {}
+  public record ExportPage(String workspace, long afterId, int limit) implements Read<ExportBatch> {
+    @Override
+    public ExportBatch runOn(Reads engine) throws SQLException {
+      return engine.exportPage(this);
+    }
+  }
 
   /** A validated import item: Engram's export item; {@code createdAt}/{@code updatedAt} are kept when given. */
   public record ImportedMemory(String content, String memoryType, List<String> tags, JsonObject metadata,
@@ -190,10 +360,10 @@ public final class EngineMessages {
    * {@code skipDuplicates}, and within the plan's caps (402, nothing imported, when the new total would pass them).
    * Replies {@code {imported, skipped, failed, errors}}.
    */
-  public record Import(List<ImportedMemory> memories, boolean skipDuplicates, Caps caps) implements EngineCommand {
+  public record Import(List<ImportedMemory> memories, boolean skipDuplicates, Caps caps) implements Write<ImportResult> {
     @Override
-    public boolean writes() {
-      return true;
+    public ImportResult runOn(Writes engine) throws SQLException {
+      return engine.importMemories(this);
     }
   }
 
@@ -205,10 +375,10 @@ public final class EngineMessages {
    * (sent but too large), which are kept. Replies {@code {memories_created, memories_updated, memories_retired}}.
    */
   public record ScanProject(String workspace, String project, List<dev.engram.cloud.projectcontext.ContextFile> files,
-                            java.util.Set<String> skippedPaths, Caps caps) implements EngineCommand {
+                            java.util.Set<String> skippedPaths, Caps caps) implements Write<ScanResult> {
     @Override
-    public boolean writes() {
-      return true;
+    public ScanResult runOn(Writes engine) throws SQLException {
+      return engine.scan(this);
     }
   }
 
@@ -217,19 +387,25 @@ public final class EngineMessages {
    * {@code {project, workspace, count, memories}}. {@code fileTypes} null or empty means all.
    */
   public record ProjectContext(String workspace, String project, boolean includeSections, List<String> fileTypes)
-      implements EngineCommand {}
+      implements Read<ProjectMemories> {
+    @Override
+    public ProjectMemories runOn(Reads engine) throws SQLException {
+      return engine.projectContext(this);
+    }
+  }
 
   /**
    * A command from a key restricted to some workspaces; the engine holds it to them (see WorkspaceGuard).
    * EngineClient wraps commands in this, never the caller.
    */
-  public record Scoped(EngineCommand command, java.util.Set<String> workspaces) implements EngineCommand {
+  public record Scoped<R extends EngineReply>(EngineCommand<R> command, java.util.Set<String> workspaces)
+      implements EngineCommand<R> {
     @Override
     public boolean writes() {
       return command.writes();
     }
   }
 
-  /** The engine's answer, already in the shape the API returns (null body for a delete). */
-  public record Reply(JsonObject body) implements LocalMessage {}
+  /** The engine's answer to a command. */
+  public record Reply(EngineReply body) implements LocalMessage {}
 }

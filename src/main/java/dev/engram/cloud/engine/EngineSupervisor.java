@@ -4,6 +4,7 @@ import dev.engram.cloud.bus.Addresses;
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.bus.LocalMessage;
 import dev.engram.cloud.config.EngramConfig;
+import dev.engram.cloud.observability.EngineTelemetry;
 import dev.engram.cloud.search.Embedder;
 import dev.engram.cloud.search.HashingEmbedder;
 import io.micrometer.core.instrument.Gauge;
@@ -24,6 +25,7 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +43,8 @@ public final class EngineSupervisor extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(EngineSupervisor.class);
   private static final Pattern TENANT_ID = Pattern.compile("tn_[a-z0-9]{20}");
   static final String WORKER_POOL = "engram-engines";
+  /** How often the active tenants' database and WAL sizes are measured for /metrics. */
+  private static final long MEASURE_FILES_MS = 15_000;
 
   /** Asks for a tenant's engine to be running. */
   public record Activate(String tenantId) implements LocalMessage {}
@@ -61,13 +65,16 @@ public final class EngineSupervisor extends VerticleBase {
   private final VectorBudget vectorBudget;
   private final Path tenantsDir;
   private final AtomicInteger queueDepth = new AtomicInteger();
+  private final EngineTelemetry telemetry;
   /** Access-ordered: the first entry is the least recently activated or used. */
   private final Map<String, Future<Engine>> engines = new LinkedHashMap<>(16, 0.75f, true);
   private final Set<String> retired = new HashSet<>();
   private long sweepTimer;
+  private long measureTimer;
 
-  public EngineSupervisor(EngramConfig config, MeterRegistry registry) {
+  public EngineSupervisor(EngramConfig config, MeterRegistry registry, EngineTelemetry telemetry) {
     this.config = config.engines();
+    this.telemetry = telemetry;
     this.searchConfig = config.search();
     this.vectorBudget = new VectorBudget((long) config.search().vectorCacheMb() << 20);
     Gauge.builder("engram_search_cache_bytes", vectorBudget, VectorBudget::usedBytes)
@@ -83,6 +90,7 @@ public final class EngineSupervisor extends VerticleBase {
   public Future<?> start() {
     long sweepMs = Math.max(1000, Math.min(30_000, config.idleSeconds() * 1000L / 2));
     sweepTimer = vertx.setPeriodic(sweepMs, id -> evictIdle());
+    measureTimer = vertx.setPeriodic(MEASURE_FILES_MS, id -> measureFiles());
     return Future.all(
         vertx.eventBus().<Activate>localConsumer(Addresses.ENGINE_SUPERVISOR, this::onActivate).completion(),
         vertx.eventBus().<Retire>localConsumer(Addresses.ENGINE_RETIRE, this::onRetire).completion());
@@ -91,6 +99,7 @@ public final class EngineSupervisor extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(sweepTimer);
+    vertx.cancelTimer(measureTimer);
     var undeploys = new ArrayList<Future<?>>();
     engines.values().forEach(f -> undeploys.add(f.compose(e -> vertx.undeploy(e.deploymentId()))));
     engines.clear();
@@ -151,12 +160,17 @@ public final class EngineSupervisor extends VerticleBase {
     if (engines.size() >= config.maxActive()) evictLeastRecentlyUsed();
     TenantEngineVerticle verticle = new TenantEngineVerticle(tenantId,
         tenantsDir.resolve(tenantId).resolve("engram.db"), config.groupCommitMax(),
-        config.readersPerTenant(), queueDepth, embedder, vectorBudget, searchConfig);
+        config.readersPerTenant(), queueDepth, embedder, vectorBudget, searchConfig, telemetry);
+    long start = System.nanoTime();
     Future<Engine> deployed = vertx.deployVerticle(verticle, new DeploymentOptions()
             .setThreadingModel(ThreadingModel.WORKER)
             .setWorkerPoolName(WORKER_POOL)
             .setWorkerPoolSize(config.workerPoolSize()))
-        .map(id -> new Engine(id, verticle));
+        .map(id -> {
+          telemetry.activated(System.nanoTime() - start);
+          measureFiles();
+          return new Engine(id, verticle);
+        });
     engines.put(tenantId, deployed);
     return deployed.onFailure(err -> {
       engines.remove(tenantId);
@@ -171,9 +185,19 @@ public final class EngineSupervisor extends VerticleBase {
       Engine engine = entry.getValue().result();
       if (engine != null && engine.verticle().inFlight() == 0 && engine.verticle().idleNanos() > idleNanos) {
         it.remove();
+        telemetry.evicted("idle");
         undeploy(entry.getKey(), engine);
       }
     }
+  }
+
+  /** Measures the active tenants' files off the event loop (a stat of two files each). */
+  private void measureFiles() {
+    List<Path> files = engines.keySet().stream().map(id -> tenantsDir.resolve(id).resolve("engram.db")).toList();
+    vertx.executeBlocking(() -> {
+      telemetry.measureFiles(files);
+      return null;
+    }, false);
   }
 
   private void evictLeastRecentlyUsed() {
@@ -182,6 +206,7 @@ public final class EngineSupervisor extends VerticleBase {
       Engine engine = entry.getValue().result();
       if (engine != null && engine.verticle().inFlight() == 0) {
         it.remove();
+        telemetry.evicted("capacity");
         undeploy(entry.getKey(), engine);
         return;
       }

@@ -1,18 +1,23 @@
 package dev.engram.cloud.engine;
 
+import dev.engram.cloud.model.EdgeTypes;
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.engine.EngineMessages.Link;
 import dev.engram.cloud.engine.EngineMessages.Related;
 import dev.engram.cloud.engine.EngineMessages.Unlink;
 import dev.engram.cloud.sqlite.Timestamps;
+import dev.engram.cloud.engine.EngineReplies.MemoryLink;
+import dev.engram.cloud.engine.EngineReplies.RelatedList;
+import dev.engram.cloud.engine.EngineReplies.Unlinked;
 import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 
 import static dev.engram.cloud.engine.MemoryStore.LIVE;
 import static dev.engram.cloud.engine.MemoryStore.bind;
@@ -26,6 +31,9 @@ final class LinkStore {
 
   private static final String LINK_COLUMNS = "l.from_id, l.to_id, l.edge_type, l.strength, l.source, l.source_context,"
       + " l.created_at";
+
+  /** {@code ?4}: a JSON array of workspaces the other end must be in, or NULL for any. */
+  private static final String OTHER_END_WITHIN = " AND (?4 IS NULL OR m.workspace IN (SELECT value FROM json_each(?4)))";
 
   private final PreparedStatement liveMemory;
   private final PreparedStatement upsert;
@@ -46,14 +54,14 @@ final class LinkStore {
     delete = conn.prepareStatement("DELETE FROM memory_links WHERE from_id = ? AND to_id = ? AND edge_type = ?");
     related = conn.prepareStatement(
         "SELECT " + LINK_COLUMNS + ", 'outgoing' AS direction FROM memory_links l JOIN memories m ON m.id = l.to_id"
-        + " WHERE l.from_id = ?2 AND " + LIVE + " AND (?3 IS NULL OR l.edge_type = ?3)"
+        + " WHERE l.from_id = ?2 AND " + LIVE + " AND (?3 IS NULL OR l.edge_type = ?3)" + OTHER_END_WITHIN
         + " UNION ALL"
         + " SELECT " + LINK_COLUMNS + ", 'incoming' AS direction FROM memory_links l JOIN memories m ON m.id = l.from_id"
-        + " WHERE l.to_id = ?2 AND " + LIVE + " AND (?3 IS NULL OR l.edge_type = ?3)"
-        + " ORDER BY 4 DESC, 7 DESC, 1, 2, 3"); // strength, created_at, then the key: a stable order
+        + " WHERE l.to_id = ?2 AND " + LIVE + " AND (?3 IS NULL OR l.edge_type = ?3)" + OTHER_END_WITHIN
+        + " ORDER BY 4 DESC, 7 DESC, 1, 2, 3 LIMIT ?5"); // strength, created_at, then the key: a stable order
   }
 
-  JsonObject link(Link l, Instant now) throws SQLException {
+  MemoryLink link(Link l, Instant now) throws SQLException {
     String edgeType = EdgeTypes.normalize(l.edgeType());
     if (l.fromId() == l.toId()) {
       throw ApiException.badRequest("invalid_field", "A memory cannot be linked to itself (from_id equals to_id).");
@@ -67,28 +75,39 @@ final class LinkStore {
     bind(upsert, l.fromId(), l.toId(), edgeType, l.strength(), l.sourceContext(), ts).executeUpdate();
     try (ResultSet rs = bind(selectLink, l.fromId(), l.toId(), edgeType).executeQuery()) {
       rs.next();
-      return link(rs);
+      return link(rs, null);
     }
   }
 
-  JsonObject unlink(Unlink u) throws SQLException {
+  Unlinked unlink(Unlink u) throws SQLException {
     String edgeType = EdgeTypes.normalize(u.edgeType());
     if (bind(delete, u.fromId(), u.toId(), edgeType).executeUpdate() == 0) {
       throw ApiException.notFound("No " + edgeType + " link from memory " + u.fromId() + " to memory " + u.toId() + ".");
     }
-    return new JsonObject().put("unlinked", true);
+    return new Unlinked();
   }
 
-  /** Links of a live memory in both directions, strongest first, each with its {@code direction} from that memory. */
-  JsonObject related(Related r, Instant now) throws SQLException {
+  /**
+   * The {@code limit} strongest links of a live memory in both directions, each with its {@code direction} from that
+   * memory; {@code truncated} when there are more.
+   */
+  RelatedList related(Related r, Instant now) throws SQLException {
     String ts = Timestamps.format(now);
     requireLive(r.id(), ts);
     String edgeType = r.edgeType() == null ? null : EdgeTypes.normalize(r.edgeType());
-    JsonArray out = new JsonArray();
-    try (ResultSet rs = bind(related, ts, r.id(), edgeType).executeQuery()) {
-      while (rs.next()) out.add(link(rs).put("direction", rs.getString(8)));
+    String within = r.within() == null ? null : new JsonArray(new java.util.ArrayList<>(r.within())).encode();
+    List<MemoryLink> out = new ArrayList<>();
+    boolean truncated = false;
+    try (ResultSet rs = bind(related, ts, r.id(), edgeType, within, r.limit() + 1).executeQuery()) {
+      while (rs.next()) {
+        if (out.size() == r.limit()) {
+          truncated = true;
+          break;
+        }
+        out.add(link(rs, rs.getString(8)));
+      }
     }
-    return new JsonObject().put("id", r.id()).put("related", out);
+    return new RelatedList(r.id(), List.copyOf(out), truncated);
   }
 
   private void requireLive(long id, String ts) throws SQLException {
@@ -97,14 +116,9 @@ final class LinkStore {
     }
   }
 
-  private static JsonObject link(ResultSet rs) throws SQLException {
-    return new JsonObject()
-        .put("from_id", rs.getLong(1))
-        .put("to_id", rs.getLong(2))
-        .put("edge_type", rs.getString(3))
-        .put("strength", rs.getDouble(4))
-        .put("source", rs.getString(5))
-        .put("source_context", rs.getString(6))
-        .put("created_at", rs.getString(7));
+  private static MemoryLink link(ResultSet rs, String direction) throws SQLException {
+    return new MemoryLink(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getDouble(4), rs.getString(5),
+        rs.getString(6), rs.getString(7), direction);
   }
+
 }

@@ -1,7 +1,23 @@
 package dev.engram.cloud.engine;
 
+import dev.engram.cloud.model.Workspaces;
+import dev.engram.cloud.model.Cursors;
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.engine.EngineMessages.Create;
+import dev.engram.cloud.engine.EngineReplies.Activity;
+import dev.engram.cloud.engine.EngineReplies.ActivityList;
+import dev.engram.cloud.engine.EngineReplies.ExportBatch;
+import dev.engram.cloud.engine.EngineReplies.ImportResult;
+import dev.engram.cloud.engine.EngineReplies.Memory;
+import dev.engram.cloud.engine.EngineReplies.MemoryPage;
+import dev.engram.cloud.engine.EngineReplies.MemoryStats;
+import dev.engram.cloud.engine.EngineReplies.Moved;
+import dev.engram.cloud.engine.EngineReplies.TagCount;
+import dev.engram.cloud.engine.EngineReplies.TagList;
+import dev.engram.cloud.engine.EngineReplies.Version;
+import dev.engram.cloud.engine.EngineReplies.VersionPage;
+import dev.engram.cloud.engine.EngineReplies.WorkspacePage;
+import dev.engram.cloud.engine.EngineReplies.WorkspaceSummary;
 import dev.engram.cloud.engine.EngineMessages.ExportPage;
 import dev.engram.cloud.engine.EngineMessages.Import;
 import dev.engram.cloud.engine.EngineMessages.ImportedMemory;
@@ -9,7 +25,11 @@ import dev.engram.cloud.engine.EngineMessages.ListMemories;
 import dev.engram.cloud.engine.EngineMessages.MoveWorkspace;
 import dev.engram.cloud.engine.EngineMessages.RecentActivity;
 import dev.engram.cloud.engine.EngineMessages.Search;
+import dev.engram.cloud.engine.EngineMessages.Tags;
 import dev.engram.cloud.engine.EngineMessages.Update;
+import dev.engram.cloud.engine.EngineMessages.Versions;
+import dev.engram.cloud.engine.EngineMessages.WorkspaceList;
+import dev.engram.cloud.model.VersionCursors;
 import dev.engram.cloud.search.Embedder;
 import dev.engram.cloud.search.HybridRanker.Ranked;
 import dev.engram.cloud.search.SearchFilter;
@@ -71,16 +91,21 @@ final class MemoryStore implements AutoCloseable {
   private static final String BM25 = "bm25(memories_fts, 1.0, 1.0, 0.5)";
   private static final int PREVIEW_CHARS = 100;
   private static final int TOP_TAGS = 5;
-  /** One row per workspace; {@code ?2} picks one workspace or, when NULL, all of them. */
+  /**
+   * One row per workspace, largest first, at most {@code ?4}: {@code ?2} picks one workspace or, when NULL, all of
+   * them; {@code ?3} (a JSON array) keeps only those workspaces, or all when NULL.
+   */
   private static final String WORKSPACE_SUMMARY = "SELECT m.workspace, count(*), sum(m.tier = 'permanent'),"
       + " sum(m.tier = 'daily'), min(m.created_at), max(m.created_at), avg(m.importance)"
       + " FROM memories m WHERE " + LIVE + " AND (?2 IS NULL OR m.workspace = ?2)"
-      + " GROUP BY m.workspace ORDER BY count(*) DESC, m.workspace";
+      + " AND (?3 IS NULL OR m.workspace IN (SELECT value FROM json_each(?3)))"
+      + " GROUP BY m.workspace ORDER BY count(*) DESC, m.workspace LIMIT ?4";
+  /** The top tags of the workspaces in {@code ?2} (a JSON array). */
   private static final String WORKSPACE_TOP_TAGS = "SELECT workspace, tag FROM ("
       + " SELECT m.workspace AS workspace, t.tag AS tag,"
       + "   row_number() OVER (PARTITION BY m.workspace ORDER BY count(*) DESC, t.tag) AS place"
       + " FROM memory_tags t JOIN memories m ON m.id = t.memory_id"
-      + " WHERE " + LIVE + " AND (?2 IS NULL OR m.workspace = ?2) GROUP BY m.workspace, t.tag)"
+      + " WHERE " + LIVE + " AND m.workspace IN (SELECT value FROM json_each(?2)) GROUP BY m.workspace, t.tag)"
       + " WHERE place <= " + TOP_TAGS + " ORDER BY workspace, place";
 
   /** A change to one memory's vector, applied to the in-memory index once its transaction has committed. */
@@ -166,9 +191,10 @@ final class MemoryStore implements AutoCloseable {
     release = conn.prepareStatement("RELEASE cmd");
     rollbackTo = conn.prepareStatement("ROLLBACK TO cmd");
     tagCounts = conn.prepareStatement("SELECT t.tag, count(*), max(m.updated_at) FROM memory_tags t"
-        + " JOIN memories m ON m.id = t.memory_id WHERE " + LIVE + " GROUP BY t.tag ORDER BY count(*) DESC, t.tag");
+        + " JOIN memories m ON m.id = t.memory_id WHERE " + LIVE + " GROUP BY t.tag ORDER BY count(*) DESC, t.tag"
+        + " LIMIT ?2");
     versions = conn.prepareStatement("SELECT version, content, tags, metadata, workspace, created_at"
-        + " FROM memory_versions WHERE memory_id = ? ORDER BY version DESC");
+        + " FROM memory_versions WHERE memory_id = ?1 AND (?2 IS NULL OR version < ?2) ORDER BY version DESC LIMIT ?3");
     activity = conn.prepareStatement("SELECT " + COLUMNS + " FROM memories m WHERE " + LIVE
         + " AND m.updated_at >= ?2 AND (?3 IS NULL OR m.workspace = ?3)"
         + " AND (?4 IS NULL OR m.memory_type IN (SELECT value FROM json_each(?4)))"
@@ -382,7 +408,7 @@ final class MemoryStore implements AutoCloseable {
   }
 
   /** Moves a memory to another workspace: a new version, like an update. */
-  JsonObject move(MoveWorkspace m, Instant now) throws SQLException {
+  Moved move(MoveWorkspace m, Instant now) throws SQLException {
     String workspace = Workspaces.normalize(m.workspace());
     JsonObject current = get(m.id(), now).orElseThrow(() -> notFound(m.id()));
     String ts = Timestamps.format(now);
@@ -390,7 +416,7 @@ final class MemoryStore implements AutoCloseable {
     bind(insertVersion, m.id(), current.getInteger("version") + 1, current.getString("content"),
         current.getJsonArray("tags").encode(), current.getJsonObject("metadata").encode(), workspace, ts)
         .executeUpdate();
-    return new JsonObject().put("success", true).put("memory", get(m.id(), now).orElseThrow());
+    return new Moved(Memory.of(get(m.id(), now).orElseThrow()));
   }
 
   /**
@@ -398,7 +424,7 @@ final class MemoryStore implements AutoCloseable {
    * {@code skipDuplicates}, an item whose content hash is already live in its workspace is skipped; that includes
    * an earlier item of the same import, since this connection sees its own uncommitted rows.
    */
-  JsonObject importMemories(Import imp, Instant now) throws SQLException {
+  ImportResult importMemories(Import imp, Instant now) throws SQLException {
     String ts = Timestamps.format(now);
     String dailyExpiry = Timestamps.format(now.plusSeconds(DEFAULT_DAILY_TTL_SECONDS));
     int imported = 0;
@@ -420,8 +446,7 @@ final class MemoryStore implements AutoCloseable {
           "daily".equals(m.tier()) ? dailyExpiry : null, hash, createdAt, updatedAt);
       imported++;
     }
-    return new JsonObject().put("imported", imported).put("skipped", skipped).put("failed", 0)
-        .put("errors", new JsonArray());
+    return new ImportResult(imported, skipped);
   }
 
   void delete(long id, Instant now) throws SQLException {
@@ -478,7 +503,7 @@ final class MemoryStore implements AutoCloseable {
     }
   }
 
-  JsonObject list(ListMemories q, Instant now) throws SQLException {
+  MemoryPage list(ListMemories q, Instant now) throws SQLException {
     bind(listPage, Timestamps.format(now), q.workspace(), q.memoryType(), tagsParam(q.tags()), q.beforeId(),
         q.limit() + 1);
     JsonArray data = new JsonArray();
@@ -495,7 +520,7 @@ final class MemoryStore implements AutoCloseable {
         data.add(m);
       }
     }
-    return new JsonObject().put("data", data).put("next_cursor", more ? Cursors.encode(lastId) : null);
+    return new MemoryPage(EngineReplies.memories(data), more ? Cursors.encode(lastId) : null);
   }
 
   /**
@@ -700,120 +725,130 @@ final class MemoryStore implements AutoCloseable {
     return b.build();
   }
 
-  JsonObject stats(Instant now) throws SQLException {
+  MemoryStats stats(Instant now) throws SQLException {
     String ts = Timestamps.format(now);
-    JsonObject out = new JsonObject();
+    List<Map<String, Long>> byColumn = new ArrayList<>();
     for (String column : List.of("workspace", "memory_type", "tier")) {
-      JsonObject counts = new JsonObject();
+      Map<String, Long> counts = new LinkedHashMap<>();
       try (PreparedStatement ps = conn.prepareStatement("SELECT m." + column + ", count(*) FROM memories m WHERE "
           + LIVE + " GROUP BY m." + column + " ORDER BY m." + column)) {
         try (ResultSet rs = bind(ps, ts).executeQuery()) {
           while (rs.next()) counts.put(rs.getString(1), rs.getLong(2));
         }
       }
-      out.put(column.equals("memory_type") ? "by_type" : "by_" + column, counts);
+      byColumn.add(counts);
     }
     long size;
     try (Statement s = conn.createStatement();
          ResultSet rs = s.executeQuery("SELECT page_count * page_size FROM pragma_page_count, pragma_page_size")) {
       size = rs.next() ? rs.getLong(1) : 0;
     }
-    long total = out.getJsonObject("by_tier").stream().mapToLong(e -> ((Number) e.getValue()).longValue()).sum();
-    return new JsonObject().put("total_memories", total).mergeIn(out).put("database_size_bytes", size);
+    long total = byColumn.get(2).values().stream().mapToLong(Long::longValue).sum();
+    return new MemoryStats(total, byColumn.get(0), byColumn.get(1), byColumn.get(2), size);
   }
 
-  /** Every tag on a live memory with its count and the last change of a memory carrying it, most used first. */
-  JsonObject tags(Instant now) throws SQLException {
-    JsonArray tags = new JsonArray();
-    try (ResultSet rs = bind(tagCounts, Timestamps.format(now)).executeQuery()) {
+
+  /**
+   * The {@code limit} most used tags on live memories with their counts and the last change of a memory carrying
+   * each; {@code truncated} when there are more.
+   */
+  TagList tags(Tags q, Instant now) throws SQLException {
+    List<TagCount> tags = new ArrayList<>();
+    boolean truncated = false;
+    try (ResultSet rs = bind(tagCounts, Timestamps.format(now), q.limit() + 1).executeQuery()) {
       while (rs.next()) {
-        tags.add(new JsonObject().put("name", rs.getString(1)).put("count", rs.getLong(2))
-            .put("last_used", rs.getString(3)));
+        if (tags.size() == q.limit()) {
+          truncated = true;
+          break;
+        }
+        tags.add(new TagCount(rs.getString(1), rs.getLong(2), rs.getString(3)));
       }
     }
-    return new JsonObject().put("tags", tags);
+    return new TagList(List.copyOf(tags), truncated);
   }
 
-  /** Every version of a live memory, the current one included, newest first. */
-  JsonObject versions(long id, Instant now) throws SQLException {
+
+  /** A page of the versions of a live memory, the current one included, newest first. */
+  VersionPage versions(Versions q, Instant now) throws SQLException {
+    long id = q.id();
     if (get(id, now).isEmpty()) throw notFound(id);
-    JsonArray out = new JsonArray();
-    try (ResultSet rs = bind(versions, id).executeQuery()) {
+    List<Version> out = new ArrayList<>();
+    boolean more = false;
+    try (ResultSet rs = bind(versions, id, q.beforeVersion(), q.limit() + 1).executeQuery()) {
       while (rs.next()) {
-        out.add(new JsonObject()
-            .put("version", rs.getInt(1))
-            .put("content", rs.getString(2))
-            .put("tags", new JsonArray(rs.getString(3)))
-            .put("metadata", new JsonObject(rs.getString(4)))
-            .put("workspace", rs.getString(5))
-            .put("created_at", rs.getString(6)));
+        if (out.size() == q.limit()) {
+          more = true;
+          break;
+        }
+        out.add(new Version(rs.getInt(1), rs.getString(2), strings(new JsonArray(rs.getString(3))),
+            new JsonObject(rs.getString(4)), rs.getString(5), rs.getString(6)));
       }
     }
-    return new JsonObject().put("id", id).put("versions", out);
+    String next = more ? VersionCursors.encode(out.get(out.size() - 1).version()) : null;
+    return new VersionPage(id, List.copyOf(out), next);
   }
 
-  JsonObject recentActivity(RecentActivity q, Instant now) throws SQLException {
+
+  ActivityList recentActivity(RecentActivity q, Instant now) throws SQLException {
     String types = q.memoryTypes() == null || q.memoryTypes().isEmpty() ? null : new JsonArray(q.memoryTypes()).encode();
     String since = Timestamps.format(q.since());
-    JsonArray activities = new JsonArray();
+    List<Activity> activities = new ArrayList<>();
     try (ResultSet rs = bind(activity, Timestamps.format(now), since, q.workspace(), types, q.limit()).executeQuery()) {
       while (rs.next()) {
         JsonObject m = memory(rs);
         String content = m.getString("content");
-        activities.add(new JsonObject()
-            .put("id", m.getLong("id"))
-            .put("preview", content.length() > PREVIEW_CHARS ? content.substring(0, PREVIEW_CHARS) + "..." : content)
-            .put("memory_type", m.getString("memory_type"))
-            .put("importance", m.getDouble("importance"))
-            .put("workspace", m.getString("workspace"))
-            .put("tags", m.getJsonArray("tags"))
-            .put("created_at", m.getString("created_at"))
-            .put("updated_at", m.getString("updated_at")));
+        activities.add(new Activity(m.getLong("id"),
+            content.length() > PREVIEW_CHARS ? content.substring(0, PREVIEW_CHARS) + "..." : content,
+            m.getString("memory_type"), m.getDouble("importance"), m.getString("workspace"),
+            strings(m.getJsonArray("tags")), m.getString("created_at"), m.getString("updated_at")));
       }
     }
-    return new JsonObject().put("activities", activities).put("count", activities.size()).put("since", since)
-        .put("workspace", q.workspace());
+    return new ActivityList(List.copyOf(activities), since, q.workspace());
   }
 
-  /** Workspaces with live memories, largest first. */
-  JsonObject workspaces(Instant now) throws SQLException {
-    JsonArray list = workspaceSummaries(null, now);
-    return new JsonObject().put("count", list.size()).put("workspaces", list);
+
+  /** The {@code limit} largest workspaces with live memories (of {@code within}, when given). */
+  WorkspacePage workspaces(WorkspaceList q, Instant now) throws SQLException {
+    List<WorkspaceSummary> list = workspaceSummaries(null, q.within(), q.limit() + 1, now);
+    boolean truncated = list.size() > q.limit();
+    return new WorkspacePage(truncated ? list.subList(0, q.limit()) : list, truncated);
   }
 
-  Optional<JsonObject> workspace(String name, Instant now) throws SQLException {
-    JsonArray one = workspaceSummaries(Workspaces.normalize(name), now);
-    return one.isEmpty() ? Optional.empty() : Optional.of(one.getJsonObject(0));
+
+  Optional<WorkspaceSummary> workspace(String name, Instant now) throws SQLException {
+    List<WorkspaceSummary> one = workspaceSummaries(Workspaces.normalize(name), null, 1, now);
+    return one.isEmpty() ? Optional.empty() : Optional.of(one.get(0));
   }
 
-  private JsonArray workspaceSummaries(String workspace, Instant now) throws SQLException {
+
+  private List<WorkspaceSummary> workspaceSummaries(String workspace, Set<String> within, int limit, Instant now)
+      throws SQLException {
     String ts = Timestamps.format(now);
-    Map<String, JsonArray> topTags = new LinkedHashMap<>();
-    try (ResultSet rs = bind(workspaceTopTags, ts, workspace).executeQuery()) {
-      while (rs.next()) topTags.computeIfAbsent(rs.getString(1), w -> new JsonArray()).add(rs.getString(2));
-    }
-    JsonArray out = new JsonArray();
-    try (ResultSet rs = bind(workspaceSummary, ts, workspace).executeQuery()) {
+    record Row(String name, long count, long permanent, long daily, String first, String last, double importance) {}
+    List<Row> rows = new ArrayList<>();
+    try (ResultSet rs = bind(workspaceSummary, ts, workspace,
+        within == null ? null : new JsonArray(new ArrayList<>(within)).encode(), limit).executeQuery()) {
       while (rs.next()) {
-        String name = rs.getString(1);
-        out.add(new JsonObject()
-            .put("workspace", name)
-            .put("memory_count", rs.getLong(2))
-            .put("permanent_count", rs.getLong(3))
-            .put("daily_count", rs.getLong(4))
-            .put("first_memory_at", rs.getString(5))
-            .put("last_memory_at", rs.getString(6))
-            .put("top_tags", topTags.getOrDefault(name, new JsonArray()))
-            .put("avg_importance", rs.getDouble(7)));
+        rows.add(new Row(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getString(5),
+            rs.getString(6), rs.getDouble(7)));
       }
     }
-    return out;
+    if (rows.isEmpty()) return List.of();
+    // Top tags of the workspaces shown only, so that a page costs what its workspaces hold.
+    Map<String, List<String>> topTags = new LinkedHashMap<>();
+    rows.forEach(r -> topTags.put(r.name(), new ArrayList<>()));
+    try (ResultSet rs = bind(workspaceTopTags, ts, new JsonArray(new ArrayList<>(topTags.keySet())).encode())
+        .executeQuery()) {
+      while (rs.next()) topTags.get(rs.getString(1)).add(rs.getString(2));
+    }
+    return rows.stream().map(r -> new WorkspaceSummary(r.name(), r.count(), r.permanent(), r.daily(), r.first(),
+        r.last(), List.copyOf(topTags.get(r.name())), r.importance())).toList();
   }
+
 
   /** A page of the export in id order; {@code next_after_id} is null on the last page. */
-  JsonObject exportPage(ExportPage q, Instant now) throws SQLException {
-    JsonArray memories = new JsonArray();
-    Long lastId = null;
+  ExportBatch exportPage(ExportPage q, Instant now) throws SQLException {
+    List<Memory> memories = new ArrayList<>();
     boolean more = false;
     long chars = 0;
     try (ResultSet rs = bind(exportPage, Timestamps.format(now), q.workspace(), q.afterId(), q.limit() + 1)
@@ -824,24 +859,13 @@ final class MemoryStore implements AutoCloseable {
           break;
         }
         chars += rs.getString(2).length() + rs.getString(4).length() + rs.getString(5).length();
-        JsonObject m = memory(rs);
-        lastId = m.getLong("id");
-        memories.add(new JsonObject()
-            .put("id", lastId)
-            .put("content", m.getString("content"))
-            .put("memory_type", m.getString("memory_type"))
-            .put("tags", m.getJsonArray("tags"))
-            .put("metadata", m.getJsonObject("metadata"))
-            .put("importance", m.getDouble("importance"))
-            .put("workspace", m.getString("workspace"))
-            .put("tier", m.getString("tier"))
-            .put("created_at", m.getString("created_at"))
-            .put("updated_at", m.getString("updated_at")));
+        memories.add(Memory.of(memory(rs)));
       }
     }
-    return new JsonObject().put("memories", memories).put("next_after_id", more ? lastId : null)
-        .put("stored_chars", chars);
+    Long next = more ? memories.get(memories.size() - 1).id() : null;
+    return new ExportBatch(List.copyOf(memories), next, chars);
   }
+
 
   LinkStore links() {
     return links;
@@ -857,6 +881,18 @@ final class MemoryStore implements AutoCloseable {
       while (rs.next()) out.add(memory(rs));
     }
     return out;
+  }
+
+  /**
+   * Ends the writer's (empty) transaction and checkpoints the WAL into the database, truncating it; for an engine
+   * that stops, so the database file alone holds everything.
+   */
+  void checkpoint() throws SQLException {
+    conn.commit();
+    conn.setAutoCommit(true);
+    try (Statement s = conn.createStatement()) {
+      s.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+    }
   }
 
   @Override
@@ -891,6 +927,10 @@ final class MemoryStore implements AutoCloseable {
 
   private static List<String> stringList(JsonArray array) {
     return array.stream().map(String.class::cast).toList();
+  }
+
+  private static List<String> strings(JsonArray array) {
+    return stringList(array);
   }
 
   private static String tagsParam(List<String> tags) {

@@ -1,5 +1,6 @@
 package dev.engram.cloud.engine;
 
+import dev.engram.cloud.model.MemoryTypes;
 import dev.engram.cloud.engine.EngineMessages.Caps;
 import dev.engram.cloud.engine.EngineMessages.ProjectContext;
 import dev.engram.cloud.engine.EngineMessages.ScanProject;
@@ -9,6 +10,8 @@ import dev.engram.cloud.projectcontext.ContextSection;
 import dev.engram.cloud.projectcontext.ProjectScan;
 import dev.engram.cloud.sqlite.Timestamps;
 import io.vertx.core.json.JsonArray;
+import dev.engram.cloud.engine.EngineReplies.ProjectMemories;
+import dev.engram.cloud.engine.EngineReplies.ScanResult;
 import io.vertx.core.json.JsonObject;
 
 import java.sql.SQLException;
@@ -41,7 +44,7 @@ final class ProjectContextStore {
     this.store = store;
   }
 
-  JsonObject scan(ScanProject scan, Instant now) throws SQLException {
+  ScanResult scan(ScanProject scan, Instant now) throws SQLException {
     Map<String, Deque<JsonObject>> parents = new HashMap<>();
     Map<String, List<JsonObject>> sections = new HashMap<>();
     for (JsonObject m : store.projectContext(scan.workspace(), scan.project(), now)) {
@@ -73,11 +76,10 @@ final class ProjectContextStore {
       for (JsonObject m : parents.getOrDefault(file, new ArrayDeque<>())) retire(m, now, counts);
       for (JsonObject m : sections.getOrDefault(file, List.of())) retire(m, now, counts);
     }
-    return new JsonObject().put("memories_created", counts.created).put("memories_updated", counts.updated)
-        .put("memories_retired", counts.retired);
+    return new ScanResult(counts.created, counts.updated, counts.retired);
   }
 
-  JsonObject get(ProjectContext q, Instant now) throws SQLException {
+  ProjectMemories get(ProjectContext q, Instant now) throws SQLException {
     Map<String, List<JsonObject>> byFile = new java.util.TreeMap<>();
     for (JsonObject m : store.projectContext(q.workspace(), q.project(), now)) {
       if (!q.includeSections() && isSection(m)) continue;
@@ -94,8 +96,7 @@ final class ProjectContextStore {
       file.sort(order);
       file.forEach(memories::add);
     }
-    return new JsonObject().put("project", q.project()).put("workspace", q.workspace())
-        .put("count", memories.size()).put("memories", memories);
+    return new ProjectMemories(q.project(), q.workspace(), EngineReplies.memories(memories));
   }
 
   private static final class Counts {

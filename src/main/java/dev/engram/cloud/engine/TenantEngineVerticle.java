@@ -3,6 +3,30 @@ package dev.engram.cloud.engine;
 import dev.engram.cloud.bus.Addresses;
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.engine.EngineMessages.Caps;
+import dev.engram.cloud.engine.EngineMessages.Read;
+import dev.engram.cloud.engine.EngineMessages.Reads;
+import dev.engram.cloud.engine.EngineMessages.Write;
+import dev.engram.cloud.engine.EngineMessages.Writes;
+import dev.engram.cloud.engine.EngineReplies.ActivityList;
+import dev.engram.cloud.engine.EngineReplies.Deleted;
+import dev.engram.cloud.engine.EngineReplies.EngineReply;
+import dev.engram.cloud.engine.EngineReplies.ExportBatch;
+import dev.engram.cloud.engine.EngineReplies.ImportResult;
+import dev.engram.cloud.engine.EngineReplies.Memory;
+import dev.engram.cloud.engine.EngineReplies.MemoryLink;
+import dev.engram.cloud.engine.EngineReplies.MemoryPage;
+import dev.engram.cloud.engine.EngineReplies.MemoryStats;
+import dev.engram.cloud.engine.EngineReplies.Moved;
+import dev.engram.cloud.engine.EngineReplies.ProjectMemories;
+import dev.engram.cloud.engine.EngineReplies.RelatedList;
+import dev.engram.cloud.engine.EngineReplies.ScanResult;
+import dev.engram.cloud.engine.EngineReplies.SearchResults;
+import dev.engram.cloud.engine.EngineReplies.Suggestion;
+import dev.engram.cloud.engine.EngineReplies.TagList;
+import dev.engram.cloud.engine.EngineReplies.Unlinked;
+import dev.engram.cloud.engine.EngineReplies.VersionPage;
+import dev.engram.cloud.engine.EngineReplies.WorkspacePage;
+import dev.engram.cloud.engine.EngineReplies.WorkspaceSummary;
 import dev.engram.cloud.engine.EngineMessages.Create;
 import dev.engram.cloud.engine.EngineMessages.Delete;
 import dev.engram.cloud.engine.EngineMessages.EngineCommand;
@@ -28,11 +52,13 @@ import dev.engram.cloud.engine.EngineMessages.Update;
 import dev.engram.cloud.engine.EngineMessages.Versions;
 import dev.engram.cloud.engine.EngineMessages.WorkspaceList;
 import dev.engram.cloud.engine.EngineMessages.WorkspaceStats;
+import dev.engram.cloud.observability.EngineTelemetry;
+import dev.engram.cloud.observability.EngineTelemetry.CommandSpan;
+import dev.engram.cloud.observability.EngineTelemetry.CommandTrace;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,7 +89,7 @@ final class TenantEngineVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(TenantEngineVerticle.class);
   private static final long EXPIRY_SWEEP_MS = 10 * 60 * 1000;
   /** Test hook: runs after each command's work, before it is kept and answered. Tests throw from it. */
-  static volatile Consumer<EngineCommand> afterWork = cmd -> {};
+  static volatile Consumer<EngineCommand<?>> afterWork = cmd -> {};
 
   private final String tenantId;
   private final Path file;
@@ -76,19 +102,24 @@ final class TenantEngineVerticle extends VerticleBase {
   private final Embedder embedder;
   private final SearchCache searchCache;
   private final TenantSearch search;
-  private final ArrayDeque<Message<EngineCommand>> pendingWrites = new ArrayDeque<>();
+  private final EngineTelemetry telemetry;
+  private final ArrayDeque<PendingWrite> pendingWrites = new ArrayDeque<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile long lastUsedNanos = System.nanoTime();
   /** The writing connection; null after it had to be replaced and could not be reopened (see {@link #writer}). */
   private MemoryStore store;
   /** Stored memories, kept by the writer (this thread) so that the plan's memory cap is exact and costs nothing. */
   private long storedMemories;
-  private MessageConsumer<EngineCommand> consumer;
+  private MessageConsumer<EngineCommand<?>> consumer;
   private boolean drainScheduled;
   private long sweepTimer;
 
+  /** A write waiting for the next batch, with what its span and log lines need (observability). */
+  private record PendingWrite(Message<EngineCommand<?>> msg, CommandTrace trace) {}
+
   TenantEngineVerticle(String tenantId, Path file, int groupCommitMax, int readerCount, AtomicInteger queueDepth,
-                      Embedder embedder, VectorBudget budget, dev.engram.cloud.config.EngramConfig.Search searchConfig) {
+                      Embedder embedder, VectorBudget budget, dev.engram.cloud.config.EngramConfig.Search searchConfig,
+                      EngineTelemetry telemetry) {
     this.tenantId = tenantId;
     this.file = file;
     this.groupCommitMax = groupCommitMax;
@@ -98,6 +129,7 @@ final class TenantEngineVerticle extends VerticleBase {
     this.embedder = embedder;
     this.searchCache = new SearchCache(budget, embedder.dimensions());
     this.search = new TenantSearch(embedder, searchCache, searchConfig);
+    this.telemetry = telemetry;
   }
 
   @Override
@@ -124,11 +156,24 @@ final class TenantEngineVerticle extends VerticleBase {
     return consumer.unregister().eventually(() -> {
       try {
         drain(); // answers every write still queued
+        checkpoint();
       } finally {
         closeAll(); // closing rolls back whatever a connection still holds
       }
       return Future.succeededFuture();
     });
+  }
+
+  /** Moves the WAL into the database and empties it, so a stopped tenant is one file (a copy or backup of it is whole). */
+  private void checkpoint() {
+    if (store == null) return;
+    long start = System.nanoTime();
+    try {
+      store.checkpoint();
+      telemetry.checkpointed(System.nanoTime() - start);
+    } catch (Throwable t) {
+      log.warn("WAL checkpoint failed for tenant {}: {}", tenantId, t.toString());
+    }
   }
 
   private void closeAll() {
@@ -146,13 +191,14 @@ final class TenantEngineVerticle extends VerticleBase {
     return inFlight.get();
   }
 
-  private void onCommand(Message<EngineCommand> msg) {
+  private void onCommand(Message<EngineCommand<?>> msg) {
     lastUsedNanos = System.nanoTime();
     inFlight.incrementAndGet();
     queueDepth.incrementAndGet();
-    EngineCommand cmd = msg.body();
+    EngineCommand<?> cmd = msg.body();
+    CommandTrace trace = telemetry.received(tenantId, name(cmd));
     if (cmd.writes()) {
-      pendingWrites.add(msg);
+      pendingWrites.add(new PendingWrite(msg, trace));
       if (!drainScheduled) {
         drainScheduled = true;
         context.runOnContext(v -> drain());
@@ -170,7 +216,7 @@ final class TenantEngineVerticle extends VerticleBase {
     if (reader == null) {
       // Every reader is busy: read on the engine thread with the writer's connection instead of waiting.
       try {
-        answerRead(msg, writer(), now);
+        answerRead(msg, writer(), now, trace);
       } catch (ApiException unavailable) {
         answer(msg, null, unavailable);
       }
@@ -178,7 +224,7 @@ final class TenantEngineVerticle extends VerticleBase {
     }
     vertx.executeBlocking(() -> {
       try {
-        answerRead(msg, reader, now);
+        answerRead(msg, reader, now, trace);
       } finally {
         idleReaders.add(reader);
       }
@@ -191,85 +237,182 @@ final class TenantEngineVerticle extends VerticleBase {
   }
 
   /** Answers a read, whatever it throws. */
-  private void answerRead(Message<EngineCommand> msg, MemoryStore from, Instant now) {
-    JsonObject body;
-    try {
-      body = read(from, msg.body(), now);
-      afterWork.accept(msg.body());
-    } catch (Throwable t) {
-      answer(msg, null, t);
-      return;
+  private void answerRead(Message<EngineCommand<?>> msg, MemoryStore from, Instant now, CommandTrace trace) {
+    CommandSpan span = trace.start(1);
+    try (var scope = span.enter()) {
+      EngineReply body;
+      try {
+        body = read(from, msg.body(), now);
+        afterWork.accept(msg.body());
+      } catch (Throwable t) {
+        answer(msg, null, t);
+        span.end(null, t);
+        return;
+      }
+      answer(msg, body, null);
+      span.end(body, null);
     }
-    answer(msg, body, null);
   }
 
-  private JsonObject read(MemoryStore from, EngineCommand cmd, Instant now) throws SQLException {
-    if (cmd instanceof Scoped scoped) {
+  private EngineReply read(MemoryStore from, EngineCommand<?> cmd, Instant now) throws SQLException {
+    if (cmd instanceof Scoped<?> scoped) {
       WorkspaceGuard guard = new WorkspaceGuard(scoped.workspaces());
-      EngineCommand admitted = guard.admit(scoped.command(), from, now);
-      return guard.filterReply(admitted, read(from, admitted, now), from, now);
+      return read(from, guard.admit(scoped.command(), from, now), now);
     }
-    if (cmd instanceof Get g) {
-      return from.get(g.id(), now).orElseThrow(() -> ApiException.notFound("No memory with id " + g.id() + "."));
+    return ((Read<?>) cmd).runOn(new StoreReads(from, now));
+  }
+
+  private EngineReply write(EngineCommand<?> cmd, Instant now) throws SQLException {
+    if (cmd instanceof Scoped<?> scoped) {
+      return write(new WorkspaceGuard(scoped.workspaces()).admit(scoped.command(), store, now), now);
     }
-    if (cmd instanceof ListMemories l) return from.list(l, now);
-    if (cmd instanceof Search s) return search.search(from, s, now);
-    if (cmd instanceof Suggest s) return search.suggest(from, s);
-    if (cmd instanceof Stats) return from.stats(now);
-    if (cmd instanceof Tags) return from.tags(now);
-    if (cmd instanceof Versions v) return from.versions(v.id(), now);
-    if (cmd instanceof RecentActivity a) return from.recentActivity(a, now);
-    if (cmd instanceof WorkspaceList) return from.workspaces(now);
-    if (cmd instanceof WorkspaceStats w) {
+    return ((Write<?>) cmd).runOn(new StoreWrites(now));
+  }
+
+  /** The reads, on one connection (a reader's, or the writer's when every reader is busy). */
+  private final class StoreReads implements Reads {
+    private final MemoryStore from;
+    private final Instant now;
+
+    StoreReads(MemoryStore from, Instant now) {
+      this.from = from;
+      this.now = now;
+    }
+
+    @Override
+    public Memory get(Get g) throws SQLException {
+      return Memory.of(from.get(g.id(), now).orElseThrow(() -> ApiException.notFound("No memory with id " + g.id()
+          + ".")));
+    }
+
+    @Override
+    public MemoryPage list(ListMemories l) throws SQLException {
+      return from.list(l, now);
+    }
+
+    @Override
+    public SearchResults search(Search s) throws SQLException {
+      long start = System.nanoTime();
+      SearchResults found = search.search(from, s, now);
+      telemetry.searched(found.strategy(), System.nanoTime() - start);
+      return found;
+    }
+
+    @Override
+    public Suggestion suggest(Suggest s) throws SQLException {
+      return search.suggest(from, s);
+    }
+
+    @Override
+    public MemoryStats stats(Stats s) throws SQLException {
+      return from.stats(now);
+    }
+
+    @Override
+    public TagList tags(Tags t) throws SQLException {
+      return from.tags(t, now);
+    }
+
+    @Override
+    public VersionPage versions(Versions v) throws SQLException {
+      return from.versions(v, now);
+    }
+
+    @Override
+    public ActivityList recentActivity(RecentActivity a) throws SQLException {
+      return from.recentActivity(a, now);
+    }
+
+    @Override
+    public WorkspacePage workspaces(WorkspaceList w) throws SQLException {
+      return from.workspaces(w, now);
+    }
+
+    @Override
+    public WorkspaceSummary workspace(WorkspaceStats w) throws SQLException {
       return from.workspace(w.workspace(), now).orElseThrow(() ->
           ApiException.notFound("Workspace '" + w.workspace() + "' has no memories."));
     }
-    if (cmd instanceof Related r) return from.links().related(r, now);
-    if (cmd instanceof ExportPage p) return from.exportPage(p, now);
-    if (cmd instanceof ProjectContext p) return new ProjectContextStore(from).get(p, now);
-    throw new ApiException(501, "not_implemented", cmd.getClass().getSimpleName() + " is not implemented yet.");
+
+    @Override
+    public RelatedList related(Related r) throws SQLException {
+      return from.links().related(r, now);
+    }
+
+    @Override
+    public ExportBatch exportPage(ExportPage p) throws SQLException {
+      return from.exportPage(p, now);
+    }
+
+    @Override
+    public ProjectMemories projectContext(ProjectContext p) throws SQLException {
+      return new ProjectContextStore(from).get(p, now);
+    }
   }
 
-  private JsonObject write(EngineCommand cmd, Instant now) throws SQLException {
-    if (cmd instanceof Scoped scoped) {
-      return write(new WorkspaceGuard(scoped.workspaces()).admit(scoped.command(), store, now), now);
+  /** The writes, on the writer's connection inside the batch's transaction, within the plan's caps. */
+  private final class StoreWrites implements Writes {
+    private final Instant now;
+
+    StoreWrites(Instant now) {
+      this.now = now;
     }
-    if (cmd instanceof Create c) {
+
+    @Override
+    public Memory create(Create c) throws SQLException {
       enforce(c.caps(), true);
-      return store.create(c, now);
+      return Memory.of(store.create(c, now));
     }
-    if (cmd instanceof Update u) {
+
+    @Override
+    public Memory update(Update u) throws SQLException {
       enforce(u.caps(), false);
-      return store.update(u, now);
+      return Memory.of(store.update(u, now));
     }
-    if (cmd instanceof Delete d) {
+
+    @Override
+    public Deleted delete(Delete d) throws SQLException {
       store.delete(d.id(), now);
-      return null;
+      return new Deleted(d.id());
     }
-    if (cmd instanceof MoveWorkspace m) return store.move(m, now);
-    if (cmd instanceof Link l) return store.links().link(l, now);
-    if (cmd instanceof Unlink u) return store.links().unlink(u);
-    if (cmd instanceof Import i) {
+
+    @Override
+    public Moved move(MoveWorkspace m) throws SQLException {
+      return store.move(m, now);
+    }
+
+    @Override
+    public MemoryLink link(Link l) throws SQLException {
+      return store.links().link(l, now);
+    }
+
+    @Override
+    public Unlinked unlink(Unlink u) throws SQLException {
+      return store.links().unlink(u);
+    }
+
+    @Override
+    public ImportResult importMemories(Import i) throws SQLException {
       enforce(i.caps(), false);
-      JsonObject result = store.importMemories(i, now);
-      long imported = result.getLong("imported");
+      ImportResult result = store.importMemories(i, now);
       // Counted after the fact, since duplicates are skipped; the savepoint undoes the whole import on a 402.
-      if (i.caps().memories() != null && storedMemories + imported > i.caps().memories()) {
+      if (i.caps().memories() != null && storedMemories + result.imported() > i.caps().memories()) {
         throw ApiException.planLimit("memories", i.caps().memories(), storedMemories, i.caps().plan());
       }
       return result;
     }
-    if (cmd instanceof ScanProject scan) {
+
+    @Override
+    public ScanResult scan(ScanProject scan) throws SQLException {
       enforce(scan.caps(), false);
-      JsonObject result = new ProjectContextStore(store).scan(scan, now);
-      long added = result.getLong("memories_created") - result.getLong("memories_retired");
+      ScanResult result = new ProjectContextStore(store).scan(scan, now);
+      long added = result.created() - result.retired();
       // As for an import: checked after the fact, and the savepoint undoes the whole scan on a 402.
       if (scan.caps().memories() != null && added > 0 && storedMemories + added > scan.caps().memories()) {
         throw ApiException.planLimit("memories", scan.caps().memories(), storedMemories, scan.caps().plan());
       }
       return result;
     }
-    throw new ApiException(501, "not_implemented", cmd.getClass().getSimpleName() + " is not implemented yet.");
   }
 
   /** Refuses a write (402) that the plan does not allow: a new memory over the count cap, any growth over storage. */
@@ -283,12 +426,13 @@ final class TenantEngineVerticle extends VerticleBase {
     }
   }
 
-  private static long countChange(EngineCommand cmd, JsonObject result) {
-    if (cmd instanceof Scoped scoped) return countChange(scoped.command(), result);
+  /** How many memories a write added (negative: removed), from its reply. */
+  private static long countChange(EngineCommand<?> cmd, EngineReply result) {
+    if (cmd instanceof Scoped<?> scoped) return countChange(scoped.command(), result);
     if (cmd instanceof Create) return 1;
-    if (cmd instanceof Import) return result.getLong("imported");
-    if (cmd instanceof Delete) return -1;
-    if (cmd instanceof ScanProject) return result.getLong("memories_created") - result.getLong("memories_retired");
+    if (result instanceof ImportResult i) return i.imported();
+    if (result instanceof Deleted) return -1;
+    if (result instanceof ScanResult scan) return scan.created() - scan.retired();
     return 0;
   }
 
@@ -296,13 +440,19 @@ final class TenantEngineVerticle extends VerticleBase {
   private void drain() {
     drainScheduled = false;
     while (!pendingWrites.isEmpty()) {
-      List<Message<EngineCommand>> batch = new ArrayList<>();
-      while (batch.size() < groupCommitMax && !pendingWrites.isEmpty()) batch.add(pendingWrites.poll());
-      JsonObject[] results = new JsonObject[batch.size()];
+      List<PendingWrite> polled = new ArrayList<>();
+      while (polled.size() < groupCommitMax && !pendingWrites.isEmpty()) polled.add(pendingWrites.poll());
+      List<Message<EngineCommand<?>>> batch = new ArrayList<>(polled.size());
+      List<CommandSpan> spans = new ArrayList<>(polled.size());
+      for (PendingWrite write : polled) {
+        batch.add(write.msg());
+        spans.add(write.trace().start(polled.size()));
+      }
+      EngineReply[] results = new EngineReply[batch.size()];
       Throwable[] failures = new Throwable[batch.size()];
       long countBefore = storedMemories;
       try {
-        commitBatch(batch, results, failures);
+        commitBatch(batch, spans, results, failures);
       } catch (Throwable t) {
         log.error("a write batch of {} commands failed for tenant {}; none of it was kept", batch.size(), tenantId, t);
         abandonTransaction(countBefore);
@@ -312,7 +462,12 @@ final class TenantEngineVerticle extends VerticleBase {
           if (failures[i] == null) failures[i] = notKept;
         }
       } finally {
-        for (int i = 0; i < batch.size(); i++) answer(batch.get(i), results[i], failures[i]);
+        for (int i = 0; i < batch.size(); i++) {
+          try (var scope = spans.get(i).enter()) {
+            answer(batch.get(i), results[i], failures[i]);
+            spans.get(i).end(results[i], failures[i]);
+          }
+        }
       }
     }
   }
@@ -321,16 +476,16 @@ final class TenantEngineVerticle extends VerticleBase {
    * Runs each write of the batch in a savepoint of its own (any failure undoes that write alone and becomes its
    * answer), then commits. Throws when the transaction itself fails; the caller then abandons all of it.
    */
-  private void commitBatch(List<Message<EngineCommand>> batch, JsonObject[] results, Throwable[] failures)
-      throws SQLException {
+  private void commitBatch(List<Message<EngineCommand<?>>> batch, List<CommandSpan> spans, EngineReply[] results,
+                           Throwable[] failures) throws SQLException {
     MemoryStore db = writer();
     Instant now = Instant.now();
     for (int i = 0; i < batch.size(); i++) {
-      EngineCommand cmd = batch.get(i).body();
+      EngineCommand<?> cmd = batch.get(i).body();
       db.savepoint();
       int vectors = db.vectorMark();
-      try {
-        JsonObject result = write(cmd, now);
+      try (var scope = spans.get(i).enter()) {
+        EngineReply result = write(cmd, now);
         long added = countChange(cmd, result);
         afterWork.accept(cmd);
         db.releaseSavepoint();
@@ -342,7 +497,10 @@ final class TenantEngineVerticle extends VerticleBase {
         db.dropVectorChanges(vectors);
       }
     }
+    Instant commitStart = Instant.now();
     db.commit();
+    Instant committed = Instant.now();
+    for (CommandSpan span : spans) span.committed(commitStart, committed, batch.size());
     publishCommitted(db);
   }
 
@@ -408,13 +566,16 @@ final class TenantEngineVerticle extends VerticleBase {
   }
 
   /** Replies once; never throws, so that one answer cannot keep the others of its batch from being sent. */
-  private void answer(Message<EngineCommand> msg, JsonObject body, Throwable failure) {
+  private void answer(Message<EngineCommand<?>> msg, EngineReply body, Throwable failure) {
     inFlight.decrementAndGet();
     queueDepth.decrementAndGet();
     try {
       if (failure == null) {
         msg.reply(new Reply(body));
         return;
+      }
+      if (failure instanceof ApiException e && e.status() == 402 && e.extensions() != null) {
+        telemetry.refused(402, e.extensions().getString("cap"));
       }
       if (!(failure instanceof ApiException)) {
         // The client gets a bare 500 (internal_error, its request id, no detail); the cause stays in the log.
@@ -426,8 +587,8 @@ final class TenantEngineVerticle extends VerticleBase {
     }
   }
 
-  private static String name(EngineCommand cmd) {
-    return cmd instanceof Scoped scoped ? name(scoped.command()) : cmd.getClass().getSimpleName();
+  private static String name(EngineCommand<?> cmd) {
+    return cmd instanceof Scoped<?> scoped ? name(scoped.command()) : cmd.getClass().getSimpleName();
   }
 
   /**

@@ -1,8 +1,11 @@
 package dev.engram.cloud.engine;
 
+import dev.engram.cloud.model.MemoryTypes;
 import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.engine.EngineMessages.Search;
 import dev.engram.cloud.engine.EngineMessages.Suggest;
+import dev.engram.cloud.engine.EngineReplies.SearchResults;
+import dev.engram.cloud.engine.EngineReplies.Suggestion;
 import dev.engram.cloud.search.EditDistance;
 import dev.engram.cloud.search.Embedder;
 import dev.engram.cloud.search.FtsQuery;
@@ -51,8 +54,8 @@ final class TenantSearch {
   }
 
   /** Runs the search within {@code search.budget_ms}; an answer cut short carries {@code partial: true}. */
-  JsonObject search(MemoryStore store, Search q, Instant now) throws SQLException {
-    return search(store, q, now, SearchBudget.ofMillis(config.budgetMs()));
+  SearchResults search(MemoryStore store, Search q, Instant now) throws SQLException {
+    return SearchResults.of(search(store, q, now, SearchBudget.ofMillis(config.budgetMs())));
   }
 
   JsonObject search(MemoryStore store, Search q, Instant now, SearchBudget budget) throws SQLException {
@@ -255,8 +258,8 @@ final class TenantSearch {
   // ---- typo correction ----
 
   /** Within {@code search.budget_ms}; an answer cut short carries {@code partial: true}. */
-  JsonObject suggest(MemoryStore store, Suggest s) throws SQLException {
-    return suggest(store, s, SearchBudget.ofMillis(config.budgetMs()));
+  Suggestion suggest(MemoryStore store, Suggest s) throws SQLException {
+    return Suggestion.of(suggest(store, s, SearchBudget.ofMillis(config.budgetMs())));
   }
 
   JsonObject suggest(MemoryStore store, Suggest s, SearchBudget budget) throws SQLException {

@@ -23,8 +23,6 @@ import dev.engram.cloud.engine.EngineMessages.Versions;
 import dev.engram.cloud.engine.EngineMessages.WorkspaceList;
 import dev.engram.cloud.engine.EngineMessages.WorkspaceStats;
 import dev.engram.cloud.search.SearchFilter;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 
 import java.sql.SQLException;
 import java.time.Instant;
@@ -35,7 +33,8 @@ import java.util.Set;
  * Holds a key restricted to some workspaces to them, inside the engine so that the check and the command see the
  * same rows (for a write, in the same transaction). A memory outside the key's workspaces is "not found", exactly
  * like another tenant's; a command that names such a workspace is refused; tenant-wide views are refused. Typo
- * correction (in searches and spelling suggestions) draws only on the words of the key's workspaces.
+ * correction (in searches and spelling suggestions) draws only on the words of the key's workspaces; listings of
+ * workspaces and links are held to them in their queries.
  */
 final class WorkspaceGuard {
 
@@ -64,6 +63,8 @@ final class WorkspaceGuard {
       requireMemory(store, v.id(), now);
     } else if (cmd instanceof Related r) {
       requireMemory(store, r.id(), now);
+      // links whose other end is outside are left out by the query, so that a page is full
+      return new Related(r.id(), r.edgeType(), r.limit(), allowed);
     } else if (cmd instanceof Link l) {
       requireMemory(store, l.fromId(), now);
       requireMemory(store, l.toId(), now);
@@ -95,33 +96,14 @@ final class WorkspaceGuard {
       return new RecentActivity(oneWorkspace(a.workspace()), a.since(), a.limit(), a.memoryTypes());
     } else if (cmd instanceof ExportPage p) {
       return new ExportPage(oneWorkspace(p.workspace()), p.afterId(), p.limit());
-    } else if (!(cmd instanceof WorkspaceList)) {
+    } else if (cmd instanceof WorkspaceList w) {
+      return new WorkspaceList(w.limit(), allowed);
+    } else {
       // Stats and tags are views over the whole tenant.
       throw ApiException.forbidden("workspace_restricted", "This key is restricted to workspaces "
           + allowed.stream().sorted().toList() + "; tenant-wide views are not available to it.");
     }
     return cmd;
-  }
-
-  /** Keeps only what the allowed workspaces may see in replies that mention other memories or workspaces. */
-  JsonObject filterReply(EngineCommand cmd, JsonObject reply, MemoryStore store, Instant now) throws SQLException {
-    if (cmd instanceof WorkspaceList) {
-      JsonArray kept = new JsonArray();
-      for (Object w : reply.getJsonArray("workspaces")) {
-        if (allowed.contains(((JsonObject) w).getString("workspace"))) kept.add(w);
-      }
-      return reply.copy().put("workspaces", kept).put("count", kept.size());
-    }
-    if (cmd instanceof Related r) {
-      JsonArray kept = new JsonArray();
-      for (Object l : reply.getJsonArray("related")) {
-        JsonObject link = (JsonObject) l;
-        long other = link.getLong("from_id") == r.id() ? link.getLong("to_id") : link.getLong("from_id");
-        if (visible(store, other, now)) kept.add(link);
-      }
-      return reply.copy().put("related", kept);
-    }
-    return reply;
   }
 
   private String oneWorkspace(String named) {

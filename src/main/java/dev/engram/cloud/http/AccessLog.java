@@ -1,6 +1,7 @@
 package dev.engram.cloud.http;
 
 import dev.engram.cloud.auth.Principal;
+import dev.engram.cloud.observability.RequestContext;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 import net.logstash.logback.argument.StructuredArguments;
@@ -11,8 +12,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * One JSON log line per request: request id, tenant, route, status, latency. Never headers, bodies or query
- * strings, so no secret can reach the log.
+ * One JSON log line per request: route, status, latency, and (as on every line written while serving it) the
+ * request, trace, span and tenant ids. Never headers, bodies or query strings, so no secret can reach the log.
  */
 final class AccessLog {
 
@@ -30,7 +31,8 @@ final class AccessLog {
   }
 
   /**
-   * First handler of every request: assigns the request id and logs the request once its answer is sent, with the
+   * First handler of every request: assigns the request id, opens the request's context (its trace ids: the
+   * caller's {@code traceparent} is honoured), and logs the request once its answer is sent, with the
    * status the client got. Logged when the response ends (not when the request context ends: a failure while
    * reading the body ends the context before the error answer is written), or, when the connection closes first,
    * as aborted, with the status that went out if any (else 0).
@@ -38,24 +40,27 @@ final class AccessLog {
   static void handle(RoutingContext ctx) {
     long start = System.nanoTime();
     String requestId = RequestIds.assign(ctx);
-    ctx.addBodyEndHandler(v -> log(ctx, requestId, start, false));
+    RequestContext request = RequestContext.begin(requestId, ctx.request().getHeader("traceparent"));
+    ctx.addBodyEndHandler(v -> log(ctx, request, start, false));
     ctx.addEndHandler(done -> {
-      if (!ctx.response().ended() && ctx.response().closed()) log(ctx, requestId, start, true);
+      if (!ctx.response().ended() && ctx.response().closed()) log(ctx, request, start, true);
     });
     ctx.next();
   }
 
-  private static void log(RoutingContext ctx, String requestId, long start, boolean aborted) {
+  private static void log(RoutingContext ctx, RequestContext request, long start, boolean aborted) {
     if (!log.isInfoEnabled()) return;
-    Map<String, Object> fields = new LinkedHashMap<>();
-    fields.put("request_id", requestId);
     Principal principal = Authenticator.principal(ctx);
-    if (principal != null) fields.put("tenant_id", principal.tenantId());
+    RequestContext done = principal == null ? request : request.withTenant(principal.tenantId());
+    Map<String, Object> fields = new LinkedHashMap<>();
     fields.put("method", ctx.request().method().name());
     fields.put("route", ctx.<String>get(ROUTE, "unmatched"));
     fields.put("status", ctx.response().headWritten() ? ctx.response().getStatusCode() : 0);
     if (aborted) fields.put("aborted", true);
     fields.put("latency_ms", (System.nanoTime() - start) / 1_000_000.0);
-    log.info("request", StructuredArguments.entries(fields));
+    // Entered, so the ids are there even when the connection's close is handled outside the request's context.
+    try (var scope = done.enter()) {
+      log.info("request", StructuredArguments.entries(fields));
+    }
   }
 }

@@ -14,13 +14,14 @@ import dev.engram.cloud.auth.AuthMessages.SignupResult;
 import dev.engram.cloud.auth.AuthMessages.TokenResult;
 import dev.engram.cloud.auth.AuthMessages.TokenSignup;
 import dev.engram.cloud.auth.Principal;
+import dev.engram.cloud.api.TeamRequests;
 import dev.engram.cloud.auth.Scope;
 import dev.engram.cloud.bus.Addresses;
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.controlplane.ApiKeyRecord;
 import dev.engram.cloud.controlplane.UsageDay;
-import dev.engram.cloud.engine.Workspaces;
+import dev.engram.cloud.model.Workspaces;
 import dev.engram.cloud.metering.UsageMessages.UsageQuery;
 import dev.engram.cloud.metering.UsageMessages.UsageReport;
 import dev.engram.cloud.quota.QuotaMessages.Decision;
@@ -31,7 +32,6 @@ import dev.engram.cloud.quota.QuotaMessages.SignInAttempt;
 import dev.engram.cloud.quota.QuotaMessages.SignInOutcome;
 import dev.engram.cloud.sqlite.Timestamps;
 import io.vertx.core.Future;
-import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
@@ -54,6 +54,7 @@ import java.util.regex.Pattern;
 /** Sign-up, sign-in, API keys and usage. */
 final class AccountRoutes {
 
+  private static final Pattern EMAIL = Pattern.compile("[^@\\s]+@[^@\\s]+\\.[^@\\s]+");
   private static final Pattern KEY_ID = Pattern.compile("key_[a-z0-9]{20}");
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
   private static final int MAX_USAGE_DAYS = 366;
@@ -82,11 +83,17 @@ final class AccountRoutes {
       tokenSignup(ctx, authorization);
       return;
     }
-    JsonInput in = JsonInput.parse(ctx.body().buffer(), Set.of("email", "password", "tenant_name", "tenant_slug"));
-    String email = TeamRequests.email(in);
-    String password = TeamRequests.password(in, "password");
-    String tenantName = in.text("tenant_name", 100);
-    String slug = in.has("tenant_slug") ? TeamRequests.slug(in.text("tenant_slug", 64), "tenant_slug") : null;
+    JsonObject in = RequestInput.of(ctx);
+    for (String required : List.of("email", "password")) {
+      if (!in.containsKey(required)) {
+        throw new ApiException(400, "missing_field", "Field '" + required + "' is required (or sign up with an "
+            + "external token).", new JsonObject().put("pointer", "/" + required));
+      }
+    }
+    String email = email(in);
+    String password = in.getString("password");
+    String tenantName = in.getString("tenant_name").trim();
+    String slug = TeamRequests.tenantSlug(in);
     // Charged per email before anything is looked up, so a taken email and a free one count alike.
     throttle(new PublicCall(PublicLimit.SIGN_UP_PER_ACCOUNT, email), "sign-ups with this email")
         .compose(admitted -> this.<SignupResult>ask(new Signup(email, password, tenantName, slug, origins.of(ctx))))
@@ -104,9 +111,15 @@ final class AccountRoutes {
     if (parts.length != 2 || !parts[0].equalsIgnoreCase("Bearer")) {
       throw ApiException.unauthorized("invalid_credentials", "The Authorization header must be 'Bearer <token>'.");
     }
-    JsonInput in = JsonInput.parse(ctx.body().buffer(), Set.of("tenant_name", "tenant_slug"));
-    String tenantName = in.text("tenant_name", 100);
-    String slug = in.has("tenant_slug") ? TeamRequests.slug(in.text("tenant_slug", 64), "tenant_slug") : null;
+    JsonObject in = RequestInput.of(ctx);
+    for (String name : List.of("email", "password")) {
+      if (in.containsKey(name)) {
+        throw new ApiException(400, "unknown_field", "Field '" + name + "' is not taken with an external token: the "
+            + "token names the user.", new JsonObject().put("pointer", "/" + name));
+      }
+    }
+    String tenantName = in.getString("tenant_name").trim();
+    String slug = TeamRequests.tenantSlug(in);
     this.<SignupResult>ask(new TokenSignup(parts[1], tenantName, slug, origins.of(ctx)))
         .onSuccess(r -> json(ctx, 201, signupJson(r)))
         .onFailure(err -> {
@@ -124,9 +137,9 @@ final class AccountRoutes {
    * oldest membership is used.
    */
   void token(RoutingContext ctx) {
-    JsonInput in = JsonInput.parse(ctx.body().buffer(), Set.of("email", "password"));
-    String email = in.text("email", 254).toLowerCase(Locale.ROOT);
-    String password = in.string("password", true, 256);
+    JsonObject in = RequestInput.of(ctx);
+    String email = in.getString("email").trim().toLowerCase(Locale.ROOT);
+    String password = in.getString("password");
     List<String> tenants = Authenticator.namedTenants(ctx.request());
     throttle(new SignInAttempt(email), "sign-in attempts for this account")
         .compose(admitted -> this.<TokenResult>ask(new Login(email, password, tenants, origins.of(ctx))))
@@ -168,25 +181,15 @@ final class AccountRoutes {
     ctx.fail(err);
   }
 
-  private static final int MAX_KEY_WORKSPACES = 20;
-
   void createKey(RoutingContext ctx) {
-    JsonInput in = JsonInput.parse(ctx.body().buffer(), Set.of("name", "scopes", "workspaces", "expires_in_days",
-        "expires_at"));
-    Instant expiresAt = TeamRequests.expiry(in);
-    String name = in.has("name") ? in.text("name", 100) : "unnamed";
-    List<String> scopes = in.labels("scopes", 3, 32);
-    if (scopes == null) {
-      scopes = List.of(Scope.MEMORIES_READ.value(), Scope.MEMORIES_WRITE.value());
-    }
-    if (scopes.isEmpty()) throw ApiException.badRequest("invalid_field", "Field 'scopes' must not be empty.");
-    for (String scope : scopes) {
-      if (Scope.parse(scope).isEmpty()) {
-        throw ApiException.badRequest("invalid_field",
-            "Unknown scope '" + scope + "'. Known scopes: " + String.join(", ", Scope.all()) + ".");
-      }
-    }
-    List<String> workspaces = in.labels("workspaces", MAX_KEY_WORKSPACES, 64);
+    JsonObject in = RequestInput.of(ctx);
+    String name = in.containsKey("name") ? in.getString("name").trim() : "unnamed";
+    List<String> scopes = in.containsKey("scopes")
+        ? in.getJsonArray("scopes").stream().map(String.class::cast).distinct().toList()
+        : List.of(Scope.MEMORIES_READ.value(), Scope.MEMORIES_WRITE.value());
+    List<String> workspaces = in.containsKey("workspaces")
+        ? in.getJsonArray("workspaces").stream().map(w -> Workspaces.normalize((String) w)).distinct().toList() : null;
+    Instant expiresAt = TeamRequests.keyExpiry(in);
     Set<String> callerWorkspaces = Authenticator.principal(ctx).workspaces();
     if (!callerWorkspaces.isEmpty() && (workspaces == null
         || !callerWorkspaces.containsAll(workspaces.stream().map(Workspaces::normalize).toList()))) {
@@ -194,9 +197,6 @@ final class AccountRoutes {
           + " can only create keys restricted to some of them.");
     }
     if (workspaces != null) {
-      if (workspaces.isEmpty()) {
-        throw ApiException.badRequest("invalid_field", "Field 'workspaces' must not be empty; leave it out for all.");
-      }
       // A restriction is stored as one scope per workspace, so both control planes keep it without a new column.
       List<String> restricted = new java.util.ArrayList<>(scopes);
       workspaces.stream().map(Workspaces::normalize).distinct()
@@ -213,9 +213,9 @@ final class AccountRoutes {
    * only keys restricted to some of its workspaces.
    */
   void listKeys(RoutingContext ctx) {
-    MultiMap params = Params.check(ctx, Set.of("limit", "cursor"));
-    int limit = Params.limit(params.get("limit"), MAX_KEY_PAGE, MAX_KEY_PAGE);
-    String cursor = params.get("cursor");
+    JsonObject in = RequestInput.of(ctx);
+    int limit = in.getInteger("limit", MAX_KEY_PAGE);
+    String cursor = in.getString("cursor");
     this.<KeyList>ask(new ListKeys(Authenticator.principal(ctx), limit, cursor == null ? null : keyIdOf(cursor)))
         .onSuccess(list -> {
           JsonArray data = new JsonArray();
@@ -243,10 +243,7 @@ final class AccountRoutes {
   }
 
   void revokeKey(RoutingContext ctx) {
-    String keyId = ctx.pathParam("id");
-    if (!KEY_ID.matcher(keyId).matches()) {
-      throw ApiException.badRequest("invalid_id", "API key ids look like 'key_' followed by 20 letters or digits.");
-    }
+    String keyId = RequestInput.of(ctx).getString("id");
     Principal principal = Authenticator.principal(ctx);
     ask(new RevokeKey(principal, keyId, origins.of(ctx)))
         .onSuccess(done -> ctx.response().setStatusCode(204).end())
@@ -259,13 +256,9 @@ final class AccountRoutes {
    * ({@code auth.rotation_overlap_seconds} by default, at most {@code auth.max_rotation_overlap_seconds}).
    */
   void rotateKey(RoutingContext ctx) {
-    String keyId = ctx.pathParam("id");
-    if (!KEY_ID.matcher(keyId).matches()) {
-      throw ApiException.badRequest("invalid_id", "API key ids look like 'key_' followed by 20 letters or digits.");
-    }
-    TeamRequests.RotateKey request = TeamRequests.rotateKey(ctx.body().buffer(), config.maxRotationOverlapSeconds());
+    TeamRequests.RotateKey request = TeamRequests.rotateKey(RequestInput.of(ctx), config.maxRotationOverlapSeconds());
     int overlap = request.overlapSeconds() != null ? request.overlapSeconds() : config.rotationOverlapSeconds();
-    this.<RotatedKey>ask(new RotateKey(Authenticator.principal(ctx), keyId, overlap, request.expiresAt(),
+    this.<RotatedKey>ask(new RotateKey(Authenticator.principal(ctx), request.keyId(), overlap, request.expiresAt(),
             origins.of(ctx)))
         .onSuccess(r -> json(ctx, 201, keyJson(r.key()).put("key", r.secret()).put("replaced", keyJson(r.replaced()))))
         .onFailure(ctx::fail);
@@ -282,8 +275,9 @@ final class AccountRoutes {
           + "; tenant-wide views are not available to it.");
     }
     LocalDate today = LocalDate.now(ZoneOffset.UTC);
-    LocalDate to = date(ctx.queryParams().get("to"), "to", today);
-    LocalDate from = date(ctx.queryParams().get("from"), "from", to.minusDays(29));
+    JsonObject in = RequestInput.of(ctx);
+    LocalDate to = date(in.getString("to"), "to", today);
+    LocalDate from = date(in.getString("from"), "from", to.minusDays(29));
     if (from.isAfter(to) || ChronoUnit.DAYS.between(from, to) >= MAX_USAGE_DAYS) {
       throw ApiException.badRequest("invalid_parameter",
           "from must not be after to, and the range must be at most " + MAX_USAGE_DAYS + " days.");
@@ -309,6 +303,15 @@ final class AccountRoutes {
 
   private <T> Future<T> ask(AccountCommand command) {
     return bus.<T>request(Addresses.ACCOUNTS, command, LOCAL).map(Message::body);
+  }
+
+  private static String email(JsonObject in) {
+    String email = in.getString("email").trim().toLowerCase(Locale.ROOT);
+    if (!EMAIL.matcher(email).matches()) {
+      throw new ApiException(400, "invalid_field", "Field 'email' must be an email address.",
+          new JsonObject().put("pointer", "/email"));
+    }
+    return email;
   }
 
   private static LocalDate date(String raw, String name, LocalDate fallback) {

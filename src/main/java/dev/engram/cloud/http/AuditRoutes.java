@@ -1,5 +1,6 @@
 package dev.engram.cloud.http;
 
+import dev.engram.cloud.api.TeamRequests;
 import dev.engram.cloud.auth.Principal;
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.controlplane.AuditEntry;
@@ -34,7 +35,7 @@ final class AuditRoutes {
   }
 
   void list(RoutingContext ctx) {
-    TeamRequests.AuditQuery q = TeamRequests.auditQuery(ctx, true);
+    TeamRequests.AuditQuery q = TeamRequests.auditQuery(RequestInput.of(ctx));
     Principal principal = tenantWide(ctx);
     controlPlane.auditPage(new AuditQuery(principal.tenantId(), q.action(), q.actor(), q.since(), q.until(), q.cursor(),
             q.limit(), false))
@@ -49,7 +50,7 @@ final class AuditRoutes {
 
   /** Streams every matching entry as one JSON object per line; the next page is read once the last one is taken. */
   void export(RoutingContext ctx) {
-    TeamRequests.AuditQuery q = TeamRequests.auditQuery(ctx, false);
+    TeamRequests.AuditQuery q = TeamRequests.auditQuery(RequestInput.of(ctx));
     Principal principal = tenantWide(ctx);
     AuditQuery first = new AuditQuery(principal.tenantId(), q.action(), q.actor(), q.since(), q.until(), null,
         EXPORT_PAGE, true);

@@ -8,6 +8,7 @@ import dev.engram.cloud.bus.Addresses;
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.config.EngramConfig.Plan;
 import dev.engram.cloud.metering.UsageMessages.UsageEvent;
+import dev.engram.cloud.observability.RequestContext;
 import dev.engram.cloud.quota.ClientAddress;
 import dev.engram.cloud.quota.QuotaMessages.Check;
 import dev.engram.cloud.quota.QuotaMessages.Decision;
@@ -107,6 +108,7 @@ final class Authenticator implements Handler<RoutingContext> {
         .map(Message::body)
         .onSuccess(principal -> {
           ctx.put(PRINCIPAL, principal);
+          RequestContext.tenant(principal.tenantId());
           // Published as the response headers go out, so the event is queued before the client can see the reply.
           ctx.addHeadersEndHandler(done -> {
             int calls = ctx.get(CALLS, 0);

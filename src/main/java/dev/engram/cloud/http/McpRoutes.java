@@ -5,6 +5,7 @@ import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.engine.EngineClient;
 import dev.engram.cloud.mcp.McpError;
+import dev.engram.cloud.mcp.McpErrors;
 import dev.engram.cloud.mcp.McpServer;
 import dev.engram.cloud.mcp.McpSessions;
 import dev.engram.cloud.mcp.McpSessions.Session;
@@ -37,7 +38,7 @@ import java.util.regex.Pattern;
  *
  * <p>Metering and limits count messages, not HTTP requests, so that a batch costs what its messages would cost sent
  * one by one: each message is one rate-limit token and one API call (and one search for {@code memory_search});
- * a message refused by its admission gets its own JSON-RPC error in the batch answer ({@link McpError#refused}), and
+ * a message refused by its admission gets its own JSON-RPC error in the batch answer ({@link McpErrors#rpcError}), and
  * a request none of whose messages is admitted is answered as REST would be (429 or 402). A request refused whole
  * (unparseable, empty or over-long batch, bad headers) is one call, like a REST request answered 400.
  */
@@ -104,7 +105,7 @@ final class McpRoutes {
         throw McpError.unsupportedVersion(headerVersion);
       }
       if (body instanceof JsonArray batch) batchVersion = checkBatch(ctx, principal, batch, headerVersion);
-    } catch (McpError | ApiException e) {
+    } catch (ApiException e) {
       Object id = idOf(body);
       authenticator.admit(ctx, Usage.CALL).onSuccess(d -> {
         if (e instanceof McpError error) answerError(ctx, id, error);
@@ -112,7 +113,7 @@ final class McpRoutes {
       }).onFailure(ctx::fail);
       return;
     }
-    ToolCall call = new ToolCall(principal, MemoryRoutes.caps(ctx), engines);
+    ToolCall call = new ToolCall(principal, MemoryRoutes.caps(ctx), engines, RequestIds.get(ctx));
     Future<Object> answer = body instanceof JsonArray batch ? batch(ctx, call, batch, batchVersion)
         : single(ctx, call, (JsonObject) body, headerVersion);
     Object id = idOf(body);
@@ -222,20 +223,19 @@ final class McpRoutes {
 
   private Future<Void> next(RoutingContext ctx, ToolCall call, Object item, String version, BatchAnswer answer) {
     if (answer.bytes >= config.maxBatchResponseBytes()) {
-      answer.add(isRequest(item) ? errorAnswer(idOf(item), new McpError(McpError.SERVER_ERROR, "Not run: the batch's "
-          + "answer reached its size limit; send this message again.", 200,
+      answer.add(isRequest(item) ? errorAnswer(ctx, idOf(item), new McpError(McpError.SERVER_ERROR, "Not run: the "
+          + "batch's answer reached its size limit; send this message again.", 200,
           new JsonObject().put("max_batch_response_bytes", config.maxBatchResponseBytes()))) : null);
       return Future.succeededFuture();
     }
     return authenticator.admit(ctx, usage(item)).transform(admission -> {
       if (admission.failed()) {
         if (answer.firstRefusal == null) answer.firstRefusal = admission.cause();
-        answer.add(isRequest(item)
-            ? errorAnswer(idOf(item), McpError.refused(ApiException.from(admission.cause()))) : null);
+        answer.add(isRequest(item) ? errorAnswer(ctx, idOf(item), ApiException.from(admission.cause())) : null);
         return Future.succeededFuture();
       }
       answer.ran++;
-      return run(call, item, version).map(response -> {
+      return run(ctx, call, item, version).map(response -> {
         answer.add(response);
         return null;
       });
@@ -257,13 +257,13 @@ final class McpRoutes {
   }
 
   /** One admitted message of a batch; protocol errors become its answer, other failures fail the request. */
-  private Future<JsonObject> run(ToolCall call, Object item, String version) {
+  private Future<JsonObject> run(RoutingContext ctx, ToolCall call, Object item, String version) {
     if (!(item instanceof JsonObject message) || "initialize".equals(message.getValue("method"))) {
-      return Future.succeededFuture(errorAnswer(null,
+      return Future.succeededFuture(errorAnswer(ctx, null,
           new McpError(McpError.INVALID_REQUEST, "Invalid Request in batch", 400)));
     }
     return server.handle(call, message, version).recover(err -> err instanceof McpError e
-        ? Future.succeededFuture(errorAnswer(message.getValue("id"), e))
+        ? Future.succeededFuture(errorAnswer(ctx, message.getValue("id"), e))
         : Future.failedFuture(err));
   }
 
@@ -272,7 +272,7 @@ final class McpRoutes {
     String sessionId = trimmed(ctx.request().getHeader(SESSION_HEADER));
     if (sessionId == null) return headerVersion != null ? headerVersion : McpVersions.DEFAULT_WITHOUT_HEADER;
     Optional<Session> session = sessions.find(sessionId, principal);
-    if (session.isEmpty()) throw new McpError(-32001, "Session not found", 404);
+    if (session.isEmpty()) throw new McpError(McpError.SESSION_NOT_FOUND, "Session not found", 404);
     if (headerVersion != null && !headerVersion.equals(session.get().protocolVersion())) {
       throw new McpError(McpError.INVALID_REQUEST, "MCP-Protocol-Version " + headerVersion
           + " does not match the session's " + session.get().protocolVersion(), 400);
@@ -330,12 +330,12 @@ final class McpRoutes {
     }
   }
 
-  private static JsonObject errorAnswer(Object id, McpError e) {
-    return new JsonObject().put("jsonrpc", "2.0").put("id", id).put("error", e.toJson());
+  private static JsonObject errorAnswer(RoutingContext ctx, Object id, ApiException e) {
+    return McpErrors.rpcErrorResponse(id, e, RequestIds.get(ctx));
   }
 
   private static void answerError(RoutingContext ctx, Object id, McpError e) {
-    JsonObject body = errorAnswer(id, e);
+    JsonObject body = errorAnswer(ctx, id, e);
     ctx.response().setStatusCode(e.httpStatus() == 200 ? 200 : e.httpStatus())
         .putHeader("Content-Type", "application/json").end(body.encode());
   }

@@ -1,5 +1,6 @@
 package dev.engram.cloud.http;
 
+import dev.engram.cloud.api.TeamRequests;
 import dev.engram.cloud.auth.AuthMessages.AccountCommand;
 import dev.engram.cloud.auth.AuthMessages.OperatorGet;
 import dev.engram.cloud.auth.AuthMessages.OperatorList;
@@ -66,7 +67,7 @@ final class OperatorRoutes {
   }
 
   void list(RoutingContext ctx) {
-    TeamRequests.OperatorList request = TeamRequests.operatorList(ctx);
+    TeamRequests.OperatorList request = TeamRequests.operatorList(RequestInput.of(ctx));
     this.<TenantList>ask(new OperatorList(request.after(), request.limit()))
         .onSuccess(list -> AccountRoutes.json(ctx, 200, new JsonObject()
             .put("data", new JsonArray(list.page().tenants().stream().map(OperatorRoutes::tenantJson).toList()))
@@ -75,22 +76,20 @@ final class OperatorRoutes {
   }
 
   void get(RoutingContext ctx) {
-    Params.check(ctx, java.util.Set.of());
-    answer(ctx, ask(new OperatorGet(TeamRequests.tenantRef(ctx))));
+    answer(ctx, ask(new OperatorGet(TeamRequests.tenantRef(RequestInput.of(ctx)))));
   }
 
   void setPlan(RoutingContext ctx) {
-    String ref = TeamRequests.tenantRef(ctx);
-    TeamRequests.SetPlan request = TeamRequests.setPlan(ctx.body().buffer());
-    answer(ctx, ask(new OperatorSetPlan(ref, request.plan(), actor(ctx))));
+    JsonObject in = RequestInput.of(ctx);
+    answer(ctx, ask(new OperatorSetPlan(TeamRequests.tenantRef(in), TeamRequests.plan(in), actor(ctx))));
   }
 
   void suspend(RoutingContext ctx) {
-    answer(ctx, ask(new OperatorSetStatus(TeamRequests.tenantRef(ctx), "suspended", actor(ctx))));
+    answer(ctx, ask(new OperatorSetStatus(TeamRequests.tenantRef(RequestInput.of(ctx)), "suspended", actor(ctx))));
   }
 
   void resume(RoutingContext ctx) {
-    answer(ctx, ask(new OperatorSetStatus(TeamRequests.tenantRef(ctx), "active", actor(ctx))));
+    answer(ctx, ask(new OperatorSetStatus(TeamRequests.tenantRef(RequestInput.of(ctx)), "active", actor(ctx))));
   }
 
   private Actor actor(RoutingContext ctx) {

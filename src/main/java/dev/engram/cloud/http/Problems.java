@@ -1,6 +1,7 @@
 package dev.engram.cloud.http;
 
 import dev.engram.cloud.bus.ApiException;
+import dev.engram.cloud.observability.OperatorMetrics;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
 import io.vertx.core.eventbus.ReplyException;
@@ -69,6 +70,7 @@ final class Problems {
         .put("detail", e.detail())
         .put("code", e.code())
         .put("request_id", RequestIds.get(ctx));
+    ctx.put(OperatorMetrics.PROBLEM_CODE, e.code());
     if (problem.getValue(RETRY_AFTER) instanceof Number seconds) {
       ctx.response().putHeader("Retry-After", Long.toString(seconds.longValue()));
     }

@@ -1,5 +1,6 @@
 package dev.engram.cloud.http;
 
+import dev.engram.cloud.api.TeamRequests;
 import dev.engram.cloud.auth.AuthMessages.AcceptInvite;
 import dev.engram.cloud.auth.AuthMessages.Accepted;
 import dev.engram.cloud.auth.AuthMessages.AccountCommand;
@@ -58,7 +59,6 @@ final class TeamRoutes {
   // ---- members ----
 
   void listMembers(RoutingContext ctx) {
-    Params.check(ctx, java.util.Set.of());
     this.<MemberList>ask(new ListMembers(Authenticator.principal(ctx)))
         .onSuccess(list -> AccountRoutes.json(ctx, 200, new JsonObject().put("data",
             new JsonArray(list.members().stream().map(TeamRoutes::memberJson).toList()))))
@@ -66,24 +66,24 @@ final class TeamRoutes {
   }
 
   void changeMember(RoutingContext ctx) {
-    String userId = TeamRequests.userId(ctx.pathParam("user_id"));
-    TeamRequests.ChangeMember request = TeamRequests.changeMember(ctx.body().buffer());
-    this.<MemberList>ask(new ChangeMember(Authenticator.principal(ctx), userId, request.role(), request.workspaces(),
+    TeamRequests.ChangeMember request = TeamRequests.changeMember(RequestInput.of(ctx));
+    this.<MemberList>ask(new ChangeMember(Authenticator.principal(ctx), request.userId(), request.role(),
+            request.workspaces(),
             origins.of(ctx)))
         .onSuccess(list -> AccountRoutes.json(ctx, 200, memberJson(list.members().get(0))))
         .onFailure(ctx::fail);
   }
 
   void removeMember(RoutingContext ctx) {
-    String userId = TeamRequests.userId(ctx.pathParam("user_id"));
+    String userId = RequestInput.of(ctx).getString("user_id");
     ask(new RemoveMember(Authenticator.principal(ctx), userId, origins.of(ctx)))
         .onSuccess(done -> ctx.response().setStatusCode(204).end())
         .onFailure(ctx::fail);
   }
 
   void transfer(RoutingContext ctx) {
-    TeamRequests.Transfer request = TeamRequests.transfer(ctx.body().buffer());
-    ask(new TransferOwnership(Authenticator.principal(ctx), request.userId(), origins.of(ctx)))
+    String userId = TeamRequests.transfer(RequestInput.of(ctx));
+    ask(new TransferOwnership(Authenticator.principal(ctx), userId, origins.of(ctx)))
         .onSuccess(done -> ctx.response().setStatusCode(204).end())
         .onFailure(ctx::fail);
   }
@@ -97,7 +97,7 @@ final class TeamRoutes {
 
   /** The token is shown once, here: hand it to the invitee (no mail is sent). */
   void createInvite(RoutingContext ctx) {
-    TeamRequests.CreateInvite request = TeamRequests.createInvite(ctx.body().buffer());
+    TeamRequests.CreateInvite request = TeamRequests.createInvite(RequestInput.of(ctx));
     this.<CreatedInvite>ask(new CreateInvite(Authenticator.principal(ctx), request.email(), request.role(),
             request.workspaces(), origins.of(ctx)))
         .onSuccess(created -> AccountRoutes.json(ctx, 201, inviteJson(created.invite())
@@ -106,7 +106,6 @@ final class TeamRoutes {
   }
 
   void listInvites(RoutingContext ctx) {
-    Params.check(ctx, java.util.Set.of());
     this.<InviteList>ask(new ListInvites(Authenticator.principal(ctx)))
         .onSuccess(list -> AccountRoutes.json(ctx, 200, new JsonObject().put("data",
             new JsonArray(list.invites().stream().map(TeamRoutes::inviteJson).toList()))))
@@ -114,7 +113,7 @@ final class TeamRoutes {
   }
 
   void revokeInvite(RoutingContext ctx) {
-    String inviteId = TeamRequests.inviteId(ctx.pathParam("id"));
+    String inviteId = RequestInput.of(ctx).getString("id");
     ask(new RevokeInvite(Authenticator.principal(ctx), inviteId, origins.of(ctx)))
         .onSuccess(done -> ctx.response().setStatusCode(204).end())
         .onFailure(ctx::fail);
@@ -127,7 +126,7 @@ final class TeamRoutes {
   void acceptInvite(RoutingContext ctx) {
     String credential = ctx.request().getHeader("Authorization") == null && ctx.request().getHeader("X-API-Key") == null
         ? null : Authenticator.credential(ctx.request());
-    TeamRequests.AcceptInvite request = TeamRequests.acceptInvite(ctx.body().buffer(), credential != null);
+    TeamRequests.AcceptInvite request = TeamRequests.acceptInvite(RequestInput.of(ctx), credential != null);
     Future<Void> throttled = request.email() == null ? Future.succeededFuture()
         : bus.<Decision>request(Addresses.QUOTA_PUBLIC, new PublicCall(PublicLimit.SIGN_UP_PER_ACCOUNT,
             request.email()), LOCAL).map(reply -> {
@@ -152,7 +151,6 @@ final class TeamRoutes {
   // ---- the tenant and the user ----
 
   void getTenant(RoutingContext ctx) {
-    Params.check(ctx, java.util.Set.of());
     Principal principal = Authenticator.principal(ctx);
     this.<TenantView>ask(new GetTenant(principal))
         .onSuccess(view -> AccountRoutes.json(ctx, 200, tenantJson(view.tenant())
@@ -161,7 +159,7 @@ final class TeamRoutes {
   }
 
   void updateTenant(RoutingContext ctx) {
-    TeamRequests.UpdateTenant request = TeamRequests.updateTenant(ctx.body().buffer());
+    TeamRequests.UpdateTenant request = TeamRequests.updateTenant(RequestInput.of(ctx));
     Principal principal = Authenticator.principal(ctx);
     ask(new UpdateTenant(principal, request.name(), request.slug(), origins.of(ctx)))
         .compose(done -> this.<TenantView>ask(new GetTenant(principal)))
@@ -171,8 +169,8 @@ final class TeamRoutes {
   }
 
   void deleteTenant(RoutingContext ctx) {
-    TeamRequests.DeleteTenant request = TeamRequests.deleteTenant(ctx.body().buffer());
-    ask(new DeleteTenant(Authenticator.principal(ctx), request.confirm(), origins.of(ctx)))
+    String confirm = TeamRequests.deleteTenant(RequestInput.of(ctx));
+    ask(new DeleteTenant(Authenticator.principal(ctx), confirm, origins.of(ctx)))
         .onSuccess(done -> ctx.response().setStatusCode(204).end())
         .onFailure(ctx::fail);
   }
@@ -183,7 +181,6 @@ final class TeamRoutes {
   }
 
   void me(RoutingContext ctx) {
-    Params.check(ctx, java.util.Set.of());
     this.<MeView>ask(new Me(Authenticator.principal(ctx)))
         .onSuccess(me -> {
           JsonArray tenants = new JsonArray();
@@ -198,7 +195,7 @@ final class TeamRoutes {
   }
 
   void changePassword(RoutingContext ctx) {
-    TeamRequests.ChangePassword request = TeamRequests.changePassword(ctx.body().buffer());
+    TeamRequests.ChangePassword request = TeamRequests.changePassword(RequestInput.of(ctx));
     this.<TokenResult>ask(new ChangePassword(Authenticator.principal(ctx), request.current(), request.next(),
             origins.of(ctx)))
         .onSuccess(t -> AccountRoutes.json(ctx, 200, AccountRoutes.tokenJson(t)))

@@ -2,20 +2,19 @@ package dev.engram.cloud.http;
 
 import dev.engram.cloud.auth.Principal;
 import dev.engram.cloud.bus.ApiException;
-import dev.engram.cloud.config.EngramConfig;
+import dev.engram.cloud.api.ImportDocument;
+import dev.engram.cloud.api.OperationInput;
+import dev.engram.cloud.api.TransferRequests;
 import dev.engram.cloud.engine.EngineClient;
 import dev.engram.cloud.engine.EngineMessages.ExportPage;
 import dev.engram.cloud.engine.EngineMessages.Caps;
-import dev.engram.cloud.engine.EngineMessages.Import;
-import dev.engram.cloud.engine.EngineMessages.ImportedMemory;
-import dev.engram.cloud.engine.ImportDocument;
-import dev.engram.cloud.engine.Workspaces;
+import dev.engram.cloud.engine.EngineReplies.ExportBatch;
+import dev.engram.cloud.engine.EngineReplies.Memory;
 import dev.engram.cloud.sqlite.Timestamps;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.FileUpload;
@@ -33,16 +32,17 @@ final class TransferRoutes {
   private static final Logger log = LoggerFactory.getLogger(TransferRoutes.class);
   /** Memories per engine call while exporting; bounds what one export holds in memory at a time. */
   static final int EXPORT_PAGE = 200;
-  private static final Set<String> EXPORT_PARAMS = Set.of("workspace");
-  private static final Set<String> IMPORT_PARAMS = Set.of("skip_duplicates");
   private static final String UPLOAD_FIELD = "file";
+  private static final Set<String> FORM_FIELDS = Set.of(UPLOAD_FIELD, "skip_duplicates");
 
   private final EngineClient engines;
-  private final EngramConfig.Memories limits;
+  private final TransferRequests requests;
+  private final OperationInput importInput;
 
-  TransferRoutes(EngineClient engines, EngramConfig.Memories limits) {
+  TransferRoutes(EngineClient engines, TransferRequests requests, OperationInput importInput) {
     this.engines = engines;
-    this.limits = limits;
+    this.requests = requests;
+    this.importInput = importInput;
   }
 
   /**
@@ -51,8 +51,7 @@ final class TransferRoutes {
    * {@code memory_count} comes last because it is counted while streaming.
    */
   void export(RoutingContext ctx) {
-    MultiMap params = Params.check(ctx, EXPORT_PARAMS);
-    String workspace = params.get("workspace") == null ? null : Workspaces.normalize(params.get("workspace"));
+    String workspace = requests.exportWorkspace(RequestInput.of(ctx));
     Principal principal = Authenticator.principal(ctx);
     // The first page is read before any header goes out, so a failure here is still a clean problem response.
     engines.call(principal, new ExportPage(workspace, 0, EXPORT_PAGE))
@@ -72,7 +71,7 @@ final class TransferRoutes {
       this.workspace = workspace;
     }
 
-    void start(JsonObject firstPage) {
+    void start(ExportBatch firstPage) {
       response.setChunked(true)
           .putHeader("Content-Type", "application/json")
           .putHeader("Content-Disposition", "attachment; filename=\"engram-export.json\"");
@@ -81,13 +80,13 @@ final class TransferRoutes {
       write(firstPage);
     }
 
-    private void write(JsonObject page) {
+    private void write(ExportBatch page) {
       Buffer chunk = Buffer.buffer();
-      for (Object memory : page.getJsonArray("memories")) {
+      for (Memory memory : page.memories()) {
         if (count++ > 0) chunk.appendString(",");
-        chunk.appendString(((JsonObject) memory).encode());
+        chunk.appendString(memory.toExportJson().encode());
       }
-      Long next = page.getLong("next_after_id");
+      Long next = page.nextAfterId();
       if (next == null) {
         response.end(chunk.appendString("],\"memory_count\":" + count + "}"));
         return;
@@ -118,13 +117,13 @@ final class TransferRoutes {
 
   /**
    * Imports a whole document, given as the JSON body or as a multipart upload named {@code file}. The document is
-   * validated completely before anything is written; {@code skip_duplicates} (default true) comes from the query,
-   * the document or a form field, at most one of them.
+   * decoded and checked (openapi.yaml's ImportDocument, then the import parser) on a worker, completely, before
+   * anything is written; {@code skip_duplicates} (default true) comes from the query, the document or a form field,
+   * at most one of them.
    */
   void importDocument(RoutingContext ctx) {
-    MultiMap params = Params.check(ctx, IMPORT_PARAMS);
-    Boolean fromQuery = params.get("skip_duplicates") == null ? null
-        : Params.bool("skip_duplicates", params.get("skip_duplicates"));
+    JsonObject in = RequestInput.of(ctx);
+    Boolean fromQuery = in.getBoolean("skip_duplicates");
     String type = ctx.request().getHeader("Content-Type");
     type = type == null ? null : type.toLowerCase(Locale.ROOT);
     Future<Buffer> raw;
@@ -137,50 +136,33 @@ final class TransferRoutes {
       }
       MultiMap form = ctx.request().formAttributes();
       for (String name : form.names()) {
-        if (!IMPORT_PARAMS.contains(name)) {
+        if (!FORM_FIELDS.contains(name)) {
           throw ApiException.badRequest("unknown_field", "Unknown form field '" + name + "'. Allowed: file, "
               + "skip_duplicates.");
         }
       }
-      if (form.get("skip_duplicates") != null) fromForm = Params.bool("skip_duplicates", form.get("skip_duplicates"));
+      String skip = form.get("skip_duplicates");
+      if (skip != null && !skip.equals("true") && !skip.equals("false")) {
+        throw ApiException.badRequest("invalid_parameter", "skip_duplicates must be true or false; got '" + skip + "'.");
+      }
+      if (skip != null) fromForm = Boolean.parseBoolean(skip);
       raw = ctx.vertx().fileSystem().readFile(files.get(0).uploadedFileName());
     } else { // JSON: the route refused any other media type before reading the body
       raw = Future.succeededFuture(ctx.body().buffer());
     }
     Boolean form = fromForm;
     Principal principal = Authenticator.principal(ctx);
-    // Decoding and checking a large document is CPU work: off the event loop.
     Caps caps = MemoryRoutes.caps(ctx);
-    raw.compose(buffer -> ctx.vertx().executeBlocking(() -> command(buffer, fromQuery, form, caps), false))
+    // Decoding and checking a large document is CPU work: off the event loop.
+    raw.compose(buffer -> ctx.vertx().executeBlocking(() -> {
+          JsonObject document = importInput.withBody(new JsonObject(), OperationInput.decode(buffer));
+          return requests.importDocument(document, "", fromQuery, form, caps);
+        }, false))
         .compose(command -> engines.call(principal, command))
-        .onSuccess(body -> {
-          Authenticator.countCreated(ctx, body.getInteger("imported"));
-          ctx.response().putHeader("Content-Type", "application/json").end(body.encode());
+        .onSuccess(result -> {
+          Authenticator.countCreated(ctx, result.imported());
+          ctx.response().putHeader("Content-Type", "application/json").end(result.toJson().encode());
         })
         .onFailure(ctx::fail);
-  }
-
-  private Import command(Buffer buffer, Boolean fromQuery, Boolean fromForm, Caps caps) {
-    if (buffer == null || buffer.length() == 0) {
-      throw ApiException.badRequest("missing_body", "The request needs the export document as its body.");
-    }
-    Object value;
-    try {
-      value = Json.decodeValue(buffer);
-    } catch (DecodeException e) {
-      throw ApiException.badRequest("invalid_json", "The document is not valid JSON.");
-    }
-    if (!(value instanceof JsonObject document)) {
-      throw ApiException.badRequest("invalid_json",
-          "The document must be a JSON object like {\"version\":\"1.0\",\"memories\":[…]}.");
-    }
-    List<ImportedMemory> memories = ImportDocument.parse(document, limits);
-    Boolean fromDocument = ImportDocument.skipDuplicates(document);
-    int given = (fromQuery != null ? 1 : 0) + (fromForm != null ? 1 : 0) + (fromDocument != null ? 1 : 0);
-    if (given > 1) {
-      throw ApiException.badRequest("invalid_parameter", "Give skip_duplicates once (query, form or document).");
-    }
-    boolean skip = fromQuery != null ? fromQuery : fromForm != null ? fromForm : fromDocument == null || fromDocument;
-    return new Import(memories, skip, caps);
   }
 }

@@ -1,13 +1,16 @@
 package dev.engram.cloud.mcp;
 
 import dev.engram.cloud.bus.ApiException;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 /**
- * A protocol-level failure, answered as a JSON-RPC error (tool failures are not these: they are results with
- * {@code isError}). Carries the HTTP status the transport uses when the error is the whole response.
+ * A protocol-level failure of MCP (tool failures are not these: they are results with {@code isError}): an
+ * {@link ApiException} of the one family, carrying its JSON-RPC error code. {@code httpStatus} is the status of the
+ * transport's answer when this error is the whole response; 200 means it is answered in band, as a JSON-RPC error
+ * object. {@link McpErrors} turns any ApiException into the JSON-RPC error or tool result.
  */
-public class McpError extends RuntimeException {
+public class McpError extends ApiException {
 
   public static final int PARSE_ERROR = -32700;
   public static final int INVALID_REQUEST = -32600;
@@ -16,6 +19,8 @@ public class McpError extends RuntimeException {
   public static final int INTERNAL_ERROR = -32603;
   /** Implementation-defined server error: a batch message left unrun because the batch's answer is full. */
   public static final int SERVER_ERROR = -32000;
+  /** No such MCP session (404). */
+  public static final int SESSION_NOT_FOUND = -32001;
   /** A message refused by a plan cap (REST's 402); Engram Cloud's code for "quota". */
   public static final int PLAN_LIMIT = -32004;
   /** A message refused by the rate limit (REST's 429); Engram Cloud's code for "rate limited". */
@@ -25,19 +30,17 @@ public class McpError extends RuntimeException {
   /** 2026-07-28: the request's protocol version is not one this server speaks. */
   public static final int UNSUPPORTED_VERSION = -32022;
 
-  private final int code;
+  private final int rpcCode;
   private final int httpStatus;
-  private final JsonObject data;
 
-  public McpError(int code, String message, int httpStatus, JsonObject data) {
-    super(message, null, false, false);
-    this.code = code;
+  public McpError(int rpcCode, String message, int httpStatus, JsonObject data) {
+    super(httpStatus == 200 ? 400 : httpStatus, codeName(rpcCode), message, data);
+    this.rpcCode = rpcCode;
     this.httpStatus = httpStatus;
-    this.data = data;
   }
 
-  public McpError(int code, String message, int httpStatus) {
-    this(code, message, httpStatus, null);
+  public McpError(int rpcCode, String message, int httpStatus) {
+    this(rpcCode, message, httpStatus, null);
   }
 
   public static McpError invalidParams(String message) {
@@ -46,37 +49,32 @@ public class McpError extends RuntimeException {
 
   public static McpError unsupportedVersion(String requested) {
     return new McpError(UNSUPPORTED_VERSION, "Unsupported protocol version", 400, new JsonObject()
-        .put("supported", new io.vertx.core.json.JsonArray(McpVersions.SUPPORTED))
+        .put("supported", new JsonArray(McpVersions.SUPPORTED))
         .put("requested", String.valueOf(requested)));
   }
 
-  /**
-   * One message of a batch refused by its admission (rate limit or plan cap): the JSON-RPC error that stands in for
-   * REST's 429 or 402, carrying the same problem members ({@code status}, {@code code}, {@code retry_after}
-   * or the cap) as {@code data}.
-   */
-  public static McpError refused(ApiException e) {
-    int code = switch (e.status()) {
-      case 429 -> RATE_LIMITED;
-      case 402 -> PLAN_LIMIT;
-      default -> INTERNAL_ERROR;
-    };
-    JsonObject data = e.extensions() == null ? new JsonObject() : e.extensions().copy();
-    return new McpError(code, e.detail(), e.status(), data.put("status", e.status()).put("code", e.code()));
+  /** The JSON-RPC error code. */
+  public int rpcCode() {
+    return rpcCode;
   }
 
-  public int code() {
-    return code;
-  }
-
+  /** The HTTP status when this error is the whole answer; 200 when it is answered in band. */
   public int httpStatus() {
     return httpStatus;
   }
 
-  /** The JSON-RPC error object. */
-  public JsonObject toJson() {
-    JsonObject error = new JsonObject().put("code", code).put("message", getMessage());
-    if (data != null) error.put("data", data);
-    return error;
+  /** The stable code this failure has as a problem (an MCP failure answered as HTTP is still problem-shaped). */
+  private static String codeName(int rpcCode) {
+    return switch (rpcCode) {
+      case PARSE_ERROR -> "parse_error";
+      case INVALID_REQUEST -> "invalid_request";
+      case METHOD_NOT_FOUND -> "method_not_found";
+      case INVALID_PARAMS -> "invalid_params";
+      case SESSION_NOT_FOUND -> "session_not_found";
+      case HEADER_MISMATCH -> "header_mismatch";
+      case UNSUPPORTED_VERSION -> "unsupported_version";
+      case SERVER_ERROR -> "not_run";
+      default -> "internal_error";
+    };
   }
 }

@@ -3,13 +3,11 @@ package dev.engram.cloud.mcp;
 import dev.engram.cloud.auth.Permission;
 import dev.engram.cloud.auth.Permissions;
 import dev.engram.cloud.bus.ApiException;
-import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.engine.EngineMessages.Get;
 import dev.engram.cloud.engine.EngineMessages.ListMemories;
 import dev.engram.cloud.engine.EngineMessages.Stats;
 import dev.engram.cloud.engine.EngineMessages.WorkspaceStats;
-import dev.engram.cloud.engine.Workspaces;
-import dev.engram.cloud.projectcontext.ScanParser;
+import dev.engram.cloud.model.Workspaces;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -43,10 +41,24 @@ public final class McpServer {
   private static final Pattern WORKSPACE_URI = Pattern.compile("engram://workspace/([^/?#]{1,64})");
 
   private final Map<String, Tool> tools = new LinkedHashMap<>();
+  private final Map<String, Permission> permissions = new LinkedHashMap<>();
   private final int toolsPageSize;
 
-  public McpServer(EngramConfig.Memories limits, int toolsPageSize, ScanParser scanParser) {
-    for (Tool tool : new MemoryTools(limits, scanParser).all()) tools.put(tool.name(), tool);
+  /**
+   * Refuses a tool that the permission table ({@link Permissions}) does not list, or lists with another scope than
+   * the tool declares: no tool is served without a permission.
+   */
+  public McpServer(MemoryTools memoryTools, int toolsPageSize) {
+    for (Tool tool : memoryTools.all()) {
+      Permission permission = Permissions.forTool(tool.name()).orElseThrow(() -> new IllegalStateException(
+          "MCP tool " + tool.name() + " has no entry in auth/Permissions"));
+      if (permission.scope() != tool.scope()) {
+        throw new IllegalStateException("MCP tool " + tool.name() + " declares scope " + tool.scope()
+            + " but auth/Permissions gives it " + permission);
+      }
+      tools.put(tool.name(), tool);
+      permissions.put(tool.name(), permission);
+    }
     this.toolsPageSize = toolsPageSize;
   }
 
@@ -61,17 +73,19 @@ public final class McpServer {
     if (notification) return Future.succeededFuture();
     String method = message.getValue("method") instanceof String m ? m : null;
     if (method == null || !"2.0".equals(message.getValue("jsonrpc"))) {
-      return Future.succeededFuture(error(id, new McpError(McpError.INVALID_REQUEST, "Invalid Request", 400)));
+      return Future.succeededFuture(McpErrors.rpcErrorResponse(id, new McpError(McpError.INVALID_REQUEST,
+          "Invalid Request", 400), call.requestId()));
     }
     Object rawParams = message.getValue("params");
     if (rawParams != null && !(rawParams instanceof JsonObject)) {
-      return Future.succeededFuture(error(id, McpError.invalidParams("params must be an object")));
+      return Future.succeededFuture(McpErrors.rpcErrorResponse(id, McpError.invalidParams("params must be an object"),
+          call.requestId()));
     }
     JsonObject params = rawParams == null ? new JsonObject() : (JsonObject) rawParams;
     Future<JsonObject> result;
     try {
       result = dispatch(call, method, params, version);
-    } catch (McpError | ApiException e) {
+    } catch (ApiException e) {
       result = Future.failedFuture(e);
     }
     return result.map(r -> {
@@ -81,13 +95,8 @@ public final class McpServer {
       }
       return new JsonObject().put("jsonrpc", "2.0").put("id", id).put("result", r);
     }).recover(err -> {
-      if (err instanceof McpError e) {
-        if (e.httpStatus() != 200) return Future.failedFuture(withId(e, id));
-        return Future.succeededFuture(error(id, e));
-      }
-      ApiException api = ApiException.from(err);
-      int code = api.status() < 500 ? McpError.INVALID_PARAMS : McpError.INTERNAL_ERROR;
-      return Future.succeededFuture(error(id, new McpError(code, api.detail(), 200)));
+      if (err instanceof McpError e && e.httpStatus() != 200) return Future.failedFuture(new IdentifiedError(e, id));
+      return Future.succeededFuture(McpErrors.rpcErrorResponse(id, ApiException.from(err), call.requestId()));
     });
   }
 
@@ -192,19 +201,11 @@ public final class McpServer {
     Object rawArgs = params.getValue("arguments");
     if (rawArgs != null && !(rawArgs instanceof JsonObject)) throw McpError.invalidParams("arguments must be an object");
     JsonObject args = rawArgs == null ? new JsonObject() : (JsonObject) rawArgs;
-    // The one permission table decides, as on REST; a tool it does not list is refused.
-    Permission permission = Permissions.forTool(name).orElse(null);
-    if (permission == null) return Future.succeededFuture(toolError(name + " has no permission entry; refused."));
-    try {
-      Permissions.check(call.principal(), permission);
-    } catch (ApiException e) {
-      return Future.succeededFuture(toolError(e.detail() + " (" + name + ")"));
-    }
-    String invalid = tool.invalidArguments(args);
-    if (invalid != null) return Future.succeededFuture(toolError(invalid));
     Future<JsonObject> outcome;
     try {
-      outcome = tool.handler().call(call, new ToolArgs(args));
+      // The one permission table decides, as on REST (every tool has an entry: see the constructor).
+      Permissions.check(call.principal(), permissions.get(name));
+      outcome = tool.handler().call(call, tool.input(args));
     } catch (ApiException e) {
       outcome = Future.failedFuture(e);
     }
@@ -214,8 +215,8 @@ public final class McpServer {
         })
         .recover(err -> {
           ApiException e = ApiException.from(err);
-          if (e.status() >= 500 && e.status() != 501) return Future.failedFuture(err);
-          return Future.succeededFuture(toolError(e.detail()));
+          if (!McpErrors.isToolError(e)) return Future.failedFuture(e);
+          return Future.succeededFuture(McpErrors.toolError(e, call.requestId()));
         });
   }
 
@@ -230,11 +231,6 @@ public final class McpServer {
         .put("isError", false);
   }
 
-  private static JsonObject toolError(String message) {
-    return new JsonObject().put("content", new JsonArray().add(new JsonObject().put("type", "text").put("text", message)))
-        .put("isError", true);
-  }
-
   private Future<JsonObject> readResource(ToolCall call, JsonObject params) {
     if (!(params.getValue("uri") instanceof String uri)) throw McpError.invalidParams("resources/read needs params.uri");
     if (!call.principal().has(dev.engram.cloud.auth.Scope.MEMORIES_READ)) {
@@ -244,13 +240,13 @@ public final class McpServer {
     Matcher memory = MEMORY_URI.matcher(uri);
     Matcher workspace = WORKSPACE_URI.matcher(uri);
     if (uri.equals("engram://stats")) {
-      body = call.engine(new Stats());
+      body = call.json(new Stats());
     } else if (memory.matches()) {
-      body = call.engine(new Get(Long.parseLong(memory.group(1))));
+      body = call.json(new Get(Long.parseLong(memory.group(1))));
     } else if (workspace.matches()) {
       String name = Workspaces.normalize(workspace.group(1));
-      body = call.engine(new WorkspaceStats(name)).compose(stats ->
-          call.engine(new ListMemories(name, null, null, 20, null))
+      body = call.json(new WorkspaceStats(name)).compose(stats ->
+          call.json(new ListMemories(name, null, null, 20, null))
               .map(page -> stats.copy().put("memories", page.getJsonArray("data"))));
     } else {
       body = Future.failedFuture(ApiException.notFound("Unknown resource"));
@@ -272,21 +268,12 @@ public final class McpServer {
         .put("mimeType", "application/json");
   }
 
-  private static JsonObject error(Object id, McpError e) {
-    return new JsonObject().put("jsonrpc", "2.0").put("id", id).put("error", e.toJson());
-  }
-
-  /** An HTTP-status error raised inside dispatch, tagged with the request id for the transport's answer. */
-  private static McpError withId(McpError e, Object id) {
-    return new IdentifiedError(e, id);
-  }
-
-  /** Carries the request id with an error that the transport answers with an HTTP status. */
+  /** Carries the JSON-RPC id with an error that the transport answers with an HTTP status. */
   public static final class IdentifiedError extends McpError {
     private final Object id;
 
     IdentifiedError(McpError e, Object id) {
-      super(e.code(), e.getMessage(), e.httpStatus(), e.toJson().getJsonObject("data"));
+      super(e.rpcCode(), e.getMessage(), e.httpStatus(), e.extensions());
       this.id = id;
     }
 

@@ -4,6 +4,7 @@ import dev.engram.cloud.auth.Principal;
 import dev.engram.cloud.engine.EngineClient;
 import dev.engram.cloud.engine.EngineMessages.Caps;
 import dev.engram.cloud.engine.EngineMessages.EngineCommand;
+import dev.engram.cloud.engine.EngineReplies.EngineReply;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 
@@ -19,14 +20,21 @@ public final class ToolCall {
   private final Principal principal;
   private final Caps caps;
   private final EngineClient engines;
+  private final String requestId;
   private int created;
   private int searches;
   private final List<String> audited = new ArrayList<>();
 
-  public ToolCall(Principal principal, Caps caps, EngineClient engines) {
+  public ToolCall(Principal principal, Caps caps, EngineClient engines, String requestId) {
     this.principal = principal;
     this.caps = caps;
     this.engines = engines;
+    this.requestId = requestId;
+  }
+
+  /** The HTTP request's id, which every error answer carries. */
+  public String requestId() {
+    return requestId;
   }
 
   public Principal principal() {
@@ -38,8 +46,13 @@ public final class ToolCall {
   }
 
   /** Runs a command on the caller's own tenant engine. */
-  Future<JsonObject> engine(EngineCommand command) {
+  <R extends EngineReply> Future<R> engine(EngineCommand<R> command) {
     return engines.call(principal, command);
+  }
+
+  /** Runs a command and answers its reply as the API's JSON. */
+  Future<JsonObject> json(EngineCommand<?> command) {
+    return engines.call(principal, command).map(EngineReply::toJson);
   }
 
   void countCreated(int n) {

@@ -7,6 +7,9 @@ import dev.engram.cloud.controlplane.UsageDay;
 import dev.engram.cloud.metering.UsageMessages.UsageEvent;
 import dev.engram.cloud.metering.UsageMessages.UsageQuery;
 import dev.engram.cloud.metering.UsageMessages.UsageReport;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -38,10 +41,19 @@ public final class MeteringVerticle extends VerticleBase {
   private Map<DayKey, UsageDay> flushing = Map.of();
   private Future<Void> lastFlush = Future.succeededFuture();
   private long timer;
+  /** Tenant-days whose counters are not stored yet (pending or being flushed), for /metrics. */
+  private volatile int backlog;
+  private final Counter flushFailures;
 
-  public MeteringVerticle(ControlPlane controlPlane, int flushSeconds) {
+  public MeteringVerticle(ControlPlane controlPlane, int flushSeconds, MeterRegistry registry) {
     this.controlPlane = controlPlane;
     this.flushSeconds = flushSeconds;
+    Gauge.builder("engram_metering_backlog", this, m -> m.backlog)
+        .description("Tenant-days of usage counted in memory and not yet stored in the control plane")
+        .register(registry);
+    this.flushFailures = Counter.builder("engram_metering_flush_failures_total")
+        .description("Usage flushes to the control plane that failed (retried at the next interval)")
+        .register(registry);
   }
 
   @Override
@@ -63,6 +75,7 @@ public final class MeteringVerticle extends VerticleBase {
     DayKey key = new DayKey(e.tenantId(), LocalDate.now(ZoneOffset.UTC));
     UsageDay delta = new UsageDay(e.tenantId(), key.day(), e.apiCalls(), e.memoriesCreated(), e.searches());
     pending.merge(key, delta, UsageDay::plus);
+    backlog = pending.size() + flushing.size();
   }
 
   /** Flushes one batch at a time; a failed batch goes back into the pending counters. */
@@ -74,10 +87,12 @@ public final class MeteringVerticle extends VerticleBase {
       return controlPlane.addUsage(new ArrayList<>(flushing.values()))
           .onFailure(err -> {
             log.warn("usage flush failed; will retry: {}", err.toString());
+            flushFailures.increment();
             flushing.forEach((k, v) -> pending.merge(k, v, UsageDay::plus));
           })
           .eventually(() -> {
             flushing = Map.of();
+            backlog = pending.size();
             return Future.succeededFuture();
           });
     });

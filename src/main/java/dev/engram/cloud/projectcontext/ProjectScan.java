@@ -1,7 +1,8 @@
 package dev.engram.cloud.projectcontext;
 
 import dev.engram.cloud.bus.ApiException;
-import dev.engram.cloud.engine.Workspaces;
+import dev.engram.cloud.engine.EngineReplies.ScanResult;
+import dev.engram.cloud.model.Workspaces;
 import dev.engram.cloud.sqlite.Timestamps;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -29,8 +30,6 @@ public final class ProjectScan {
   public static final String SECTION_TAG = "section";
   public static final double PARENT_IMPORTANCE = 0.8;
   public static final double SECTION_IMPORTANCE = 0.7;
-  private static final Set<String> FIELDS = Set.of("project", "files", "workspace");
-  private static final Set<String> FILE_FIELDS = Set.of("path", "content");
 
   /**
    * A checked scan: the files to store, the paths of files that were sent but skipped (their earlier memories are
@@ -41,32 +40,24 @@ public final class ProjectScan {
 
   private ProjectScan() {}
 
+  /**
+   * A scan request already checked against openapi.yaml's {@code ScanRequest} (types, sizes, required and unknown
+   * members): here the rules the schema cannot state, the paths, duplicates, the total size, and the parse.
+   */
   public static Request parse(JsonObject body) {
-    for (String name : body.fieldNames()) {
-      if (!FIELDS.contains(name)) {
-        throw ApiException.badRequest("unknown_field", "Unknown field '" + name + "'. Allowed fields: files, project, workspace.");
-      }
-    }
     String project = project(body.getValue("project"));
-    Object ws = body.getValue("workspace");
-    if (ws != null && !(ws instanceof String)) throw invalid("Field 'workspace' must be a string.");
-    String workspace = ws == null ? Workspaces.DEFAULT : Workspaces.normalize((String) ws);
-    Object rawFiles = body.getValue("files");
-    if (rawFiles == null) throw ApiException.badRequest("missing_field", "Field 'files' is required.");
-    if (!(rawFiles instanceof JsonArray array)) throw invalid("Field 'files' must be an array of {path, content}.");
-    if (array.size() > MAX_FILES) throw invalid("Field 'files' must have at most " + MAX_FILES + " files.");
+    String workspace = body.getString("workspace") == null ? Workspaces.DEFAULT
+        : Workspaces.normalize(body.getString("workspace"));
+    JsonArray array = body.getJsonArray("files");
     List<ContextFile> files = new ArrayList<>();
     Set<String> skipped = new HashSet<>();
     List<String> errors = new ArrayList<>();
     Set<String> seen = new HashSet<>();
     long total = 0;
     for (int i = 0; i < array.size(); i++) {
-      if (!(array.getValue(i) instanceof JsonObject file)) throw invalid("files[" + i + "] must be an object {path, content}.");
-      for (String name : file.fieldNames()) {
-        if (!FILE_FIELDS.contains(name)) throw invalid("files[" + i + "] has an unknown field '" + name + "'; allowed: path, content.");
-      }
-      if (!(file.getValue("path") instanceof String path)) throw invalid("files[" + i + "].path must be a string.");
-      if (!(file.getValue("content") instanceof String content)) throw invalid("files[" + i + "].content must be a string.");
+      JsonObject file = array.getJsonObject(i);
+      String path = file.getString("path");
+      String content = file.getString("content");
       InstructionFiles.checkPath(path, "files[" + i + "].path");
       if (!seen.add(path)) throw invalid("files[" + i + "].path '" + path + "' is given twice.");
       byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
@@ -114,15 +105,15 @@ public final class ProjectScan {
     return "project:" + project;
   }
 
-  /** The scan's answer: the request's counts and the engine's {@code memories_created/updated/retired}. */
-  public static JsonObject summary(Request request, JsonObject engineReply) {
+  /** The scan's answer (openapi.yaml ScanSummary): the request's counts and what the engine changed. */
+  public static JsonObject summary(Request request, ScanResult engineReply) {
     return new JsonObject()
         .put("project", request.project())
         .put("workspace", request.workspace())
         .put("files_found", request.filesFound())
-        .put("memories_created", engineReply.getInteger("memories_created"))
-        .put("memories_updated", engineReply.getInteger("memories_updated"))
-        .put("memories_retired", engineReply.getInteger("memories_retired"))
+        .put("memories_created", engineReply.created())
+        .put("memories_updated", engineReply.updated())
+        .put("memories_retired", engineReply.retired())
         .put("files_skipped", request.skippedPaths().size())
         .put("errors", new JsonArray(request.errors()))
         .put("scanned_at", Timestamps.now());

@@ -29,7 +29,7 @@ public final class ScanCommand {
   public static final int OK = 0;
   public static final int SERVER_ERROR = 1;
   public static final int USAGE = 2;
-  static final String USAGE_TEXT = "usage: java -jar engram-cloud.jar scan DIR --url URL [--key KEY] [--project NAME]"
+  public static final String USAGE_TEXT = "usage: java -jar engram-cloud.jar scan DIR --url URL [--key KEY] [--project NAME]"
       + " [--workspace NAME]\n  --url        the server, e.g. https://engram.example.com\n"
       + "  --key        an API key with memories:write (or set ENGRAM_API_KEY)\n"
       + "  --project    the project name (default: DIR's name)\n"

@@ -8,6 +8,7 @@ import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.config.EngramConfig.Plan;
 import dev.engram.cloud.config.EngramConfig.RateLimits;
 import dev.engram.cloud.controlplane.ControlPlane;
+import dev.engram.cloud.observability.Refusals;
 import dev.engram.cloud.quota.QuotaMessages.Check;
 import dev.engram.cloud.quota.QuotaMessages.Decision;
 import dev.engram.cloud.quota.QuotaMessages.PlanChanged;
@@ -102,19 +103,31 @@ public final class QuotaVerticle extends VerticleBase {
     return plan(c.tenantId()).compose(plan -> rateLimit(c.tenantId(), c.subject(), plan.rateLimits())
         .compose(d -> d.allowed()
             ? monthly.admit(c.tenantId(), plan, c.usage()).map(v -> d.withPlan(plan))
-            : Future.succeededFuture(d)));
+            : Future.succeededFuture(d)))
+        .andThen(ar -> countRefusal(ar.succeeded() ? ar.result() : null, ar.cause(), "rate_limit"));
+  }
+
+  /** Counts a refusal for operators: a 429 by the limit that refused it, a 402 by the plan cap. */
+  private void countRefusal(Decision d, Throwable failure, String limit) {
+    if (d != null && !d.allowed()) Refusals.count(registry, 429, limit);
+    if (failure instanceof ApiException e && e.status() == 402 && e.extensions() != null) {
+      Refusals.count(registry, 402, e.extensions().getString("cap"));
+    }
   }
 
   private void onPublic(Message<PublicCheck> msg) {
     PublicCheck c = msg.body();
     Future<Decision> result;
     if (c instanceof PublicCall call) {
-      result = publicCall(call.limit(), call.subject());
+      result = publicCall(call.limit(), call.subject())
+          .andThen(ar -> countRefusal(ar.result(), null, call.limit().name().toLowerCase(Locale.ROOT)));
     } else if (c instanceof SignInAttempt attempt) {
       String account = account(attempt.account());
       result = backoff.lockedMillis(account).compose(locked -> locked > 0
           ? Future.succeededFuture(new Decision(false, 0, 0, seconds(locked), seconds(locked), null))
-          : publicCall(PublicLimit.SIGN_IN_PER_ACCOUNT, attempt.account()));
+              .andThen(ar -> countRefusal(ar.result(), null, "sign_in_backoff"))
+          : publicCall(PublicLimit.SIGN_IN_PER_ACCOUNT, attempt.account())
+              .andThen(ar -> countRefusal(ar.result(), null, "sign_in_per_account")));
     } else {
       SignInOutcome outcome = (SignInOutcome) c;
       String account = account(outcome.account());

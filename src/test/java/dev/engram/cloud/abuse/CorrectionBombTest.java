@@ -2,12 +2,13 @@ package dev.engram.cloud.abuse;
 
 import dev.engram.cloud.testing.Api;
 import dev.engram.cloud.testing.Liveness;
+import dev.engram.cloud.testing.RunningServer;
 import dev.engram.cloud.testing.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 import java.time.Duration;
@@ -32,7 +33,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(180)
 class CorrectionBombTest {
 
-  static TestServer server;
+  @RegisterExtension
+  static final RunningServer server = RunningServer.with(TestServer.withoutRateLimits());
   static Api api;
   static String key;
   /** ~1000 characters: 140 words of six letters that no memory holds. */
@@ -40,7 +42,6 @@ class CorrectionBombTest {
 
   @BeforeAll
   static void given_a_tenant_with_thousands_of_words() {
-    server = TestServer.start(TestServer.withoutRateLimits());
     api = server.api();
     key = api.signup().apiKey();
     Random random = new Random(9);
@@ -65,11 +66,6 @@ class CorrectionBombTest {
     }
     bomb = String.join(" ", unknown);
     assertEquals(979, bomb.length());
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
   }
 
   @Test

@@ -4,12 +4,13 @@ import dev.engram.cloud.config.ConfigLoader;
 import dev.engram.cloud.testing.Api;
 import dev.engram.cloud.testing.Api.Account;
 import dev.engram.cloud.testing.Liveness;
+import dev.engram.cloud.testing.RunningServer;
 import dev.engram.cloud.testing.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 import java.time.Duration;
@@ -32,20 +33,15 @@ class McpBatchFanOutTest {
   static final int SEARCH_CAP = 5;
   static final int MAX_BATCH = 40;
   static final int ANSWER_BUDGET = 500_000;
-  static TestServer server;
+  @RegisterExtension
+  static final RunningServer server = RunningServer.with(ConfigLoader.deepMerge(TestServer.withoutRateLimits(), new JsonObject()
+        .put("plans", new JsonObject().put("free", new JsonObject().put("searches_per_month", SEARCH_CAP)))
+        .put("mcp", new JsonObject().put("max_batch", MAX_BATCH).put("max_batch_response_bytes", ANSWER_BUDGET))));
   static Api api;
 
   @BeforeAll
   static void start() {
-    server = TestServer.start(ConfigLoader.deepMerge(TestServer.withoutRateLimits(), new JsonObject()
-        .put("plans", new JsonObject().put("free", new JsonObject().put("searches_per_month", SEARCH_CAP)))
-        .put("mcp", new JsonObject().put("max_batch", MAX_BATCH).put("max_batch_response_bytes", ANSWER_BUDGET))));
     api = server.api();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
   }
 
   static JsonObject search(int id, String query) {

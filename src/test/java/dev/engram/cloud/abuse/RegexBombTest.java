@@ -2,12 +2,13 @@ package dev.engram.cloud.abuse;
 
 import dev.engram.cloud.testing.Api;
 import dev.engram.cloud.testing.Liveness;
+import dev.engram.cloud.testing.RunningServer;
 import dev.engram.cloud.testing.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 import java.time.Duration;
@@ -31,18 +32,13 @@ class RegexBombTest {
   /** The attack's file: a heading whose title is followed by tens of thousands of blanks and one more character. */
   static final String SPACES_BOMB = "# a" + " ".repeat(60_000) + "x";
 
-  static TestServer server;
+  @RegisterExtension
+  static final RunningServer server = RunningServer.with(TestServer.withoutRateLimits());
   static Api api;
 
   @BeforeAll
   static void start() {
-    server = TestServer.start(TestServer.withoutRateLimits());
     api = server.api();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
   }
 
   @Test

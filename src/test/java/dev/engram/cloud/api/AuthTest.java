@@ -2,12 +2,12 @@ package dev.engram.cloud.api;
 
 import dev.engram.cloud.testing.Api;
 import dev.engram.cloud.testing.Api.Account;
-import dev.engram.cloud.testing.TestServer;
+import dev.engram.cloud.testing.RunningServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.Map;
 
@@ -18,20 +18,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class AuthTest {
 
-  static TestServer server;
+  @RegisterExtension
+  static final RunningServer server = RunningServer.withDefaults();
   static Api api;
   static Account account;
 
   @BeforeAll
   static void start() {
-    server = TestServer.start();
     api = server.api();
     account = api.signup();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
   }
 
   private static void assertUnauthorized(Api.Response r, String code) {

@@ -2,11 +2,12 @@ package dev.engram.cloud.api;
 
 import dev.engram.cloud.testing.Api;
 import dev.engram.cloud.testing.Api.Account;
+import dev.engram.cloud.testing.RunningServer;
 import dev.engram.cloud.testing.TestServer;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -22,18 +23,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /** Parallel writes all land exactly once, and tenants written in parallel stay apart. */
 class ConcurrencyTest {
 
-  static TestServer server;
+  @RegisterExtension
+  static final RunningServer server = RunningServer.with(TestServer.withoutRateLimits());
   static Api api;
 
   @BeforeAll
   static void start() {
-    server = TestServer.start(TestServer.withoutRateLimits());
     api = server.api();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
   }
 
   private static <T> List<T> runAll(int threads, List<Callable<T>> tasks) throws Exception {

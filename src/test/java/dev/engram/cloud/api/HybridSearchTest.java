@@ -1,12 +1,13 @@
 package dev.engram.cloud.api;
 
 import dev.engram.cloud.testing.Api;
+import dev.engram.cloud.testing.RunningServer;
 import dev.engram.cloud.testing.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 import java.util.List;
@@ -22,13 +23,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class HybridSearchTest {
 
   static final String ASYNC = "Use async/await for I/O-bound work in Rust";
-  static TestServer server;
+  @RegisterExtension
+  static final RunningServer server = RunningServer.with(TestServer.withoutRateLimits());
   static Api api;
   static String key;
 
   @BeforeAll
   static void given_a_tenant_with_memories() {
-    server = TestServer.start(TestServer.withoutRateLimits());
     api = server.api();
     key = api.signup().apiKey();
     create(ASYNC, "learning", "default", 0.9, new JsonObject().put("project", "engram").put("lang", "rust")
@@ -49,11 +50,6 @@ class HybridSearchTest {
     api.createMemory(key, new JsonObject().put("content", content).put("memory_type", type)
         .put("workspace", workspace).put("importance", importance).put("metadata", metadata)
         .put("tags", new JsonArray(List.of(tags))));
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
   }
 
   static JsonObject search(JsonObject body) {

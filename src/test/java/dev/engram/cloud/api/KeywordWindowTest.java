@@ -1,12 +1,12 @@
 package dev.engram.cloud.api;
 
 import dev.engram.cloud.testing.Api;
-import dev.engram.cloud.testing.TestServer;
+import dev.engram.cloud.testing.RunningServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.List;
 
@@ -18,13 +18,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class KeywordWindowTest {
 
-  static TestServer server;
+  @RegisterExtension
+  static final RunningServer server = RunningServer.with(new JsonObject().put("search", new JsonObject().put("keyword_window", 3)));
   static Api api;
   static String key;
 
   @BeforeAll
   static void given_a_word_in_more_memories_than_the_window() {
-    server = TestServer.start(new JsonObject().put("search", new JsonObject().put("keyword_window", 3)));
     api = server.api();
     key = api.signup().apiKey();
     // the oldest is the strongest match, in a workspace of its own
@@ -38,11 +38,6 @@ class KeywordWindowTest {
   static void create(String content, String workspace) {
     api.createMemory(key, new JsonObject().put("content", content).put("workspace", workspace)
         .put("tags", new JsonArray()));
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
   }
 
   static JsonObject search(JsonObject body) {

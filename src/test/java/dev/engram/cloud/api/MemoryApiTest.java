@@ -1,12 +1,12 @@
 package dev.engram.cloud.api;
 
 import dev.engram.cloud.testing.Api;
-import dev.engram.cloud.testing.TestServer;
+import dev.engram.cloud.testing.RunningServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -21,18 +21,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The memory lifecycle a user goes through: create, read, list, update, delete. */
 class MemoryApiTest {
 
-  static TestServer server;
+  @RegisterExtension
+  static final RunningServer server = RunningServer.withDefaults();
   static Api api;
 
   @BeforeAll
   static void start() {
-    server = TestServer.start();
     api = server.api();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
   }
 
   @Test

@@ -1,12 +1,13 @@
 package dev.engram.cloud.api;
 
 import dev.engram.cloud.testing.Api;
+import dev.engram.cloud.testing.RunningServer;
 import dev.engram.cloud.testing.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 import java.util.List;
@@ -42,18 +43,13 @@ class ProjectContextApiTest {
       """;
   static final String CURSOR = "Prefer small commits.\nNever log secrets.\n";
 
-  static TestServer server;
+  @RegisterExtension
+  static final RunningServer server = RunningServer.with(TestServer.withoutRateLimits());
   static Api api;
 
   @BeforeAll
   static void start() {
-    server = TestServer.start(TestServer.withoutRateLimits());
     api = server.api();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
   }
 
   static JsonObject scan(String key, String project, Map<String, String> files) {

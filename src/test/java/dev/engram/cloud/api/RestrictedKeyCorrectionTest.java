@@ -1,12 +1,13 @@
 package dev.engram.cloud.api;
 
 import dev.engram.cloud.testing.Api;
+import dev.engram.cloud.testing.RunningServer;
 import dev.engram.cloud.testing.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 import java.util.List;
@@ -24,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(60)
 class RestrictedKeyCorrectionTest {
 
-  static TestServer server;
+  @RegisterExtension
+  static final RunningServer server = RunningServer.with(TestServer.withoutRateLimits());
   static Api api;
   static String owner;
   static String publicKey;
@@ -32,7 +34,6 @@ class RestrictedKeyCorrectionTest {
 
   @BeforeAll
   static void given_words_in_two_workspaces() {
-    server = TestServer.start(TestServer.withoutRateLimits());
     api = server.api();
     owner = api.signup().apiKey();
     api.createMemory(owner, new JsonObject().put("content", "Planned layoffs and salary changes for next quarter")
@@ -41,11 +42,6 @@ class RestrictedKeyCorrectionTest {
         .put("workspace", "public"));
     publicKey = key(List.of("public"));
     publicAndHrKey = key(List.of("public", "hr"));
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
   }
 
   @Test

@@ -1,12 +1,12 @@
 package dev.engram.cloud.api;
 
 import dev.engram.cloud.testing.Api;
-import dev.engram.cloud.testing.TestServer;
+import dev.engram.cloud.testing.RunningServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -17,13 +17,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SearchTest {
 
-  static TestServer server;
+  @RegisterExtension
+  static final RunningServer server = RunningServer.withDefaults();
   static Api api;
   static String key;
 
   @BeforeAll
   static void given_a_tenant_with_memories() {
-    server = TestServer.start();
     api = server.api();
     key = api.signup().apiKey();
     create("User prefers dark mode in every editor", "preference", "default", "ui");
@@ -38,11 +38,6 @@ class SearchTest {
   static void create(String content, String type, String workspace, String tag) {
     api.createMemory(key, new JsonObject().put("content", content).put("memory_type", type)
         .put("workspace", workspace).put("tags", new JsonArray().add(tag)));
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
   }
 
   static JsonObject search(JsonObject body) {

@@ -2,12 +2,12 @@ package dev.engram.cloud.api;
 
 import dev.engram.cloud.testing.Api;
 import dev.engram.cloud.testing.Api.Account;
-import dev.engram.cloud.testing.TestServer;
+import dev.engram.cloud.testing.RunningServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -19,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** A tenant can never see or touch another tenant's data, whatever ids it names. */
 class TenantIsolationTest {
 
-  static TestServer server;
+  @RegisterExtension
+  static final RunningServer server = RunningServer.withDefaults();
   static Api api;
   static Account a;
   static Account b;
@@ -27,7 +28,6 @@ class TenantIsolationTest {
 
   @BeforeAll
   static void given_two_tenants_where_a_has_more_memories_than_b() {
-    server = TestServer.start();
     api = server.api();
     a = api.signup();
     b = api.signup();
@@ -36,11 +36,6 @@ class TenantIsolationTest {
           .put("content", "alpha secret number " + i).put("tags", new JsonArray().add("alpha"))).getLong("id"));
     }
     api.createMemory(b.apiKey(), new JsonObject().put("content", "bravo note"));
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
   }
 
   @Test

@@ -1,12 +1,13 @@
 package dev.engram.cloud.api;
 
 import dev.engram.cloud.testing.Api;
+import dev.engram.cloud.testing.RunningServer;
 import dev.engram.cloud.testing.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 import java.util.List;
@@ -21,18 +22,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(60)
 class TimestampRangeTest {
 
-  static TestServer server;
+  @RegisterExtension
+  static final RunningServer server = RunningServer.with(TestServer.withoutRateLimits());
   static Api api;
 
   @BeforeAll
   static void start() {
-    server = TestServer.start(TestServer.withoutRateLimits());
     api = server.api();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
   }
 
   static List<String> contents(JsonObject search) {

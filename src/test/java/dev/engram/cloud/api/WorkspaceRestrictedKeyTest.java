@@ -2,12 +2,13 @@ package dev.engram.cloud.api;
 
 import dev.engram.cloud.testing.Api;
 import dev.engram.cloud.testing.Api.Account;
+import dev.engram.cloud.testing.RunningServer;
 import dev.engram.cloud.testing.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.Map;
 
@@ -17,7 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** A key restricted to some workspaces reaches nothing outside them, over REST and over MCP. */
 class WorkspaceRestrictedKeyTest {
 
-  static TestServer server;
+  @RegisterExtension
+  static final RunningServer server = RunningServer.with(TestServer.withoutRateLimits());
   static Api api;
   static Account owner;
   static String backendKey;
@@ -26,7 +28,6 @@ class WorkspaceRestrictedKeyTest {
 
   @BeforeAll
   static void given_memories_in_two_workspaces_and_a_key_for_one() {
-    server = TestServer.start(TestServer.withoutRateLimits());
     api = server.api();
     owner = api.signup();
     inBackend = api.createMemory(owner.apiKey(), new JsonObject().put("content", "shared secret backend token")
@@ -39,11 +40,6 @@ class WorkspaceRestrictedKeyTest {
     assertEquals(201, created.status(), created.body());
     assertEquals(new JsonArray().add("backend"), created.json().getJsonArray("workspaces"));
     backendKey = created.json().getString("key");
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
   }
 
   @Test

@@ -124,4 +124,43 @@ class EngineFailureApiTest {
     TenantEngineVerticle.afterWork = cmd -> {};
     assertEquals(0, total(key));
   }
+
+  @Test
+  void an_internal_failure_over_mcp_is_a_json_rpc_error_carrying_the_request_id() {
+    String key = api.signup().apiKey();
+    TenantEngineVerticle.afterWork = cmd -> {
+      if (is(cmd, Stats.class)) throw new NoClassDefFoundError(SECRET);
+    };
+    Api.Response r = api.send("POST", "/v1/mcp", Map.of("Authorization", "Bearer " + key, "X-Request-Id", "req-mcp-1"),
+        new JsonObject().put("jsonrpc", "2.0").put("id", 7).put("method", "tools/call").put("params",
+            new JsonObject().put("name", "memory_stats").put("arguments", new JsonObject())).encode(),
+        "application/json");
+    assertEquals(200, r.status(), r.body());
+    JsonObject error = r.json().getJsonObject("error");
+    assertEquals(-32603, error.getInteger("code"), r.body());
+    assertEquals("req-mcp-1", error.getJsonObject("data").getString("request_id"), r.body());
+    assertEquals("internal_error", error.getJsonObject("data").getString("code"), r.body());
+    assertFalse(r.body().contains(SECRET) || r.body().contains("Exception"), r.body());
+  }
+
+  @Test
+  void a_503_says_when_to_retry_over_rest_and_mcp() {
+    String key = api.signup().apiKey();
+    TenantEngineVerticle.afterWork = cmd -> {
+      if (is(cmd, Stats.class)) throw new dev.engram.cloud.bus.ApiException(503, "unavailable", "Busy.");
+    };
+    Api.Response rest = api.get("/v1/stats", key);
+    assertEquals(503, rest.status(), rest.body());
+    assertEquals("1", rest.header("Retry-After"), "Retry-After on every 503");
+    assertEquals(1, rest.json().getInteger("retry_after"), rest.body());
+
+    Api.Response mcp = api.send("POST", "/v1/mcp", Map.of("Authorization", "Bearer " + key),
+        new JsonObject().put("jsonrpc", "2.0").put("id", 8).put("method", "tools/call").put("params",
+            new JsonObject().put("name", "memory_stats").put("arguments", new JsonObject())).encode(),
+        "application/json");
+    JsonObject data = mcp.json().getJsonObject("error").getJsonObject("data");
+    assertEquals(503, data.getInteger("status"), mcp.body());
+    assertEquals("unavailable", data.getString("code"), mcp.body());
+    assertEquals(1, data.getInteger("retry_after"), mcp.body());
+  }
 }

@@ -12,9 +12,11 @@ import dev.engram.cloud.engine.EngineMessages.Get;
 import dev.engram.cloud.engine.EngineMessages.ListMemories;
 import dev.engram.cloud.engine.EngineMessages.Reply;
 import dev.engram.cloud.engine.EngineMessages.Stats;
+import dev.engram.cloud.observability.EngineTelemetry;
 import dev.engram.cloud.search.HashingEmbedder;
 import dev.engram.cloud.testing.Eventually;
 import dev.engram.cloud.testing.TestServer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
@@ -150,7 +152,7 @@ class EngineFailureTest {
     createTrigger("BEFORE DELETE ON memories WHEN OLD.content = 'undying'");
     deploy(2);
     long id = await(send(new Create("undying", "note", List.of(), new JsonObject(), 0.5, "default", "daily", 1L,
-        Caps.NONE))).result().body().getLong("id");
+        Caps.NONE))).result().body() instanceof EngineReplies.Memory m ? m.id() : 0;
     // every read sweeps expired memories first; this sweep keeps failing
     Eventually.until(Duration.ofSeconds(10), "the memory expires",
         () -> await(send(new Get(id))).failed());
@@ -202,7 +204,8 @@ class EngineFailureTest {
 
   private void deploy(int readers) throws Exception {
     TenantEngineVerticle engine = new TenantEngineVerticle(TENANT, file, 256, readers, new AtomicInteger(),
-        new HashingEmbedder(), new VectorBudget(64L << 20), CONFIG.search());
+        new HashingEmbedder(), new VectorBudget(64L << 20), CONFIG.search(),
+        new EngineTelemetry(new SimpleMeterRegistry(), null));
     vertx.deployVerticle(engine, new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))
         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
@@ -237,8 +240,8 @@ class EngineFailureTest {
   }
 
   private List<String> contents() {
-    return await(send(new ListMemories(null, null, null, 100, null))).result().body().getJsonArray("data").stream()
-        .map(m -> ((JsonObject) m).getString("content")).toList();
+    return ((EngineReplies.MemoryPage) await(send(new ListMemories(null, null, null, 100, null))).result().body())
+        .data().stream().map(EngineReplies.Memory::content).toList();
   }
 
   /** Every stored row, expired or not, newest first, read from the file by a connection of its own. */

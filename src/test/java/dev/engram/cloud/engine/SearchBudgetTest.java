@@ -96,8 +96,8 @@ class SearchBudgetTest {
     assertTrue(MemoryStore.interrupted(again), again.toString());
     assertEquals(2, store.wordCountIn("rust", List.of("default")), "the reused statement works again");
     assertTrue(store.matchesAny("\"rust\""));
-    JsonObject after = search.search(store, new Search("rust", 10, SearchFilter.NONE, Strategy.KEYWORD, false),
-        Instant.now());
-    assertEquals(2, after.getJsonArray("results").size(), after.encode());
+    EngineReplies.SearchResults after = search.search(store, new Search("rust", 10, SearchFilter.NONE,
+        Strategy.KEYWORD, false), Instant.now());
+    assertEquals(2, after.results().size(), after.toJson().encode());
   }
 }

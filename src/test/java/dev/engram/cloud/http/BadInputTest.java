@@ -2,17 +2,19 @@ package dev.engram.cloud.http;
 
 import dev.engram.cloud.testing.Api;
 import dev.engram.cloud.testing.Api.Account;
+import dev.engram.cloud.testing.RunningServer;
 import dev.engram.cloud.testing.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertAll;
@@ -22,8 +24,11 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A table of bad requests across every route. Each one must get the right 4xx as problem+json (status, code, title,
- * detail and the request id of the response) and must leave the tenant's data exactly as it was.
+ * The one table of bad requests across every route. Each one must get the right 4xx as problem+json (status, code,
+ * title, detail and the request id of the response) and must leave the tenant's data exactly as it was. Every row
+ * whose operation has an MCP tool is sent through MCP too, as the same input (body members and parameters as
+ * arguments), and must get the same code, as an {@code isError} result whose structured content is the problem;
+ * {@link #REST_ONLY} lists the rows that cannot or need not be the same over MCP, and why.
  */
 class BadInputTest {
 
@@ -45,7 +50,9 @@ class BadInputTest {
   /** What must not change: stats counters, the full memory list, the links of every memory and the API keys. */
   record Snapshot(JsonObject counts, JsonObject list, List<JsonObject> links, int apiKeys) {}
 
-  static TestServer server;
+  // Generous rate limits: this class sends a few hundred requests with one key in quick succession.
+  @RegisterExtension
+  static final RunningServer server = RunningServer.with(TestServer.withoutRateLimits());
   static Api api;
   static Account account;
   static String readOnlyKey;
@@ -54,8 +61,6 @@ class BadInputTest {
 
   @BeforeAll
   static void start() {
-    // Generous rate limits: this class sends a few hundred requests with one key in quick succession.
-    server = TestServer.start(TestServer.withoutRateLimits());
     api = server.api();
     account = api.signup();
     Api.Response key = api.post("/v1/api-keys", account.apiKey(),
@@ -78,11 +83,6 @@ class BadInputTest {
     assertEquals(2, before.links().stream().mapToInt(r -> r.getJsonArray("related").size()).sum(),
         "one link, seen from both ends");
     assertEquals(2, before.apiKeys());
-  }
-
-  @AfterAll
-  static void stop() {
-    if (server != null) server.close();
   }
 
   static List<BadRequest> badRequests() {
@@ -301,7 +301,10 @@ class BadInputTest {
         401, "missing_credentials"));
 
     // GET /v1/tags, /v1/memories/{id}/versions
-    rows.add(json("unknown query parameter", "GET", "/v1/tags?limit=5", null, 400, "unknown_parameter"));
+    rows.add(json("unknown query parameter", "GET", "/v1/tags?sort=name", null, 400, "unknown_parameter"));
+    rows.add(json("limit 0", "GET", "/v1/tags?limit=0", null, 400, "invalid_parameter"));
+    rows.add(json("limit 101", "GET", "/v1/memories/" + ID + "/versions?limit=101", null, 400, "invalid_parameter"));
+    rows.add(json("garbage cursor", "GET", "/v1/memories/" + ID + "/versions?cursor=xyz", null, 400, "invalid_cursor"));
     rows.add(row("without credentials", "GET", "/v1/tags", null, JSON, Credentials.NONE, 401, "missing_credentials"));
     rows.add(json("bad id", "GET", "/v1/memories/abc/versions", null, 400, "invalid_id"));
     rows.add(json("unknown id", "GET", "/v1/memories/999999/versions", null, 404, "not_found"));
@@ -323,7 +326,8 @@ class BadInputTest {
     rows.add(json("unknown query parameter", "GET", "/v1/activity?include_types=note", null, 400, "unknown_parameter"));
 
     // GET /v1/workspaces, /v1/workspaces/{name}
-    rows.add(json("unknown query parameter", "GET", "/v1/workspaces?limit=1", null, 400, "unknown_parameter"));
+    rows.add(json("unknown query parameter", "GET", "/v1/workspaces?sort=name", null, 400, "unknown_parameter"));
+    rows.add(json("limit abc", "GET", "/v1/workspaces?limit=abc", null, 400, "invalid_parameter"));
     rows.add(json("reserved workspace", "GET", "/v1/workspaces/_system", null, 400, "invalid_workspace"));
     rows.add(json("workspace with a dot", "GET", "/v1/workspaces/a.b", null, 400, "invalid_workspace"));
     rows.add(json("workspace without memories", "GET", "/v1/workspaces/nothing-here", null, 404, "not_found"));
@@ -445,9 +449,9 @@ class BadInputTest {
     rows.add(json("a file is a string", "POST", scan, q("{'project': 'p', 'files': ['CLAUDE.md']}"), 400,
         "invalid_field"));
     rows.add(json("content missing", "POST", scan, q("{'project': 'p', 'files': [{'path': 'CLAUDE.md'}]}"), 400,
-        "invalid_field"));
+        "missing_field"));
     rows.add(json("unknown file field", "POST", scan,
-        q("{'project': 'p', 'files': [{'path': 'a.md', 'content': 'x', 'mode': 420}]}"), 400, "invalid_field"));
+        q("{'project': 'p', 'files': [{'path': 'a.md', 'content': 'x', 'mode': 420}]}"), 400, "unknown_field"));
     for (String path : List.of("../CLAUDE.md", "docs/../../x", "/etc/passwd", "C:/x.md", "a\\\\b.md", "a//b.md",
         "./CLAUDE.md", "", "x".repeat(513))) {
       rows.add(json("path '" + (path.length() > 20 ? path.substring(0, 20) + "..." : path) + "'", "POST", scan,
@@ -549,6 +553,116 @@ class BadInputTest {
         row.body() == null ? null : row.body().replace(ID, id), row.contentType());
     assertProblem(row, r);
     assertEquals(before, snapshot(), "the tenant's data changed after: " + row);
+  }
+
+  /**
+   * Rows whose input cannot be the same over MCP, and why (the README's "Two doors" lists these differences).
+   * Transport rows (no credentials, media types, malformed JSON, body size, methods) are recognized by their shape.
+   */
+  static final Map<String, String> REST_ONLY = Map.ofEntries(
+      Map.entry("duplicated query parameter", "tool arguments are a JSON object: a name cannot repeat"),
+      Map.entry("both a body and query parameters", "a tool has one set of arguments"),
+      Map.entry("no link named", "memory_unlink takes the body form: missing from_id is missing_field there"),
+      Map.entry("unknown query parameter /v1/activity", "include_types is recent_activity's Engram alias of types"),
+      Map.entry("unknown query parameter /v1/memories/{id}/related", "depth is memory_related's Engram argument"),
+      Map.entry("unknown field /v1/links", "pinned is an Engram argument memory_link accepts and ignores"),
+      Map.entry("from_id abc /v1/links", "memory_unlink takes the body form: from_id is a field there"),
+      Map.entry("unknown edge_type /v1/links", "memory_unlink takes the body form: edge_type is a field there"));
+
+  /** REST operation (method and path pattern) → the MCP tool of the same operation. */
+  static final Map<String, String> TOOLS = Map.ofEntries(
+      Map.entry("POST /v1/memories", "memory_create"), Map.entry("GET /v1/memories", "memory_list"),
+      Map.entry("GET /v1/memories/{id}", "memory_get"), Map.entry("PATCH /v1/memories/{id}", "memory_update"),
+      Map.entry("DELETE /v1/memories/{id}", "memory_delete"), Map.entry("POST /v1/search", "memory_search"),
+      Map.entry("POST /v1/search/suggest", "memory_search_suggest"), Map.entry("GET /v1/stats", "memory_stats"),
+      Map.entry("GET /v1/tags", "memory_tags"), Map.entry("GET /v1/memories/{id}/versions", "memory_versions"),
+      Map.entry("GET /v1/activity", "recent_activity"), Map.entry("GET /v1/workspaces", "workspace_list"),
+      Map.entry("GET /v1/workspaces/{name}", "workspace_stats"),
+      Map.entry("POST /v1/memories/{id}/move", "workspace_move"), Map.entry("POST /v1/links", "memory_link"),
+      Map.entry("DELETE /v1/links", "memory_unlink"), Map.entry("GET /v1/memories/{id}/related", "memory_related"),
+      Map.entry("GET /v1/export", "memory_export"), Map.entry("POST /v1/import", "memory_import"),
+      Map.entry("POST /v1/project-context/scan", "memory_scan_project"),
+      Map.entry("GET /v1/project-context", "memory_get_project_context"));
+
+  /** The rows that run through MCP too. */
+  static List<BadRequest> overMcp() {
+    return badRequests().stream().filter(row -> mcpTwin(row, "1") != null).toList();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("overMcp")
+  void gets_the_same_code_over_mcp_and_changes_nothing(BadRequest row) {
+    String id = Long.toString(permanentId);
+    JsonObject call = mcpTwin(row, id);
+    String key = row.credentials() == Credentials.READ_ONLY ? readOnlyKey : account.apiKey();
+    Api.Response r = api.send("POST", "/v1/mcp", Map.of("Authorization", "Bearer " + key), new JsonObject()
+        .put("jsonrpc", "2.0").put("id", 1).put("method", "tools/call").put("params", call).encode(), JSON);
+    assertEquals(200, r.status(), () -> row + " over MCP: " + r.body());
+    JsonObject result = r.json().getJsonObject("result");
+    assertNotNull(result, () -> row + " over MCP: " + r.body());
+    assertEquals(Boolean.TRUE, result.getBoolean("isError"), () -> row + " over MCP: " + r.body());
+    JsonObject problem = result.getJsonObject("structuredContent");
+    assertAll(row + " over MCP: " + r.body(),
+        () -> assertEquals(row.code(), problem.getString("code")),
+        () -> assertEquals(row.status(), problem.getInteger("status")),
+        () -> assertEquals(r.header("X-Request-Id"), problem.getString("request_id")));
+    assertEquals(before, snapshot(), "the tenant's data changed after, over MCP: " + row);
+  }
+
+  /**
+   * The tools/call params that send the row's input to its operation's tool: the body's members and the path and
+   * query parameters (typed as openapi.yaml types them) as arguments; null when the row has no MCP equivalent.
+   */
+  static JsonObject mcpTwin(BadRequest row, String id) {
+    String path = row.path().replace(ID, "{id}");
+    String query = path.contains("?") ? path.substring(path.indexOf('?') + 1) : null;
+    String route = path.contains("?") ? path.substring(0, path.indexOf('?')) : path;
+    String pattern = route.replaceAll("^/v1/memories/[^/]+", "/v1/memories/{id}")
+        .replaceAll("^/v1/workspaces/.+", "/v1/workspaces/{name}");
+    String tool = TOOLS.get(row.method() + " " + pattern);
+    if (tool == null || row.credentials() == Credentials.NONE || row.status() == 405 || row.status() == 413
+        || row.status() == 415 || REST_ONLY.containsKey(row.what())
+        || REST_ONLY.containsKey(row.what() + " " + pattern)) {
+      return null;
+    }
+    JsonObject args = new JsonObject();
+    if (row.body() != null && row.body().length() > 1_000_000) return null; // over MCP's body limit: a 413
+    if (row.body() != null && !row.body().isEmpty()) {
+      Object body;
+      try {
+        body = io.vertx.core.json.Json.decodeValue(row.body().replace(ID, id));
+      } catch (io.vertx.core.json.DecodeException e) {
+        return null; // malformed JSON is the transport's
+      }
+      if (!(body instanceof JsonObject members)) return null;
+      if (tool.equals("memory_import")) args.put("data", members);
+      else args.mergeIn(members);
+    } else if (row.body() != null) {
+      return null; // an empty body is the transport's
+    }
+    if (pattern.contains("{id}")) args.put("id", typed(route.split("/")[3].replace("{id}", id)));
+    if (pattern.endsWith("{name}")) args.put("workspace", route.substring("/v1/workspaces/".length()));
+    if (query != null) {
+      for (String pair : query.split("&")) {
+        String[] kv = pair.split("=", 2);
+        String value = java.net.URLDecoder.decode(kv[1], java.nio.charset.StandardCharsets.UTF_8);
+        if (Set.of("tags", "types", "file_types").contains(kv[0])) {
+          args.put(kv[0], new JsonArray(List.of(value.split(",", -1))));
+        } else {
+          args.put(kv[0], typed(value));
+        }
+      }
+    }
+    return new JsonObject().put("name", tool).put("arguments", args);
+  }
+
+  /** A parameter's text as the JSON value an agent would send: integers, numbers and booleans as such. */
+  private static Object typed(String value) {
+    if (value.matches("-?[0-9]{1,18}")) return Long.parseLong(value);
+    if (value.matches("-?[0-9]+")) return new java.math.BigInteger(value);
+    if (value.matches("-?[0-9]+\\.[0-9]+")) return Double.parseDouble(value);
+    if (value.equals("true") || value.equals("false")) return Boolean.parseBoolean(value);
+    return value;
   }
 
   /** The response is the expected 4xx as problem+json, naming itself by the response's request id. */

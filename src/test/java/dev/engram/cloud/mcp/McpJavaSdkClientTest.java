@@ -1,14 +1,15 @@
 package dev.engram.cloud.mcp;
 
 import dev.engram.cloud.testing.Api.Account;
+import dev.engram.cloud.testing.RunningServer;
 import dev.engram.cloud.testing.TestServer;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
 import io.modelcontextprotocol.spec.McpSchema;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 import java.time.Duration;
@@ -24,18 +25,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(60)
 class McpJavaSdkClientTest {
 
-  static TestServer server;
+  @RegisterExtension
+  static final RunningServer server = RunningServer.with(TestServer.withoutRateLimits());
   static Account account;
 
   @BeforeAll
   static void given_a_tenant() {
-    server = TestServer.start(TestServer.withoutRateLimits());
     account = server.api().signup();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
   }
 
   private static McpSyncClient client(String key) {

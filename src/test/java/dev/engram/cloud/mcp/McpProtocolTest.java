@@ -2,12 +2,13 @@ package dev.engram.cloud.mcp;
 
 import dev.engram.cloud.testing.Api;
 import dev.engram.cloud.testing.Api.Account;
+import dev.engram.cloud.testing.RunningServer;
 import dev.engram.cloud.testing.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -25,22 +26,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The Streamable HTTP transport, on each protocol revision, as a client sees it on the wire. */
 class McpProtocolTest {
 
-  static TestServer server;
+  @RegisterExtension
+  static final RunningServer server = RunningServer.with(TestServer.withoutRateLimits().put("mcp", new JsonObject().put("tools_page_size", 5)));
   static Api api;
   static McpHttp mcp;
   static Account a;
 
   @BeforeAll
   static void given_a_server_with_small_tool_pages() {
-    server = TestServer.start(TestServer.withoutRateLimits().put("mcp", new JsonObject().put("tools_page_size", 5)));
     api = server.api();
     mcp = new McpHttp(api);
     a = api.signup();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
   }
 
   private static JsonObject initialize(String version) {

@@ -1,12 +1,13 @@
 package dev.engram.cloud.mcp;
 
 import dev.engram.cloud.testing.Api;
+import dev.engram.cloud.testing.RunningServer;
 import dev.engram.cloud.testing.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -18,18 +19,13 @@ class McpTimestampTest {
 
   static final String BEFORE_YEAR_0 = "-999999999-01-01T00:00:00+18:00";
   static final String AFTER_YEAR_9999 = "+10000-01-01T00:00:00Z";
-  static TestServer server;
+  @RegisterExtension
+  static final RunningServer server = RunningServer.with(TestServer.withoutRateLimits());
   static McpHttp mcp;
 
   @BeforeAll
   static void start() {
-    server = TestServer.start(TestServer.withoutRateLimits());
     mcp = new McpHttp(server.api());
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
   }
 
   static void assertRangeError(JsonObject result) {

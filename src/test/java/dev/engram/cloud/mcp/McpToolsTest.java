@@ -2,12 +2,13 @@ package dev.engram.cloud.mcp;
 
 import dev.engram.cloud.testing.Api;
 import dev.engram.cloud.testing.Api.Account;
+import dev.engram.cloud.testing.RunningServer;
 import dev.engram.cloud.testing.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.Map;
 
@@ -18,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The Engram tool set through MCP: results, tool errors, scopes, metering and tenant isolation. */
 class McpToolsTest {
 
-  static TestServer server;
+  @RegisterExtension
+  static final RunningServer server = RunningServer.with(TestServer.withoutRateLimits());
   static Api api;
   static McpHttp mcp;
   static Account a;
@@ -26,16 +28,10 @@ class McpToolsTest {
 
   @BeforeAll
   static void given_two_tenants() {
-    server = TestServer.start(TestServer.withoutRateLimits());
     api = server.api();
     mcp = new McpHttp(api);
     a = api.signup();
     b = api.signup();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
   }
 
   @Test

@@ -1,10 +1,11 @@
 package dev.engram.cloud.projectcontext;
 
 import dev.engram.cloud.testing.Api;
+import dev.engram.cloud.testing.RunningServer;
 import dev.engram.cloud.testing.TestServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,20 +25,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(60)
 class ScanCommandTest {
 
-  static TestServer server;
+  @RegisterExtension
+  static final RunningServer server = RunningServer.with(TestServer.withoutRateLimits());
   static Api api;
   static String url;
 
   @BeforeAll
   static void start() {
-    server = TestServer.start(TestServer.withoutRateLimits());
     api = server.api();
     url = "http://127.0.0.1:" + server.config().port();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
   }
 
   record Run(int status, String out, String err) {}

@@ -65,6 +65,7 @@ public final class TestIssuer implements AutoCloseable {
   private final String issuer;
   private final List<SigningKey> published = new CopyOnWriteArrayList<>();
   private final AtomicInteger jwksRequests = new AtomicInteger();
+  private final List<String> jwksTraceparents = new CopyOnWriteArrayList<>();
 
   private TestIssuer(HttpServer server, String issuer) {
     this.server = server;
@@ -77,6 +78,8 @@ public final class TestIssuer implements AutoCloseable {
       TestIssuer issuer = new TestIssuer(server, "http://127.0.0.1:" + server.getAddress().getPort());
       server.createContext("/jwks.json", exchange -> {
         issuer.jwksRequests.incrementAndGet();
+        String traceparent = exchange.getRequestHeaders().getFirst("traceparent");
+        if (traceparent != null) issuer.jwksTraceparents.add(traceparent);
         JsonArray keys = new JsonArray();
         issuer.published.forEach(k -> keys.add(k.publicJwk()));
         byte[] body = new JsonObject().put("keys", keys).encode().getBytes(StandardCharsets.UTF_8);
@@ -103,6 +106,11 @@ public final class TestIssuer implements AutoCloseable {
 
   public int jwksRequests() {
     return jwksRequests.get();
+  }
+
+  /** The {@code traceparent} headers the JWKS downloads carried (traced servers propagate their trace). */
+  public List<String> jwksTraceparents() {
+    return List.copyOf(jwksTraceparents);
   }
 
   /** Server config overrides pointing the server at this issuer. */

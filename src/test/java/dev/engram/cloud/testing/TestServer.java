@@ -115,6 +115,21 @@ public final class TestServer implements AutoCloseable {
     return Double.NaN;
   }
 
+  /**
+   * The value of the sample of {@code name} whose labels include {@code labels} (given as {@code key=value}), or NaN;
+   * e.g. {@code metric("engram_refusals_total", "status=429", "cap=rate_limit")}.
+   */
+  public double metric(String name, String... labels) {
+    for (String line : api.get("/metrics", null).body().split("\n")) {
+      if (!line.startsWith(name + "{")) continue;
+      String set = line.substring(name.length(), line.lastIndexOf('}') + 1);
+      if (java.util.Arrays.stream(labels).allMatch(l -> set.contains(l.replaceFirst("=", "=\"") + "\""))) {
+        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return Double.NaN;
+  }
+
   public Api api() {
     return api;
   }

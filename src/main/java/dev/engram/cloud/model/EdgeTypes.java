@@ -1,4 +1,4 @@
-package dev.engram.cloud.engine;
+package dev.engram.cloud.model;
 
 import dev.engram.cloud.bus.ApiException;
 

@@ -1,4 +1,4 @@
-package dev.engram.cloud.engine;
+package dev.engram.cloud.model;
 
 import dev.engram.cloud.bus.ApiException;
 
@@ -10,7 +10,7 @@ public final class Cursors {
 
   private Cursors() {}
 
-  static String encode(long lastId) {
+  public static String encode(long lastId) {
     return Base64.getUrlEncoder().withoutPadding().encodeToString(("id:" + lastId).getBytes(StandardCharsets.UTF_8));
   }
 
