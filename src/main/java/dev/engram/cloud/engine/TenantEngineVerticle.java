@@ -32,6 +32,23 @@ import dev.engram.cloud.engine.EngineMessages.Delete;
 import dev.engram.cloud.engine.EngineMessages.EngineCommand;
 import dev.engram.cloud.engine.EngineMessages.ExportPage;
 import dev.engram.cloud.engine.EngineMessages.Get;
+import dev.engram.cloud.engine.EngineMessages.GetMany;
+import dev.engram.cloud.engine.EngineMessages.CreateIdentity;
+import dev.engram.cloud.engine.EngineMessages.ResolveIdentity;
+import dev.engram.cloud.engine.EngineMessages.RecordFeedback;
+import dev.engram.cloud.engine.EngineMessages.FeedbackStats;
+import dev.engram.cloud.engine.EngineReplies.Identity;
+import dev.engram.cloud.engine.EngineReplies.IdentityResolution;
+import dev.engram.cloud.engine.EngineReplies.FeedbackRecorded;
+import dev.engram.cloud.engine.EngineReplies.FeedbackSummary;
+import dev.engram.cloud.engine.EngineMessages.GetBlock;
+import dev.engram.cloud.engine.EngineMessages.ListBlocks;
+import dev.engram.cloud.engine.EngineMessages.CreateBlock;
+import dev.engram.cloud.engine.EngineMessages.EditBlock;
+import dev.engram.cloud.engine.EngineReplies.Block;
+import dev.engram.cloud.engine.EngineReplies.BlockList;
+import dev.engram.cloud.engine.EngineReplies.MemoryList;
+import io.vertx.core.json.JsonArray;
 import dev.engram.cloud.engine.EngineMessages.Import;
 import dev.engram.cloud.engine.EngineMessages.Link;
 import dev.engram.cloud.engine.EngineMessages.ListMemories;
@@ -67,8 +84,12 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
@@ -88,6 +109,11 @@ final class TenantEngineVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(TenantEngineVerticle.class);
   private static final long EXPIRY_SWEEP_MS = 10 * 60 * 1000;
+  /**
+   * Reads by id are counted in memory and written with the next write batch, or by this timer when no write comes:
+   * never a write per read. A crash loses at most this long of counts.
+   */
+  private static final long ACCESS_FLUSH_MS = 1000;
   /** Test hook: runs after each command's work, before it is kept and answered. Tests throw from it. */
   static volatile Consumer<EngineCommand<?>> afterWork = cmd -> {};
 
@@ -104,6 +130,9 @@ final class TenantEngineVerticle extends VerticleBase {
   private final TenantSearch search;
   private final EngineTelemetry telemetry;
   private final ArrayDeque<PendingWrite> pendingWrites = new ArrayDeque<>();
+  /** Reads by id not yet written (readers add to it in parallel; the engine thread takes it). */
+  private final ConcurrentHashMap<Long, MemoryStore.AccessCount> pendingAccess = new ConcurrentHashMap<>();
+  private long accessTimer;
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile long lastUsedNanos = System.nanoTime();
   /** The writing connection; null after it had to be replaced and could not be reopened (see {@link #writer}). */
@@ -146,6 +175,7 @@ final class TenantEngineVerticle extends VerticleBase {
       throw t;
     }
     sweepTimer = vertx.setPeriodic(EXPIRY_SWEEP_MS, id -> sweepExpired(Instant.now()));
+    accessTimer = vertx.setPeriodic(ACCESS_FLUSH_MS, id -> flushAccesses());
     consumer = vertx.eventBus().localConsumer(Addresses.engine(tenantId), this::onCommand);
     return consumer.completion();
   }
@@ -153,9 +183,11 @@ final class TenantEngineVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(sweepTimer);
+    vertx.cancelTimer(accessTimer);
     return consumer.unregister().eventually(() -> {
       try {
         drain(); // answers every write still queued
+        flushAccesses();
         checkpoint();
       } finally {
         closeAll(); // closing rolls back whatever a connection still holds
@@ -244,6 +276,9 @@ final class TenantEngineVerticle extends VerticleBase {
       try {
         body = read(from, msg.body(), now);
         afterWork.accept(msg.body());
+        if (body instanceof Memory m && unwrap(msg.body()) instanceof Get) {
+          pendingAccess.merge(m.id(), new MemoryStore.AccessCount(1, now), (counted, one) -> counted.plus(now));
+        }
       } catch (Throwable t) {
         answer(msg, null, t);
         span.end(null, t);
@@ -293,7 +328,9 @@ final class TenantEngineVerticle extends VerticleBase {
     @Override
     public SearchResults search(Search s) throws SQLException {
       long start = System.nanoTime();
-      SearchResults found = search.search(from, s, now);
+      List<String> names = from.identities().expansions(s.query());
+      SearchResults found = search.search(from, names.isEmpty() ? s : s.withQuery(s.query() + " "
+          + String.join(" ", names)), now);
       telemetry.searched(found.strategy(), System.nanoTime() - start);
       return found;
     }
@@ -348,6 +385,32 @@ final class TenantEngineVerticle extends VerticleBase {
     public ProjectMemories projectContext(ProjectContext p) throws SQLException {
       return new ProjectContextStore(from).get(p, now);
     }
+
+    @Override
+    public MemoryList memories(GetMany g) throws SQLException {
+      return new MemoryList(EngineReplies.memories(new JsonArray(from.memoriesById(g.ids(), g.within(), now))));
+    }
+
+    @Override
+    public BlockList blocks(ListBlocks l) throws SQLException {
+      return from.blocks().list(l);
+    }
+
+    @Override
+    public Block block(GetBlock g) throws SQLException {
+      return from.blocks().get(g);
+    }
+
+    @Override
+    public IdentityResolution resolveIdentity(ResolveIdentity r) throws SQLException {
+      return new IdentityResolution(r.alias(), from.identities().resolve(r.alias()).orElse(null));
+    }
+
+    @Override
+    public FeedbackSummary feedbackStats(FeedbackStats f) throws SQLException {
+      Set<String> scope = f.workspace() != null ? Set.of(f.workspace()) : f.within();
+      return from.feedback().summary(scope, now);
+    }
   }
 
   /** The writes, on the writer's connection inside the batch's transaction, within the plan's caps. */
@@ -400,6 +463,30 @@ final class TenantEngineVerticle extends VerticleBase {
         throw ApiException.planLimit("memories", i.caps().memories(), storedMemories, i.caps().plan());
       }
       return result;
+    }
+
+    @Override
+    public Block createBlock(CreateBlock c) throws SQLException {
+      enforce(c.caps(), false);
+      return store.blocks().create(c, now);
+    }
+
+    @Override
+    public Block editBlock(EditBlock e) throws SQLException {
+      enforce(e.caps(), false);
+      return store.blocks().edit(e, now);
+    }
+
+    @Override
+    public Identity createIdentity(CreateIdentity c) throws SQLException {
+      enforce(c.caps(), false);
+      return store.identities().create(c, now);
+    }
+
+    @Override
+    public FeedbackRecorded recordFeedback(RecordFeedback r) throws SQLException {
+      if (store.get(r.memoryId(), now).isEmpty()) throw ApiException.notFound("No memory with id " + r.memoryId() + ".");
+      return store.feedback().record(r, now);
     }
 
     @Override
@@ -497,11 +584,57 @@ final class TenantEngineVerticle extends VerticleBase {
         db.dropVectorChanges(vectors);
       }
     }
+    writeAccesses(db);
     Instant commitStart = Instant.now();
     db.commit();
     Instant committed = Instant.now();
     for (CommandSpan span : spans) span.committed(commitStart, committed, batch.size());
     publishCommitted(db);
+  }
+
+  /** The reads counted so far, taken out of the pending map (each id at most once). */
+  private Map<Long, MemoryStore.AccessCount> takeAccesses() {
+    Map<Long, MemoryStore.AccessCount> taken = new HashMap<>();
+    for (Long id : pendingAccess.keySet()) {
+      MemoryStore.AccessCount count = pendingAccess.remove(id);
+      if (count != null) taken.put(id, count);
+    }
+    return taken;
+  }
+
+  /**
+   * Adds the counted reads to the writer's open transaction, in a savepoint of their own: should that fail, the
+   * counts are lost (logged), never the batch's writes.
+   */
+  private void writeAccesses(MemoryStore db) throws SQLException {
+    if (pendingAccess.isEmpty()) return;
+    Map<Long, MemoryStore.AccessCount> reads = takeAccesses();
+    db.savepoint();
+    try {
+      db.recordAccesses(reads);
+      db.releaseSavepoint();
+    } catch (Throwable t) {
+      db.rollbackToSavepoint();
+      log.warn("recording {} memories' reads failed for tenant {}; those counts are lost", reads.size(), tenantId, t);
+    }
+  }
+
+  /** The timer's flush, when reads came but no write did: a transaction of its own. */
+  private void flushAccesses() {
+    if (pendingAccess.isEmpty() || store == null) return;
+    long countBefore = storedMemories;
+    try {
+      MemoryStore db = writer();
+      writeAccesses(db);
+      db.commit();
+    } catch (Throwable t) {
+      log.warn("recording reads failed for tenant {}", tenantId, t);
+      abandonTransaction(countBefore);
+    }
+  }
+
+  private static EngineCommand<?> unwrap(EngineCommand<?> cmd) {
+    return cmd instanceof Scoped<?> scoped ? unwrap(scoped.command()) : cmd;
   }
 
   /**

@@ -235,8 +235,8 @@ final class TenantSearch {
     Map<Long, Facts> facts = new HashMap<>();
     rows.forEach((id, m) -> facts.put(id, new Facts(m.getString("content"), m.getDouble("importance"),
         Instant.parse(m.getString("updated_at")), q.project() != null && isContextOf(m, q.project()))));
-    List<Scored> ranked = HybridRanker.rank(keyword, semantic, facts, q.query(), config.weights(), now,
-        q.project() != null);
+    List<Scored> ranked = HybridRanker.withFeedback(HybridRanker.rank(keyword, semantic, facts, q.query(),
+        config.weights(), now, q.project() != null), store.feedback().signals(rows.keySet(), q.query()));
     JsonArray results = new JsonArray();
     for (Scored s : ranked.subList(0, Math.min(q.limit(), ranked.size()))) {
       JsonObject result = new JsonObject().put("memory", rows.get(s.id())).put("score", s.score());
