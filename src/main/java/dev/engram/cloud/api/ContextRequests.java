@@ -19,12 +19,14 @@ import dev.engram.cloud.engine.EngineReplies.SearchHit;
 import dev.engram.cloud.engine.EngineReplies.SearchResults;
 import dev.engram.cloud.model.Workspaces;
 import dev.engram.cloud.search.SearchFilter;
+import dev.engram.cloud.search.Strategy;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Context for a model's turn, memory blocks and token estimates ({@code buildContext}, {@code compressForContext},
@@ -34,7 +36,7 @@ import java.util.List;
 public final class ContextRequests {
 
   private static final int DEFAULT_BUDGET = 4096;
-  private static final int DEFAULT_CANDIDATES = 20;
+  private static final int DEFAULT_CANDIDATES = 100;
   private static final int DEFAULT_BLOCK_TOKENS = 2048;
   /** In a context, a memory cut shorter than this many tokens is not worth its place. */
   private static final int MIN_CONTEXT_CUT = 16;
@@ -46,15 +48,19 @@ public final class ContextRequests {
         .put("characters", content.codePointCount(0, content.length())).put("method", Tokens.METHOD);
   }
 
-  /** {@code buildContext}'s search: the default strategy, in the one workspace named (or all). */
+  /** {@code buildContext}'s search, in the one workspace named (or all). */
   public Search contextSearch(JsonObject in) {
     return search(in.getString("query"), in);
   }
 
-  /** {@code buildContext}'s blocks: the workspace's (or the default workspace's); null when not wanted. */
+  /**
+   * {@code buildContext}'s blocks: the named workspace's, else the default workspace's as far as the caller may see
+   * it (a key restricted to other workspaces gets none); null when not wanted.
+   */
   public ListBlocks contextBlocks(JsonObject in) {
     if (!in.getBoolean("include_blocks", true)) return null;
-    return new ListBlocks(workspace(in), null, null);
+    String named = Inputs.workspace(in, "workspace", null);
+    return named != null ? new ListBlocks(named, null, null) : new ListBlocks(null, null, Set.of(Workspaces.DEFAULT));
   }
 
   /** {@code buildContext}: blocks first, then the results in the strategy's order, within the budget. */
@@ -143,9 +149,10 @@ public final class ContextRequests {
     return new ListBlocks(Inputs.workspace(in, "workspace", null), in.getString("block_type"), null);
   }
 
+  /** An agent's question, so the strategy agents get ({@code auto}, as {@code memory_search} over MCP). */
   private static Search search(String query, JsonObject in) {
     SearchFilter filter = SearchFilter.of(Inputs.workspace(in, "workspace", null), null, null);
-    return new Search(query, in.getInteger("limit", DEFAULT_CANDIDATES), filter, null, false);
+    return new Search(query, in.getInteger("limit", DEFAULT_CANDIDATES), filter, Strategy.AUTO, false);
   }
 
   private static String workspace(JsonObject in) {

@@ -1,22 +1,20 @@
 package dev.engram.cloud.engine;
 
 import dev.engram.cloud.bus.LocalMessage;
-import dev.engram.cloud.search.SearchFilter;
-import dev.engram.cloud.search.Strategy;
 import dev.engram.cloud.engine.EngineReplies.ActivityList;
-import dev.engram.cloud.engine.EngineReplies.FeedbackSummary;
-import dev.engram.cloud.engine.EngineReplies.FeedbackRecorded;
-import dev.engram.cloud.engine.EngineReplies.IdentityResolution;
-import dev.engram.cloud.engine.EngineReplies.Identity;
-import dev.engram.cloud.engine.EngineReplies.MemoryList;
-import dev.engram.cloud.engine.EngineReplies.BlockList;
 import dev.engram.cloud.engine.EngineReplies.Block;
+import dev.engram.cloud.engine.EngineReplies.BlockList;
 import dev.engram.cloud.engine.EngineReplies.Deleted;
 import dev.engram.cloud.engine.EngineReplies.EngineReply;
 import dev.engram.cloud.engine.EngineReplies.ExportBatch;
+import dev.engram.cloud.engine.EngineReplies.FeedbackRecorded;
+import dev.engram.cloud.engine.EngineReplies.FeedbackSummary;
+import dev.engram.cloud.engine.EngineReplies.Identity;
+import dev.engram.cloud.engine.EngineReplies.IdentityResolution;
 import dev.engram.cloud.engine.EngineReplies.ImportResult;
 import dev.engram.cloud.engine.EngineReplies.Memory;
 import dev.engram.cloud.engine.EngineReplies.MemoryLink;
+import dev.engram.cloud.engine.EngineReplies.MemoryList;
 import dev.engram.cloud.engine.EngineReplies.MemoryPage;
 import dev.engram.cloud.engine.EngineReplies.MemoryStats;
 import dev.engram.cloud.engine.EngineReplies.Moved;
@@ -30,6 +28,8 @@ import dev.engram.cloud.engine.EngineReplies.Unlinked;
 import dev.engram.cloud.engine.EngineReplies.VersionPage;
 import dev.engram.cloud.engine.EngineReplies.WorkspacePage;
 import dev.engram.cloud.engine.EngineReplies.WorkspaceSummary;
+import dev.engram.cloud.search.SearchFilter;
+import dev.engram.cloud.search.Strategy;
 import io.vertx.core.json.JsonObject;
 
 import java.sql.SQLException;

@@ -2,17 +2,24 @@ package dev.engram.cloud.engine;
 
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.engine.EngineMessages.Create;
+import dev.engram.cloud.engine.EngineMessages.CreateBlock;
 import dev.engram.cloud.engine.EngineMessages.Delete;
+import dev.engram.cloud.engine.EngineMessages.EditBlock;
 import dev.engram.cloud.engine.EngineMessages.EngineCommand;
 import dev.engram.cloud.engine.EngineMessages.ExportPage;
+import dev.engram.cloud.engine.EngineMessages.FeedbackStats;
 import dev.engram.cloud.engine.EngineMessages.Get;
+import dev.engram.cloud.engine.EngineMessages.GetBlock;
+import dev.engram.cloud.engine.EngineMessages.GetMany;
 import dev.engram.cloud.engine.EngineMessages.Import;
 import dev.engram.cloud.engine.EngineMessages.ImportedMemory;
 import dev.engram.cloud.engine.EngineMessages.Link;
+import dev.engram.cloud.engine.EngineMessages.ListBlocks;
 import dev.engram.cloud.engine.EngineMessages.ListMemories;
 import dev.engram.cloud.engine.EngineMessages.MoveWorkspace;
-import dev.engram.cloud.engine.EngineMessages.RecentActivity;
 import dev.engram.cloud.engine.EngineMessages.ProjectContext;
+import dev.engram.cloud.engine.EngineMessages.RecentActivity;
+import dev.engram.cloud.engine.EngineMessages.RecordFeedback;
 import dev.engram.cloud.engine.EngineMessages.Related;
 import dev.engram.cloud.engine.EngineMessages.ScanProject;
 import dev.engram.cloud.engine.EngineMessages.Search;
@@ -26,13 +33,6 @@ import dev.engram.cloud.search.SearchFilter;
 
 import java.sql.SQLException;
 import java.time.Instant;
-import dev.engram.cloud.engine.EngineMessages.CreateBlock;
-import dev.engram.cloud.engine.EngineMessages.EditBlock;
-import dev.engram.cloud.engine.EngineMessages.GetBlock;
-import dev.engram.cloud.engine.EngineMessages.GetMany;
-import dev.engram.cloud.engine.EngineMessages.FeedbackStats;
-import dev.engram.cloud.engine.EngineMessages.RecordFeedback;
-import dev.engram.cloud.engine.EngineMessages.ListBlocks;
 
 import java.util.List;
 import java.util.Set;
@@ -90,7 +90,9 @@ final class WorkspaceGuard {
       return new GetMany(g.ids(), within);
     } else if (cmd instanceof ListBlocks l) {
       if (l.workspace() != null) requireWorkspace(l.workspace());
-      return new ListBlocks(l.workspace(), l.blockType(), allowed);
+      Set<String> within = l.within() == null ? allowed : l.within().stream().filter(allowed::contains)
+          .collect(java.util.stream.Collectors.toSet());
+      return new ListBlocks(l.workspace(), l.blockType(), within);
     } else if (cmd instanceof GetBlock b) {
       requireWorkspace(b.workspace());
     } else if (cmd instanceof CreateBlock b) {
