@@ -41,8 +41,9 @@ class EngramSdkWireTest {
   private static EngramSdkWire client(Flavour flavour) {
     JsonObject signup = api.post("/v1/signup", null, new JsonObject().put("email", "sdk-" + System.nanoTime()
         + "@example.com").put("password", "correct horse battery").put("tenant_name", "SDK user")).json();
-    String tenant = signup.getString("tenant_slug", signup.getString("tenant_id"));
-    return new EngramSdkWire(api, flavour, signup.getString("api_key"), tenant);
+    String slug = signup.getString("tenant_slug");
+    assertNotNull(slug, signup.encode());
+    return new EngramSdkWire(api, flavour, signup.getString("api_key"), slug);
   }
 
   @ParameterizedTest
