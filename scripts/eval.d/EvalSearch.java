@@ -105,6 +105,7 @@ public final class EvalSearch {
       turns += c.turns().size();
       String key = client.signup(c.id());
       client.importTurns(key, c.turns());
+      client.awaitVectors(key);
       Bm25 index = new Bm25(c.turns());
       Map<Long, String> diaIds = contextTokens > 0 ? client.diaIds(key) : Map.of();
       for (Question q : c.questions()) {
@@ -274,6 +275,22 @@ public final class EvalSearch {
       HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
       if (r.statusCode() != 200) throw new IllegalStateException(path + " answered " + r.statusCode() + ": " + r.body());
       return new JsonObject(r.body());
+    }
+
+    /**
+     * Waits until the server has computed every imported turn's vector (it does so in the background after the
+     * import), so that each question sees the tenant complete.
+     */
+    void awaitVectors(String key) throws Exception {
+      long deadline = System.nanoTime() + 600_000_000_000L;
+      while (true) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + "/v1/stats")).timeout(Duration.ofSeconds(60))
+            .header("Authorization", "Bearer " + key).GET();
+        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200 && new JsonObject(r.body()).getLong("vectors_pending", 0L) == 0) return;
+        if (System.nanoTime() > deadline) throw new IllegalStateException("vectors still pending after 10 minutes");
+        Thread.sleep(200);
+      }
     }
 
     /** The dia_ids of the results, best first. */

@@ -1,65 +1,64 @@
--- Reads by id (Engram's access_count and last_accessed_at). Kept beside memories rather than in its columns of the
--- same names (V1, unused): counting a read then rewrites no memory row, so it fires no trigger and reindexes nothing.
--- The engine counts reads in memory and writes them here in batches (with the next write batch, or within a second).
-CREATE TABLE memory_access (
-  memory_id         INTEGER PRIMARY KEY REFERENCES memories(id) ON DELETE CASCADE,
-  access_count      INTEGER NOT NULL,
-  last_accessed_at  TEXT NOT NULL
+-- Keyword search moves to a Lucene index beside this database (data/tenants/<id>/keyword/), and vectors are
+-- computed off the write path.
+
+-- Every memory's last change, in one sequence that only grows (seq): the keyword index records in its own commits
+-- the last seq it applied, so after a crash, or with its files lost, it applies only what changed since (or
+-- everything, from 0). A delete leaves its row with deleted = 1 (a tombstone). One row per memory ever stored; a
+-- consumer asking "what changed since position p" (an incremental backup, say) reads the rows with seq > p.
+CREATE TABLE memory_changes (
+  memory_id  INTEGER PRIMARY KEY,
+  seq        INTEGER NOT NULL UNIQUE,
+  deleted    INTEGER NOT NULL DEFAULT 0
 );
+INSERT INTO memory_changes (memory_id, seq, deleted) SELECT id, id, 0 FROM memories;
 
--- Memory blocks (Engram's, Letta-style): small named texts an agent keeps in every prompt, edited in place, each
--- edit a new version. One per (workspace, block_type, label).
-CREATE TABLE memory_blocks (
-  id          INTEGER PRIMARY KEY AUTOINCREMENT,
-  workspace   TEXT NOT NULL,
-  block_type  TEXT NOT NULL,
-  label       TEXT NOT NULL,
-  content     TEXT NOT NULL,
-  max_tokens  INTEGER NOT NULL,
-  version     INTEGER NOT NULL DEFAULT 1,
-  created_at  TEXT NOT NULL,
-  updated_at  TEXT NOT NULL,
-  UNIQUE (workspace, block_type, label)
+CREATE TRIGGER memory_changes_insert AFTER INSERT ON memories BEGIN
+  INSERT OR REPLACE INTO memory_changes (memory_id, seq, deleted)
+  VALUES (new.id, (SELECT coalesce(max(seq), 0) + 1 FROM memory_changes), 0);
+END;
+
+CREATE TRIGGER memory_changes_update AFTER UPDATE ON memories BEGIN
+  INSERT OR REPLACE INTO memory_changes (memory_id, seq, deleted)
+  VALUES (new.id, (SELECT coalesce(max(seq), 0) + 1 FROM memory_changes), 0);
+END;
+
+CREATE TRIGGER memory_changes_delete AFTER DELETE ON memories BEGIN
+  INSERT OR REPLACE INTO memory_changes (memory_id, seq, deleted)
+  VALUES (old.id, (SELECT coalesce(max(seq), 0) + 1 FROM memory_changes), 1);
+END;
+
+-- A memory's vector is part of what the index holds of it: storing or removing one is a change of the memory.
+CREATE TRIGGER memory_changes_vector_insert AFTER INSERT ON memory_vectors BEGIN
+  INSERT OR REPLACE INTO memory_changes (memory_id, seq, deleted)
+  VALUES (new.memory_id, (SELECT coalesce(max(seq), 0) + 1 FROM memory_changes), 0);
+END;
+
+CREATE TRIGGER memory_changes_vector_update AFTER UPDATE ON memory_vectors BEGIN
+  INSERT OR REPLACE INTO memory_changes (memory_id, seq, deleted)
+  VALUES (new.memory_id, (SELECT coalesce(max(seq), 0) + 1 FROM memory_changes), 0);
+END;
+
+CREATE TRIGGER memory_changes_vector_delete AFTER DELETE ON memory_vectors BEGIN
+  INSERT OR REPLACE INTO memory_changes (memory_id, seq, deleted)
+  VALUES (old.memory_id, (SELECT coalesce(max(seq), 0) + 1 FROM memory_changes),
+          NOT EXISTS (SELECT 1 FROM memories WHERE id = old.memory_id));
+END;
+
+-- Memories waiting for a vector (new, or whose content or tags changed): the engine's background embedding takes
+-- them in id order and removes each row in the transaction that stores its vector, so a restart resumes the backlog.
+CREATE TABLE vector_pending (
+  memory_id  INTEGER PRIMARY KEY REFERENCES memories(id) ON DELETE CASCADE
 );
+INSERT INTO vector_pending (memory_id)
+SELECT m.id FROM memories m WHERE NOT EXISTS (SELECT 1 FROM memory_vectors v WHERE v.memory_id = m.id);
 
--- Every version of a block, the current one included, with the reason given for the edit.
-CREATE TABLE memory_block_versions (
-  block_id    INTEGER NOT NULL REFERENCES memory_blocks(id) ON DELETE CASCADE,
-  version     INTEGER NOT NULL,
-  content     TEXT NOT NULL,
-  reason      TEXT,
-  created_at  TEXT NOT NULL,
-  PRIMARY KEY (block_id, version)
-) WITHOUT ROWID;
-
--- Identities (Engram's): one entity under a canonical id and display name, and the aliases that name it. A search
--- whose query names an alias also looks for the display name. Aliases are stored normalized (lowercase, trimmed,
--- single spaces, no leading @ or #) and name one identity each.
-CREATE TABLE identities (
-  id            INTEGER PRIMARY KEY AUTOINCREMENT,
-  canonical_id  TEXT NOT NULL UNIQUE,
-  display_name  TEXT NOT NULL,
-  entity_type   TEXT NOT NULL,
-  description   TEXT,
-  metadata      TEXT NOT NULL DEFAULT '{}',
-  created_at    TEXT NOT NULL,
-  updated_at    TEXT NOT NULL
-);
-
-CREATE TABLE identity_aliases (
-  alias        TEXT PRIMARY KEY,
-  identity_id  INTEGER NOT NULL REFERENCES identities(id) ON DELETE CASCADE,
-  created_at   TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX idx_identity_aliases_identity ON identity_aliases(identity_id);
-
--- Marks on search results (Engram's memory_feedback): a memory was useful, or not, for a query (stored as its
--- lowercase words). Hybrid ranking reads them as a small bounded signal; they go with their memory.
-CREATE TABLE search_feedback (
-  id          INTEGER PRIMARY KEY AUTOINCREMENT,
-  memory_id   INTEGER NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
-  query       TEXT NOT NULL,
-  useful      INTEGER NOT NULL CHECK (useful IN (0, 1)),
-  created_at  TEXT NOT NULL
-);
-CREATE INDEX idx_search_feedback_memory ON search_feedback(memory_id, query);
+-- The FTS5 indexes (V1, V2) are replaced by the keyword index; their triggers were most of a write's cost.
+DROP TRIGGER memories_fts_insert;
+DROP TRIGGER memories_fts_delete;
+DROP TRIGGER memories_fts_update;
+DROP TABLE memories_fts;
+DROP TRIGGER memories_words_insert;
+DROP TRIGGER memories_words_delete;
+DROP TRIGGER memories_words_update;
+DROP TABLE memories_words_vocab;
+DROP TABLE memories_words;

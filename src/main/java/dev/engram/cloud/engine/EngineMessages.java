@@ -32,6 +32,7 @@ import dev.engram.cloud.search.SearchFilter;
 import dev.engram.cloud.search.Strategy;
 import io.vertx.core.json.JsonObject;
 
+import java.io.IOException;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Set;
@@ -59,7 +60,8 @@ public final class EngineMessages {
   public sealed interface Read<R extends EngineReply> extends EngineCommand<R>
       permits Get, ListMemories, Search, Suggest, Stats, Tags, Versions, RecentActivity, WorkspaceList, WorkspaceStats,
       Related, ExportPage, ProjectContext, GetMany, ListBlocks, GetBlock, ResolveIdentity, FeedbackStats {
-    R runOn(Reads reads) throws SQLException;
+    /** {@link IOException}: a search's or suggestion's index could not be read. */
+    R runOn(Reads reads) throws SQLException, IOException;
   }
 
   /** A command that writes: batched with others into one transaction, each in a savepoint of its own. */
@@ -80,9 +82,9 @@ public final class EngineMessages {
 
     MemoryPage list(ListMemories l) throws SQLException;
 
-    SearchResults search(Search s) throws SQLException;
+    SearchResults search(Search s) throws SQLException, IOException;
 
-    Suggestion suggest(Suggest s) throws SQLException;
+    Suggestion suggest(Suggest s) throws SQLException, IOException;
 
     MemoryStats stats(Stats s) throws SQLException;
 
@@ -223,11 +225,13 @@ public final class EngineMessages {
   /**
    * A search (REST {@code POST /v1/search}, MCP {@code memory_search}). {@code strategy} null means the configured
    * default ({@code search.default_strategy}); {@code explain} adds each signal's contribution to every result.
-   * The reply is {@code {results: [{memory, score, explain?}], total, strategy, corrected_query?, partial?}}: best
-   * first, score in [0, 1] (higher is better), {@code strategy} the one that ran (auto resolved),
+   * The reply is {@code {results: [{memory, score, explain?}], total, total_exact?, strategy, corrected_query?,
+   * partial?}}: best first, score in [0, 1] (higher is better), {@code strategy} the one that ran (auto resolved),
    * {@code corrected_query} present when typo correction changed words, {@code partial: true} when the search ran
-   * out of {@code search.budget_ms} and answers with what it had found. For keyword, {@code total} counts every
-   * match; for semantic and hybrid it counts the candidates considered (at most {@code search.candidates} per list).
+   * out of {@code search.budget_ms} (or the search index is still catching up) and answers with what it had found.
+   * For keyword, {@code total} counts every match up to 1,000, beyond which it is a lower bound and
+   * {@code total_exact: false}; for semantic and hybrid it counts the candidates considered (at most
+   * {@code search.candidates} per list).
    * {@code project}, when not null, boosts that project's context memories (from a project scan) in the hybrid
    * rerank. {@code vocabularyScope}: the workspaces whose words typo correction may use, null for the whole
    * tenant's; WorkspaceGuard sets it for a workspace-restricted key, callers never do.
@@ -235,7 +239,7 @@ public final class EngineMessages {
   public record Search(String query, int limit, SearchFilter filter, Strategy strategy, boolean explain,
                        String project, Set<String> vocabularyScope) implements Read<SearchResults> {
     @Override
-    public SearchResults runOn(Reads engine) throws SQLException {
+    public SearchResults runOn(Reads engine) throws SQLException, IOException {
       return engine.search(this);
     }
 
@@ -278,7 +282,7 @@ public final class EngineMessages {
    */
   public record Suggest(String query, Set<String> vocabularyScope) implements Read<Suggestion> {
     @Override
-    public Suggestion runOn(Reads engine) throws SQLException {
+    public Suggestion runOn(Reads engine) throws SQLException, IOException {
       return engine.suggest(this);
     }
 

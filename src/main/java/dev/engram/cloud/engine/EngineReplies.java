@@ -157,9 +157,12 @@ public final class EngineReplies {
 
   public record SearchHit(Memory memory, double score, JsonObject explain) {}
 
-  /** openapi.yaml {@code SearchResults}: best first. */
-  public record SearchResults(List<SearchHit> results, long total, String strategy, String correctedQuery,
-                              boolean partial) implements EngineReply {
+  /**
+   * openapi.yaml {@code SearchResults}: best first. {@code totalExact} is false when {@code total} is a lower bound
+   * (a keyword search counts its matches exactly only up to a bound).
+   */
+  public record SearchResults(List<SearchHit> results, long total, boolean totalExact, String strategy,
+                              String correctedQuery, boolean partial) implements EngineReply {
     /** Built once, at the end of a search, from what the strategies produced. */
     public static SearchResults of(JsonObject out) {
       List<SearchHit> hits = new ArrayList<>();
@@ -168,8 +171,8 @@ public final class EngineReplies {
         hits.add(new SearchHit(Memory.of(result.getJsonObject("memory")), result.getDouble("score"),
             result.getJsonObject("explain")));
       }
-      return new SearchResults(List.copyOf(hits), out.getLong("total"), out.getString("strategy"),
-          out.getString("corrected_query"), out.getBoolean("partial", false));
+      return new SearchResults(List.copyOf(hits), out.getLong("total"), out.getBoolean("total_exact", true),
+          out.getString("strategy"), out.getString("corrected_query"), out.getBoolean("partial", false));
     }
 
     @Override
@@ -180,7 +183,9 @@ public final class EngineReplies {
         if (hit.explain() != null) result.put("explain", hit.explain());
         out.add(result);
       }
-      JsonObject json = new JsonObject().put("results", out).put("total", total).put("strategy", strategy);
+      JsonObject json = new JsonObject().put("results", out).put("total", total);
+      if (!totalExact) json.put("total_exact", false);
+      json.put("strategy", strategy);
       if (correctedQuery != null) json.put("corrected_query", correctedQuery);
       if (partial) json.put("partial", true);
       return json;
@@ -218,12 +223,13 @@ public final class EngineReplies {
 
   /** openapi.yaml {@code Stats}. */
   public record MemoryStats(long totalMemories, Map<String, Long> byWorkspace, Map<String, Long> byType,
-                            Map<String, Long> byTier, long databaseSizeBytes) implements EngineReply {
+                            Map<String, Long> byTier, long databaseSizeBytes, long vectorsPending)
+      implements EngineReply {
     @Override
     public JsonObject toJson() {
       return new JsonObject().put("total_memories", totalMemories).put("by_workspace", new JsonObject(copy(byWorkspace)))
           .put("by_type", new JsonObject(copy(byType))).put("by_tier", new JsonObject(copy(byTier)))
-          .put("database_size_bytes", databaseSizeBytes);
+          .put("database_size_bytes", databaseSizeBytes).put("vectors_pending", vectorsPending);
     }
 
     private static Map<String, Object> copy(Map<String, Long> counts) {

@@ -67,7 +67,7 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     String self = config.mcp().publicUrl().isEmpty() ? "http://localhost:" + config.port()
         : config.mcp().publicUrl().replaceAll("/+$", "");
-    return Contract.load(vertx, config.memories(), self).compose(contract -> {
+    return Contract.load(vertx, config, self).compose(contract -> {
       server = vertx.createHttpServer(new HttpServerOptions().setIdleTimeout(120)).requestHandler(router(contract));
       return server.listen(config.port(), config.server().host());
     });

@@ -129,7 +129,7 @@ public final class MemoryTools {
                   .put("next_cursor", page.nextCursor());
             })),
         tool("memory_search", "Search memories", "Find memories by meaning and keywords, best first "
-                + "(hybrid BM25 + vectors + typo tolerance; strategy auto by default).", "search", TYPE_ALIAS,
+                + "(hybrid BM25 + vectors + typo tolerance by default).", "search", TYPE_ALIAS,
             IGNORED_SEARCH_ARGS, props(), contract.schema("SearchResults"), Scope.MEMORIES_READ, this::search),
         tool("memory_search_suggest", "Suggest spelling", "Correct typos in a query from the tenant's own words "
                 + "(a workspace-restricted key: its workspaces' words).", "suggest", Map.of(), Set.of(), props(),
@@ -292,9 +292,8 @@ public final class MemoryTools {
     });
   }
 
-  /** The same request rules as REST's POST /v1/search, with Engram's aliases and the agent-friendly auto strategy. */
+  /** The same request rules and default strategy as REST's POST /v1/search, with Engram's aliases. */
   private Future<JsonObject> search(ToolCall call, JsonObject in) {
-    if (!in.containsKey("strategy")) in.put("strategy", "auto");
     return call.json(memories.search(in)).map(result -> {
       call.countSearch();
       return result;

@@ -18,6 +18,7 @@ import java.util.TreeSet;
 import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -99,8 +100,12 @@ class ContractTest {
     ok("getMemory", api.get("/v1/memories/" + first, key));
     ok("listMemories", api.get("/v1/memories?limit=1&tags=rust", key));
     ok("updateMemory", api.patch("/v1/memories/" + first, key, new JsonObject().put("importance", 0.9)));
-    ok("search", api.post("/v1/search", key, new JsonObject().put("query", "async rust").put("strategy", "hybrid")
-        .put("explain", true)));
+    api.awaitVectors(key);
+    for (String strategy : new String[] {"hybrid", "keyword", "semantic"}) {
+      JsonObject found = ok("search", api.post("/v1/search", key, new JsonObject().put("query", "async rust")
+          .put("strategy", strategy).put("explain", true).put("project", "engram"))).json();
+      assertFalse(found.getJsonArray("results").isEmpty(), strategy + " finds the memory: its explain is checked");
+    }
     ok("search", api.post("/v1/search", key, new JsonObject().put("query", "asynch rust").put("strategy", "auto")));
     ok("suggest", api.post("/v1/search/suggest", key, new JsonObject().put("query", "asynch awiat rust")));
     ok("getStats", api.get("/v1/stats", key));
