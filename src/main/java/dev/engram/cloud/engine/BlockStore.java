@@ -23,7 +23,7 @@ import java.util.List;
 import static dev.engram.cloud.engine.MemoryStore.bind;
 
 /**
- * The SQL of memory blocks (V4/V5 {@code memory_blocks}), on its {@link MemoryStore}'s connection: small named texts
+ * The SQL of memory blocks (table {@code memory_blocks}), on its {@link MemoryStore}'s connection: small named texts
  * keyed by (workspace, type, label), each edit a new version kept in {@code memory_block_versions}.
  */
 final class BlockStore {

@@ -73,7 +73,7 @@ import java.util.Optional;
  */
 final class MemoryStore implements AutoCloseable {
 
-  /** Reads by id, counted in memory_access (V5): kept out of memories so that counting a read rewrites no memory. */
+  /** Reads by id, counted in memory_access: kept out of memories so that counting a read rewrites no memory. */
   private static final String ACCESS_COUNT =
       "coalesce((SELECT a.access_count FROM memory_access a WHERE a.memory_id = m.id), 0)";
   private static final String LAST_ACCESSED_AT =
