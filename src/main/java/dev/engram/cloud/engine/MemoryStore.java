@@ -22,6 +22,7 @@ import dev.engram.cloud.engine.EngineMessages.ExportPage;
 import dev.engram.cloud.engine.EngineMessages.Import;
 import dev.engram.cloud.engine.EngineMessages.ImportedMemory;
 import dev.engram.cloud.engine.EngineMessages.ListMemories;
+import dev.engram.cloud.engine.EngineMessages.ListOrder;
 import dev.engram.cloud.engine.EngineMessages.MoveWorkspace;
 import dev.engram.cloud.engine.EngineMessages.RecentActivity;
 import dev.engram.cloud.engine.EngineMessages.Search;
@@ -72,18 +73,25 @@ import java.util.Optional;
  */
 final class MemoryStore implements AutoCloseable {
 
+  /** Reads by id, counted in memory_access: kept out of memories so that counting a read rewrites no memory. */
+  private static final String ACCESS_COUNT =
+      "coalesce((SELECT a.access_count FROM memory_access a WHERE a.memory_id = m.id), 0)";
+  private static final String LAST_ACCESSED_AT =
+      "(SELECT a.last_accessed_at FROM memory_access a WHERE a.memory_id = m.id)";
   /** A memory a project scan made (see ProjectContextStore): metadata.project names the project. */
   private static final String CONTEXT_OF_A_PROJECT = "m.memory_type = 'context'"
       + " AND json_type(m.metadata, '$.project') = 'text'"
       + " AND EXISTS (SELECT 1 FROM json_each(m.tags) WHERE value = 'project-context')";
   private static final String COLUMNS = "m.id, m.content, m.memory_type, m.tags, m.metadata, m.importance, "
-      + "m.workspace, m.tier, m.expires_at, m.content_hash, m.version, m.created_at, m.updated_at";
-  static final String LIVE = "(m.expires_at IS NULL OR m.expires_at > ?1)";
-  /** Optional filters bound as NULL when absent, so each query keeps one prepared form. */
-  private static final String FILTERS = " AND (?2 IS NULL OR m.workspace = ?2)"
+      + "m.workspace, m.tier, m.expires_at, m.content_hash, m.version, m.created_at, m.updated_at, "
+      + ACCESS_COUNT + ", " + LAST_ACCESSED_AT;
+  /** A list's filters: ?2 workspaces (JSON array), ?3 type, ?4 tags (JSON array, all of them), ?5 tier. */
+  private static final String LIST_FILTERS = " AND (?2 IS NULL OR m.workspace IN (SELECT value FROM json_each(?2)))"
       + " AND (?3 IS NULL OR m.memory_type = ?3)"
       + " AND (?4 IS NULL OR (SELECT count(*) FROM memory_tags t WHERE t.memory_id = m.id"
-      + "   AND t.tag IN (SELECT value FROM json_each(?4))) = json_array_length(?4))";
+      + "   AND t.tag IN (SELECT value FROM json_each(?4))) = json_array_length(?4))"
+      + " AND (?5 IS NULL OR m.tier = ?5)";
+  static final String LIVE = "(m.expires_at IS NULL OR m.expires_at > ?1)";
   private static final long DEFAULT_DAILY_TTL_SECONDS = 86_400;
   /** SQLite VM steps between two checks of an interruptible statement's deadline: a few microseconds of work. */
   private static final int PROGRESS_STEPS = 1000;
@@ -143,6 +151,9 @@ final class MemoryStore implements AutoCloseable {
   private final PreparedStatement updateMemory;
   private final PreparedStatement deleteMemory;
   private final PreparedStatement listPage;
+  /** One prepared list per order other than the default (see {@link #list}), made on first use. */
+  private final Map<ListOrder, PreparedStatement> orderedLists = new HashMap<>();
+  private final PreparedStatement recordAccess;
   private final PreparedStatement deleteExpired;
   private final PreparedStatement anyExpired;
   private final PreparedStatement countAll;
@@ -160,6 +171,10 @@ final class MemoryStore implements AutoCloseable {
   private final PreparedStatement hashInWorkspace;
   private final PreparedStatement projectContext;
   private final LinkStore links;
+  private final BlockStore blocks;
+  private final IdentityStore identities;
+  private final FeedbackStore feedback;
+  private final PreparedStatement selectMany;
 
   private MemoryStore(Connection conn, Embedder embedder) throws SQLException {
     this.conn = conn;
@@ -196,8 +211,14 @@ final class MemoryStore implements AutoCloseable {
                             content_hash = ?, version = version + 1, updated_at = ?
         WHERE id = ?""");
     deleteMemory = conn.prepareStatement("DELETE FROM memories WHERE id = ?2 AND (expires_at IS NULL OR expires_at > ?1)");
-    listPage = conn.prepareStatement("SELECT " + COLUMNS + " FROM memories m WHERE " + LIVE + FILTERS
-        + " AND (?5 IS NULL OR m.id < ?5) ORDER BY m.id DESC LIMIT ?6");
+    listPage = conn.prepareStatement("SELECT " + COLUMNS + " FROM memories m WHERE " + LIVE + LIST_FILTERS
+        + " AND (?6 IS NULL OR m.id < ?6) ORDER BY m.id DESC LIMIT ?7 OFFSET ?8");
+    // A memory deleted since its read is not counted (nor kept: the row would outlive it).
+    recordAccess = conn.prepareStatement("""
+        INSERT INTO memory_access (memory_id, access_count, last_accessed_at)
+        SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM memories WHERE id = ?1)
+        ON CONFLICT (memory_id) DO UPDATE SET access_count = access_count + excluded.access_count,
+          last_accessed_at = max(last_accessed_at, excluded.last_accessed_at)""");
     deleteExpired = conn.prepareStatement(
         "DELETE FROM memories WHERE expires_at IS NOT NULL AND expires_at <= ? RETURNING id");
     anyExpired = conn.prepareStatement("SELECT 1 FROM memories WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT 1");
@@ -230,6 +251,12 @@ final class MemoryStore implements AutoCloseable {
         + " AND json_extract(m.metadata, '$.project') = ?3 AND json_type(m.metadata, '$.source_file') = 'text'"
         + " ORDER BY m.id");
     links = new LinkStore(conn);
+    blocks = new BlockStore(conn);
+    identities = new IdentityStore(conn);
+    feedback = new FeedbackStore(conn);
+    selectMany = conn.prepareStatement("SELECT " + COLUMNS + " FROM memories m"
+        + " WHERE m.id IN (SELECT value FROM json_each(?2)) AND " + LIVE
+        + " AND (?3 IS NULL OR m.workspace IN (SELECT value FROM json_each(?3)))");
   }
 
   /**
@@ -559,13 +586,20 @@ final class MemoryStore implements AutoCloseable {
     }
   }
 
+  /**
+   * One page of a list. The default order walks ids downwards and pages by cursor; another order sorts the
+   * filtered memories (a scan of them, on this worker thread, bounded by the tenant's size) and pages by offset only,
+   * so its answer has no cursor.
+   */
   MemoryPage list(ListMemories q, Instant now) throws SQLException {
-    bind(listPage, Timestamps.format(now), q.workspace(), q.memoryType(), tagsParam(q.tags()), q.beforeId(),
-        q.limit() + 1);
+    PreparedStatement ps = q.order().pagesByCursor() ? listPage : orderedList(q.order());
+    String workspaces = q.workspaces() == null ? null : new JsonArray(new ArrayList<>(q.workspaces())).encode();
+    bind(ps, Timestamps.format(now), workspaces, q.memoryType(), tagsParam(q.tags()), q.tier(), q.beforeId(),
+        q.limit() + 1, q.offset());
     JsonArray data = new JsonArray();
     Long lastId = null;
     boolean more = false;
-    try (ResultSet rs = listPage.executeQuery()) {
+    try (ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         if (data.size() == q.limit()) {
           more = true;
@@ -576,7 +610,42 @@ final class MemoryStore implements AutoCloseable {
         data.add(m);
       }
     }
-    return new MemoryPage(EngineReplies.memories(data), more ? Cursors.encode(lastId) : null);
+    return new MemoryPage(EngineReplies.memories(data),
+        more && q.order().pagesByCursor() ? Cursors.encode(lastId) : null);
+  }
+
+  private PreparedStatement orderedList(ListOrder order) throws SQLException {
+    PreparedStatement ps = orderedLists.get(order);
+    if (ps != null) return ps;
+    String key = switch (order.sortBy()) {
+      case "created_at" -> "m.id";
+      case "updated_at" -> "m.updated_at";
+      case "importance" -> "m.importance";
+      case "access_count" -> ACCESS_COUNT;
+      case "last_accessed_at" -> LAST_ACCESSED_AT;
+      default -> throw new IllegalArgumentException(order.sortBy());
+    };
+    String direction = order.ascending() ? " ASC" : " DESC";
+    ps = conn.prepareStatement("SELECT " + COLUMNS + " FROM memories m WHERE " + LIVE + LIST_FILTERS
+        + " AND ?6 IS NULL ORDER BY " + key + direction + ", m.id" + direction + " LIMIT ?7 OFFSET ?8");
+    orderedLists.put(order, ps);
+    return ps;
+  }
+
+  /** Adds reads counted in memory (id → count, and the latest read's time) to the memories still stored. */
+  void recordAccesses(Map<Long, AccessCount> reads) throws SQLException {
+    for (Map.Entry<Long, AccessCount> read : reads.entrySet()) {
+      bind(recordAccess, read.getKey(), read.getValue().count(), Timestamps.format(read.getValue().last()));
+      recordAccess.addBatch();
+    }
+    recordAccess.executeBatch();
+  }
+
+  /** Reads of one memory not yet written: how many, and when the latest was. */
+  record AccessCount(long count, Instant last) {
+    AccessCount plus(Instant at) {
+      return new AccessCount(count + 1, at.isAfter(last) ? at : last);
+    }
   }
 
   /** The live memories among {@code ids}, by id. */
@@ -793,6 +862,37 @@ final class MemoryStore implements AutoCloseable {
   }
 
 
+  BlockStore blocks() {
+    return blocks;
+  }
+
+  IdentityStore identities() {
+    return identities;
+  }
+
+  FeedbackStore feedback() {
+    return feedback;
+  }
+
+  /** The memories of {@code ids} still stored (and inside {@code within} when given), in the order of {@code ids}. */
+  List<JsonObject> memoriesById(List<Long> ids, Set<String> within, Instant now) throws SQLException {
+    Map<Long, JsonObject> found = new HashMap<>();
+    String scope = within == null ? null : new JsonArray(new ArrayList<>(within)).encode();
+    try (ResultSet rs = bind(selectMany, Timestamps.format(now), new JsonArray(new ArrayList<>(ids)).encode(), scope)
+        .executeQuery()) {
+      while (rs.next()) {
+        JsonObject m = memory(rs);
+        found.put(m.getLong("id"), m);
+      }
+    }
+    List<JsonObject> out = new ArrayList<>();
+    for (Long id : new LinkedHashSet<>(ids)) {
+      JsonObject m = found.get(id);
+      if (m != null) out.add(m);
+    }
+    return out;
+  }
+
   LinkStore links() {
     return links;
   }
@@ -848,7 +948,9 @@ final class MemoryStore implements AutoCloseable {
         .put("content_hash", rs.getString(10))
         .put("version", rs.getInt(11))
         .put("created_at", rs.getString(12))
-        .put("updated_at", rs.getString(13));
+        .put("updated_at", rs.getString(13))
+        .put("access_count", rs.getLong(14))
+        .put("last_accessed_at", rs.getString(15));
   }
 
   private static List<String> stringList(JsonArray array) {

@@ -3,17 +3,57 @@ package dev.engram.cloud.engine;
 import dev.engram.cloud.bus.Addresses;
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.engine.EngineMessages.Caps;
+import dev.engram.cloud.engine.EngineMessages.Create;
+import dev.engram.cloud.engine.EngineMessages.CreateBlock;
+import dev.engram.cloud.engine.EngineMessages.CreateIdentity;
+import dev.engram.cloud.engine.EngineMessages.Delete;
+import dev.engram.cloud.engine.EngineMessages.EditBlock;
+import dev.engram.cloud.engine.EngineMessages.EngineCommand;
+import dev.engram.cloud.engine.EngineMessages.ExportPage;
+import dev.engram.cloud.engine.EngineMessages.FeedbackStats;
+import dev.engram.cloud.engine.EngineMessages.Get;
+import dev.engram.cloud.engine.EngineMessages.GetBlock;
+import dev.engram.cloud.engine.EngineMessages.GetMany;
+import dev.engram.cloud.engine.EngineMessages.Import;
+import dev.engram.cloud.engine.EngineMessages.Link;
+import dev.engram.cloud.engine.EngineMessages.ListBlocks;
+import dev.engram.cloud.engine.EngineMessages.ListMemories;
+import dev.engram.cloud.engine.EngineMessages.MoveWorkspace;
+import dev.engram.cloud.engine.EngineMessages.ProjectContext;
 import dev.engram.cloud.engine.EngineMessages.Read;
 import dev.engram.cloud.engine.EngineMessages.Reads;
+import dev.engram.cloud.engine.EngineMessages.RecentActivity;
+import dev.engram.cloud.engine.EngineMessages.RecordFeedback;
+import dev.engram.cloud.engine.EngineMessages.Related;
+import dev.engram.cloud.engine.EngineMessages.Reply;
+import dev.engram.cloud.engine.EngineMessages.ResolveIdentity;
+import dev.engram.cloud.engine.EngineMessages.ScanProject;
+import dev.engram.cloud.engine.EngineMessages.Scoped;
+import dev.engram.cloud.engine.EngineMessages.Search;
+import dev.engram.cloud.engine.EngineMessages.Stats;
+import dev.engram.cloud.engine.EngineMessages.Suggest;
+import dev.engram.cloud.engine.EngineMessages.Tags;
+import dev.engram.cloud.engine.EngineMessages.Unlink;
+import dev.engram.cloud.engine.EngineMessages.Update;
+import dev.engram.cloud.engine.EngineMessages.Versions;
+import dev.engram.cloud.engine.EngineMessages.WorkspaceList;
+import dev.engram.cloud.engine.EngineMessages.WorkspaceStats;
 import dev.engram.cloud.engine.EngineMessages.Write;
 import dev.engram.cloud.engine.EngineMessages.Writes;
 import dev.engram.cloud.engine.EngineReplies.ActivityList;
+import dev.engram.cloud.engine.EngineReplies.Block;
+import dev.engram.cloud.engine.EngineReplies.BlockList;
 import dev.engram.cloud.engine.EngineReplies.Deleted;
 import dev.engram.cloud.engine.EngineReplies.EngineReply;
 import dev.engram.cloud.engine.EngineReplies.ExportBatch;
+import dev.engram.cloud.engine.EngineReplies.FeedbackRecorded;
+import dev.engram.cloud.engine.EngineReplies.FeedbackSummary;
+import dev.engram.cloud.engine.EngineReplies.Identity;
+import dev.engram.cloud.engine.EngineReplies.IdentityResolution;
 import dev.engram.cloud.engine.EngineReplies.ImportResult;
 import dev.engram.cloud.engine.EngineReplies.Memory;
 import dev.engram.cloud.engine.EngineReplies.MemoryLink;
+import dev.engram.cloud.engine.EngineReplies.MemoryList;
 import dev.engram.cloud.engine.EngineReplies.MemoryPage;
 import dev.engram.cloud.engine.EngineReplies.MemoryStats;
 import dev.engram.cloud.engine.EngineReplies.Moved;
@@ -27,38 +67,16 @@ import dev.engram.cloud.engine.EngineReplies.Unlinked;
 import dev.engram.cloud.engine.EngineReplies.VersionPage;
 import dev.engram.cloud.engine.EngineReplies.WorkspacePage;
 import dev.engram.cloud.engine.EngineReplies.WorkspaceSummary;
-import dev.engram.cloud.engine.EngineMessages.Create;
-import dev.engram.cloud.engine.EngineMessages.Delete;
-import dev.engram.cloud.engine.EngineMessages.EngineCommand;
-import dev.engram.cloud.engine.EngineMessages.ExportPage;
-import dev.engram.cloud.engine.EngineMessages.Get;
-import dev.engram.cloud.engine.EngineMessages.Import;
-import dev.engram.cloud.engine.EngineMessages.Link;
-import dev.engram.cloud.engine.EngineMessages.ListMemories;
-import dev.engram.cloud.engine.EngineMessages.MoveWorkspace;
-import dev.engram.cloud.engine.EngineMessages.RecentActivity;
-import dev.engram.cloud.engine.EngineMessages.ProjectContext;
-import dev.engram.cloud.engine.EngineMessages.Related;
-import dev.engram.cloud.engine.EngineMessages.ScanProject;
-import dev.engram.cloud.engine.EngineMessages.Reply;
-import dev.engram.cloud.engine.EngineMessages.Scoped;
-import dev.engram.cloud.engine.EngineMessages.Search;
-import dev.engram.cloud.engine.EngineMessages.Stats;
-import dev.engram.cloud.engine.EngineMessages.Suggest;
 import dev.engram.cloud.search.SearchIndex;
-import dev.engram.cloud.engine.EngineMessages.Tags;
-import dev.engram.cloud.engine.EngineMessages.Unlink;
-import dev.engram.cloud.engine.EngineMessages.Update;
-import dev.engram.cloud.engine.EngineMessages.Versions;
-import dev.engram.cloud.engine.EngineMessages.WorkspaceList;
-import dev.engram.cloud.engine.EngineMessages.WorkspaceStats;
-import dev.engram.cloud.observability.EngineTelemetry;
 import dev.engram.cloud.observability.EngineTelemetry.CommandSpan;
 import dev.engram.cloud.observability.EngineTelemetry.CommandTrace;
+import dev.engram.cloud.observability.EngineTelemetry;
+import dev.engram.cloud.search.Embedder;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,8 +86,12 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -97,6 +119,11 @@ final class TenantEngineVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(TenantEngineVerticle.class);
   private static final long EXPIRY_SWEEP_MS = 10 * 60 * 1000;
+  /**
+   * Reads by id are counted in memory and written with the next write batch, or by this timer when no write comes:
+   * never a write per read. A crash loses at most this long of counts.
+   */
+  private static final long ACCESS_FLUSH_MS = 1000;
   /** The search index commits (one fsync) at most this often; a crash loses nothing, the database replays it. */
   private static final long INDEX_COMMIT_MS = 5_000;
   /** Changes applied to the search index per step while it catches up in the background. */
@@ -142,6 +169,9 @@ final class TenantEngineVerticle extends VerticleBase {
   private boolean stopping;
   private final EngineTelemetry telemetry;
   private final ArrayDeque<PendingWrite> pendingWrites = new ArrayDeque<>();
+  /** Reads by id not yet written (readers add to it in parallel; the engine thread takes it). */
+  private final ConcurrentHashMap<Long, MemoryStore.AccessCount> pendingAccess = new ConcurrentHashMap<>();
+  private long accessTimer;
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile long lastUsedNanos = System.nanoTime();
   /** The writing connection; null after it had to be replaced and could not be reopened (see {@link #writer}). */
@@ -190,6 +220,7 @@ final class TenantEngineVerticle extends VerticleBase {
       throw t;
     }
     sweepTimer = vertx.setPeriodic(EXPIRY_SWEEP_MS, id -> sweepExpired(Instant.now()));
+    accessTimer = vertx.setPeriodic(ACCESS_FLUSH_MS, id -> flushAccesses());
     indexCommitTimer = vertx.setPeriodic(INDEX_COMMIT_MS, id -> commitSearchIndex());
     consumer = vertx.eventBus().localConsumer(Addresses.engine(tenantId), this::onCommand);
     return consumer.completion().onSuccess(v -> embedNext());
@@ -198,11 +229,13 @@ final class TenantEngineVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(sweepTimer);
+    vertx.cancelTimer(accessTimer);
     vertx.cancelTimer(indexCommitTimer);
     stopping = true; // no more embedding or catching up; queued writes still commit and are indexed
     return consumer.unregister().eventually(() -> {
       try {
         drain(); // answers every write still queued
+        flushAccesses();
         checkpoint();
       } finally {
         closeAll(); // closing rolls back whatever a connection still holds
@@ -309,6 +342,9 @@ final class TenantEngineVerticle extends VerticleBase {
       try {
         body = read(from, msg.body(), now);
         afterWork.accept(msg.body());
+        if (body instanceof Memory m && unwrap(msg.body()) instanceof Get) {
+          pendingAccess.merge(m.id(), new MemoryStore.AccessCount(1, now), (counted, one) -> counted.plus(now));
+        }
       } catch (Throwable t) {
         answer(msg, null, t);
         span.end(null, t);
@@ -358,7 +394,9 @@ final class TenantEngineVerticle extends VerticleBase {
     @Override
     public SearchResults search(Search s) throws SQLException, IOException {
       long start = System.nanoTime();
-      SearchResults found = search.search(from, s, now);
+      List<String> names = from.identities().expansions(s.query());
+      SearchResults found = search.search(from, names.isEmpty() ? s : s.withQuery(s.query() + " "
+          + String.join(" ", names)), now);
       telemetry.searched(found.strategy(), System.nanoTime() - start);
       return found;
     }
@@ -413,6 +451,32 @@ final class TenantEngineVerticle extends VerticleBase {
     public ProjectMemories projectContext(ProjectContext p) throws SQLException {
       return new ProjectContextStore(from).get(p, now);
     }
+
+    @Override
+    public MemoryList memories(GetMany g) throws SQLException {
+      return new MemoryList(EngineReplies.memories(new JsonArray(from.memoriesById(g.ids(), g.within(), now))));
+    }
+
+    @Override
+    public BlockList blocks(ListBlocks l) throws SQLException {
+      return from.blocks().list(l);
+    }
+
+    @Override
+    public Block block(GetBlock g) throws SQLException {
+      return from.blocks().get(g);
+    }
+
+    @Override
+    public IdentityResolution resolveIdentity(ResolveIdentity r) throws SQLException {
+      return new IdentityResolution(r.alias(), from.identities().resolve(r.alias()).orElse(null));
+    }
+
+    @Override
+    public FeedbackSummary feedbackStats(FeedbackStats f) throws SQLException {
+      Set<String> scope = f.workspace() != null ? Set.of(f.workspace()) : f.within();
+      return from.feedback().summary(scope, now);
+    }
   }
 
   /** The writes, on the writer's connection inside the batch's transaction, within the plan's caps. */
@@ -465,6 +529,30 @@ final class TenantEngineVerticle extends VerticleBase {
         throw ApiException.planLimit("memories", i.caps().memories(), storedMemories, i.caps().plan());
       }
       return result;
+    }
+
+    @Override
+    public Block createBlock(CreateBlock c) throws SQLException {
+      enforce(c.caps(), false);
+      return store.blocks().create(c, now);
+    }
+
+    @Override
+    public Block editBlock(EditBlock e) throws SQLException {
+      enforce(e.caps(), false);
+      return store.blocks().edit(e, now);
+    }
+
+    @Override
+    public Identity createIdentity(CreateIdentity c) throws SQLException {
+      enforce(c.caps(), false);
+      return store.identities().create(c, now);
+    }
+
+    @Override
+    public FeedbackRecorded recordFeedback(RecordFeedback r) throws SQLException {
+      if (store.get(r.memoryId(), now).isEmpty()) throw ApiException.notFound("No memory with id " + r.memoryId() + ".");
+      return store.feedback().record(r, now);
     }
 
     @Override
@@ -561,12 +649,58 @@ final class TenantEngineVerticle extends VerticleBase {
         db.rollbackToSavepoint();
       }
     }
+    writeAccesses(db);
     Instant commitStart = Instant.now();
     db.commit();
     Instant committed = Instant.now();
     for (CommandSpan span : spans) span.committed(commitStart, committed, batch.size());
     publishCommitted(db);
     writtenSincePass = true;
+  }
+
+  /** The reads counted so far, taken out of the pending map (each id at most once). */
+  private Map<Long, MemoryStore.AccessCount> takeAccesses() {
+    Map<Long, MemoryStore.AccessCount> taken = new HashMap<>();
+    for (Long id : pendingAccess.keySet()) {
+      MemoryStore.AccessCount count = pendingAccess.remove(id);
+      if (count != null) taken.put(id, count);
+    }
+    return taken;
+  }
+
+  /**
+   * Adds the counted reads to the writer's open transaction, in a savepoint of their own: should that fail, the
+   * counts are lost (logged), never the batch's writes.
+   */
+  private void writeAccesses(MemoryStore db) throws SQLException {
+    if (pendingAccess.isEmpty()) return;
+    Map<Long, MemoryStore.AccessCount> reads = takeAccesses();
+    db.savepoint();
+    try {
+      db.recordAccesses(reads);
+      db.releaseSavepoint();
+    } catch (Throwable t) {
+      db.rollbackToSavepoint();
+      log.warn("recording {} memories' reads failed for tenant {}; those counts are lost", reads.size(), tenantId, t);
+    }
+  }
+
+  /** The timer's flush, when reads came but no write did: a transaction of its own. */
+  private void flushAccesses() {
+    if (pendingAccess.isEmpty() || store == null) return;
+    long countBefore = storedMemories;
+    try {
+      MemoryStore db = writer();
+      writeAccesses(db);
+      db.commit();
+    } catch (Throwable t) {
+      log.warn("recording reads failed for tenant {}", tenantId, t);
+      abandonTransaction(countBefore);
+    }
+  }
+
+  private static EngineCommand<?> unwrap(EngineCommand<?> cmd) {
+    return cmd instanceof Scoped<?> scoped ? unwrap(scoped.command()) : cmd;
   }
 
   /**

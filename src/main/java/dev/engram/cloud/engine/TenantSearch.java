@@ -338,8 +338,8 @@ final class TenantSearch {
       Map<Long, String> contents = store.contents(ids, now);
       facts.replaceAll((id, f) -> new Facts(contents.get(id), f.importance(), f.updatedAt(), f.projectContext()));
     }
-    List<Scored> ranked = HybridRanker.rank(candidates, facts, q.query(), config.weights(), now, q.project() != null,
-        q.explain());
+    List<Scored> ranked = HybridRanker.withFeedback(HybridRanker.rank(candidates, facts, q.query(), config.weights(),
+        now, q.project() != null, q.explain()), store.feedback().signals(ids, q.query()));
     List<Scored> page = ranked.subList(0, Math.min(q.limit(), ranked.size()));
     List<Long> pageIds = new ArrayList<>(page.size());
     for (Scored s : page) pageIds.add(s.id());

@@ -1,6 +1,7 @@
 package dev.engram.cloud.http;
 
 import dev.engram.cloud.api.Contract;
+import dev.engram.cloud.api.ContextRequests;
 import dev.engram.cloud.api.MemoryRequests;
 import dev.engram.cloud.api.OrganizeRequests;
 import dev.engram.cloud.api.ProjectRequests;
@@ -98,6 +99,7 @@ public final class HttpVerticle extends VerticleBase {
     ProjectRequests projectRequests = new ProjectRequests();
     ProjectContextRoutes projectContext = new ProjectContextRoutes(engines, scanParser, projectRequests,
         contract.input("scanProject"));
+    ContextRoutes context = new ContextRoutes(engines, new ContextRequests());
     ClientAddress clients = ClientAddress.behind(config.http().trustedProxies());
     Origins origins = new Origins(clients);
     AccountRoutes accounts = new AccountRoutes(vertx, origins, config.auth());
@@ -144,6 +146,19 @@ public final class HttpVerticle extends VerticleBase {
     routes.upload("scanProject", Bodies::requireJson, bodies.read(config.http().importBodyLimitBytes()),
         projectContext::scan);
     routes.api("getProjectContext", projectContext::get);
+    routes.api("createDailyMemory", memories::createDaily);
+    routes.api("buildContext", authenticator.searching(), context::build);
+    routes.api("compressForContext", authenticator.searching(), context::compress);
+    routes.api("estimateTokens", context::estimate);
+    routes.api("createBlock", context::createBlock);
+    routes.api("listBlocks", context::listBlocks);
+    routes.api("getBlock", context::getBlock);
+    routes.api("editBlock", context::editBlock);
+    IdentityRoutes identities = new IdentityRoutes(engines);
+    routes.api("createIdentity", identities::create);
+    routes.api("resolveIdentity", identities::resolve);
+    routes.api("recordFeedback", identities::recordFeedback);
+    routes.api("feedbackStats", identities::feedbackStats);
     routes.api("createApiKey", accounts::createKey);
     routes.api("listApiKeys", accounts::listKeys);
     routes.api("revokeApiKey", accounts::revokeKey);

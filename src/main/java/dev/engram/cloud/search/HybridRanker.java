@@ -129,6 +129,36 @@ public final class HybridRanker {
     return out;
   }
 
+  /**
+   * How far marks on search results move a memory, at most: its score times {@code 1 + FEEDBACK · signal}, the
+   * signal in [-1, 1] (see FeedbackStore), so a memory marked useful gains at most a fifth of its own relevance and
+   * one marked not useful loses as much; nothing outside the lists is pulled in.
+   */
+  public static final double FEEDBACK = 0.2;
+
+  /**
+   * The ranked list with each marked memory's score scaled by its feedback signal (capped at 1), re-sorted; the
+   * same list when no candidate is marked, so a tenant without marks ranks exactly as before.
+   */
+  public static List<Scored> withFeedback(List<Scored> ranked, Map<Long, Double> signals) {
+    if (signals.isEmpty()) return ranked;
+    List<Scored> out = new ArrayList<>(ranked.size());
+    for (Scored s : ranked) {
+      Double signal = signals.get(s.id());
+      if (signal == null || signal == 0) {
+        out.add(s);
+        continue;
+      }
+      double score = Math.min(1, s.score() * (1 + FEEDBACK * signal));
+      JsonObject explain = s.explain() == null ? null : s.explain().copy()
+          .put("feedback", new JsonObject().put("value", signal).put("contribution", score - s.score()))
+          .put("score", score);
+      out.add(new Scored(s.id(), score, explain));
+    }
+    out.sort(Comparator.comparingDouble(Scored::score).reversed().thenComparing(Scored::id, Comparator.reverseOrder()));
+    return out;
+  }
+
   /** Lowercase words separated by single spaces, so punctuation and spacing do not defeat a phrase match. */
   static String normalize(String s) {
     StringBuilder sb = new StringBuilder();

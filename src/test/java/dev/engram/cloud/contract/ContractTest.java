@@ -65,7 +65,8 @@ class ContractTest {
       String id = route[1].startsWith("/v1/api-keys") ? "key_aaaaaaaaaaaaaaaaaaaa"
           : route[1].startsWith("/v1/invites") ? "inv_aaaaaaaaaaaaaaaaaaaa" : "1";
       String path = route[1].replace("{id}", id).replace("{name}", "default")
-          .replace("{user_id}", "usr_aaaaaaaaaaaaaaaaaaaa").replace("{ref}", "tn-nobody");
+          .replace("{user_id}", "usr_aaaaaaaaaaaaaaaaaaaa").replace("{ref}", "tn-nobody")
+          .replace("{block_type}", "persona").replace("{label}", "assistant");
       Api.Response r = api.send(route[0], path, Map.of(), null, null);
       assertTrue(r.status() != 404 && r.status() != 405, operationId + " " + route[0] + " " + path + " → "
           + r.status() + " " + r.body());
@@ -126,6 +127,26 @@ class ContractTest {
     ok("scanProject", api.post("/v1/project-context/scan", key, new JsonObject().put("project", "my-app")
         .put("files", new JsonArray().add(new JsonObject().put("path", "CLAUDE.md").put("content", "# Style\n\nTabs.")))));
     ok("getProjectContext", api.get("/v1/project-context?project=my-app", key));
+    ok("listMemories", api.get("/v1/memories?sort_by=access_count&sort_order=asc&offset=1&tier=permanent"
+        + "&workspaces=backend,default", key));
+    ok("createDailyMemory", api.post("/v1/memories/daily", key, new JsonObject().put("content", "Today: pairing")));
+    ok("createBlock", api.post("/v1/blocks", key, new JsonObject().put("block_type", "persona")
+        .put("label", "assistant").put("content", "Terse.")));
+    ok("editBlock", api.patch("/v1/blocks/persona/assistant", key, new JsonObject().put("content", "Terse, kind.")
+        .put("reason", "tone")));
+    ok("getBlock", api.get("/v1/blocks/persona/assistant", key));
+    ok("listBlocks", api.get("/v1/blocks?block_type=persona", key));
+    ok("buildContext", api.post("/v1/context", key, new JsonObject().put("query", "async rust")
+        .put("token_budget", 200).put("strategy", "balanced")));
+    ok("compressForContext", api.post("/v1/context/compress", key, new JsonObject()
+        .put("memory_ids", new JsonArray().add(first)).put("token_budget", 5)));
+    ok("estimateTokens", api.post("/v1/context/tokens", key, new JsonObject().put("content", "four words of text")));
+    ok("createIdentity", api.post("/v1/identities", key, new JsonObject().put("canonical_id", "lang:rust")
+        .put("display_name", "Rust").put("aliases", new JsonArray().add("rustlang"))));
+    ok("resolveIdentity", api.get("/v1/identities/resolve?alias=rustlang", key));
+    ok("recordFeedback", api.post("/v1/feedback", key, new JsonObject().put("query", "async rust")
+        .put("memory_id", first).put("signal", "useful")));
+    ok("feedbackStats", api.get("/v1/feedback/stats", key));
     String keyId = ok("createApiKey", api.post("/v1/api-keys", key, new JsonObject().put("name", "ci")
         .put("scopes", new JsonArray().add("memories:read")).put("workspaces", new JsonArray().add("backend"))))
         .json().getString("id");
