@@ -14,6 +14,8 @@ GRANT SELECT (id, tenant_id, name, prefix, scopes, created_by, created_at, expir
 GRANT UPDATE (revoked_at, last_used_at) ON engram.api_keys TO {app};
 GRANT SELECT, INSERT ON engram.usage_daily TO {app};
 GRANT UPDATE (api_calls, memories_created, searches) ON engram.usage_daily TO {app};
+-- Usage folded from the spool (V5): written once per segment, tenant and day, never changed.
+GRANT SELECT, INSERT ON engram.usage_events TO {app};
 GRANT SELECT, INSERT ON engram.audit_log TO {app};
 GRANT EXECUTE ON FUNCTION engram.find_api_key(text) TO {app};
 GRANT EXECUTE ON FUNCTION engram.find_login(text) TO {app};

@@ -240,7 +240,11 @@ public record EngramConfig(
 
   public record Engines(int maxActive, int idleSeconds, int workerPoolSize, int readersPerTenant, int groupCommitMax) {}
 
-  public record Metering(int flushSeconds) {}
+  /**
+   * Usage metering: the spool is fsynced every {@code fsyncMillis} when something was appended, and folded into the
+   * control plane every {@code foldSeconds} (and on a graceful stop).
+   */
+  public record Metering(int foldSeconds, int fsyncMillis) {}
 
   public record Memories(int maxContentChars, int maxTags, int maxTagChars, int maxMetadataBytes,
                          int listMaxLimit, int searchMaxLimit) {}
@@ -323,7 +327,7 @@ public record EngramConfig(
         new Engines(engines.getInteger("max_active"), engines.getInteger("idle_seconds"),
             engines.getInteger("worker_pool_size"), engines.getInteger("readers_per_tenant"),
             engines.getInteger("group_commit_max")),
-        new Metering(metering.getInteger("flush_seconds")),
+        new Metering(metering.getInteger("fold_seconds"), metering.getInteger("fsync_millis")),
         new Memories(mem.getInteger("max_content_chars"), mem.getInteger("max_tags"), mem.getInteger("max_tag_chars"),
             mem.getInteger("max_metadata_bytes"), mem.getInteger("list_max_limit"), mem.getInteger("search_max_limit")),
         quota(json),

@@ -66,8 +66,12 @@ public interface ControlPlane {
    */
   Future<Boolean> setTenantPlan(String tenantId, String plan);
 
-  /** Adds the deltas to the daily counters in one transaction. */
-  Future<Void> addUsage(List<UsageDay> deltas);
+  /**
+   * Folds one spool segment's usage (per tenant and day) into the daily counters and records it in
+   * {@code usage_events} under {@code segmentId}, in one transaction. Idempotent: a segment folded before adds
+   * nothing (false); a tenant that no longer exists is skipped.
+   */
+  Future<Boolean> foldUsage(String segmentId, List<UsageDay> deltas);
 
   Future<List<UsageDay>> usage(String tenantId, LocalDate from, LocalDate to);
 

@@ -12,6 +12,7 @@ import dev.engram.cloud.controlplane.ControlPlane;
 import dev.engram.cloud.engine.EngineClient;
 import dev.engram.cloud.mcp.McpServer;
 import dev.engram.cloud.mcp.McpSessions;
+import dev.engram.cloud.metering.UsageSpool;
 import dev.engram.cloud.mcp.MemoryTools;
 import dev.engram.cloud.observability.OperatorMetrics;
 import dev.engram.cloud.projectcontext.ScanParser;
@@ -46,17 +47,19 @@ public final class HttpVerticle extends VerticleBase {
   private final PrometheusMeterRegistry registry;
   private final McpSessions mcpSessions;
   private final UploadSlots uploads;
+  private final UsageSpool spool;
   private HttpServer server;
 
-  /** {@code mcpSessions} and {@code uploads} are the node's, shared by every instance. */
+  /** {@code mcpSessions}, {@code uploads} and {@code spool} are the node's, shared by every instance. */
   public HttpVerticle(EngramConfig config, ControlPlane controlPlane, JwtTokens tokens, PrometheusMeterRegistry registry,
-                      McpSessions mcpSessions, UploadSlots uploads) {
+                      McpSessions mcpSessions, UploadSlots uploads, UsageSpool spool) {
     this.config = config;
     this.controlPlane = controlPlane;
     this.tokens = tokens;
     this.registry = registry;
     this.mcpSessions = mcpSessions;
     this.uploads = uploads;
+    this.spool = spool;
   }
 
   @Override
@@ -96,7 +99,7 @@ public final class HttpVerticle extends VerticleBase {
     ProjectContextRoutes projectContext = new ProjectContextRoutes(engines, scanParser, projectRequests,
         contract.input("scanProject"));
     AccountRoutes accounts = new AccountRoutes(vertx);
-    Authenticator authenticator = new Authenticator(vertx);
+    Authenticator authenticator = new Authenticator(vertx, spool);
     Bodies bodies = new Bodies(config.http());
     Routes routes = new Routes(RouterBuilder.create(vertx, contract.openApi()), contract, authenticator,
         bodies.read(config.http().bodyLimitBytes()));

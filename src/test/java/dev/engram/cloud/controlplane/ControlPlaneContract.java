@@ -193,14 +193,28 @@ abstract class ControlPlaneContract {
     await(controlPlane.createAccount(a));
     LocalDate d1 = LocalDate.of(2026, 11, 1);
     LocalDate d2 = LocalDate.of(2026, 11, 2);
-    await(controlPlane.addUsage(List.of(new UsageDay(a.tenantId(), d1, 3, 1, 1))));
-    await(controlPlane.addUsage(List.of(new UsageDay(a.tenantId(), d1, 2, 0, 4),
+    await(controlPlane.foldUsage("segment-1", List.of(new UsageDay(a.tenantId(), d1, 3, 1, 1))));
+    await(controlPlane.foldUsage("segment-2", List.of(new UsageDay(a.tenantId(), d1, 2, 0, 4),
         new UsageDay(a.tenantId(), d2, 7, 7, 0))));
 
     assertEquals(List.of(new UsageDay(a.tenantId(), d1, 5, 1, 5), new UsageDay(a.tenantId(), d2, 7, 7, 0)),
         await(controlPlane.usage(a.tenantId(), d1, d2)));
     assertEquals(List.of(new UsageDay(a.tenantId(), d2, 7, 7, 0)), await(controlPlane.usage(a.tenantId(), d2, d2)));
     assertTrue(await(controlPlane.usage(account("x@example.com").tenantId(), d1, d2)).isEmpty());
+  }
+
+  @Test
+  void a_spool_segment_folded_twice_counts_once_and_a_missing_tenant_is_skipped() throws Exception {
+    NewAccount a = account("refold@example.com");
+    await(controlPlane.createAccount(a));
+    LocalDate day = LocalDate.of(2026, 11, 3);
+    List<UsageDay> segment = List.of(new UsageDay(a.tenantId(), day, 4, 1, 2),
+        new UsageDay("tn_never_created", day, 9, 9, 9));
+    assertTrue(await(controlPlane.foldUsage("segment-replayed", segment)));
+    assertFalse(await(controlPlane.foldUsage("segment-replayed", segment)), "the replay adds nothing");
+    assertTrue(await(controlPlane.foldUsage("segment-next", List.of(new UsageDay(a.tenantId(), day, 1, 0, 0)))));
+    assertEquals(List.of(new UsageDay(a.tenantId(), day, 5, 1, 2)), await(controlPlane.usage(a.tenantId(), day, day)));
+    assertTrue(await(controlPlane.usage("tn_never_created", day, day)).isEmpty());
   }
 
   private static final String ISSUER = "https://auth.example.com";
@@ -316,9 +330,9 @@ abstract class ControlPlaneContract {
     await(controlPlane.createAccount(a));
     await(controlPlane.createAccount(b));
     LocalDate day = LocalDate.of(2026, 12, 31);
-    await(controlPlane.addUsage(List.of(new UsageDay(a.tenantId(), day, 1, 2, 3),
+    await(controlPlane.foldUsage("segment-3", List.of(new UsageDay(a.tenantId(), day, 1, 2, 3),
         new UsageDay(b.tenantId(), day, 10, 20, 30), new UsageDay(a.tenantId(), day.minusDays(1), 4, 0, 0))));
-    await(controlPlane.addUsage(List.of()));
+    await(controlPlane.foldUsage("segment-4", List.of()));
 
     assertEquals(List.of(new UsageDay(a.tenantId(), day.minusDays(1), 4, 0, 0), new UsageDay(a.tenantId(), day, 1, 2, 3)),
         await(controlPlane.usage(a.tenantId(), day.minusDays(7), day)));
@@ -332,8 +346,8 @@ abstract class ControlPlaneContract {
     await(controlPlane.createAccount(a));
     LocalDate day = LocalDate.of(2027, 1, 1);
     long big = 3_000_000_000L;
-    await(controlPlane.addUsage(List.of(new UsageDay(a.tenantId(), day, big, big, big))));
-    await(controlPlane.addUsage(List.of(new UsageDay(a.tenantId(), day, big, 0, 0))));
+    await(controlPlane.foldUsage("segment-5", List.of(new UsageDay(a.tenantId(), day, big, big, big))));
+    await(controlPlane.foldUsage("segment-6", List.of(new UsageDay(a.tenantId(), day, big, 0, 0))));
     assertEquals(List.of(new UsageDay(a.tenantId(), day, 2 * big, big, big)),
         await(controlPlane.usage(a.tenantId(), day, day)));
   }

@@ -91,7 +91,7 @@ class OperatorFilesTest {
     }
     for (String needed : new String[] {"vertx_http_server_requests_total", "vertx_http_server_response_time_seconds_bucket",
         "engram_engines_active", "engram_search_seconds_bucket", "engram_refusals_total", "jvm_memory_used_bytes",
-        "engram_metering_backlog"}) {
+        "engram_metering_spool_events", "engram_metering_fold_lag_seconds"}) {
       assertTrue(metrics.contains(needed), "the dashboard shows " + needed);
     }
   }

@@ -301,26 +301,29 @@ public final class PgControlPlane implements ControlPlane {
   }
 
   @Override
-  public Future<Void> addUsage(List<UsageDay> deltas) {
-    if (deltas.isEmpty()) return Future.succeededFuture();
+  public Future<Boolean> foldUsage(String segmentId, List<UsageDay> deltas) {
+    if (deltas.isEmpty()) return Future.succeededFuture(false);
     // Still one transaction: it names each tenant in turn before writing that tenant's rows.
     return pool.withTransaction(conn -> {
-      Future<Void> chain = Future.succeededFuture();
-      for (String tenantId : deltas.stream().map(UsageDay::tenantId).distinct().toList()) {
-        List<Tuple> batch = deltas.stream().filter(d -> d.tenantId().equals(tenantId))
-            .map(d -> Tuple.of(d.tenantId(), d.day(), d.apiCalls(), d.memoriesCreated(), d.searches()))
-            .toList();
-        chain = chain
-            .compose(v -> setTenant(conn, tenantId))
+      Future<Boolean> chain = Future.succeededFuture(false);
+      for (UsageDay d : deltas) {
+        chain = chain.compose(appliedSoFar -> setTenant(conn, d.tenantId())
+            // A tenant deleted meanwhile takes no row; a row already there means this segment was folded before.
             .compose(v -> conn.preparedQuery("""
-                INSERT INTO engram.usage_daily AS u (tenant_id, day, api_calls, memories_created, searches)
-                VALUES ($1, $2, $3, $4, $5)
-                ON CONFLICT (tenant_id, day) DO UPDATE SET
-                  api_calls = u.api_calls + excluded.api_calls,
-                  memories_created = u.memories_created + excluded.memories_created,
-                  searches = u.searches + excluded.searches""")
-                .executeBatch(batch))
-            .mapEmpty();
+                INSERT INTO engram.usage_events (segment_id, tenant_id, day, api_calls, memories_created, searches)
+                SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM engram.tenants WHERE id = $2)
+                ON CONFLICT (segment_id, tenant_id, day) DO NOTHING""")
+                .execute(Tuple.of(segmentId, d.tenantId(), d.day(), d.apiCalls(), d.memoriesCreated(), d.searches())))
+            .compose(inserted -> inserted.rowCount() == 0 ? Future.succeededFuture(appliedSoFar)
+                : conn.preparedQuery("""
+                    INSERT INTO engram.usage_daily AS u (tenant_id, day, api_calls, memories_created, searches)
+                    VALUES ($1, $2, $3, $4, $5)
+                    ON CONFLICT (tenant_id, day) DO UPDATE SET
+                      api_calls = u.api_calls + excluded.api_calls,
+                      memories_created = u.memories_created + excluded.memories_created,
+                      searches = u.searches + excluded.searches""")
+                    .execute(Tuple.of(d.tenantId(), d.day(), d.apiCalls(), d.memoriesCreated(), d.searches()))
+                    .map(true)));
       }
       return chain;
     });

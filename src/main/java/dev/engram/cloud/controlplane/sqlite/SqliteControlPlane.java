@@ -308,22 +308,33 @@ public final class SqliteControlPlane implements ControlPlane {
   }
 
   @Override
-  public Future<Void> addUsage(List<UsageDay> deltas) {
-    if (deltas.isEmpty()) return Future.succeededFuture();
+  public Future<Boolean> foldUsage(String segmentId, List<UsageDay> deltas) {
+    if (deltas.isEmpty()) return Future.succeededFuture(false);
     return inTransaction(() -> {
-      try (PreparedStatement ps = conn.prepareStatement("""
-          INSERT INTO usage_daily (tenant_id, day, api_calls, memories_created, searches) VALUES (?, ?, ?, ?, ?)
-          ON CONFLICT (tenant_id, day) DO UPDATE SET
-            api_calls = api_calls + excluded.api_calls,
-            memories_created = memories_created + excluded.memories_created,
-            searches = searches + excluded.searches""")) {
+      String now = Timestamps.now();
+      boolean applied = false;
+      try (PreparedStatement event = conn.prepareStatement("""
+              INSERT INTO usage_events (segment_id, tenant_id, day, api_calls, memories_created, searches, folded_at)
+              SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM tenants WHERE id = ?)
+              ON CONFLICT (segment_id, tenant_id, day) DO NOTHING""");
+           PreparedStatement daily = conn.prepareStatement("""
+              INSERT INTO usage_daily (tenant_id, day, api_calls, memories_created, searches) VALUES (?, ?, ?, ?, ?)
+              ON CONFLICT (tenant_id, day) DO UPDATE SET
+                api_calls = api_calls + excluded.api_calls,
+                memories_created = memories_created + excluded.memories_created,
+                searches = searches + excluded.searches""")) {
         for (UsageDay d : deltas) {
-          bind(ps, d.tenantId(), d.day().toString(), d.apiCalls(), d.memoriesCreated(), d.searches());
-          ps.addBatch();
+          // A tenant deleted meanwhile takes no row; a row already there means this segment was folded before.
+          if (bind(event, segmentId, d.tenantId(), d.day().toString(), d.apiCalls(), d.memoriesCreated(), d.searches(),
+              now, d.tenantId()).executeUpdate() == 0) {
+            continue;
+          }
+          bind(daily, d.tenantId(), d.day().toString(), d.apiCalls(), d.memoriesCreated(), d.searches())
+              .executeUpdate();
+          applied = true;
         }
-        ps.executeBatch();
       }
-      return null;
+      return applied;
     });
   }
 

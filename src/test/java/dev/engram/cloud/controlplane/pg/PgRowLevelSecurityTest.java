@@ -40,7 +40,7 @@ class PgRowLevelSecurityTest {
   /** Each tenant-owned table and the column that names the tenant. */
   private static final Map<String, String> TENANT_TABLES = Map.of(
       "tenants", "id", "tenant_members", "tenant_id", "workspaces", "tenant_id", "api_keys", "tenant_id",
-      "usage_daily", "tenant_id", "audit_log", "tenant_id");
+      "usage_daily", "tenant_id", "usage_events", "tenant_id", "audit_log", "tenant_id");
   private static final String INSUFFICIENT_PRIVILEGE = "42501";
   private static final LocalDate DAY = LocalDate.of(2026, 11, 24);
 
@@ -58,7 +58,7 @@ class PgRowLevelSecurityTest {
       ControlPlane cp = await(PgControlPlane.open(vertx, db.appUrl(), db.ownerUrl(), 2, false));
       for (NewAccount x : List.of(a, b)) {
         await(cp.createAccount(x));
-        await(cp.addUsage(List.of(new UsageDay(x.tenantId(), DAY, 5, 1, 2))));
+        await(cp.foldUsage("segment-" + x.tenantId(), List.of(new UsageDay(x.tenantId(), DAY, 5, 1, 2))));
         await(cp.audit(new AuditEntry(x.tenantId(), x.userId(), "test.action", null, null)));
       }
       await(cp.close());
@@ -154,6 +154,8 @@ class PgRowLevelSecurityTest {
         "INSERT INTO engram.api_keys (id, tenant_id, name, prefix, key_hash, scopes) VALUES"
             + " ('key_sneaky', '" + bId + "', 'x', 'ek_live_x', 'sneaky-hash', '{admin}')",
         "INSERT INTO engram.usage_daily (tenant_id, day) VALUES ('" + bId + "', '2026-01-01')",
+        "INSERT INTO engram.usage_events (segment_id, tenant_id, day, api_calls, memories_created, searches) VALUES"
+            + " ('sneaky', '" + bId + "', '2026-01-01', 1, 1, 1)",
         "INSERT INTO engram.audit_log (tenant_id, action) VALUES ('" + bId + "', 'forged')");
     for (String sql : inserts) {
       try (Connection c = appAsTenant(a.tenantId())) {
