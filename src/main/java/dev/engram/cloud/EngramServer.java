@@ -3,6 +3,8 @@ package dev.engram.cloud;
 import dev.engram.cloud.auth.AuthVerticle;
 import dev.engram.cloud.auth.JwtTokens;
 import dev.engram.cloud.auth.PasswordHasher;
+import dev.engram.cloud.billing.BillingService;
+import dev.engram.cloud.billing.BillingVerticle;
 import dev.engram.cloud.bus.Addresses;
 import dev.engram.cloud.bus.LocalCodec;
 import dev.engram.cloud.config.EngramConfig;
@@ -84,15 +86,18 @@ public final class EngramServer {
             .compose(tokens -> vertx.executeBlocking(() -> UsageSpool.open(config.dataDir().resolve("spool")))
                 .compose(spool -> {
                   PasswordHasher passwords = new PasswordHasher(config.auth().passwordIterations());
+                  BillingService billing = new BillingService(vertx, controlPlane, config);
                   return deploy(vertx, deployments, new AuthVerticle(config, controlPlane, tokens, passwords))
                       .compose(v -> deploy(vertx, deployments, new QuotaVerticle(config, controlPlane, registry)))
                       .compose(v -> deploy(vertx, deployments,
                           new MeteringVerticle(controlPlane, spool, config.metering(), registry)))
                       .compose(v -> deploy(vertx, deployments, new EngineSupervisor(config, registry, engineTelemetry)))
+                      .compose(v -> deploy(vertx, deployments,
+                          new BillingVerticle(billing, config.billing().reportIntervalSeconds())))
                       .compose(v -> config.server().metricsPort() == 0 ? Future.succeededFuture()
                           : deploy(vertx, deployments, new MetricsVerticle(config.server(), registry)))
                       .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, controlPlane, tokens, registry,
-                              mcpSessions, uploads, spool),
+                              mcpSessions, uploads, spool, billing),
                           new DeploymentOptions().setInstances(config.http().instances())))
                       .map(id -> {
                         deployments.add(id);

@@ -13,6 +13,7 @@ import dev.engram.cloud.engine.EngineClient;
 import dev.engram.cloud.mcp.McpServer;
 import dev.engram.cloud.mcp.McpSessions;
 import dev.engram.cloud.metering.UsageSpool;
+import dev.engram.cloud.billing.BillingService;
 import dev.engram.cloud.mcp.MemoryTools;
 import dev.engram.cloud.observability.OperatorMetrics;
 import dev.engram.cloud.projectcontext.ScanParser;
@@ -48,11 +49,12 @@ public final class HttpVerticle extends VerticleBase {
   private final McpSessions mcpSessions;
   private final UploadSlots uploads;
   private final UsageSpool spool;
+  private final BillingService billing;
   private HttpServer server;
 
-  /** {@code mcpSessions}, {@code uploads} and {@code spool} are the node's, shared by every instance. */
+  /** {@code mcpSessions}, {@code uploads}, {@code spool} and {@code billing} are the node's, shared by every instance. */
   public HttpVerticle(EngramConfig config, ControlPlane controlPlane, JwtTokens tokens, PrometheusMeterRegistry registry,
-                      McpSessions mcpSessions, UploadSlots uploads, UsageSpool spool) {
+                      McpSessions mcpSessions, UploadSlots uploads, UsageSpool spool, BillingService billing) {
     this.config = config;
     this.controlPlane = controlPlane;
     this.tokens = tokens;
@@ -60,6 +62,7 @@ public final class HttpVerticle extends VerticleBase {
     this.mcpSessions = mcpSessions;
     this.uploads = uploads;
     this.spool = spool;
+    this.billing = billing;
   }
 
   @Override
@@ -142,6 +145,11 @@ public final class HttpVerticle extends VerticleBase {
     routes.api("listApiKeys", accounts::listKeys);
     routes.api("revokeApiKey", accounts::revokeKey);
     routes.api("getUsage", accounts::usage);
+    BillingRoutes billingRoutes = new BillingRoutes(billing);
+    routes.api("getBilling", billingRoutes::status);
+    routes.api("createCheckout", billingRoutes::checkout);
+    routes.api("createPortal", billingRoutes::portal);
+    routes.signed("stripeWebhook", billingRoutes::webhook);
     routes.service("live", ctx -> ctx.response().putHeader("Content-Type", "application/json").end(LIVE));
     routes.service("ready", HealthCheckHandler.createWithHealthChecks(readiness()));
     routes.service("jwks", ctx -> AccountRoutes.json(ctx, 200, tokens.jwks()));
@@ -208,6 +216,11 @@ public final class HttpVerticle extends VerticleBase {
           .addHandler(Authenticator.require(scope(operationId))).addHandler(uploads::acquire)
           .addHandler(largeBody).addHandler(RequestInput.checkParameters(contract.input(operationId)))
           .addHandler(handler);
+    }
+
+    /** A call signed by its sender (Stripe's webhook): media type, body, then the handler, which checks the signature. */
+    void signed(String operationId, Handler<RoutingContext> handler) {
+      route(operationId).addHandler(Bodies::requireJson).addHandler(body).addHandler(handler);
     }
 
     /** Health, keys and the contract: no credential, no body. */

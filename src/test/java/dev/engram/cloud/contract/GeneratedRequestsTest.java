@@ -2,6 +2,8 @@ package dev.engram.cloud.contract;
 
 import dev.engram.cloud.api.Contract;
 import dev.engram.cloud.testing.Api;
+import dev.engram.cloud.config.ConfigLoader;
+import dev.engram.cloud.testing.FakeStripe;
 import dev.engram.cloud.testing.RunningServer;
 import dev.engram.cloud.testing.TestServer;
 import io.vertx.core.json.JsonArray;
@@ -42,7 +44,13 @@ class GeneratedRequestsTest {
   private static final List<String> SKIPPED = List.of();
 
   @RegisterExtension
-  static final RunningServer server = RunningServer.with(TestServer.withoutRateLimits());
+  static final RunningServer server = RunningServer.with(
+      ConfigLoader.deepMerge(TestServer.withoutRateLimits(), Stripe.FAKE.config()));
+
+  /** Billing on, against a fake Stripe of this class's own, which lives as long as the test JVM. */
+  private static final class Stripe {
+    static final FakeStripe FAKE = FakeStripe.start();
+  }
   static Api api;
   static Documented documented;
   static JsonObject document;

@@ -204,6 +204,34 @@ abstract class ControlPlaneContract {
   }
 
   @Test
+  void a_billing_customer_is_linked_once_and_each_billing_event_applies_once() throws Exception {
+    NewAccount a = account("billing@example.com");
+    await(controlPlane.createAccount(a));
+    assertTrue(await(controlPlane.billingAccount(a.tenantId())).isEmpty());
+    assertEquals("cus_1", await(controlPlane.linkBillingCustomer(a.tenantId(), "cus_1")).customerId());
+    assertEquals("cus_1", await(controlPlane.linkBillingCustomer(a.tenantId(), "cus_2")).customerId(),
+        "the first customer stays the tenant's");
+
+    BillingAccount active = new BillingAccount(a.tenantId(), "cus_1", "sub_1", "active", "pro",
+        Instant.parse("2026-12-01T00:00:00Z"), false, null);
+    assertTrue(await(controlPlane.applyBillingChange(new BillingChange("evt_1", "checkout.session.completed", active,
+        "pro"))));
+    assertEquals(Optional.of("pro"), await(controlPlane.tenantPlan(a.tenantId())));
+    assertEquals(Optional.of(active), await(controlPlane.billingAccount(a.tenantId())));
+    List<String> actions = await(controlPlane.auditLog(a.tenantId(), 10)).stream().map(AuditEntry::action).toList();
+    assertTrue(actions.contains("billing.subscription_changed") && actions.contains("tenant.plan_changed"), actions.toString());
+
+    BillingAccount pastDue = new BillingAccount(a.tenantId(), "cus_1", "sub_1", "past_due", "pro",
+        Instant.parse("2026-12-01T00:00:00Z"), true, Instant.parse("2026-11-20T10:00:00Z"));
+    assertFalse(await(controlPlane.applyBillingChange(new BillingChange("evt_1", "invoice.payment_failed", pastDue,
+        "free"))), "an event id applied before changes nothing");
+    assertEquals(Optional.of("pro"), await(controlPlane.tenantPlan(a.tenantId())));
+    assertTrue(await(controlPlane.applyBillingChange(new BillingChange("evt_2", "invoice.payment_failed", pastDue,
+        "pro"))));
+    assertEquals(Optional.of(pastDue), await(controlPlane.billingAccount(a.tenantId())));
+  }
+
+  @Test
   void a_spool_segment_folded_twice_counts_once_and_a_missing_tenant_is_skipped() throws Exception {
     NewAccount a = account("refold@example.com");
     await(controlPlane.createAccount(a));

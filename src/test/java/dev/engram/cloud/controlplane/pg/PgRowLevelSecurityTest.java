@@ -1,6 +1,8 @@
 package dev.engram.cloud.controlplane.pg;
 
 import dev.engram.cloud.controlplane.AuditEntry;
+import dev.engram.cloud.controlplane.BillingAccount;
+import dev.engram.cloud.controlplane.BillingChange;
 import dev.engram.cloud.controlplane.ApiKeyQuery;
 import dev.engram.cloud.controlplane.ControlPlane;
 import dev.engram.cloud.controlplane.NewAccount;
@@ -38,9 +40,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PgRowLevelSecurityTest {
 
   /** Each tenant-owned table and the column that names the tenant. */
-  private static final Map<String, String> TENANT_TABLES = Map.of(
-      "tenants", "id", "tenant_members", "tenant_id", "workspaces", "tenant_id", "api_keys", "tenant_id",
-      "usage_daily", "tenant_id", "usage_events", "tenant_id", "audit_log", "tenant_id");
+  private static final Map<String, String> TENANT_TABLES = Map.ofEntries(
+      Map.entry("tenants", "id"), Map.entry("tenant_members", "tenant_id"), Map.entry("workspaces", "tenant_id"),
+      Map.entry("api_keys", "tenant_id"), Map.entry("usage_daily", "tenant_id"), Map.entry("usage_events", "tenant_id"),
+      Map.entry("billing_accounts", "tenant_id"), Map.entry("billing_events", "tenant_id"),
+      Map.entry("meter_reports", "tenant_id"),
+      Map.entry("audit_log", "tenant_id"));
   private static final String INSUFFICIENT_PRIVILEGE = "42501";
   private static final LocalDate DAY = LocalDate.of(2026, 11, 24);
 
@@ -60,6 +65,10 @@ class PgRowLevelSecurityTest {
         await(cp.createAccount(x));
         await(cp.foldUsage("segment-" + x.tenantId(), List.of(new UsageDay(x.tenantId(), DAY, 5, 1, 2))));
         await(cp.audit(new AuditEntry(x.tenantId(), x.userId(), "test.action", null, null)));
+        await(cp.applyBillingChange(new BillingChange("evt_" + x.tenantId(), "checkout.session.completed",
+            new BillingAccount(x.tenantId(), "cus_" + x.tenantId(), "sub_" + x.tenantId(), "active", "pro", null,
+                false, null), "pro")));
+        await(cp.claimMeterReport(x.tenantId(), "2026-11", "api_calls", 0, 5, "report-" + x.tenantId()));
       }
       await(cp.close());
     } finally {
@@ -156,6 +165,7 @@ class PgRowLevelSecurityTest {
         "INSERT INTO engram.usage_daily (tenant_id, day) VALUES ('" + bId + "', '2026-01-01')",
         "INSERT INTO engram.usage_events (segment_id, tenant_id, day, api_calls, memories_created, searches) VALUES"
             + " ('sneaky', '" + bId + "', '2026-01-01', 1, 1, 1)",
+        "INSERT INTO engram.billing_events (event_id, tenant_id, type) VALUES ('evt_sneaky', '" + bId + "', 'x')",
         "INSERT INTO engram.audit_log (tenant_id, action) VALUES ('" + bId + "', 'forged')");
     for (String sql : inserts) {
       try (Connection c = appAsTenant(a.tenantId())) {
@@ -367,8 +377,13 @@ class PgRowLevelSecurityTest {
       assertEquals(List.of("user_id", "email", "password_hash", "tenant_id", "role", "tenant_status"),
           columns(c, "SELECT * FROM engram.find_login('" + a.email() + "')"));
 
+      // The overage report's view across tenants: paying subscriptions only, billing columns only.
+      assertEquals(List.of("tenant_id", "customer_id", "subscription_id", "status", "plan", "current_period_end",
+          "cancel_at_period_end", "past_due_since"), columns(c, "SELECT * FROM engram.paying_billing_accounts()"));
+      assertEquals(2, count(c, "SELECT count(*) FROM engram.paying_billing_accounts()"));
+
       // Each is pinned to its schema, so nothing the caller puts on its search_path is picked up.
-      assertEquals(7, count(c, """
+      assertEquals(8, count(c, """
           SELECT count(*) FROM pg_proc WHERE pronamespace = 'engram'::regnamespace AND prosecdef
             AND proconfig @> ARRAY['search_path=engram, pg_temp']"""));
     }
