@@ -105,7 +105,8 @@ public final class BillingService {
       throw new ApiException(400, "invalid_plan", "Plan '" + plan + "' cannot be bought; choose one of "
           + config.planPrices().keySet() + ".", new JsonObject().put("plans", List.copyOf(config.planPrices().keySet())));
     }
-    List<String> metered = config.overage().values().stream().map(EngramConfig.Billing.Overage::price).toList();
+    List<String> metered = new java.util.TreeMap<>(config.overage()).values().stream()
+        .map(EngramConfig.Billing.Overage::price).toList();
     return customer(tenantId).compose(customerId -> blocking(() -> stripe.checkout(tenantId, customerId, price,
             metered, absolute(config.successUrl()), absolute(config.cancelUrl()))))
         .map(session -> new JsonObject().put("id", session.getId()).put("url", session.getUrl()));

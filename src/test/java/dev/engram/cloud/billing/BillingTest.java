@@ -112,6 +112,12 @@ class BillingTest {
         "the usage is measured against the paid plan's caps");
     assertTrue(view.getJsonObject("usage").getJsonObject("api_calls").getLong("used") > 0);
 
+    for (String action : new String[] {"billing.subscription_changed", "tenant.plan_changed"}) {
+      JsonObject entry = api.get("/v1/audit-log?action=" + action, account.apiKey()).json().getJsonArray("data")
+          .getJsonObject(0);
+      assertEquals("billing", entry.getString("actor"), action + " is audited as billing's change");
+    }
+
     Api.Response portal = api.post("/v1/billing/portal", account.apiKey(), new JsonObject());
     assertEquals(200, portal.status(), portal.body());
     assertTrue(portal.json().getString("url").startsWith("https://billing.stripe.test/"));
