@@ -137,8 +137,8 @@ public final class EngramServer {
   /**
    * Stops in reverse order: the HTTP servers first (new connections refused at once, requests in flight finish
    * within {@code shutdown.grace_seconds}), then the engines (pending writes commit, WALs are checkpointed),
-   * metering (the spool's last fold), quota, auth; then the control plane, Vert.x, and the spans still to export. Once only:
-   * later calls return the same future.
+   * metering (the spool's last fold), quota, auth; then the control plane, Vert.x, and the spans still to export.
+   * Once only: later calls return the same future.
    */
   public synchronized Future<Void> close() {
     if (closing != null) return closing;

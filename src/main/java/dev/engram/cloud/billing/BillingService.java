@@ -33,6 +33,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Stripe billing: checkout and portal sessions for a tenant's owner, the billing view, and the webhook that drives
@@ -97,17 +99,27 @@ public final class BillingService {
     if (stripe == null) throw disabled();
   }
 
-  /** {@code POST /v1/billing/checkout}: a Checkout Session URL for {@code plan}; the tenant's customer is reused. */
+  /**
+   * {@code POST /v1/billing/checkout}: a Checkout Session URL for {@code plan}; the tenant's customer is reused. A
+   * tenant whose subscription still pays changes plans in the portal (409), never through a second subscription.
+   */
   public Future<JsonObject> checkout(String tenantId, String plan) {
     requireEnabled();
     String price = config.planPrices().get(plan);
     if (price == null) {
-      throw new ApiException(400, "invalid_plan", "Plan '" + plan + "' cannot be bought; choose one of "
-          + config.planPrices().keySet() + ".", new JsonObject().put("plans", List.copyOf(config.planPrices().keySet())));
+      List<String> plans = List.copyOf(new TreeSet<>(config.planPrices().keySet()));
+      throw new ApiException(400, "invalid_plan", "Plan '" + plan + "' cannot be bought; choose one of " + plans + ".",
+          new JsonObject().put("plans", plans));
     }
-    List<String> metered = new java.util.TreeMap<>(config.overage()).values().stream()
+    List<String> metered = new TreeMap<>(config.overage()).values().stream()
         .map(EngramConfig.Billing.Overage::price).toList();
-    return customer(tenantId).compose(customerId -> blocking(() -> stripe.checkout(tenantId, customerId, price,
+    return controlPlane.billingAccount(tenantId).compose(account -> {
+      if (account.isPresent() && account.get().status() != null && PAYING.contains(account.get().status())) {
+        return Future.failedFuture(new ApiException(409, "already_subscribed", "This tenant already has a "
+            + account.get().status() + " subscription; change its plan in the portal (POST /v1/billing/portal)."));
+      }
+      return customer(tenantId);
+    }).compose(customerId -> blocking(() -> stripe.checkout(tenantId, customerId, price,
             metered, absolute(config.successUrl()), absolute(config.cancelUrl()))))
         .map(session -> new JsonObject().put("id", session.getId()).put("url", session.getUrl()));
   }

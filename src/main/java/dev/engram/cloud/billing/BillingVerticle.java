@@ -37,7 +37,9 @@ public final class BillingVerticle extends VerticleBase {
     running = true;
     billing.reportOverage().onComplete(ar -> {
       running = false;
-      if (ar.failed()) log.warn("billing: overage report failed; retried at the next interval: {}", ar.cause().toString());
+      if (ar.failed()) {
+        log.warn("billing: overage report failed; retried at the next interval: {}", ar.cause().toString());
+      }
     });
   }
 }

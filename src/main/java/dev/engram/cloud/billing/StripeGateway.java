@@ -76,8 +76,9 @@ final class StripeGateway {
     List<SubscriptionItem> items = s.getItems() == null ? List.of() : s.getItems().getData();
     Long periodEnd = items.stream().map(SubscriptionItem::getCurrentPeriodEnd).filter(p -> p != null).findFirst()
         .orElse(null);
-    return new SubscriptionState(s.getId(), s.getCustomer(), s.getMetadata() == null ? null : s.getMetadata().get("tenant_id"),
-        s.getStatus(), items.stream().map(i -> i.getPrice() == null ? null : i.getPrice().getId()).toList(),
+    String tenantId = s.getMetadata() == null ? null : s.getMetadata().get("tenant_id");
+    List<String> prices = items.stream().map(i -> i.getPrice() == null ? null : i.getPrice().getId()).toList();
+    return new SubscriptionState(s.getId(), s.getCustomer(), tenantId, s.getStatus(), prices,
         periodEnd == null ? null : Instant.ofEpochSecond(periodEnd), Boolean.TRUE.equals(s.getCancelAtPeriodEnd()));
   }
 }

@@ -310,11 +310,14 @@ public record EngramConfig(
       Map<String, Overage> overage = new java.util.TreeMap<>();
       json.getJsonObject("overage").forEach(e -> {
         if (!e.getKey().equals("api_calls") && !e.getKey().equals("searches")) {
-          throw new IllegalArgumentException("billing.overage." + e.getKey() + ": only api_calls and searches are metered");
+          throw new IllegalArgumentException("billing.overage." + e.getKey()
+              + ": only api_calls and searches are metered");
         }
         JsonObject o = (JsonObject) e.getValue();
         String price = o.getString("price");
-        if (price != null && !price.isBlank()) overage.put(e.getKey(), new Overage(price.trim(), o.getString("meter_event")));
+        if (price != null && !price.isBlank()) {
+          overage.put(e.getKey(), new Overage(price.trim(), o.getString("meter_event")));
+        }
       });
       int interval = json.getInteger("report_interval_seconds");
       if (interval < 1) throw new IllegalArgumentException("billing.report_interval_seconds must be at least 1");

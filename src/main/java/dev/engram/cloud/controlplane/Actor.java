@@ -2,8 +2,8 @@ package dev.engram.cloud.controlplane;
 
 /**
  * Who made a control-plane change, and from where: the request side of its audit entry. {@code id} is a user id, an
- * API key's display prefix, {@code operator}, {@code system} or {@code billing}; {@code ip} the client address (behind trusted proxies,
- * the forwarded one); {@code userAgent} truncated; any of the last three may be null.
+ * API key's display prefix, {@code operator}, {@code system} or {@code billing}; {@code ip} the client address
+ * (behind trusted proxies, the forwarded one); {@code userAgent} truncated; any of the last three may be null.
  */
 public record Actor(String id, String ip, String userAgent, String requestId) {
 

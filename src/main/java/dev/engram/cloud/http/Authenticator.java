@@ -33,8 +33,9 @@ import java.util.List;
 /**
  * The gate in front of every tenant route, from the headers alone (the body is not read yet): credential →
  * principal (auth verticle) → rate limit and monthly plan caps (quota verticle); then, as the response headers go out,
- * one line in the usage spool with every call admitted for the request and what it created and searched. REST admits a request as one call; MCP
- * identifies the caller here and admits each JSON-RPC message itself through {@link #admit}.
+ * one line in the usage spool with every call admitted for the request and what it created and searched. REST admits
+ * a request as one call; MCP identifies the caller here and admits each JSON-RPC message itself through
+ * {@link #admit}.
  */
 final class Authenticator implements Handler<RoutingContext> {
 

@@ -55,7 +55,7 @@ public final class HttpVerticle extends VerticleBase {
   private final BillingService billing;
   private HttpServer server;
 
-  /** {@code mcpSessions}, {@code uploads}, {@code spool} and {@code billing} are the node's, shared by every instance. */
+  /** {@code mcpSessions}, {@code uploads}, {@code spool} and {@code billing} are the node's, shared by all instances. */
   public HttpVerticle(EngramConfig config, ControlPlane controlPlane, JwtTokens tokens, PrometheusMeterRegistry registry,
                       McpSessions mcpSessions, UploadSlots uploads, UsageSpool spool, BillingService billing) {
     this.config = config;
@@ -270,7 +270,7 @@ public final class HttpVerticle extends VerticleBase {
           .addHandler(handler);
     }
 
-    /** A call signed by its sender (Stripe's webhook): media type, body, then the handler, which checks the signature. */
+    /** A call signed by its sender (Stripe's webhook): media type, body, then the handler that checks the signature. */
     void signed(String operationId, Handler<RoutingContext> handler) {
       expect(operationId, Permission.PUBLIC);
       route(operationId).addHandler(Bodies::requireJson).addHandler(body).addHandler(handler);

@@ -29,8 +29,8 @@ import java.util.stream.Stream;
  * {@code <data_dir>/spool}, one line per request ({@code at-millis, tenant, request id, calls, created, searches}).
  *
  * <p>{@link #append} runs on the HTTP event loop as a response's headers go out, so a reply the client sees implies its
- * line is in the file. It is one {@code write} of about a hundred bytes into the page cache — no fsync, no read, bounded
- * — which survives a process crash ({@code kill -9}); {@link #sync} (a worker, on a short timer) makes it survive an OS
+ * line is in the file. It is one {@code write} of about a hundred bytes into the page cache (no fsync, no read,
+ * bounded), which survives a process crash ({@code kill -9}); {@link #sync} (a worker, on a short timer) makes it survive an OS
  * crash too, the same window the tenant databases' {@code synchronous=NORMAL} has. Handing the line to another thread
  * and waiting for it would cost every request two thread hops for the same guarantee.
  *
@@ -217,7 +217,7 @@ public final class UsageSpool {
     return writeErrors.get();
   }
 
-  /** Forces and closes the open segment; an empty one is removed. Blocking: call from a worker, after the last append. */
+  /** Forces and closes the open segment; an empty one is removed. Blocking: a worker, after the last append. */
   public void close() throws IOException {
     Segment last;
     synchronized (this) {

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -86,7 +87,7 @@ class BillingTest {
     JsonObject session = stripe.session(first.json().getString("id"));
     assertEquals("subscription", session.getString("mode"));
     assertEquals(account.tenantId(), session.getString("client_reference_id"));
-    assertEquals(java.util.List.of("price_pro", "price_calls", "price_searches"), session.getJsonArray("prices").getList(),
+    assertEquals(List.of("price_pro", "price_calls", "price_searches"), session.getJsonArray("prices").getList(),
         "the plan's price and the metered overage prices");
     assertTrue(session.getString("success_url").startsWith("http"), "relative URLs are made absolute");
     int customers = stripe.customerCount();
@@ -117,6 +118,10 @@ class BillingTest {
           .getJsonObject(0);
       assertEquals("billing", entry.getString("actor"), action + " is audited as billing's change");
     }
+
+    Api.Response again = api.post("/v1/billing/checkout", account.apiKey(), new JsonObject().put("plan", "team"));
+    assertEquals(409, again.status(), "a paying tenant changes plans in the portal, not by a second subscription");
+    assertEquals("already_subscribed", again.json().getString("code"));
 
     Api.Response portal = api.post("/v1/billing/portal", account.apiKey(), new JsonObject());
     assertEquals(200, portal.status(), portal.body());

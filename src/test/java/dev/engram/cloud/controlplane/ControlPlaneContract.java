@@ -223,7 +223,8 @@ abstract class ControlPlaneContract {
     assertEquals(Optional.of("pro"), await(controlPlane.tenantPlan(a.tenantId())));
     assertEquals(Optional.of(active), await(controlPlane.billingAccount(a.tenantId())));
     List<String> actions = await(controlPlane.auditLog(a.tenantId(), 10)).stream().map(AuditEntry::action).toList();
-    assertTrue(actions.contains("billing.subscription_changed") && actions.contains("tenant.plan_changed"), actions.toString());
+    assertTrue(actions.contains("billing.subscription_changed") && actions.contains("tenant.plan_changed"),
+        actions.toString());
 
     BillingAccount pastDue = new BillingAccount(a.tenantId(), "cus_1", "sub_1", "past_due", "pro",
         Instant.parse("2026-12-01T00:00:00Z"), true, Instant.parse("2026-11-20T10:00:00Z"));

@@ -295,7 +295,9 @@ public final class FakeStripe implements AutoCloseable {
   private static JsonObject metadata(Map<String, List<String>> form, String prefix) {
     JsonObject out = new JsonObject();
     form.forEach((k, v) -> {
-      if (k.startsWith(prefix + "[") && k.endsWith("]")) out.put(k.substring(prefix.length() + 1, k.length() - 1), v.get(0));
+      if (k.startsWith(prefix + "[") && k.endsWith("]")) {
+        out.put(k.substring(prefix.length() + 1, k.length() - 1), v.get(0));
+      }
     });
     return out;
   }

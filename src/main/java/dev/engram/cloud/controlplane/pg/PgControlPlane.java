@@ -567,8 +567,8 @@ public final class PgControlPlane implements ControlPlane {
                 keys[0] = r.iterator().next().getLong(0);
                 return null;
               });
-          for (String table : List.of("api_keys", "tenant_invites", "tenant_members", "workspaces", "usage_daily", "usage_events",
-          "meter_reports")) {
+          for (String table : List.of("api_keys", "tenant_invites", "tenant_members", "workspaces", "usage_daily",
+              "usage_events", "meter_reports")) {
             chain = chain.compose(v -> conn.preparedQuery("DELETE FROM engram." + table + " WHERE tenant_id = $1")
                 .execute(Tuple.of(tenantId)).mapEmpty());
           }
@@ -941,7 +941,8 @@ public final class PgControlPlane implements ControlPlane {
       Future<Boolean> chain = Future.succeededFuture(false);
       for (UsageDay d : deltas) {
         chain = chain.compose(appliedSoFar -> setTenant(conn, d.tenantId())
-            // A tenant deleted meanwhile takes no row (its usage went with it); a row already there means this segment was folded before.
+            // A tenant deleted meanwhile takes no row (its usage went with it); a row already there means this
+            // segment was folded before.
             .compose(v -> conn.preparedQuery("""
                 INSERT INTO engram.usage_events (segment_id, tenant_id, day, api_calls, memories_created, searches)
                 SELECT $1, $2, $3, $4, $5, $6

@@ -777,8 +777,9 @@ public final class SqliteControlPlane implements ControlPlane {
             current_period_end = excluded.current_period_end, cancel_at_period_end = excluded.cancel_at_period_end,
             past_due_since = excluded.past_due_since, updated_at = excluded.updated_at""")) {
         bind(ps, a.tenantId(), a.customerId(), a.subscriptionId(), a.status(), a.plan(),
-            a.currentPeriodEnd() == null ? null : Timestamps.format(a.currentPeriodEnd()), a.cancelAtPeriodEnd() ? 1 : 0,
-            a.pastDueSince() == null ? null : Timestamps.format(a.pastDueSince()), now).executeUpdate();
+            a.currentPeriodEnd() == null ? null : Timestamps.format(a.currentPeriodEnd()),
+            a.cancelAtPeriodEnd() ? 1 : 0, a.pastDueSince() == null ? null : Timestamps.format(a.pastDueSince()), now)
+            .executeUpdate();
       }
       appendAudit(AuditEntry.of(a.tenantId(), Actor.BILLING, "billing.subscription_changed", a.subscriptionId(),
           change.auditDetails()));
@@ -883,7 +884,8 @@ public final class SqliteControlPlane implements ControlPlane {
                 memories_created = memories_created + excluded.memories_created,
                 searches = searches + excluded.searches""")) {
         for (UsageDay d : deltas) {
-          // A tenant deleted meanwhile takes no row (its usage went with it); a row already there means this segment was folded before.
+          // A tenant deleted meanwhile takes no row (its usage went with it); a row already there means this
+          // segment was folded before.
           if (bind(event, segmentId, d.tenantId(), d.day().toString(), d.apiCalls(), d.memoriesCreated(), d.searches(),
               now, d.tenantId()).executeUpdate() == 0) {
             continue;
