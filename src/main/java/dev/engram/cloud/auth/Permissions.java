@@ -24,7 +24,7 @@ public final class Permissions {
 
   static {
     operation(Permission.PUBLIC, "live", "ready", "jwks", "openapiJson", "openapiYaml", "signup", "createToken",
-        "acceptInvite");
+        "acceptInvite", "stripeWebhook");
     operation(Permission.READ, "listMemories", "getMemory", "search", "suggest", "getStats", "listTags",
         "listVersions", "recentActivity", "listWorkspaces", "getWorkspace", "listRelated", "exportMemories",
         "getProjectContext", "getTenant", "getMe", "changePassword", "buildContext", "compressForContext",
@@ -34,8 +34,8 @@ public final class Permissions {
         "recordFeedback");
     operation(Permission.ADMIN, "createApiKey", "listApiKeys", "revokeApiKey", "rotateApiKey", "getUsage",
         "listMembers", "updateMember", "removeMember", "createInvite", "listInvites", "revokeInvite", "listAuditLog",
-        "exportAuditLog");
-    operation(Permission.OWNER, "updateTenant", "deleteTenant", "transferOwnership");
+        "exportAuditLog", "getBilling");
+    operation(Permission.OWNER, "updateTenant", "deleteTenant", "transferOwnership", "createCheckout", "createPortal");
     operation(Permission.OPERATOR, "operatorListTenants", "operatorGetTenant", "operatorSetPlan",
         "operatorSuspendTenant", "operatorResumeTenant");
 

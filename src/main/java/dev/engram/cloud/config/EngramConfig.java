@@ -25,6 +25,7 @@ public record EngramConfig(
     RateLimits rateLimits,
     Engines engines,
     Metering metering,
+    Billing billing,
     Memories memories,
     Quota quota,
     Mcp mcp,
@@ -270,7 +271,66 @@ public record EngramConfig(
 
   public record Engines(int maxActive, int idleSeconds, int workerPoolSize, int readersPerTenant, int groupCommitMax) {}
 
-  public record Metering(int flushSeconds) {}
+  /**
+   * Usage metering: the spool is fsynced every {@code fsyncMillis} when something was appended, and folded into the
+   * control plane every {@code foldSeconds} (and on a graceful stop).
+   */
+  public record Metering(int foldSeconds, int fsyncMillis) {}
+
+  /**
+   * Stripe billing: on when both secrets are set ({@code STRIPE_SECRET_KEY}, {@code STRIPE_WEBHOOK_SECRET}, from the
+   * environment only), off otherwise (the embedded default: plans are set by an operator). {@code planPrices}: the
+   * Stripe price id of each plan that can be bought; {@code overage}: the metered price and Billing Meter event name
+   * of each metered overage ({@code api_calls}, {@code searches}), added to every subscription. The URLs may be
+   * relative to the public URL. Overage is reported to Stripe every {@code reportIntervalSeconds} (an hour).
+   */
+  public record Billing(String secretKey, String webhookSecret, String apiBase, Map<String, String> planPrices,
+                        Map<String, Overage> overage, String successUrl, String cancelUrl, String portalReturnUrl,
+                        int reportIntervalSeconds) {
+
+    public record Overage(String price, String meterEvent) {}
+
+    public boolean enabled() {
+      return secretKey != null && webhookSecret != null;
+    }
+
+    /**
+     * Whether use of {@code metric} ({@code api_calls}, {@code searches}) beyond the plan's monthly cap is billed as
+     * overage rather than refused: billing on, the plan sold through Stripe, and the metric metered.
+     */
+    public boolean billsOverage(String plan, String metric) {
+      return enabled() && planPrices.containsKey(plan) && overage.containsKey(metric);
+    }
+
+    static Billing fromJson(JsonObject json) {
+      JsonObject stripe = json.getJsonObject("stripe", new JsonObject());
+      Map<String, String> prices = new java.util.TreeMap<>();
+      json.getJsonObject("plans").forEach(e -> {
+        if (e.getValue() instanceof String price && !price.isBlank()) prices.put(e.getKey(), price.trim());
+      });
+      Map<String, Overage> overage = new java.util.TreeMap<>();
+      json.getJsonObject("overage").forEach(e -> {
+        if (!e.getKey().equals("api_calls") && !e.getKey().equals("searches")) {
+          throw new IllegalArgumentException("billing.overage." + e.getKey()
+              + ": only api_calls and searches are metered");
+        }
+        JsonObject o = (JsonObject) e.getValue();
+        String price = o.getString("price");
+        if (price != null && !price.isBlank()) {
+          overage.put(e.getKey(), new Overage(price.trim(), o.getString("meter_event")));
+        }
+      });
+      int interval = json.getInteger("report_interval_seconds");
+      if (interval < 1) throw new IllegalArgumentException("billing.report_interval_seconds must be at least 1");
+      return new Billing(blankToNull(stripe.getString("secret_key")), blankToNull(stripe.getString("webhook_secret")),
+          json.getString("api_base"), Map.copyOf(prices), Map.copyOf(overage), json.getString("success_url"),
+          json.getString("cancel_url"), json.getString("portal_return_url"), interval);
+    }
+
+    private static String blankToNull(String s) {
+      return s == null || s.isBlank() ? null : s.trim();
+    }
+  }
 
   public record Memories(int maxContentChars, int maxTags, int maxTagChars, int maxMetadataBytes,
                          int listMaxLimit, int searchMaxLimit) {}
@@ -355,7 +415,8 @@ public record EngramConfig(
         new Engines(engines.getInteger("max_active"), engines.getInteger("idle_seconds"),
             engines.getInteger("worker_pool_size"), engines.getInteger("readers_per_tenant"),
             engines.getInteger("group_commit_max")),
-        new Metering(metering.getInteger("flush_seconds")),
+        new Metering(metering.getInteger("fold_seconds"), metering.getInteger("fsync_millis")),
+        Billing.fromJson(json.getJsonObject("billing")),
         new Memories(mem.getInteger("max_content_chars"), mem.getInteger("max_tags"), mem.getInteger("max_tag_chars"),
             mem.getInteger("max_metadata_bytes"), mem.getInteger("list_max_limit"), mem.getInteger("search_max_limit")),
         quota(json),

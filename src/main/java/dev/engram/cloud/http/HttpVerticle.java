@@ -14,6 +14,8 @@ import dev.engram.cloud.controlplane.ControlPlane;
 import dev.engram.cloud.engine.EngineClient;
 import dev.engram.cloud.mcp.McpServer;
 import dev.engram.cloud.mcp.McpSessions;
+import dev.engram.cloud.metering.UsageSpool;
+import dev.engram.cloud.billing.BillingService;
 import dev.engram.cloud.mcp.MemoryTools;
 import dev.engram.cloud.observability.OperatorMetrics;
 import dev.engram.cloud.projectcontext.ScanParser;
@@ -50,17 +52,21 @@ public final class HttpVerticle extends VerticleBase {
   private final PrometheusMeterRegistry registry;
   private final McpSessions mcpSessions;
   private final UploadSlots uploads;
+  private final UsageSpool spool;
+  private final BillingService billing;
   private HttpServer server;
 
-  /** {@code mcpSessions} and {@code uploads} are the node's, shared by every instance. */
+  /** {@code mcpSessions}, {@code uploads}, {@code spool} and {@code billing} are the node's, shared by all instances. */
   public HttpVerticle(EngramConfig config, ControlPlane controlPlane, JwtTokens tokens, PrometheusMeterRegistry registry,
-                      McpSessions mcpSessions, UploadSlots uploads) {
+                      McpSessions mcpSessions, UploadSlots uploads, UsageSpool spool, BillingService billing) {
     this.config = config;
     this.controlPlane = controlPlane;
     this.tokens = tokens;
     this.registry = registry;
     this.mcpSessions = mcpSessions;
     this.uploads = uploads;
+    this.spool = spool;
+    this.billing = billing;
   }
 
   @Override
@@ -106,7 +112,7 @@ public final class HttpVerticle extends VerticleBase {
     TeamRoutes teams = new TeamRoutes(vertx, origins);
     AuditRoutes audit = new AuditRoutes(controlPlane, origins);
     OperatorRoutes operator = new OperatorRoutes(vertx, config.operator(), origins);
-    Authenticator authenticator = new Authenticator(vertx);
+    Authenticator authenticator = new Authenticator(vertx, spool);
     Bodies bodies = new Bodies(config.http());
     Routes routes = new Routes(RouterBuilder.create(vertx, contract.openApi()), contract, authenticator,
         bodies.read(config.http().bodyLimitBytes()), audit);
@@ -184,6 +190,11 @@ public final class HttpVerticle extends VerticleBase {
     routes.operator("operatorSetPlan", signIns, operator, operator::setPlan);
     routes.operator("operatorSuspendTenant", signIns, operator, operator::suspend);
     routes.operator("operatorResumeTenant", signIns, operator, operator::resume);
+    BillingRoutes billingRoutes = new BillingRoutes(billing);
+    routes.api("getBilling", billingRoutes::status);
+    routes.api("createCheckout", billingRoutes::checkout);
+    routes.api("createPortal", billingRoutes::portal);
+    routes.signed("stripeWebhook", billingRoutes::webhook);
     routes.service("live", ctx -> ctx.response().putHeader("Content-Type", "application/json").end(LIVE));
     routes.service("ready", HealthCheckHandler.createWithHealthChecks(readiness()));
     routes.service("jwks", ctx -> AccountRoutes.json(ctx, 200, tokens.jwks()));
@@ -272,6 +283,12 @@ public final class HttpVerticle extends VerticleBase {
           .addHandler(uploads::acquire)
           .addHandler(largeBody).addHandler(RequestInput.checkParameters(contract.input(operationId)))
           .addHandler(handler);
+    }
+
+    /** A call signed by its sender (Stripe's webhook): media type, body, then the handler that checks the signature. */
+    void signed(String operationId, Handler<RoutingContext> handler) {
+      expect(operationId, Permission.PUBLIC);
+      route(operationId).addHandler(Bodies::requireJson).addHandler(body).addHandler(handler);
     }
 
     /** Health, keys and the contract: no credential, no body. */

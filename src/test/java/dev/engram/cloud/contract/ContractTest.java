@@ -1,11 +1,14 @@
 package dev.engram.cloud.contract;
 
 import dev.engram.cloud.api.Contract;
+import dev.engram.cloud.config.ConfigLoader;
 import dev.engram.cloud.testing.Api;
+import dev.engram.cloud.testing.FakeStripe;
 import dev.engram.cloud.testing.RunningServer;
 import dev.engram.cloud.testing.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -30,13 +33,20 @@ class ContractTest {
 
   /** The platform operator's token (from the environment in production; tests set it directly). */
   static final String OPERATOR_TOKEN = "operator-" + UUID.randomUUID() + UUID.randomUUID();
+  /** Billing on, against the fake Stripe, so that its routes answer too. */
+  static final FakeStripe stripe = FakeStripe.start();
 
   @RegisterExtension
-  static final RunningServer server = RunningServer.with(TestServer.withoutRateLimits()
-      .put("operator", new JsonObject().put("token", OPERATOR_TOKEN)));
+  static final RunningServer server = RunningServer.with(ConfigLoader.deepMerge(TestServer.withoutRateLimits()
+      .put("operator", new JsonObject().put("token", OPERATOR_TOKEN)), stripe.config()));
   static Api api;
   static Documented documented;
   static final Set<String> answered2xx = new LinkedHashSet<>();
+
+  @AfterAll
+  static void stopStripe() {
+    stripe.close();
+  }
 
   @BeforeAll
   static void given_the_document() {
@@ -153,6 +163,12 @@ class ContractTest {
     ok("listApiKeys", api.get("/v1/api-keys?limit=1", key));
     ok("revokeApiKey", api.delete("/v1/api-keys/" + keyId, key));
     ok("getUsage", api.get("/v1/usage", key));
+    ok("getBilling", api.get("/v1/billing", key));
+    ok("createCheckout", api.post("/v1/billing/checkout", key, new JsonObject().put("plan", "pro")));
+    ok("createPortal", api.post("/v1/billing/portal", key, null));
+    String event = stripe.event("customer.created", new JsonObject().put("id", "cus_contract")).encode();
+    ok("stripeWebhook", api.send("POST", "/v1/billing/webhook", Map.of("Stripe-Signature", FakeStripe.sign(event)),
+        event, "application/json"));
     ok("deleteMemory", api.delete("/v1/memories/" + second, key));
     teams(email, key, signup.getString("tenant_id"));
 
