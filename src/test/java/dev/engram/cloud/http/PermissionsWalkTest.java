@@ -114,21 +114,14 @@ class PermissionsWalkTest {
       else if (path.startsWith("/v1/billing/")) expected = Permission.OWNER;
       else if (path.startsWith("/v1/tenant")) expected = method.equals("GET") ? Permission.READ : Permission.OWNER;
       else if (path.equals("/v1/me") || path.startsWith("/v1/me/")) expected = Permission.READ;
-<<<<<<< HEAD
-      else if (List.of("/v1/api-keys", "/v1/members", "/v1/invites", "/v1/usage", "/v1/audit-log").stream()
-          .anyMatch(path::startsWith)) expected = Permission.ADMIN;
+      else if (List.of("/v1/api-keys", "/v1/members", "/v1/invites", "/v1/usage", "/v1/audit-log",
+          "/v1/billing").stream().anyMatch(path::startsWith)) expected = Permission.ADMIN;
       // a search, a context and a token estimate are reads sent as POST
       else if (method.equals("GET") || path.startsWith("/v1/search") || path.startsWith("/v1/context")) {
         expected = Permission.READ;
       } else {
         expected = Permission.WRITE;
       }
-=======
-      else if (List.of("/v1/api-keys", "/v1/members", "/v1/invites", "/v1/usage", "/v1/audit-log", "/v1/billing")
-          .stream().anyMatch(path::startsWith)) expected = Permission.ADMIN;
-      else if (method.equals("GET") || path.startsWith("/v1/search")) expected = Permission.READ;
-      else expected = Permission.WRITE;
->>>>>>> billing
       Permission permission = Permissions.forOperation(operation.getKey()).orElse(null);
       if (permission != expected) wrong.add(route + " is " + permission + ", expected " + expected);
     }
