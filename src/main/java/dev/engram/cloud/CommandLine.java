@@ -1,5 +1,6 @@
 package dev.engram.cloud;
 
+import dev.engram.cloud.backup.BackupCommand;
 import dev.engram.cloud.projectcontext.ScanCommand;
 
 import java.io.PrintStream;
@@ -16,6 +17,8 @@ final class CommandLine {
 
       usage: java -jar engram-cloud.jar [--port N] [--host ADDRESS] [--metrics-port N] [--data-dir DIR] [--config FILE]
              java -jar engram-cloud.jar scan DIR --url URL [--key KEY] [--project NAME] [--workspace NAME]
+             java -jar engram-cloud.jar restore --from TARGET --at RFC3339|latest [--tenant ID] --data-dir NEW_DIR
+             java -jar engram-cloud.jar backup now|rotate-key [--data-dir DIR] [--config FILE]
              java -jar engram-cloud.jar --help | -h | --version
 
       Starts the server (http://localhost:8080 by default; the API is described at /openapi.json). SIGTERM or
@@ -33,6 +36,12 @@ final class CommandLine {
       subcommands:
         scan DIR          upload a project's agent instruction files (CLAUDE.md, AGENTS.md, ...) to a server
       %s
+        restore           restore tenants from backups into a new data directory, as of an instant (see below)
+        backup now        snapshot every tenant and the control plane now
+        backup rotate-key re-wrap the backups' data keys under a new master key
+      """ + BackupCommand.USAGE_TEXT.lines().skip(3).map(l -> "  " + l).reduce((a, b) -> a + "\n" + b).orElse("")
+      + """
+
 
       environment (settings precedence: conf/engram.json < config file < environment < flags):
         PORT                    as --port
@@ -47,7 +56,10 @@ final class CommandLine {
         JWKS_URL                keys of an external token issuer (with JWT_ISSUER and JWT_AUDIENCE)
         JWT_ISSUER              that issuer's exact iss
         JWT_AUDIENCE            the aud its tokens carry for this API
-        S3_BUCKET               marks a production deployment (see the README)
+        S3_BUCKET               backups go to this S3/R2 bucket (else data/backups); marks a production deployment
+        S3_ENDPOINT             the S3-compatible endpoint (R2: https://<account>.r2.cloudflarestorage.com)
+        S3_REGION               its region (default auto); S3_PREFIX: a key prefix in the bucket
+        ENGRAM_BACKUP_KEY       the backup master key (32 bytes, base64); required with S3_BUCKET
         STRIPE_SECRET_KEY       marks a production deployment (see the README)
         OTEL_*                  OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_SAMPLER, ...)
         ENGRAM_LOG_LEVEL        log level (default INFO); logs are JSON lines on stdout

@@ -12,6 +12,8 @@ public final class Addresses {
   public static final String USAGE = "engram.metering.usage";
   public static final String USAGE_QUERY = "engram.metering.query";
   public static final String ENGINE_SUPERVISOR = "engram.engine.supervisor";
+  /** A tenant's snapshots ({@code GET /v1/backups}): a tenant id in, a {@code JsonObject} out. */
+  public static final String BACKUP_LIST = "engram.backup.list";
 
   private Addresses() {}
 

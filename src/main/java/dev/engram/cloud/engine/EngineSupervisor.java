@@ -59,7 +59,15 @@ public final class EngineSupervisor extends VerticleBase {
   private long sweepTimer;
   private long measureTimer;
 
+  private final ChangeLogSink changeLog;
+
   public EngineSupervisor(EngramConfig config, MeterRegistry registry, EngineTelemetry telemetry) {
+    this(config, registry, telemetry, ChangeLogSink.NONE);
+  }
+
+  public EngineSupervisor(EngramConfig config, MeterRegistry registry, EngineTelemetry telemetry,
+                          ChangeLogSink changeLog) {
+    this.changeLog = changeLog;
     this.config = config.engines();
     this.telemetry = telemetry;
     this.searchConfig = config.search();
@@ -114,7 +122,7 @@ public final class EngineSupervisor extends VerticleBase {
     if (engines.size() >= config.maxActive()) evictLeastRecentlyUsed();
     TenantEngineVerticle verticle = new TenantEngineVerticle(tenantId,
         tenantsDir.resolve(tenantId).resolve("engram.db"), config.groupCommitMax(),
-        config.readersPerTenant(), queueDepth, embedder, vectorBudget, searchConfig, telemetry);
+        config.readersPerTenant(), queueDepth, embedder, vectorBudget, searchConfig, telemetry, changeLog);
     long start = System.nanoTime();
     Future<Engine> deployed = vertx.deployVerticle(verticle, new DeploymentOptions()
             .setThreadingModel(ThreadingModel.WORKER)

@@ -153,6 +153,7 @@ final class MemoryStore implements AutoCloseable {
   private final PreparedStatement hashInWorkspace;
   private final PreparedStatement projectContext;
   private final LinkStore links;
+  private PreparedStatement positionWrite;
 
   private MemoryStore(Connection conn, Embedder embedder) throws SQLException {
     this.conn = conn;
@@ -318,6 +319,17 @@ final class MemoryStore implements AutoCloseable {
 
   void commit() throws SQLException {
     conn.commit();
+  }
+
+  /** Where this database stands in its change log (see {@link ChangePosition}); null before its first record. */
+  ChangePosition changePosition() throws SQLException {
+    return ChangePosition.read(conn);
+  }
+
+  /** Records the change log position in the current transaction. */
+  void writeChangePosition(ChangePosition position) throws SQLException {
+    if (positionWrite == null) positionWrite = conn.prepareStatement(ChangePosition.WRITE);
+    position.write(positionWrite);
   }
 
   void rollback() throws SQLException {

@@ -59,6 +59,8 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import dev.engram.cloud.engine.ChangeRecords.ChangeRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -103,6 +105,9 @@ final class TenantEngineVerticle extends VerticleBase {
   private final SearchCache searchCache;
   private final TenantSearch search;
   private final EngineTelemetry telemetry;
+  private final ChangeLogSink changeLog;
+  /** The last change record committed into the database (see {@link ChangePosition}). */
+  private ChangePosition position;
   private final ArrayDeque<PendingWrite> pendingWrites = new ArrayDeque<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile long lastUsedNanos = System.nanoTime();
@@ -119,7 +124,8 @@ final class TenantEngineVerticle extends VerticleBase {
 
   TenantEngineVerticle(String tenantId, Path file, int groupCommitMax, int readerCount, AtomicInteger queueDepth,
                       Embedder embedder, VectorBudget budget, dev.engram.cloud.config.EngramConfig.Search searchConfig,
-                      EngineTelemetry telemetry) {
+                      EngineTelemetry telemetry, ChangeLogSink changeLog) {
+    this.changeLog = changeLog;
     this.tenantId = tenantId;
     this.file = file;
     this.groupCommitMax = groupCommitMax;
@@ -262,11 +268,12 @@ final class TenantEngineVerticle extends VerticleBase {
     return ((Read<?>) cmd).runOn(new StoreReads(from, now));
   }
 
-  private EngineReply write(EngineCommand<?> cmd, Instant now) throws SQLException {
+  /** The write as it runs: a restricted key's command after the workspace guard has checked and narrowed it. */
+  private Write<?> admit(EngineCommand<?> cmd, Instant now) throws SQLException {
     if (cmd instanceof Scoped<?> scoped) {
-      return write(new WorkspaceGuard(scoped.workspaces()).admit(scoped.command(), store, now), now);
+      return admit(new WorkspaceGuard(scoped.workspaces()).admit(scoped.command(), store, now), now);
     }
-    return ((Write<?>) cmd).runOn(new StoreWrites(now));
+    return (Write<?>) cmd;
   }
 
   /** The reads, on one connection (a reader's, or the writer's when every reader is busy). */
@@ -480,28 +487,47 @@ final class TenantEngineVerticle extends VerticleBase {
                            Throwable[] failures) throws SQLException {
     MemoryStore db = writer();
     Instant now = Instant.now();
+    JsonArray ops = new JsonArray();
+    int kept = 0;
     for (int i = 0; i < batch.size(); i++) {
       EngineCommand<?> cmd = batch.get(i).body();
       db.savepoint();
       int vectors = db.vectorMark();
       try (var scope = spans.get(i).enter()) {
-        EngineReply result = write(cmd, now);
+        Write<?> admitted = admit(cmd, now);
+        EngineReply result = admitted.runOn(new StoreWrites(now));
         long added = countChange(cmd, result);
         afterWork.accept(cmd);
+        if (changeLog.enabled()) ops.add(ChangeRecords.encode(admitted));
         db.releaseSavepoint();
         storedMemories += added;
         results[i] = result;
+        kept++;
       } catch (Throwable t) {
         failures[i] = t;
         db.rollbackToSavepoint();
         db.dropVectorChanges(vectors);
+        if (ops.size() > kept) ops.remove(ops.size() - 1);
       }
     }
+    ChangePosition next = kept == 0 ? position : position.next(now);
+    if (kept > 0) db.writeChangePosition(next);
     Instant commitStart = Instant.now();
     db.commit();
     Instant committed = Instant.now();
     for (CommandSpan span : spans) span.committed(commitStart, committed, batch.size());
+    position = next;
+    if (kept > 0) logChange(ops, now);
     publishCommitted(db);
+  }
+
+  /**
+   * Hands the group of writes just committed to the change log, before they are answered: for a local log that
+   * syncs each record, an acknowledged write is in the log.
+   */
+  private void logChange(JsonArray ops, Instant now) {
+    if (!changeLog.enabled()) return;
+    changeLog.append(tenantId, new ChangeRecord(position.seq(), position.generation(), now, storedMemories, ops));
   }
 
   /**
@@ -558,6 +584,14 @@ final class TenantEngineVerticle extends VerticleBase {
     MemoryStore opened = MemoryStore.open(file, embedder);
     try {
       storedMemories = opened.countStored();
+      position = opened.changePosition();
+      if (position == null || !changeLog.continues(tenantId, position)) {
+        // The log does not end where this database stands (backups were off, or the process died between a commit
+        // and its record): a new lineage starts here, and the log asks for a snapshot of it.
+        position = ChangePosition.fresh();
+        opened.writeChangePosition(position);
+        opened.commit();
+      }
       return opened;
     } catch (Throwable t) {
       closeQuietly(opened);
@@ -603,9 +637,14 @@ final class TenantEngineVerticle extends VerticleBase {
     long countBefore = storedMemories;
     MemoryStore db;
     int removed;
+    ChangePosition next = position;
     try {
       db = writer();
       removed = db.deleteExpired(now);
+      if (removed > 0) {
+        next = position.next(now);
+        db.writeChangePosition(next);
+      }
       db.commit();
     } catch (Throwable t) {
       log.warn("expiry sweep failed for tenant {}", tenantId, t);
@@ -613,6 +652,10 @@ final class TenantEngineVerticle extends VerticleBase {
       return;
     }
     storedMemories -= removed;
+    if (removed > 0) {
+      position = next;
+      logChange(new JsonArray().add(ChangeRecords.sweep()), now);
+    }
     publishCommitted(db);
     if (removed > 0) log.info("removed {} expired memories of tenant {}", removed, tenantId);
   }

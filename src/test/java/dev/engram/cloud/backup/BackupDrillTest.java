@@ -1,0 +1,224 @@
+package dev.engram.cloud.backup;
+
+import dev.engram.cloud.testing.Api;
+import dev.engram.cloud.testing.Api.Account;
+import dev.engram.cloud.testing.Eventually;
+import dev.engram.cloud.testing.TestServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Backups as an operator meets them, on the local target: a whole node restored after its disk is lost, a tenant
+ * restored to instants between its writes (to the second), nothing readable in the backups, and a wrong master key
+ * refused by name.
+ */
+@Timeout(180)
+class BackupDrillTest {
+
+  private static final String KEY = Base64.getEncoder().encodeToString(new byte[32]).replace('A', 'B');
+  private final List<Path> dirs = new ArrayList<>();
+  private final List<TestServer> servers = new ArrayList<>();
+
+  @AfterEach
+  void cleanUp() {
+    servers.forEach(TestServer::stop);
+    dirs.forEach(TestServer::deleteRecursively);
+  }
+
+  private Path tempDir(String name) throws IOException {
+    Path dir = Files.createTempDirectory("engram-" + name + "-");
+    dirs.add(dir);
+    return dir;
+  }
+
+  private TestServer start(Path dataDir, Path backups, Map<String, String> env) {
+    TestServer server = TestServer.start(TestServer.withoutRateLimits()
+        .put("data_dir", dataDir.toString())
+        .put("backup", new JsonObject().put("local_dir", backups.toString()).put("ship_seconds", 1)), env);
+    servers.add(server);
+    return server;
+  }
+
+  private static Map<String, String> env(String key) {
+    Map<String, String> env = new HashMap<>(System.getenv());
+    env.put(MasterKey.ENV, key);
+    return env;
+  }
+
+  private record Result(int code, String out, String err) {}
+
+  private static Result restore(Map<String, String> env, String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code = BackupCommand.restore(List.of(args), env, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+    return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  private static Set<String> contents(Api api, String key) {
+    Set<String> out = new HashSet<>();
+    String cursor = null;
+    do {
+      Api.Response page = api.get("/v1/memories?limit=100" + (cursor == null ? "" : "&cursor=" + cursor), key);
+      assertEquals(200, page.status(), page.body());
+      JsonObject json = page.json();
+      for (Object o : json.getJsonArray("data")) out.add(((JsonObject) o).getString("content"));
+      cursor = json.getString("next_cursor");
+    } while (cursor != null);
+    return out;
+  }
+
+  private static boolean hasSnapshot(Path backups, String tenantId) {
+    Path dir = backups.resolve("tenants").resolve(tenantId).resolve("snapshots");
+    if (!Files.isDirectory(dir)) return false;
+    try (Stream<Path> files = Files.walk(dir)) {
+      return files.anyMatch(p -> p.getFileName().toString().equals(Snapshots.MANIFEST));
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  @Test
+  void aNodeWhoseDiskIsLostComesBackWithEveryTenantsDataFromItsBackups() throws Exception {
+    Path data = tempDir("data");
+    Path backups = tempDir("backups");
+    Map<String, String> env = env(KEY);
+    TestServer server = start(data, backups, env);
+    Api api = server.api();
+    List<Account> accounts = new ArrayList<>();
+    Map<String, Set<String>> expected = new HashMap<>();
+    for (int t = 0; t < 50; t++) {
+      Account account = api.signup();
+      accounts.add(account);
+      Set<String> kept = new HashSet<>();
+      List<Long> ids = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        String content = "tenant " + t + " secret note " + i + " about the zebra protocol";
+        ids.add(api.createMemory(account.apiKey(), new JsonObject().put("content", content)).getLong("id"));
+        kept.add(content);
+      }
+      expected.put(account.tenantId(), kept);
+    }
+    Eventually.until(Duration.ofSeconds(60), "every tenant has a snapshot",
+        () -> accounts.stream().allMatch(a -> hasSnapshot(backups, a.tenantId())));
+    // After the snapshots: updates, deletes and creates that only the change log holds.
+    for (int t = 0; t < accounts.size(); t++) {
+      Account account = accounts.get(t);
+      Set<String> kept = expected.get(account.tenantId());
+      JsonArray page = api.get("/v1/memories?limit=10", account.apiKey()).json().getJsonArray("data");
+      long first = page.getJsonObject(0).getLong("id");
+      long last = page.getJsonObject(page.size() - 1).getLong("id");
+      String updated = "tenant " + t + " updated after the snapshot";
+      assertEquals(200, api.patch("/v1/memories/" + first, account.apiKey(), new JsonObject().put("content", updated))
+          .status());
+      kept.remove(page.getJsonObject(0).getString("content"));
+      kept.add(updated);
+      assertEquals(204, api.delete("/v1/memories/" + last, account.apiKey()).status());
+      kept.remove(page.getJsonObject(page.size() - 1).getString("content"));
+      String late = "tenant " + t + " written last";
+      api.createMemory(account.apiKey(), new JsonObject().put("content", late));
+      kept.add(late);
+    }
+    server.stop();
+    servers.remove(server);
+    TestServer.deleteRecursively(data); // the disk is lost
+
+    Path restored = tempDir("restored");
+    Result result = restore(env, "--from", backups.toString(), "--at", "latest", "--data-dir", restored.toString());
+    assertEquals(0, result.code(), result.out() + result.err());
+    assertTrue(result.out().contains("restored control plane"), result.out());
+
+    TestServer again = start(restored, backups, env);
+    for (Account account : accounts) {
+      assertEquals(expected.get(account.tenantId()), contents(again.api(), account.apiKey()),
+          "tenant " + account.tenantId());
+    }
+  }
+
+  @Test
+  void aTenantRestoresToAnySecondBetweenItsWritesAndDeletedMemoriesComeBack() throws Exception {
+    Path data = tempDir("data");
+    Path backups = tempDir("backups");
+    Map<String, String> env = env(KEY);
+    TestServer server = start(data, backups, env);
+    Api api = server.api();
+    Account account = api.signup();
+    JsonObject a = api.createMemory(account.apiKey(), new JsonObject().put("content", "alpha: the first fact"));
+    Instant afterA = nextSecondOf(Instant.now());
+    Eventually.until(Duration.ofSeconds(30), "a snapshot", () -> hasSnapshot(backups, account.tenantId()));
+    waitPast(afterA);
+    api.createMemory(account.apiKey(), new JsonObject().put("content", "bravo: the second fact"));
+    Instant afterB = nextSecondOf(Instant.now());
+    waitPast(afterB);
+    assertEquals(204, api.delete("/v1/memories/" + a.getLong("id"), account.apiKey()).status());
+    Instant afterDelete = nextSecondOf(Instant.now());
+    waitPast(afterDelete);
+    server.stop();
+    servers.remove(server);
+
+    assertEquals(Set.of("alpha: the first fact"), restoredAt(backups, env, account, afterA));
+    assertEquals(Set.of("alpha: the first fact", "bravo: the second fact"), restoredAt(backups, env, account, afterB));
+    assertEquals(Set.of("bravo: the second fact"), restoredAt(backups, env, account, afterDelete));
+
+    // Nothing in the backups is readable, and a wrong master key is refused by name.
+    try (Stream<Path> files = Files.walk(backups)) {
+      for (Path file : files.filter(Files::isRegularFile).toList()) {
+        String bytes = new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
+        assertFalse(bytes.contains("first fact") || bytes.contains("bravo"), file + " holds plaintext");
+      }
+    }
+    String wrongKey = Base64.getEncoder().encodeToString(new byte[32]);
+    Result wrong = restore(env(wrongKey), "--from", backups.toString(), "--at", "latest", "--tenant",
+        account.tenantId(), "--data-dir", tempDir("wrong").resolve("d").toString());
+    assertEquals(1, wrong.code(), wrong.out());
+    assertTrue(wrong.err().contains("wrong backup master key"), wrong.err());
+  }
+
+  private Set<String> restoredAt(Path backups, Map<String, String> env, Account account, Instant at) throws IOException {
+    Path dir = tempDir("pit");
+    Result result = restore(env, "--from", backups.toString(), "--at", at.toString(), "--data-dir", dir.toString());
+    assertEquals(0, result.code(), result.out() + result.err());
+    TestServer server = start(dir, tempDir("unused-backups"), env);
+    try {
+      return contents(server.api(), account.apiKey());
+    } finally {
+      server.stop();
+      servers.remove(server);
+    }
+  }
+
+  /** The first whole second after {@code t}: an RFC 3339 instant, to the second, that {@code t} is before. */
+  private static Instant nextSecondOf(Instant t) {
+    return t.truncatedTo(ChronoUnit.SECONDS).plusSeconds(1);
+  }
+
+  /** Lets the clock pass {@code t}, so that the next write is committed after it (waiting on time itself). */
+  private static void waitPast(Instant t) {
+    Eventually.until(Duration.ofSeconds(5), "the clock passes " + t, () -> Instant.now().isAfter(t.plusMillis(20)));
+  }
+}
