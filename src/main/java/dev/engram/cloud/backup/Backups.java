@@ -96,6 +96,7 @@ public final class Backups {
     MasterKey master = MasterKey.fromEnvironment(env.get(MasterKey.ENV), config.dataDir(), true);
     BackupTarget target = target(backup, config.dataDir());
     Backups backups = new Backups(backup, config.dataDir(), target, master, registry);
+    backups.clearScratch();
     backups.keys.forOwner(CONTROL); // fails at start, clearly, when the key does not match the target's
     backups.loadCatalog();
     backups.changeLogs.recover();
@@ -136,6 +137,15 @@ public final class Backups {
 
   DataKeys keys() {
     return keys;
+  }
+
+  /** Copies a crash left behind in {@code data/backup-tmp} (a snapshot in the making is never resumed). */
+  private void clearScratch() throws IOException {
+    Path scratch = dataDir.resolve("backup-tmp");
+    if (!Files.isDirectory(scratch)) return;
+    try (Stream<Path> files = Files.list(scratch)) {
+      for (Path file : files.toList()) Files.deleteIfExists(file);
+    }
   }
 
   private void loadCatalog() throws IOException {
