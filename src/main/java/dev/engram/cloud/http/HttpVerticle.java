@@ -139,6 +139,7 @@ public final class HttpVerticle extends VerticleBase {
     routes.api("listApiKeys", accounts::listKeys);
     routes.api("revokeApiKey", accounts::revokeKey);
     routes.api("getUsage", accounts::usage);
+    routes.api("listBackups", accounts::backups);
     routes.service("live", ctx -> ctx.response().putHeader("Content-Type", "application/json").end(LIVE));
     routes.service("ready", HealthCheckHandler.createWithHealthChecks(readiness()));
     routes.service("jwks", ctx -> AccountRoutes.json(ctx, 200, tokens.jwks()));

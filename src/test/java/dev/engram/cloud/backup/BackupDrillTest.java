@@ -178,6 +178,17 @@ class BackupDrillTest {
     assertEquals(204, api.delete("/v1/memories/" + a.getLong("id"), account.apiKey()).status());
     Instant afterDelete = nextSecondOf(Instant.now());
     waitPast(afterDelete);
+    // The tenant's admin sees its snapshot; another tenant sees none of it; a restricted key sees nothing.
+    Api.Response listed = api.get("/v1/backups", account.apiKey());
+    assertEquals(200, listed.status(), listed.body());
+    JsonObject snapshot = listed.json().getJsonArray("data").getJsonObject(0);
+    assertEquals(1, snapshot.getLong("memory_count"));
+    assertTrue(snapshot.getBoolean("verified"));
+    assertTrue(Instant.parse(snapshot.getString("covers_until")).isBefore(afterA));
+    assertEquals(0, api.get("/v1/backups", api.signup().apiKey()).json().getJsonArray("data").size());
+    String restricted = api.post("/v1/api-keys", account.apiKey(), new JsonObject().put("scopes",
+        new JsonArray().add("admin")).put("workspaces", new JsonArray().add("backend"))).json().getString("key");
+    assertEquals(403, api.get("/v1/backups", restricted).status());
     server.stop();
     servers.remove(server);
 

@@ -120,6 +120,7 @@ class ContractTest {
     ok("listApiKeys", api.get("/v1/api-keys?limit=1", key));
     ok("revokeApiKey", api.delete("/v1/api-keys/" + keyId, key));
     ok("getUsage", api.get("/v1/usage", key));
+    ok("listBackups", api.get("/v1/backups", key));
     ok("deleteMemory", api.delete("/v1/memories/" + second, key));
 
     Set<String> missing = new TreeSet<>(operations().keySet());
