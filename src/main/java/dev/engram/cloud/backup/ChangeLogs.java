@@ -157,7 +157,9 @@ final class ChangeLogs implements ChangeLogSink {
     if (t.first >= 0) {
       sealed = t.file.resolveSibling(segmentName(t.first, t.last));
       Files.move(t.file, sealed, StandardCopyOption.ATOMIC_MOVE);
-      Files.writeString(root.resolve(logDir(tenantId) + LAST), t.generation + " " + t.last);
+      Path last = root.resolve(logDir(tenantId) + LAST);
+      PrivateFiles.createFile(last);
+      Files.writeString(last, t.generation + " " + t.last);
     } else {
       Files.deleteIfExists(t.file);
     }

@@ -30,8 +30,10 @@ final class LocalTarget implements BackupTarget {
   public void put(String key, Path file) throws IOException {
     Path to = path(key);
     PrivateFiles.createDirectories(to.getParent());
-    Path tmp = to.resolveSibling(to.getFileName() + ".part");
-    Files.copy(file, tmp, StandardCopyOption.REPLACE_EXISTING);
+    Path tmp = privateEmpty(to.resolveSibling(to.getFileName() + ".part"));
+    try (var out = Files.newOutputStream(tmp)) {
+      Files.copy(file, out);
+    }
     sync(tmp);
     Files.move(tmp, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
@@ -40,10 +42,17 @@ final class LocalTarget implements BackupTarget {
   public void put(String key, byte[] bytes) throws IOException {
     Path to = path(key);
     PrivateFiles.createDirectories(to.getParent());
-    Path tmp = to.resolveSibling(to.getFileName() + ".part");
+    Path tmp = privateEmpty(to.resolveSibling(to.getFileName() + ".part"));
     Files.write(tmp, bytes);
     sync(tmp);
     Files.move(tmp, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /** An empty file only the owner may read (backups are as private as the data directory). */
+  static Path privateEmpty(Path file) throws IOException {
+    Files.deleteIfExists(file);
+    PrivateFiles.createFile(file);
+    return file;
   }
 
   private static void sync(Path file) throws IOException {
@@ -65,7 +74,9 @@ final class LocalTarget implements BackupTarget {
   public boolean download(String key, Path to) throws IOException {
     Path from = path(key);
     if (!Files.exists(from)) return false;
-    Files.copy(from, to, StandardCopyOption.REPLACE_EXISTING);
+    try (var out = Files.newOutputStream(privateEmpty(to))) {
+      Files.copy(from, out);
+    }
     return true;
   }
 

@@ -16,7 +16,6 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -74,8 +73,9 @@ final class S3Target implements BackupTarget {
 
   @Override
   public boolean download(String key, Path to) throws IOException {
-    try (var in = s3.getObject(b -> b.bucket(bucket).key(prefix + key))) {
-      Files.copy(in, to, StandardCopyOption.REPLACE_EXISTING);
+    try (var in = s3.getObject(b -> b.bucket(bucket).key(prefix + key));
+         var out = Files.newOutputStream(LocalTarget.privateEmpty(to))) {
+      in.transferTo(out);
       return true;
     } catch (NoSuchKeyException e) {
       return false;

@@ -57,8 +57,8 @@ final class Snapshots {
   JsonObject take(String owner, Path file) throws IOException, SQLException {
     PrivateFiles.createDirectories(scratch);
     Instant takenAt = Instant.now();
-    Path copy = scratch.resolve(owner + "-" + System.nanoTime() + ".db");
-    Path sealed = copy.resolveSibling(copy.getFileName() + ".enc");
+    Path copy = LocalTarget.privateEmpty(scratch.resolve(owner + "-" + System.nanoTime() + ".db"));
+    Path sealed = LocalTarget.privateEmpty(copy.resolveSibling(copy.getFileName() + ".enc"));
     try {
       SQLiteConfig readOnly = new SQLiteConfig();
       readOnly.setReadOnly(true);
@@ -121,7 +121,7 @@ final class Snapshots {
     JsonObject object = manifest.getJsonObject("object");
     PrivateFiles.createDirectories(scratch);
     Path sealed = scratch.resolve(owner + "-" + System.nanoTime() + ".enc");
-    Path gz = sealed.resolveSibling(sealed.getFileName() + ".gz");
+    Path gz = LocalTarget.privateEmpty(sealed.resolveSibling(sealed.getFileName() + ".gz"));
     try {
       if (!target.download(object.getString("key"), sealed)) {
         throw new BackupException("snapshot object " + object.getString("key") + " is missing");
