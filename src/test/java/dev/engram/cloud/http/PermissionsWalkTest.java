@@ -96,7 +96,7 @@ class PermissionsWalkTest {
 
   /**
    * What the table says follows the roles: a viewer reads memories; a member also writes them; an admin also manages
-   * keys, members and invites and sees usage and the audit log; the owner also owns the tenant itself.
+   * keys, members and invites and sees usage, the audit log and the backups; the owner also owns the tenant itself.
    */
   @Test
   void the_table_gives_each_route_the_role_its_kind_needs() {
@@ -111,8 +111,8 @@ class PermissionsWalkTest {
           || !path.startsWith("/v1/") || path.startsWith("/.well-known")) expected = Permission.PUBLIC;
       else if (path.startsWith("/v1/tenant")) expected = method.equals("GET") ? Permission.READ : Permission.OWNER;
       else if (path.equals("/v1/me") || path.startsWith("/v1/me/")) expected = Permission.READ;
-      else if (List.of("/v1/api-keys", "/v1/members", "/v1/invites", "/v1/usage", "/v1/audit-log").stream()
-          .anyMatch(path::startsWith)) expected = Permission.ADMIN;
+      else if (List.of("/v1/api-keys", "/v1/members", "/v1/invites", "/v1/usage", "/v1/audit-log", "/v1/backups")
+          .stream().anyMatch(path::startsWith)) expected = Permission.ADMIN;
       else if (method.equals("GET") || path.startsWith("/v1/search")) expected = Permission.READ;
       else expected = Permission.WRITE;
       Permission permission = Permissions.forOperation(operation.getKey()).orElse(null);
