@@ -103,16 +103,12 @@ record DatabaseSummary(int schemaVersion, Map<String, Long> rowCounts, String co
     JsonObject counts = new JsonObject();
     rowCounts.forEach(counts::put);
     JsonObject json = new JsonObject().put("schema_version", schemaVersion).put("row_counts", counts)
-        .put("memory_count", memoryCount()).put("content_sha256", contentHash()).put("fts_checked", ftsChecked);
+        .put("memory_count", memoryCount()).put("content_sha256", contentSha256).put("fts_checked", ftsChecked);
     if (position != null) {
       json.put("position", new JsonObject().put("generation", position.generation()).put("seq", position.seq())
           .put("at", position.at().toString()));
     }
     return json;
-  }
-
-  private String contentHash() {
-    return contentSha256;
   }
 
   /** Throws when this (a restored file) differs from what the manifest recorded. */

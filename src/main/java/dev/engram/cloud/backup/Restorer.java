@@ -14,7 +14,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.TreeMap;
 
 /**
  * Restores owners (tenants, the control plane) from a target into a data directory: the latest snapshot whose
@@ -47,14 +46,12 @@ final class Restorer {
 
   /** Tenants that have a snapshot in the target. */
   List<String> tenants() throws IOException {
-    TreeMap<String, Boolean> ids = new TreeMap<>();
+    java.util.SortedSet<String> ids = new java.util.TreeSet<>();
     for (String key : target.list("tenants/")) {
       String[] parts = key.split("/");
-      if (parts.length > 3 && parts[2].equals("snapshots") && key.endsWith("/" + Snapshots.MANIFEST)) {
-        ids.put(parts[1], true);
-      }
+      if (parts.length > 3 && parts[2].equals("snapshots") && key.endsWith("/" + Snapshots.MANIFEST)) ids.add(parts[1]);
     }
-    return new ArrayList<>(ids.keySet());
+    return new ArrayList<>(ids);
   }
 
   /** Restores the control plane's latest snapshot into {@code file} (which must not exist). */

@@ -58,6 +58,7 @@ final class Snapshots {
     PrivateFiles.createDirectories(scratch);
     Instant takenAt = Instant.now();
     Path copy = LocalTarget.privateEmpty(scratch.resolve(owner + "-" + System.nanoTime() + ".db"));
+    Path gz = LocalTarget.privateEmpty(copy.resolveSibling(copy.getFileName() + ".gz"));
     Path sealed = LocalTarget.privateEmpty(copy.resolveSibling(copy.getFileName() + ".enc"));
     try {
       SQLiteConfig readOnly = new SQLiteConfig();
@@ -74,10 +75,14 @@ final class Snapshots {
       String prefix = snapshotsOf(owner) + id + "/";
       String context = "snapshot:" + owner + ":" + id;
       byte[] key = keys.forOwner(owner);
-      MessageDigest sha = sha256();
       try (InputStream in = Files.newInputStream(copy);
+           OutputStream out = new GZIPOutputStream(Files.newOutputStream(gz), 1 << 16)) {
+        in.transferTo(out);
+      }
+      MessageDigest sha = sha256();
+      try (InputStream in = Files.newInputStream(gz);
            OutputStream out = new DigestOutputStream(Files.newOutputStream(sealed), sha)) {
-        BackupCrypto.encrypt(key, new GzipSource(in), out, context);
+        BackupCrypto.encrypt(key, in, out, context);
       }
       target.put(prefix + DATA, sealed);
       JsonObject manifest = new JsonObject()
@@ -96,6 +101,7 @@ final class Snapshots {
       return manifest;
     } finally {
       Files.deleteIfExists(copy);
+      Files.deleteIfExists(gz);
       Files.deleteIfExists(sealed);
     }
   }
@@ -165,52 +171,5 @@ final class Snapshots {
       for (int n; (n = in.read(buffer)) > 0; ) sha.update(buffer, 0, n);
     }
     return sha.digest();
-  }
-
-  /** The gzip of a stream, as a stream (compresses on a pipe-free pull: the encrypting side reads it). */
-  private static final class GzipSource extends InputStream {
-    private final InputStream in;
-    private final java.io.ByteArrayOutputStream pending = new java.io.ByteArrayOutputStream();
-    private final GZIPOutputStream gzip;
-    private byte[] buffer = new byte[0];
-    private int position;
-    private boolean done;
-
-    GzipSource(InputStream in) throws IOException {
-      this.in = in;
-      this.gzip = new GZIPOutputStream(pending, 1 << 16);
-    }
-
-    private boolean fill() throws IOException {
-      while (position >= buffer.length) {
-        if (done) return false;
-        byte[] chunk = in.readNBytes(1 << 16);
-        if (chunk.length == 0) {
-          gzip.finish();
-          done = true;
-        } else {
-          gzip.write(chunk);
-        }
-        buffer = pending.toByteArray();
-        pending.reset();
-        position = 0;
-      }
-      return true;
-    }
-
-    @Override
-    public int read() throws IOException {
-      return fill() ? buffer[position++] & 0xff : -1;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      if (len == 0) return 0;
-      if (!fill()) return -1;
-      int n = Math.min(len, buffer.length - position);
-      System.arraycopy(buffer, position, b, off, n);
-      position += n;
-      return n;
-    }
   }
 }
