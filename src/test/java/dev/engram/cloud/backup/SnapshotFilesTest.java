@@ -25,8 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * What a crash or a damaged target leaves behind is never restored as if it were whole: a snapshot without its
  * manifest (killed between the upload and the manifest) is not used, a snapshot whose object was altered fails its
- * SHA-256 check and leaves no file; and rotating the master key re-wraps the data keys so that only the new key
- * restores.
+ * SHA-256 check and leaves no file; and, through the command line, {@code backup now} then rotating the master key
+ * re-wraps the data keys so that only the new key restores.
  */
 class SnapshotFilesTest {
 
@@ -93,18 +93,21 @@ class SnapshotFilesTest {
     root = Files.createTempDirectory("engram-rotate-");
     Path db = tenantDatabase(3);
     Path backups = root.resolve("backups");
-    new Snapshots(new LocalTarget(backups), new DataKeys(new LocalTarget(backups), MasterKey.parse(OLD, "test")),
-        root.resolve("scratch")).take(TENANT, db);
     Path config = root.resolve("config.json");
     Files.writeString(config, new JsonObject().put("backup", new JsonObject().put("local_dir", backups.toString()))
         .encode());
-
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    int code = BackupCommand.backup(List.of("rotate-key", "--data-dir", root.resolve("data").toString(), "--config",
+    int code = BackupCommand.backup(List.of("now", "--data-dir", root.resolve("data").toString(), "--config",
+        config.toString()), Map.of("ENGRAM_BACKUP_KEY", OLD), new PrintStream(out, true), new PrintStream(out, true));
+    assertEquals(0, code, out.toString());
+    assertTrue(out.toString().contains("1 tenant(s) and the control plane snapshotted and verified"), out.toString());
+
+    out.reset();
+    code = BackupCommand.backup(List.of("rotate-key", "--data-dir", root.resolve("data").toString(), "--config",
         config.toString()), Map.of("ENGRAM_BACKUP_KEY", NEW, "ENGRAM_BACKUP_KEY_OLD", OLD), new PrintStream(out, true),
         new PrintStream(out, true));
     assertEquals(0, code, out.toString());
-    assertTrue(out.toString().contains("1 data key(s) re-wrapped"), out.toString());
+    assertTrue(out.toString().contains("2 data key(s) re-wrapped"), out.toString());
 
     out.reset();
     code = BackupCommand.restore(List.of("--from", backups.toString(), "--at", "latest", "--data-dir",
