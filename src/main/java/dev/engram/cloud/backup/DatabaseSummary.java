@@ -20,8 +20,9 @@ import java.util.TreeMap;
 
 /**
  * What verification checks of a database file, and what a manifest records of it: SQLite's integrity check, the
- * full-text index's own check when the schema has one, the schema version, every table's row count, and a SHA-256
- * over the memories' contents in id order. Computed when a snapshot is taken and again on every restore.
+ * FTS5 index's own check when the schema still has one (a snapshot from before tenant migration V4), the schema
+ * version, every table's row count, and a SHA-256 over the memories' contents in id order. Computed when a snapshot
+ * is taken and again on every restore. The keyword index is not in the file: the engine rebuilds it from the rows.
  */
 record DatabaseSummary(int schemaVersion, Map<String, Long> rowCounts, String contentSha256, boolean ftsChecked,
                        ChangePosition position) {

@@ -2,11 +2,15 @@ package dev.engram.cloud.engine;
 
 import dev.engram.cloud.engine.EngineMessages.Caps;
 import dev.engram.cloud.engine.EngineMessages.Create;
+import dev.engram.cloud.engine.EngineMessages.CreateBlock;
+import dev.engram.cloud.engine.EngineMessages.CreateIdentity;
 import dev.engram.cloud.engine.EngineMessages.Delete;
+import dev.engram.cloud.engine.EngineMessages.EditBlock;
 import dev.engram.cloud.engine.EngineMessages.Import;
 import dev.engram.cloud.engine.EngineMessages.ImportedMemory;
 import dev.engram.cloud.engine.EngineMessages.Link;
 import dev.engram.cloud.engine.EngineMessages.MoveWorkspace;
+import dev.engram.cloud.engine.EngineMessages.RecordFeedback;
 import dev.engram.cloud.engine.EngineMessages.ScanProject;
 import dev.engram.cloud.engine.EngineMessages.Unlink;
 import dev.engram.cloud.engine.EngineMessages.Update;
@@ -21,6 +25,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The change log's records: one per committed group of writes, holding the engine's own commands as they ran (after
@@ -50,6 +55,25 @@ public final class ChangeRecords {
 
   static JsonObject sweep() {
     return new JsonObject().put("op", "sweep");
+  }
+
+  /** Reads counted by id ({@code memory_access}): not a command, but kept so a restore keeps the counts. */
+  static JsonObject accesses(Map<Long, MemoryStore.AccessCount> reads) {
+    JsonObject counts = new JsonObject();
+    reads.forEach((id, read) -> counts.put(Long.toString(id),
+        new JsonObject().put("count", read.count()).put("last", read.last().toString())));
+    return new JsonObject().put("op", "access").put("reads", counts);
+  }
+
+  /** The reads of an {@code access} op, by memory id. */
+  static Map<Long, MemoryStore.AccessCount> reads(JsonObject op) {
+    Map<Long, MemoryStore.AccessCount> reads = new java.util.HashMap<>();
+    op.getJsonObject("reads").forEach(e -> {
+      JsonObject read = (JsonObject) e.getValue();
+      reads.put(Long.parseLong(e.getKey()),
+          new MemoryStore.AccessCount(read.getLong("count"), Instant.parse(read.getString("last"))));
+    });
+    return reads;
   }
 
   static JsonObject encode(Write<?> write) {
@@ -100,10 +124,27 @@ public final class ChangeRecords {
       return new JsonObject().put("op", "scan").put("workspace", s.workspace()).put("project", s.project())
           .put("skipped_paths", new JsonArray(new ArrayList<>(s.skippedPaths()))).put("files", files);
     }
+    if (write instanceof CreateBlock b) {
+      return new JsonObject().put("op", "create_block").put("workspace", b.workspace()).put("block_type", b.blockType())
+          .put("label", b.label()).put("content", b.content()).put("max_tokens", b.maxTokens());
+    }
+    if (write instanceof EditBlock e) {
+      return new JsonObject().put("op", "edit_block").put("workspace", e.workspace()).put("block_type", e.blockType())
+          .put("label", e.label()).put("content", e.content()).put("reason", e.reason());
+    }
+    if (write instanceof CreateIdentity i) {
+      return new JsonObject().put("op", "identity").put("canonical_id", i.canonicalId())
+          .put("display_name", i.displayName()).put("entity_type", i.entityType()).put("description", i.description())
+          .put("aliases", new JsonArray(new ArrayList<>(i.aliases()))).put("metadata", i.metadata());
+    }
+    if (write instanceof RecordFeedback r) {
+      return new JsonObject().put("op", "feedback").put("memory_id", r.memoryId()).put("query", r.query())
+          .put("useful", r.useful());
+    }
     throw new IllegalArgumentException("no change record for " + write.getClass().getSimpleName());
   }
 
-  /** The command an encoded op ran as; null for a sweep. */
+  /** The command an encoded op ran as; null for a sweep and for reads counted (see {@link #reads}). */
   static Write<?> decode(JsonObject op) {
     String name = op.getString("op");
     return switch (name) {
@@ -144,7 +185,15 @@ public final class ChangeRecords {
         yield new ScanProject(op.getString("workspace"), op.getString("project"), files,
             new LinkedHashSet<>(strings(op, "skipped_paths")), Caps.NONE);
       }
-      case "sweep" -> null;
+      case "create_block" -> new CreateBlock(op.getString("workspace"), op.getString("block_type"),
+          op.getString("label"), op.getString("content"), op.getInteger("max_tokens"), Caps.NONE);
+      case "edit_block" -> new EditBlock(op.getString("workspace"), op.getString("block_type"), op.getString("label"),
+          op.getString("content"), op.getString("reason"), Caps.NONE);
+      case "identity" -> new CreateIdentity(op.getString("canonical_id"), op.getString("display_name"),
+          op.getString("entity_type"), op.getString("description"), strings(op, "aliases"),
+          op.getJsonObject("metadata"), Caps.NONE);
+      case "feedback" -> new RecordFeedback(op.getLong("memory_id"), op.getString("query"), op.getBoolean("useful"));
+      case "sweep", "access" -> null;
       default -> throw new IllegalArgumentException("unknown change op '" + name + "'");
     };
   }

@@ -2,15 +2,16 @@ package dev.engram.cloud.engine;
 
 import dev.engram.cloud.engine.ChangeRecords.ChangeRecord;
 import dev.engram.cloud.engine.EngineMessages.Write;
+import dev.engram.cloud.engine.EngineReplies.Block;
 import dev.engram.cloud.engine.EngineReplies.Deleted;
+import dev.engram.cloud.engine.EngineReplies.FeedbackRecorded;
+import dev.engram.cloud.engine.EngineReplies.Identity;
 import dev.engram.cloud.engine.EngineReplies.ImportResult;
 import dev.engram.cloud.engine.EngineReplies.Memory;
 import dev.engram.cloud.engine.EngineReplies.MemoryLink;
 import dev.engram.cloud.engine.EngineReplies.Moved;
 import dev.engram.cloud.engine.EngineReplies.ScanResult;
 import dev.engram.cloud.engine.EngineReplies.Unlinked;
-import dev.engram.cloud.search.Embedder;
-import dev.engram.cloud.search.HashingEmbedder;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Path;
@@ -35,8 +36,9 @@ public final class ChangeReplay implements AutoCloseable {
 
   /** Opens (and migrates) a restored database for replay. */
   public static ChangeReplay open(Path file) throws SQLException {
-    Embedder embedder = new HashingEmbedder();
-    MemoryStore store = MemoryStore.open(file, embedder);
+    // No embedder: the memories a record creates or changes wait in vector_pending, and the server's engine embeds
+    // them in the background once the tenant opens; the snapshot's vectors are kept as they are.
+    MemoryStore store = MemoryStore.open(file, null);
     try {
       ChangePosition position = store.changePosition();
       return new ChangeReplay(store, position != null ? position : ChangePosition.fresh());
@@ -63,8 +65,11 @@ public final class ChangeReplay implements AutoCloseable {
     Instant at = record.at();
     try {
       for (Object o : record.ops()) {
-        Write<?> write = ChangeRecords.decode((JsonObject) o);
-        if (write == null) {
+        JsonObject op = (JsonObject) o;
+        Write<?> write = ChangeRecords.decode(op);
+        if ("access".equals(op.getString("op"))) {
+          store.recordAccesses(ChangeRecords.reads(op));
+        } else if (write == null) {
           store.deleteExpired(at);
         } else {
           write.runOn(new ReplayWrites(at));
@@ -73,7 +78,6 @@ public final class ChangeReplay implements AutoCloseable {
       ChangePosition next = position.next(at);
       store.writeChangePosition(next);
       store.commit();
-      store.takeVectorChanges();
       position = next;
     } catch (SQLException | RuntimeException e) {
       store.rollback();
@@ -147,6 +151,26 @@ public final class ChangeReplay implements AutoCloseable {
     @Override
     public ScanResult scan(EngineMessages.ScanProject s) throws SQLException {
       return new ProjectContextStore(store).scan(s, now);
+    }
+
+    @Override
+    public Block createBlock(EngineMessages.CreateBlock c) throws SQLException {
+      return store.blocks().create(c, now);
+    }
+
+    @Override
+    public Block editBlock(EngineMessages.EditBlock e) throws SQLException {
+      return store.blocks().edit(e, now);
+    }
+
+    @Override
+    public Identity createIdentity(EngineMessages.CreateIdentity c) throws SQLException {
+      return store.identities().create(c, now);
+    }
+
+    @Override
+    public FeedbackRecorded recordFeedback(EngineMessages.RecordFeedback r) throws SQLException {
+      return store.feedback().record(r, now);
     }
   }
 }

@@ -144,6 +144,18 @@ class BackupDrillTest {
       api.createMemory(account.apiKey(), new JsonObject().put("content", late));
       kept.add(late);
     }
+    // The SDK's writes after the snapshot, on one tenant: reads counted by id, a block edited, an identity, a mark.
+    String sdkKey = accounts.get(0).apiKey();
+    long read = api.get("/v1/memories?limit=1", sdkKey).json().getJsonArray("data").getJsonObject(0).getLong("id");
+    for (int i = 0; i < 2; i++) assertEquals(200, api.get("/v1/memories/" + read, sdkKey).status());
+    assertEquals(201, api.post("/v1/blocks", sdkKey, new JsonObject().put("block_type", "persona")
+        .put("label", "assistant").put("content", "Terse.")).status());
+    assertEquals(200, api.patch("/v1/blocks/persona/assistant", sdkKey, new JsonObject().put("content", "Terser."))
+        .status());
+    assertEquals(200, api.post("/v1/identities", sdkKey, new JsonObject().put("canonical_id", "zebra-protocol")
+        .put("display_name", "Zebra protocol").put("aliases", new JsonArray().add("zp"))).status());
+    assertEquals(201, api.post("/v1/feedback", sdkKey, new JsonObject().put("query", "zebra").put("memory_id", read)
+        .put("signal", "useful")).status());
     server.stop();
     servers.remove(server);
     TestServer.deleteRecursively(data); // the disk is lost
@@ -158,6 +170,34 @@ class BackupDrillTest {
       assertEquals(expected.get(account.tenantId()), contents(again.api(), account.apiKey()),
           "tenant " + account.tenantId());
     }
+    // The restored tenants answer keyword search (their index is rebuilt from the database, which had none beside it).
+    for (Account account : accounts) {
+      Set<String> zebra = new HashSet<>(expected.get(account.tenantId()));
+      zebra.removeIf(content -> !content.contains("zebra"));
+      Eventually.until(Duration.ofSeconds(30), "tenant " + account.tenantId() + " found by keyword",
+          () -> zebra.equals(keywordSearch(again.api(), account.apiKey(), "zebra")));
+    }
+    Api restoredApi = again.api();
+    JsonObject readMemory = restoredApi.get("/v1/memories?limit=100", sdkKey).json().getJsonArray("data").stream()
+        .map(JsonObject.class::cast).filter(m -> m.getLong("id") == read).findFirst().orElseThrow();
+    assertEquals(2L, readMemory.getLong("access_count"), "the reads by id counted before the disk was lost");
+    JsonObject block = restoredApi.get("/v1/blocks/persona/assistant", sdkKey).json();
+    assertEquals("Terser.", block.getString("content"));
+    assertEquals(2, block.getInteger("version"));
+    assertEquals("zebra-protocol", restoredApi.get("/v1/identities/resolve?alias=zp", sdkKey).json()
+        .getJsonObject("identity").getString("canonical_id"));
+    assertEquals(1L, restoredApi.get("/v1/feedback/stats", sdkKey).json().getLong("total"));
+  }
+
+  private static Set<String> keywordSearch(Api api, String key, String query) {
+    Api.Response r = api.post("/v1/search", key, new JsonObject().put("query", query).put("strategy", "keyword")
+        .put("limit", 10));
+    assertEquals(200, r.status(), r.body());
+    Set<String> out = new HashSet<>();
+    for (Object o : r.json().getJsonArray("results")) {
+      out.add(((JsonObject) o).getJsonObject("memory").getString("content"));
+    }
+    return out;
   }
 
   @Test
