@@ -113,7 +113,7 @@ final class McpRoutes {
       }).onFailure(ctx::fail);
       return;
     }
-    ToolCall call = new ToolCall(principal, MemoryRoutes.caps(ctx), engines, RequestIds.get(ctx));
+    ToolCall call = new ToolCall(principal, () -> MemoryRoutes.caps(ctx), engines, RequestIds.get(ctx));
     Future<Object> answer = body instanceof JsonArray batch ? batch(ctx, call, batch, batchVersion)
         : single(ctx, call, (JsonObject) body, headerVersion);
     Object id = idOf(body);

@@ -1,5 +1,6 @@
 package dev.engram.cloud.mcp;
 
+import java.util.function.Supplier;
 import dev.engram.cloud.auth.Principal;
 import dev.engram.cloud.engine.EngineClient;
 import dev.engram.cloud.engine.EngineMessages.Caps;
@@ -18,14 +19,15 @@ import java.util.List;
 public final class ToolCall {
 
   private final Principal principal;
-  private final Caps caps;
+  /** Read when a tool runs: the plan is known only once that message has been admitted. */
+  private final Supplier<Caps> caps;
   private final EngineClient engines;
   private final String requestId;
   private int created;
   private int searches;
   private final List<String> audited = new ArrayList<>();
 
-  public ToolCall(Principal principal, Caps caps, EngineClient engines, String requestId) {
+  public ToolCall(Principal principal, Supplier<Caps> caps, EngineClient engines, String requestId) {
     this.principal = principal;
     this.caps = caps;
     this.engines = engines;
@@ -42,7 +44,7 @@ public final class ToolCall {
   }
 
   Caps caps() {
-    return caps;
+    return caps.get();
   }
 
   /** Runs a command on the caller's own tenant engine. */

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Timeout;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -184,5 +185,20 @@ class PlanCapsTest {
     } finally {
       small.close();
     }
+  }
+
+  @Test
+  void mcp_memory_create_over_the_cap_is_refused_like_rest_and_not_written() {
+    Account a = api.signup();
+    for (int i = 0; i < 3; i++) api.createMemory(a.apiKey(), memory("note " + i));
+    Api.Response r = api.send("POST", "/v1/mcp", Map.of("Authorization", "Bearer " + a.apiKey()),
+        new JsonObject().put("jsonrpc", "2.0").put("id", 1).put("method", "tools/call").put("params", new JsonObject()
+            .put("name", "memory_create").put("arguments", memory("one too many over mcp"))).encode(),
+        "application/json");
+    assertEquals(200, r.status(), r.body());
+    JsonObject result = r.json().getJsonObject("result");
+    assertTrue(result != null && result.getBoolean("isError"), r.body());
+    assertTrue(r.body().contains("plan_limit_exceeded"), r.body());
+    assertEquals(3, storedMemories(api, a.apiKey()));
   }
 }
