@@ -10,6 +10,7 @@ public final class Addresses {
   public static final String QUOTA_PUBLIC = "engram.quota.public";
   public static final String PLAN_CHANGED = "engram.quota.plan-changed";
   public static final String USAGE_QUERY = "engram.metering.query";
+  public static final String USAGE_SNAPSHOT = "engram.metering.snapshot";
   public static final String ENGINE_SUPERVISOR = "engram.engine.supervisor";
   /** Stops a deleted tenant's engine for good and removes its files. */
   public static final String ENGINE_RETIRE = "engram.engine.retire";
