@@ -30,7 +30,7 @@ GRANT SELECT (id, tenant_id, email, role, workspaces, created_by, created_at, ex
   ON engram.tenant_invites TO {app};
 GRANT UPDATE (revoked_at) ON engram.tenant_invites TO {app};
 GRANT SELECT, INSERT, DELETE ON engram.usage_daily TO {app};
-GRANT UPDATE (api_calls, memories_created, searches) ON engram.usage_daily TO {app};
+GRANT UPDATE (api_calls, memories_created, searches, memories, storage_bytes) ON engram.usage_daily TO {app};
 -- The audit log is append-only for the server: it may add entries and read them, never change or remove one.
 REVOKE UPDATE, DELETE, TRUNCATE ON engram.audit_log FROM {app};
 -- Usage folded from the spool (V5): written once per segment, tenant and day, never changed; deleted with its tenant.

@@ -160,11 +160,14 @@ public final class BillingService {
               .put("api_calls", metric(calls, plan.apiCallsPerMonth()))
               .put("searches", metric(searches, plan.searchesPerMonth())));
       BillingAccount a = account.result().orElse(null);
+      Instant readOnlyFrom = a == null ? null : a.readOnlyFrom(config.pastDueGraceDays());
       JsonObject subscription = a == null || a.subscriptionId() == null ? null : new JsonObject()
           .put("id", a.subscriptionId()).put("status", a.status()).put("plan", a.plan())
           .put("current_period_end", a.currentPeriodEnd() == null ? null : a.currentPeriodEnd().toString())
           .put("cancel_at_period_end", a.cancelAtPeriodEnd())
-          .put("past_due_since", a.pastDueSince() == null ? null : a.pastDueSince().toString());
+          .put("past_due_since", a.pastDueSince() == null ? null : a.pastDueSince().toString())
+          .put("read_only_from", readOnlyFrom == null ? null : readOnlyFrom.toString())
+          .put("read_only", readOnlyFrom != null && !Instant.now().isBefore(readOnlyFrom));
       return out.put("subscription", subscription);
     });
   }
@@ -214,7 +217,7 @@ public final class BillingService {
         return Future.succeededFuture(new JsonObject().put("received", true).put("applied", false));
       }
       return controlPlane.billingAccount(tenantId).compose(previous -> {
-        BillingChange change = change(id, type, tenantId, sub, previous.orElse(null));
+        BillingChange change = change(id, type, eventTime(event), tenantId, sub, previous.orElse(null));
         return controlPlane.applyBillingChange(change).map(applied -> {
           if (applied) {
             log.info("billing: event {} ({}) put tenant {} on plan {} (subscription {})", id, type, tenantId,
@@ -240,8 +243,18 @@ public final class BillingService {
     return null;
   }
 
+  /**
+   * When Stripe created the event: a failed payment's grace period runs from then, not from a delivery that may
+   * come late or be retried. Never later than now.
+   */
+  private static Instant eventTime(JsonObject event) {
+    Instant now = Instant.now();
+    return event.getValue("created") instanceof Number created
+        && Instant.ofEpochSecond(created.longValue()).isBefore(now) ? Instant.ofEpochSecond(created.longValue()) : now;
+  }
+
   /** The account and plan a subscription's current state gives the tenant. */
-  private BillingChange change(String eventId, String type, String tenantId, SubscriptionState sub,
+  private BillingChange change(String eventId, String type, Instant eventTime, String tenantId, SubscriptionState sub,
                                BillingAccount previous) {
     String bought = null;
     for (Map.Entry<String, String> e : config.planPrices().entrySet()) {
@@ -249,7 +262,7 @@ public final class BillingService {
     }
     boolean pastDue = sub.status().equals("past_due");
     Instant pastDueSince = !pastDue ? null
-        : previous != null && previous.pastDueSince() != null ? previous.pastDueSince() : Instant.now();
+        : previous != null && previous.pastDueSince() != null ? previous.pastDueSince() : eventTime;
     String tenantPlan = bought != null && PAYING.contains(sub.status()) ? bought : plans.defaultPlan().name();
     BillingAccount account = new BillingAccount(tenantId, sub.customerId(), sub.id(), sub.status(), bought,
         sub.currentPeriodEnd(), sub.cancelAtPeriodEnd(), pastDueSince);

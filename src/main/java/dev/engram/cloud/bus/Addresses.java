@@ -10,6 +10,7 @@ public final class Addresses {
   public static final String QUOTA_PUBLIC = "engram.quota.public";
   public static final String PLAN_CHANGED = "engram.quota.plan-changed";
   public static final String USAGE_QUERY = "engram.metering.query";
+  public static final String USAGE_SNAPSHOT = "engram.metering.snapshot";
   public static final String ENGINE_SUPERVISOR = "engram.engine.supervisor";
   /** A tenant's snapshots ({@code GET /v1/backups}): a tenant id in, a {@code JsonObject} out. */
   public static final String BACKUP_LIST = "engram.backup.list";

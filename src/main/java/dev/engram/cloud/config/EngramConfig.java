@@ -305,20 +305,22 @@ public record EngramConfig(
 
   /**
    * Usage metering: the spool is fsynced every {@code fsyncMillis} when something was appended, and folded into the
-   * control plane every {@code foldSeconds} (and on a graceful stop).
+   * control plane every {@code foldSeconds} (and on a graceful stop). Tenants' size snapshots are kept in memory (the
+   * day's latest per tenant) and recorded every {@code snapshotSeconds} (an hour) and on a graceful stop.
    */
-  public record Metering(int foldSeconds, int fsyncMillis) {}
+  public record Metering(int foldSeconds, int fsyncMillis, int snapshotSeconds) {}
 
   /**
    * Stripe billing: on when both secrets are set ({@code STRIPE_SECRET_KEY}, {@code STRIPE_WEBHOOK_SECRET}, from the
    * environment only), off otherwise (the embedded default: plans are set by an operator). {@code planPrices}: the
    * Stripe price id of each plan that can be bought; {@code overage}: the metered price and Billing Meter event name
    * of each metered overage ({@code api_calls}, {@code searches}), added to every subscription. The URLs may be
-   * relative to the public URL. Overage is reported to Stripe every {@code reportIntervalSeconds} (an hour).
+   * relative to the public URL. Overage is reported to Stripe every {@code reportIntervalSeconds} (an hour). A
+   * tenant whose payment failed keeps working for {@code pastDueGraceDays} (7), then is read-only until it pays.
    */
   public record Billing(String secretKey, String webhookSecret, String apiBase, Map<String, String> planPrices,
                         Map<String, Overage> overage, String successUrl, String cancelUrl, String portalReturnUrl,
-                        int reportIntervalSeconds) {
+                        int reportIntervalSeconds, int pastDueGraceDays) {
 
     public record Overage(String price, String meterEvent) {}
 
@@ -354,9 +356,11 @@ public record EngramConfig(
       });
       int interval = json.getInteger("report_interval_seconds");
       if (interval < 1) throw new IllegalArgumentException("billing.report_interval_seconds must be at least 1");
+      int grace = json.getInteger("past_due_grace_days");
+      if (grace < 0) throw new IllegalArgumentException("billing.past_due_grace_days must not be negative");
       return new Billing(blankToNull(stripe.getString("secret_key")), blankToNull(stripe.getString("webhook_secret")),
           json.getString("api_base"), Map.copyOf(prices), Map.copyOf(overage), json.getString("success_url"),
-          json.getString("cancel_url"), json.getString("portal_return_url"), interval);
+          json.getString("cancel_url"), json.getString("portal_return_url"), interval, grace);
     }
 
     private static String blankToNull(String s) {
@@ -447,7 +451,8 @@ public record EngramConfig(
         new Engines(engines.getInteger("max_active"), engines.getInteger("idle_seconds"),
             engines.getInteger("worker_pool_size"), engines.getInteger("readers_per_tenant"),
             engines.getInteger("group_commit_max")),
-        new Metering(metering.getInteger("fold_seconds"), metering.getInteger("fsync_millis")),
+        new Metering(metering.getInteger("fold_seconds"), metering.getInteger("fsync_millis"),
+            metering.getInteger("snapshot_seconds")),
         Billing.fromJson(json.getJsonObject("billing")),
         new Memories(mem.getInteger("max_content_chars"), mem.getInteger("max_tags"), mem.getInteger("max_tag_chars"),
             mem.getInteger("max_metadata_bytes"), mem.getInteger("list_max_limit"), mem.getInteger("search_max_limit")),

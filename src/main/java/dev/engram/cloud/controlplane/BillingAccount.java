@@ -1,5 +1,6 @@
 package dev.engram.cloud.controlplane;
 
+import java.time.Duration;
 import java.time.Instant;
 
 /**
@@ -8,4 +9,13 @@ import java.time.Instant;
  * {@code pastDueSince}: when its payment first failed, while it is past due.
  */
 public record BillingAccount(String tenantId, String customerId, String subscriptionId, String status, String plan,
-                             Instant currentPeriodEnd, boolean cancelAtPeriodEnd, Instant pastDueSince) {}
+                             Instant currentPeriodEnd, boolean cancelAtPeriodEnd, Instant pastDueSince) {
+
+  /**
+   * When the tenant becomes read-only: {@code graceDays} after its payment first failed, while it is still past due;
+   * null when it is not past due.
+   */
+  public Instant readOnlyFrom(int graceDays) {
+    return pastDueSince == null ? null : pastDueSince.plus(Duration.ofDays(graceDays));
+  }
+}

@@ -9,6 +9,7 @@ public record BillingChange(String eventId, String eventType, BillingAccount acc
   public JsonObject auditDetails() {
     return new JsonObject().put("event", eventId).put("event_type", eventType).put("status", account.status())
         .put("subscription_plan", account.plan()).put("cancel_at_period_end", account.cancelAtPeriodEnd())
-        .put("plan", tenantPlan);
+        .put("plan", tenantPlan)
+        .put("past_due_since", account.pastDueSince() == null ? null : account.pastDueSince().toString());
   }
 }

@@ -225,6 +225,15 @@ public interface ControlPlane {
 
   Future<List<UsageDay>> usage(String tenantId, LocalDate from, LocalDate to);
 
+  /**
+   * Records size snapshots: each sets its tenant's {@code memories} and {@code storage_bytes} on its day (the latest
+   * wins), in one transaction. Idempotent: recording a snapshot again changes nothing; a deleted tenant is skipped.
+   */
+  Future<Void> recordSnapshots(List<UsageSnapshot> snapshots);
+
+  /** The size snapshots of a tenant's days in the range, oldest first (days without one are left out). */
+  Future<List<UsageSnapshot>> snapshots(String tenantId, LocalDate from, LocalDate to);
+
   // ---- audit ----
 
   /** Appends an entry to its tenant's chain. */

@@ -69,12 +69,15 @@ import dev.engram.cloud.engine.EngineReplies.VersionPage;
 import dev.engram.cloud.engine.EngineReplies.WorkspacePage;
 import dev.engram.cloud.engine.EngineReplies.WorkspaceSummary;
 import dev.engram.cloud.search.SearchIndex;
+import dev.engram.cloud.controlplane.UsageSnapshot;
+import dev.engram.cloud.metering.UsageMessages.SizeMeasured;
 import dev.engram.cloud.observability.EngineTelemetry.CommandSpan;
 import dev.engram.cloud.observability.EngineTelemetry.CommandTrace;
 import dev.engram.cloud.observability.EngineTelemetry;
 import dev.engram.cloud.search.Embedder;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
@@ -86,6 +89,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -121,6 +126,7 @@ final class TenantEngineVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(TenantEngineVerticle.class);
   private static final long EXPIRY_SWEEP_MS = 10 * 60 * 1000;
+  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
   /**
    * Reads by id are counted in memory and written with the next write batch, or by this timer when no write comes:
    * never a write per read. A crash loses at most this long of counts.
@@ -229,6 +235,7 @@ final class TenantEngineVerticle extends VerticleBase {
     accessTimer = vertx.setPeriodic(ACCESS_FLUSH_MS, id -> flushAccesses());
     indexCommitTimer = vertx.setPeriodic(INDEX_COMMIT_MS, id -> commitSearchIndex());
     consumer = vertx.eventBus().localConsumer(Addresses.engine(tenantId), this::onCommand);
+    reportSize();
     return consumer.completion().onSuccess(v -> embedNext());
   }
 
@@ -243,6 +250,7 @@ final class TenantEngineVerticle extends VerticleBase {
         drain(); // answers every write still queued
         flushAccesses();
         checkpoint();
+        reportSize();
       } finally {
         closeAll(); // closing rolls back whatever a connection still holds
       }
@@ -675,6 +683,7 @@ final class TenantEngineVerticle extends VerticleBase {
     if (changed) logChange(ops, now);
     publishCommitted(db);
     writtenSincePass = true;
+    reportSize();
   }
 
   /** The reads counted so far, taken out of the pending map (each id at most once). */
@@ -1081,7 +1090,25 @@ final class TenantEngineVerticle extends VerticleBase {
       logChange(new JsonArray().add(ChangeRecords.sweep()), now);
     }
     publishCommitted(db);
+    reportSize();
     if (removed > 0) log.info("removed {} expired memories of tenant {}", removed, tenantId);
+  }
+
+  /**
+   * Tells metering the tenant's size now (its daily usage snapshot; metering keeps the day's latest): the live count
+   * this engine keeps and the database's pages in use, both already at hand, so no scan.
+   */
+  private void reportSize() {
+    if (store == null) return;
+    try {
+      long bytes = store.usedBytes();
+      store.endRead(); // holds no snapshot of the database open on the writer
+      UsageSnapshot size = new UsageSnapshot(tenantId, LocalDate.now(ZoneOffset.UTC), storedMemories, bytes);
+      vertx.eventBus().send(Addresses.USAGE_SNAPSHOT, new SizeMeasured(size), LOCAL);
+    } catch (Throwable t) {
+      log.warn("measuring the size of tenant {} failed; its usage snapshot waits for the next write: {}", tenantId,
+          t.toString());
+    }
   }
 
   private void closeQuietly(MemoryStore db) {

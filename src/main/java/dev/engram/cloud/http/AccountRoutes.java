@@ -21,6 +21,7 @@ import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.controlplane.ApiKeyRecord;
 import dev.engram.cloud.controlplane.UsageDay;
+import dev.engram.cloud.controlplane.UsageSnapshot;
 import dev.engram.cloud.model.Workspaces;
 import dev.engram.cloud.metering.UsageMessages.UsageQuery;
 import dev.engram.cloud.metering.UsageMessages.UsageReport;
@@ -48,7 +49,9 @@ import java.time.temporal.ChronoUnit;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /** Sign-up, sign-in, API keys and usage. */
@@ -268,6 +271,11 @@ final class AccountRoutes {
    * {@code GET /v1/usage?from=&to=}: daily counters, pending ones included; defaults to the last 30 days. A view of
    * the whole tenant, so not for a workspace-restricted key.
    */
+  private static JsonObject day(LocalDate day) {
+    return new JsonObject().put("day", day.toString()).put("api_calls", 0L).put("memories_created", 0L)
+        .put("searches", 0L).putNull("memories").putNull("storage_bytes");
+  }
+
   void usage(RoutingContext ctx) {
     Set<String> workspaces = Authenticator.principal(ctx).workspaces();
     if (!workspaces.isEmpty()) {
@@ -285,15 +293,22 @@ final class AccountRoutes {
     bus.<UsageReport>request(Addresses.USAGE_QUERY, new UsageQuery(Authenticator.principal(ctx).tenantId(), from, to), LOCAL)
         .map(Message::body)
         .onSuccess(report -> {
-          JsonArray data = new JsonArray();
+          // A day is listed when it has counters or a size snapshot; a day without a snapshot (the tenant's engine
+          // did not run: nothing changed its size) has null memories and storage_bytes.
+          Map<LocalDate, JsonObject> days = new TreeMap<>();
           long calls = 0, created = 0, searches = 0;
           for (UsageDay d : report.days()) {
-            data.add(new JsonObject().put("day", d.day().toString()).put("api_calls", d.apiCalls())
+            days.put(d.day(), day(d.day()).put("api_calls", d.apiCalls())
                 .put("memories_created", d.memoriesCreated()).put("searches", d.searches()));
             calls += d.apiCalls();
             created += d.memoriesCreated();
             searches += d.searches();
           }
+          for (UsageSnapshot size : report.snapshots()) {
+            days.computeIfAbsent(size.day(), AccountRoutes::day).put("memories", size.memories())
+                .put("storage_bytes", size.storageBytes());
+          }
+          JsonArray data = new JsonArray(List.copyOf(days.values()));
           json(ctx, 200, new JsonObject().put("from", from.toString()).put("to", to.toString()).put("data", data)
               .put("totals", new JsonObject().put("api_calls", calls).put("memories_created", created)
                   .put("searches", searches)));

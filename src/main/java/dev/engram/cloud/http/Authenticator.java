@@ -70,6 +70,11 @@ final class Authenticator implements Handler<RoutingContext> {
     return new Authenticator(bus, spool, Usage.SEARCH);
   }
 
+  /** The gate for routes that change memories: refused while the tenant is read-only for a past-due payment. */
+  Authenticator writing() {
+    return new Authenticator(bus, spool, Usage.WRITE);
+  }
+
   static Principal principal(RoutingContext ctx) {
     return ctx.get(PRINCIPAL);
   }

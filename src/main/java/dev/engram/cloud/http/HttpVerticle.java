@@ -260,7 +260,7 @@ public final class HttpVerticle extends VerticleBase {
     }
 
     void api(String operationId, Authenticator gate, Handler<RoutingContext> handler) {
-      route(operationId).addHandler(Bodies::requireJson).addHandler(gate)
+      route(operationId).addHandler(Bodies::requireJson).addHandler(gate(operationId, gate))
           .addHandler(Authenticator.require(permission(operationId))).addHandler(audited(operationId))
           .addHandler(body).addHandler(RequestInput.check(contract.input(operationId))).addHandler(handler);
     }
@@ -279,11 +279,16 @@ public final class HttpVerticle extends VerticleBase {
     /** A tenant route with a large body: as {@link #api}, plus an upload slot; the route checks the body itself. */
     void upload(String operationId, Handler<RoutingContext> mediaType, Handler<RoutingContext> largeBody,
                 Handler<RoutingContext> handler) {
-      route(operationId).addHandler(mediaType).addHandler(authenticator)
+      route(operationId).addHandler(mediaType).addHandler(gate(operationId, authenticator))
           .addHandler(Authenticator.require(permission(operationId))).addHandler(audited(operationId))
           .addHandler(uploads::acquire)
           .addHandler(largeBody).addHandler(RequestInput.checkParameters(contract.input(operationId)))
           .addHandler(handler);
+    }
+
+    /** The gate of a tenant route: an operation that changes memories is admitted as a write. */
+    private Authenticator gate(String operationId, Authenticator gate) {
+      return permission(operationId) == Permission.WRITE ? gate.writing() : gate;
     }
 
     /** A call signed by its sender (Stripe's webhook): media type, body, then the handler that checks the signature. */

@@ -1,5 +1,7 @@
 package dev.engram.cloud.http;
 
+import dev.engram.cloud.auth.Permission;
+import dev.engram.cloud.auth.Permissions;
 import dev.engram.cloud.auth.Principal;
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.config.EngramConfig;
@@ -368,11 +370,17 @@ final class McpRoutes {
   private static final java.util.Set<String> SEARCHING_TOOLS = java.util.Set.of("memory_search",
       "memory_build_context", "memory_compress_for_context");
 
-  /** What a message counts as: a search for a searching tool, else one call. */
+  /**
+   * What a message counts as: a search for a searching tool, a write for a tool that changes memories (as their REST
+   * routes do), else one call.
+   */
   private static Usage usage(Object message) {
-    return message instanceof JsonObject m && "tools/call".equals(m.getValue("method"))
-        && m.getValue("params") instanceof JsonObject p && SEARCHING_TOOLS.contains(p.getValue("name"))
-        ? Usage.SEARCH : Usage.CALL;
+    if (message instanceof JsonObject m && "tools/call".equals(m.getValue("method"))
+        && m.getValue("params") instanceof JsonObject p && p.getValue("name") instanceof String name) {
+      if (SEARCHING_TOOLS.contains(name)) return Usage.SEARCH;
+      if (Permissions.forTool(name).orElse(null) == Permission.WRITE) return Usage.WRITE;
+    }
+    return Usage.CALL;
   }
 
   /** Requests and invalid messages get an answer; notifications and responses do not. */

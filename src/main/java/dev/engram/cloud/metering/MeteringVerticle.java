@@ -5,6 +5,8 @@ import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.controlplane.ControlPlane;
 import dev.engram.cloud.controlplane.UsageDay;
+import dev.engram.cloud.controlplane.UsageSnapshot;
+import dev.engram.cloud.metering.UsageMessages.SizeMeasured;
 import dev.engram.cloud.metering.UsageMessages.UsageQuery;
 import dev.engram.cloud.metering.UsageMessages.UsageReport;
 import dev.engram.cloud.metering.UsageSpool.Segment;
@@ -20,6 +22,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +34,11 @@ import java.util.TreeMap;
  * fsyncs it every {@code metering.fsync_millis}, and answers usage queries with the stored counts plus the spooled
  * ones. A fold and the queries never overlap: a query reads the stored rows and the spool between two folds, so a
  * fold that commits meanwhile can neither be missed nor counted twice.
+ *
+ * <p>It also keeps the tenants' size snapshots: each engine measures its tenant (live memories, bytes in use) when it
+ * starts, after its writes commit and when it stops; the day's latest per tenant is kept here and recorded every
+ * {@code metering.snapshot_seconds} and on a graceful stop (set, not added: recording one again changes nothing), so a
+ * busy tenant costs one control-plane write per interval, an idle one (no engine running) none.
  */
 public final class MeteringVerticle extends VerticleBase {
 
@@ -42,6 +50,10 @@ public final class MeteringVerticle extends VerticleBase {
   private final Counter foldErrors;
   private long foldTimer;
   private long syncTimer;
+  private long snapshotTimer;
+  /** Each tenant-day's latest snapshot not recorded yet, by tenant. */
+  private final Map<String, TreeMap<LocalDate, UsageSnapshot>> snapshots = new HashMap<>();
+  private Future<Void> recording = Future.succeededFuture();
   private boolean syncing;
   /** The latest fold; queries start after it. */
   private Future<Void> folding = Future.succeededFuture();
@@ -75,16 +87,23 @@ public final class MeteringVerticle extends VerticleBase {
   public Future<?> start() {
     foldTimer = vertx.setPeriodic(config.foldSeconds() * 1000L, id -> fold());
     syncTimer = vertx.setPeriodic(config.fsyncMillis(), id -> sync());
+    snapshotTimer = vertx.setPeriodic(config.snapshotSeconds() * 1000L, id -> recordSnapshots());
     fold(); // what a previous run left in the spool
-    return vertx.eventBus().<UsageQuery>localConsumer(Addresses.USAGE_QUERY, this::onQuery).completion();
+    return Future.all(vertx.eventBus().<UsageQuery>localConsumer(Addresses.USAGE_QUERY, this::onQuery).completion(),
+        vertx.eventBus().<SizeMeasured>localConsumer(Addresses.USAGE_SNAPSHOT, m -> {
+          UsageSnapshot snapshot = m.body().snapshot();
+          snapshots.computeIfAbsent(snapshot.tenantId(), t -> new TreeMap<>()).put(snapshot.day(), snapshot);
+        }).completion());
   }
 
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(foldTimer);
     vertx.cancelTimer(syncTimer);
-    // A failed last fold leaves its segments on disk: the next start folds them.
-    return fold().transform(ignored -> vertx.executeBlocking(() -> {
+    vertx.cancelTimer(snapshotTimer);
+    // A failed last fold leaves its segments on disk: the next start folds them. Snapshots not recorded are measured
+    // again when the tenant's engine next runs.
+    return Future.join(fold(), recordSnapshots()).transform(ignored -> vertx.executeBlocking(() -> {
       spool.close();
       return null;
     }));
@@ -134,14 +153,33 @@ public final class MeteringVerticle extends VerticleBase {
         });
   }
 
+  /** Records the pending snapshots, one batch at a time; one replaced meanwhile stays pending with its newer value. */
+  Future<Void> recordSnapshots() {
+    recording = recording.transform(ignored -> {
+      List<UsageSnapshot> batch = snapshots.values().stream().flatMap(days -> days.values().stream()).toList();
+      return controlPlane.recordSnapshots(batch)
+          .onSuccess(v -> batch.forEach(s -> {
+            TreeMap<LocalDate, UsageSnapshot> days = snapshots.get(s.tenantId());
+            if (days != null && days.remove(s.day(), s) && days.isEmpty()) snapshots.remove(s.tenantId());
+          }))
+          .onFailure(err -> log.warn("recording usage snapshots failed; will retry: {}", err.toString()));
+    });
+    return recording;
+  }
+
   private void onQuery(Message<UsageQuery> msg) {
     UsageQuery q = msg.body();
-    Future<UsageReport> report = folding.transform(ignored -> controlPlane.usage(q.tenantId(), q.from(), q.to())
+    Future<UsageReport> report = folding.transform(ignored -> Future.all(
+            controlPlane.usage(q.tenantId(), q.from(), q.to()), controlPlane.snapshots(q.tenantId(), q.from(), q.to()))
         .map(stored -> {
           Map<LocalDate, UsageDay> days = new TreeMap<>();
-          stored.forEach(d -> days.put(d.day(), d));
+          stored.<List<UsageDay>>resultAt(0).forEach(d -> days.put(d.day(), d));
           spool.unfolded(q.tenantId(), q.from(), q.to()).forEach(d -> days.merge(d.day(), d, UsageDay::plus));
-          return new UsageReport(List.copyOf(days.values()));
+          Map<LocalDate, UsageSnapshot> sizes = new TreeMap<>();
+          stored.<List<UsageSnapshot>>resultAt(1).forEach(s -> sizes.put(s.day(), s));
+          TreeMap<LocalDate, UsageSnapshot> pending = snapshots.get(q.tenantId());
+          if (pending != null) sizes.putAll(pending.subMap(q.from(), true, q.to(), true));
+          return new UsageReport(List.copyOf(days.values()), List.copyOf(sizes.values()));
         }));
     reading.add(report);
     report.onComplete(ar -> {

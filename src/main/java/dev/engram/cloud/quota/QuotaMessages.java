@@ -13,7 +13,12 @@ public final class QuotaMessages {
     /** An authenticated API call. */
     CALL,
     /** An authenticated search (also an API call). */
-    SEARCH
+    SEARCH,
+    /**
+     * An authenticated call that changes the tenant's memories (also an API call): refused while the tenant is
+     * read-only because its payment is past due beyond the grace period.
+     */
+    WRITE
   }
 
   /** One request by {@code subject} (a key or user) of {@code tenantId}. */

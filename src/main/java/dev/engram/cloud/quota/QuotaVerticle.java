@@ -17,6 +17,7 @@ import dev.engram.cloud.quota.QuotaMessages.PublicCheck;
 import dev.engram.cloud.quota.QuotaMessages.PublicLimit;
 import dev.engram.cloud.quota.QuotaMessages.SignInAttempt;
 import dev.engram.cloud.quota.QuotaMessages.SignInOutcome;
+import dev.engram.cloud.quota.QuotaMessages.Usage;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -36,7 +37,9 @@ import java.util.Locale;
  * Rate limits and plan caps for every request, and the public routes' limits and sign-in backoff
  * ({@code auth.throttle}). Rate limits are kept in Redis when {@code REDIS_URL} is set (shared by all nodes) and in
  * process otherwise, or while Redis is unavailable. Limits and caps come from the tenant's plan,
- * reloaded every {@code quota.plan_cache_seconds} (at once on this node after {@link PlanChanged}). Order: rate limit (429), then the monthly caps (402); the memory and
+ * reloaded every {@code quota.plan_cache_seconds} (at once on this node after {@link PlanChanged}). Order: rate limit
+ * (429), then a write of a tenant that is read-only for a past-due payment (402, see {@link TenantTerms}), then the
+ * monthly caps (402); the memory and
  * storage caps are enforced by the tenant's engine, which knows its own count and size.
  */
 public final class QuotaVerticle extends VerticleBase {
@@ -50,7 +53,7 @@ public final class QuotaVerticle extends VerticleBase {
   private final MeterRegistry registry;
   private final Plans plans;
   private final LocalLimiter local = new LocalLimiter();
-  private record CachedPlan(Future<Plan> plan, long loadedNanos) {}
+  private record CachedPlan(Future<TenantTerms> plan, long loadedNanos) {}
 
   private final Cache<String, CachedPlan> tenantPlans;
   private final long planTtlNanos;
@@ -100,10 +103,12 @@ public final class QuotaVerticle extends VerticleBase {
   }
 
   Future<Decision> check(Check c) {
-    return plan(c.tenantId()).compose(plan -> rateLimit(c.tenantId(), c.subject(), plan.rateLimits())
-        .compose(d -> d.allowed()
-            ? monthly.admit(c.tenantId(), plan, c.usage()).map(v -> d.withPlan(plan))
-            : Future.succeededFuture(d)))
+    return terms(c.tenantId()).compose(terms -> rateLimit(c.tenantId(), c.subject(), terms.plan().rateLimits())
+        .compose(d -> {
+          if (!d.allowed()) return Future.succeededFuture(d);
+          if (c.usage() == Usage.WRITE) terms.checkWritable();
+          return monthly.admit(c.tenantId(), terms.plan(), c.usage()).map(v -> d.withPlan(terms.plan()));
+        }))
         .andThen(ar -> countRefusal(ar.succeeded() ? ar.result() : null, ar.cause(), "rate_limit"));
   }
 
@@ -111,7 +116,7 @@ public final class QuotaVerticle extends VerticleBase {
   private void countRefusal(Decision d, Throwable failure, String limit) {
     if (d != null && !d.allowed()) Refusals.count(registry, 429, limit);
     if (failure instanceof ApiException e && e.status() == 402 && e.extensions() != null) {
-      Refusals.count(registry, 402, e.extensions().getString("cap"));
+      Refusals.count(registry, 402, e.extensions().getString("cap", e.code()));
     }
   }
 
@@ -190,33 +195,42 @@ public final class QuotaVerticle extends VerticleBase {
   }
 
   /**
-   * The tenant's plan, cached. A stale entry is still served while it is reloaded, so only a tenant's first request
-   * waits for the control plane. The default plan when the control plane cannot say (not cached).
+   * The tenant's plan and billing standing, cached. A stale entry is still served while it is reloaded, so only a
+   * tenant's first request waits for the control plane. The default plan when the control plane cannot say (not
+   * cached).
    */
-  private Future<Plan> plan(String tenantId) {
+  private Future<TenantTerms> terms(String tenantId) {
     CachedPlan cached = tenantPlans.getIfPresent(tenantId);
     if (cached == null || cached.plan().failed()) {
-      cached = loadPlan(tenantId);
+      cached = loadTerms(tenantId);
     } else if (System.nanoTime() - cached.loadedNanos() > planTtlNanos && cached.plan().succeeded()) {
       // Marked fresh while the reload runs, so one reload at a time; its answer is dropped if a plan change
       // evicted the entry meanwhile (it may predate the change).
       CachedPlan reloading = new CachedPlan(cached.plan(), System.nanoTime());
       tenantPlans.put(tenantId, reloading);
-      controlPlane.tenantPlan(tenantId).map(name -> plans.of(name.orElse(null))).onSuccess(fresh ->
+      fetchTerms(tenantId).onSuccess(fresh ->
           tenantPlans.asMap().replace(tenantId, reloading, new CachedPlan(Future.succeededFuture(fresh), System.nanoTime())));
     }
     return cached.plan().recover(err -> {
       tenantPlans.invalidate(tenantId);
       log.warn("plan of tenant {} is unavailable; using the {} plan: {}", tenantId, plans.defaultPlan().name(),
           err.toString());
-      return Future.succeededFuture(plans.defaultPlan());
+      return Future.succeededFuture(new TenantTerms(plans.defaultPlan(), null, null));
     });
   }
 
-  private CachedPlan loadPlan(String tenantId) {
-    CachedPlan loading = new CachedPlan(controlPlane.tenantPlan(tenantId).map(name -> plans.of(name.orElse(null))),
-        System.nanoTime());
+  private CachedPlan loadTerms(String tenantId) {
+    CachedPlan loading = new CachedPlan(fetchTerms(tenantId), System.nanoTime());
     tenantPlans.put(tenantId, loading);
     return loading;
+  }
+
+  /** The plan, and with billing on, when a past-due payment makes the tenant read-only. */
+  private Future<TenantTerms> fetchTerms(String tenantId) {
+    Future<Plan> plan = controlPlane.tenantPlan(tenantId).map(name -> plans.of(name.orElse(null)));
+    if (!config.billing().enabled()) return plan.map(p -> new TenantTerms(p, null, null));
+    return plan.compose(p -> controlPlane.billingAccount(tenantId).map(account -> new TenantTerms(p,
+        account.map(a -> a.pastDueSince()).orElse(null),
+        account.map(a -> a.readOnlyFrom(config.billing().pastDueGraceDays())).orElse(null))));
   }
 }

@@ -2,13 +2,18 @@ package dev.engram.cloud.api;
 
 import dev.engram.cloud.testing.Api;
 import dev.engram.cloud.testing.Api.Account;
+import dev.engram.cloud.testing.Eventually;
 import dev.engram.cloud.testing.TestServer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -99,5 +104,44 @@ class MeteringTest {
     try (Stream<Path> files = Files.list(dir)) {
       return files.filter(f -> f.toString().endsWith(".spool")).toList();
     }
+  }
+
+  @Test
+  void the_days_size_snapshot_shows_memories_and_storage_and_recording_it_again_changes_nothing() {
+    // Snapshots recorded every second: the same snapshot is recorded again and again, and again at the stop.
+    JsonObject often = new JsonObject().put("metering", new JsonObject().put("snapshot_seconds", 1));
+    TestServer server = TestServer.start(often);
+    Api api = server.api();
+    String key = api.signup().apiKey();
+    String today = LocalDate.now(ZoneOffset.UTC).toString();
+    for (int i = 0; i < 3; i++) api.createMemory(key, new JsonObject().put("content", "sized " + i));
+    long deleted = api.createMemory(key, new JsonObject().put("content", "deleted")).getLong("id");
+    assertEquals(204, api.delete("/v1/memories/" + deleted, key).status());
+
+    Eventually.until(Duration.ofSeconds(10), "today's snapshot counts the 3 live memories",
+        () -> Long.valueOf(3).equals(today(api, key, today).getLong("memories")));
+    JsonObject day = today(api, key, today);
+    assertTrue(day.getLong("storage_bytes") > 0, day.encode());
+    long calls = api.get("/v1/usage", key).json().getJsonObject("totals").getLong("api_calls");
+
+    server.stop();
+    TestServer restarted = TestServer.start(often.copy().put("data_dir", server.dataDir().toString()));
+    try {
+      JsonObject after = today(restarted.api(), key, today);
+      assertEquals(3, after.getLong("memories"), "recorded, not added: " + after.encode());
+      assertEquals(day.getLong("storage_bytes"), after.getLong("storage_bytes"), after.encode());
+      assertEquals(calls + 2, restarted.api().get("/v1/usage", key).json().getJsonObject("totals")
+          .getLong("api_calls"), "snapshots leave the call counters alone (the two usage reads since count)");
+    } finally {
+      restarted.close();
+    }
+  }
+
+  private static JsonObject today(Api api, String key, String today) {
+    Api.Response r = api.get("/v1/usage?from=" + today + "&to=" + today, key);
+    assertEquals(200, r.status(), r.body());
+    JsonArray data = r.json().getJsonArray("data");
+    assertEquals(1, data.size(), r.body());
+    return data.getJsonObject(0);
   }
 }

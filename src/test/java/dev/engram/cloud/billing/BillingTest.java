@@ -3,6 +3,7 @@ package dev.engram.cloud.billing;
 import dev.engram.cloud.config.ConfigLoader;
 import dev.engram.cloud.testing.Api;
 import dev.engram.cloud.testing.Api.Account;
+import dev.engram.cloud.testing.Eventually;
 import dev.engram.cloud.testing.FakeStripe;
 import dev.engram.cloud.testing.TestServer;
 import io.vertx.core.json.JsonObject;
@@ -11,6 +12,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -193,6 +195,9 @@ class BillingTest {
         .json().getBoolean("applied"));
     JsonObject pastDue = billing(c.account());
     assertEquals("pro", pastDue.getString("plan"), "the grace period keeps the plan");
+    assertFalse(pastDue.getJsonObject("subscription").getBoolean("read_only"));
+    assertEquals(201, api.post("/v1/memories", c.account().apiKey(), new JsonObject().put("content", "in grace"))
+        .status(), "within the grace period writes still work");
     assertEquals("past_due", pastDue.getJsonObject("subscription").getString("status"));
     String since = pastDue.getJsonObject("subscription").getString("past_due_since");
     assertNotNull(since);
@@ -206,6 +211,62 @@ class BillingTest {
     assertEquals("pro", recovered.getString("plan"));
     assertEquals("active", recovered.getJsonObject("subscription").getString("status"));
     assertNull(recovered.getJsonObject("subscription").getValue("past_due_since"));
+  }
+
+  @Test
+  void past_the_grace_period_a_past_due_tenant_is_read_only_on_both_doors_until_it_pays() {
+    Customer c = checkedOut("pro");
+    String key = c.account().apiKey();
+    String subscription = c.subscription().getString("id");
+    deliver(stripe.event("checkout.session.completed", stripe.sessionObject(c.sessionId())));
+    String kept = api.createMemory(key, new JsonObject().put("content", "written while paid")).getString("id");
+
+    // The payment failed eight days ago (the grace period is seven): Stripe's event time starts the grace period.
+    stripe.setSubscription(subscription, "past_due", false);
+    JsonObject failed = stripe.event("invoice.payment_failed", stripe.invoiceObject(subscription));
+    failed.put("created", Instant.now().minus(Duration.ofDays(8)).getEpochSecond());
+    assertTrue(deliver(failed).json().getBoolean("applied"));
+    JsonObject view = billing(c.account());
+    assertTrue(view.getJsonObject("subscription").getBoolean("read_only"), view.encode());
+
+    Api.Response refused = api.post("/v1/memories", key, new JsonObject().put("content", "refused"));
+    assertEquals(402, refused.status(), refused.body());
+    assertEquals("payment_past_due", refused.json().getString("code"));
+    assertEquals("/v1/billing/portal", refused.json().getString("portal"));
+    assertTrue(refused.json().getString("detail").contains("POST /v1/billing/portal"), refused.body());
+    assertEquals(402, api.delete("/v1/memories/" + kept, key).status(), "a delete is a write too");
+    Api.Response mcp = mcp(key, "memory_create", new JsonObject().put("content", "refused over mcp"));
+    assertEquals(402, mcp.status(), mcp.body());
+    assertEquals("payment_past_due", mcp.json().getString("code"), "MCP refuses with REST's code");
+
+    // Reads, exports, MCP reads and billing keep working; nothing was lost and nothing refused was written.
+    JsonObject listed = api.get("/v1/memories", key).json();
+    assertEquals(1, listed.getJsonArray("data").size(), listed.encode());
+    assertEquals(200, api.get("/v1/memories/" + kept, key).status());
+    assertEquals(200, api.get("/v1/export", key).status());
+    assertEquals(200, mcp(key, "memory_list", new JsonObject()).status());
+    assertEquals(200, api.post("/v1/billing/portal", key, new JsonObject()).status());
+    JsonObject audited = api.get("/v1/audit-log?action=billing.subscription_changed", key).json().getJsonArray("data")
+        .getJsonObject(0);
+    assertEquals("past_due", audited.getJsonObject("details").getString("status"), audited.encode());
+    assertNotNull(audited.getJsonObject("details").getString("past_due_since"), audited.encode());
+
+    // Paying lifts it at once.
+    stripe.setSubscription(subscription, "active", false);
+    assertTrue(deliver(stripe.event("invoice.paid", stripe.invoiceObject(subscription))).json().getBoolean("applied"));
+    assertFalse(billing(c.account()).getJsonObject("subscription").getBoolean("read_only"));
+    Eventually.until(Duration.ofSeconds(10), "writes work again once the invoice is paid",
+        () -> api.post("/v1/memories", key, new JsonObject().put("content", "paid")).status() == 201);
+    Api.Response again = mcp(key, "memory_create", new JsonObject().put("content", "paid over mcp"));
+    assertEquals(200, again.status(), again.body());
+    assertFalse(again.json().getJsonObject("result").getBoolean("isError", false), "MCP writes work again too");
+  }
+
+  private static Api.Response mcp(String key, String tool, JsonObject arguments) {
+    JsonObject call = new JsonObject().put("jsonrpc", "2.0").put("id", 1).put("method", "tools/call")
+        .put("params", new JsonObject().put("name", tool).put("arguments", arguments));
+    return api.send("POST", "/v1/mcp", Map.of("Authorization", "Bearer " + key,
+        "Accept", "application/json, text/event-stream"), call.encode(), "application/json");
   }
 
   @Test

@@ -250,6 +250,26 @@ abstract class ControlPlaneContract {
     assertTrue(await(controlPlane.usage("tn_never_created", day, day)).isEmpty());
   }
 
+  @Test
+  void a_size_snapshot_recorded_again_changes_nothing_and_leaves_the_counters_alone() throws Exception {
+    NewAccount a = account("snapshot@example.com");
+    await(controlPlane.createAccount(a));
+    LocalDate d1 = LocalDate.of(2026, 11, 4);
+    LocalDate d2 = d1.plusDays(1);
+    await(controlPlane.foldUsage("segment-sized", List.of(new UsageDay(a.tenantId(), d1, 4, 1, 2))));
+    List<UsageSnapshot> sizes = List.of(new UsageSnapshot(a.tenantId(), d1, 10, 4096),
+        new UsageSnapshot(a.tenantId(), d2, 12, 8192), new UsageSnapshot("tn_never_created", d1, 1, 1));
+    await(controlPlane.recordSnapshots(sizes));
+    await(controlPlane.recordSnapshots(sizes));
+    assertEquals(sizes.subList(0, 2), await(controlPlane.snapshots(a.tenantId(), d1, d2)), "set, not added");
+    // A later snapshot of the day replaces the earlier one.
+    await(controlPlane.recordSnapshots(List.of(new UsageSnapshot(a.tenantId(), d1, 11, 4096))));
+    assertEquals(11, await(controlPlane.snapshots(a.tenantId(), d1, d1)).get(0).memories());
+    assertEquals(List.of(new UsageDay(a.tenantId(), d1, 4, 1, 2), new UsageDay(a.tenantId(), d2, 0, 0, 0)),
+        await(controlPlane.usage(a.tenantId(), d1, d2)), "the counters are untouched");
+    assertTrue(await(controlPlane.snapshots("tn_never_created", d1, d2)).isEmpty());
+  }
+
   private static final String ISSUER = "https://auth.example.com";
 
   private NewAccount identityAccount(String email) {

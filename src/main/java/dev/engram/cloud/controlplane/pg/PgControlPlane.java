@@ -29,6 +29,7 @@ import dev.engram.cloud.controlplane.NewUser;
 import dev.engram.cloud.controlplane.TenantPage;
 import dev.engram.cloud.controlplane.TenantRecord;
 import dev.engram.cloud.controlplane.UsageDay;
+import dev.engram.cloud.controlplane.UsageSnapshot;
 import dev.engram.cloud.controlplane.UserLogin;
 import dev.engram.cloud.sqlite.Timestamps;
 import io.vertx.core.Future;
@@ -974,6 +975,40 @@ public final class PgControlPlane implements ControlPlane {
           List<UsageDay> days = new ArrayList<>();
           rows.forEach(r -> days.add(new UsageDay(tenantId, r.getLocalDate(0), r.getLong(1), r.getLong(2),
               r.getLong(3))));
+          return days;
+        }));
+  }
+
+  @Override
+  public Future<Void> recordSnapshots(List<UsageSnapshot> snapshots) {
+    if (snapshots.isEmpty()) return Future.succeededFuture();
+    // One transaction that names each tenant in turn before writing that tenant's row.
+    return pool.withTransaction(conn -> {
+      Future<Void> chain = Future.succeededFuture();
+      for (UsageSnapshot s : snapshots) {
+        chain = chain.compose(v -> setTenant(conn, s.tenantId()))
+            .compose(v -> conn.preparedQuery("""
+                INSERT INTO engram.usage_daily AS u (tenant_id, day, memories, storage_bytes)
+                SELECT $1, $2, $3, $4
+                WHERE EXISTS (SELECT 1 FROM engram.tenants WHERE id = $1 AND status <> 'deleted')
+                ON CONFLICT (tenant_id, day) DO UPDATE SET memories = excluded.memories,
+                  storage_bytes = excluded.storage_bytes""")
+                .execute(Tuple.of(s.tenantId(), s.day(), s.memories(), s.storageBytes())))
+            .mapEmpty();
+      }
+      return chain;
+    });
+  }
+
+  @Override
+  public Future<List<UsageSnapshot>> snapshots(String tenantId, LocalDate from, LocalDate to) {
+    return inTenant(tenantId, conn -> conn.preparedQuery("""
+            SELECT day, memories, storage_bytes FROM engram.usage_daily
+            WHERE tenant_id = $1 AND day >= $2 AND day <= $3 AND memories IS NOT NULL ORDER BY day""")
+        .execute(Tuple.of(tenantId, from, to))
+        .map(rows -> {
+          List<UsageSnapshot> days = new ArrayList<>();
+          rows.forEach(r -> days.add(new UsageSnapshot(tenantId, r.getLocalDate(0), r.getLong(1), r.getLong(2))));
           return days;
         }));
   }

@@ -29,6 +29,7 @@ import dev.engram.cloud.controlplane.NewUser;
 import dev.engram.cloud.controlplane.TenantPage;
 import dev.engram.cloud.controlplane.TenantRecord;
 import dev.engram.cloud.controlplane.UsageDay;
+import dev.engram.cloud.controlplane.UsageSnapshot;
 import dev.engram.cloud.controlplane.UserLogin;
 import dev.engram.cloud.sqlite.SqliteFiles;
 import dev.engram.cloud.sqlite.Timestamps;
@@ -909,6 +910,39 @@ public final class SqliteControlPlane implements ControlPlane {
         List<UsageDay> days = new ArrayList<>();
         while (rs.next()) {
           days.add(new UsageDay(tenantId, LocalDate.parse(rs.getString(1)), rs.getLong(2), rs.getLong(3), rs.getLong(4)));
+        }
+        return days;
+      }
+    });
+  }
+
+  @Override
+  public Future<Void> recordSnapshots(List<UsageSnapshot> snapshots) {
+    if (snapshots.isEmpty()) return Future.succeededFuture();
+    return inTransaction(() -> {
+      try (PreparedStatement ps = conn.prepareStatement("""
+          INSERT INTO usage_daily (tenant_id, day, memories, storage_bytes)
+          SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM tenants WHERE id = ?1 AND status <> 'deleted')
+          ON CONFLICT (tenant_id, day) DO UPDATE SET memories = excluded.memories,
+            storage_bytes = excluded.storage_bytes""")) {
+        for (UsageSnapshot s : snapshots) {
+          bind(ps, s.tenantId(), s.day().toString(), s.memories(), s.storageBytes()).executeUpdate();
+        }
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public Future<List<UsageSnapshot>> snapshots(String tenantId, LocalDate from, LocalDate to) {
+    return run(() -> {
+      try (PreparedStatement ps = conn.prepareStatement("""
+          SELECT day, memories, storage_bytes FROM usage_daily
+          WHERE tenant_id = ? AND day >= ? AND day <= ? AND memories IS NOT NULL ORDER BY day""")) {
+        ResultSet rs = bind(ps, tenantId, from.toString(), to.toString()).executeQuery();
+        List<UsageSnapshot> days = new ArrayList<>();
+        while (rs.next()) {
+          days.add(new UsageSnapshot(tenantId, LocalDate.parse(rs.getString(1)), rs.getLong(2), rs.getLong(3)));
         }
         return days;
       }
