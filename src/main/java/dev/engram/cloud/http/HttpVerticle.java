@@ -8,6 +8,8 @@ import dev.engram.cloud.api.TransferRequests;
 import dev.engram.cloud.auth.JwtTokens;
 import dev.engram.cloud.auth.Scope;
 import dev.engram.cloud.config.EngramConfig;
+import dev.engram.cloud.console.DocsSite;
+import dev.engram.cloud.console.WebPages;
 import dev.engram.cloud.controlplane.ControlPlane;
 import dev.engram.cloud.engine.EngineClient;
 import dev.engram.cloud.mcp.McpServer;
@@ -63,10 +65,14 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     String self = config.mcp().publicUrl().isEmpty() ? "http://localhost:" + config.port()
         : config.mcp().publicUrl().replaceAll("/+$", "");
-    return Contract.load(vertx, config.memories(), self).compose(contract -> {
-      server = vertx.createHttpServer(new HttpServerOptions().setIdleTimeout(120)).requestHandler(router(contract));
-      return server.listen(config.port(), config.server().host());
-    });
+    return Contract.load(vertx, config.memories(), self).compose(contract -> vertx
+        .executeBlocking(() -> DocsSite.load(contract.document()))
+        .compose(docs -> {
+          Router router = router(contract);
+          new WebPages(config, self, docs).mount(router);
+          server = vertx.createHttpServer(new HttpServerOptions().setIdleTimeout(120)).requestHandler(router);
+          return server.listen(config.port(), config.server().host());
+        }));
   }
 
   /**

@@ -1,0 +1,607 @@
+// The console: a small client of the public API (the same routes and credentials as any other client). It signs in
+// with POST /v1/auth/token and keeps the access token in this module's memory only: no cookie and no storage, so no
+// request carries a credential the page did not add itself (a cross-site form cannot act as the user), and a reload
+// signs out. Everything is built with DOM calls (no innerHTML), so text from the API is never parsed as markup, and
+// there is no inline script or style (the Content-Security-Policy forbids both).
+
+let session = null; // {token, email, expiresAt}
+let firstKey = null; // the key shown once after sign-up, until the user dismisses it
+
+// ---- DOM helpers ----
+
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  setAttrs(el, attrs);
+  append(el, children);
+  return el;
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+function s(tag, attrs, ...children) {
+  const el = document.createElementNS(SVG, tag);
+  setAttrs(el, attrs);
+  append(el, children);
+  return el;
+}
+
+function setAttrs(el, attrs) {
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'text') el.textContent = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+}
+
+function append(el, children) {
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+function field(label, input) {
+  return [h('label', { for: input.id, text: label }), input];
+}
+
+function alertBox() {
+  return h('p', { class: 'error', role: 'alert', hidden: true });
+}
+
+function showError(box, err) {
+  box.textContent = err.message || String(err);
+  box.hidden = false;
+}
+
+function formatBytes(n) {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let u = 0;
+  while (n >= 1024 && u < units.length - 1) { n /= 1024; u++; }
+  return (Number.isInteger(n) ? n : n.toFixed(1)) + ' ' + units[u];
+}
+
+function copyButton(getText, label) {
+  const status = h('span', { class: 'copied', 'aria-live': 'polite' });
+  const button = h('button', {
+    type: 'button', class: 'secondary', text: label || 'Copy',
+    onclick: async () => {
+      try {
+        await navigator.clipboard.writeText(getText());
+        status.textContent = 'Copied';
+      } catch (e) {
+        status.textContent = 'Select the text and copy it';
+      }
+    },
+  });
+  return h('span', {}, button, ' ', status);
+}
+
+// ---- the API ----
+
+class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem.detail || problem.title || ('HTTP ' + status));
+    this.status = status;
+    this.code = problem.code;
+  }
+}
+
+async function call(method, path, body, { auth = true, raw = false } = {}) {
+  const headers = {};
+  if (auth) {
+    if (!session) throw new ApiError(401, { detail: 'Not signed in.' });
+    headers.Authorization = 'Bearer ' + session.token;
+  }
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const response = await fetch(path, {
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: 'omit', cache: 'no-store',
+  });
+  if (response.status === 401 && auth) {
+    signOut('Your session ended; sign in again.');
+    throw new ApiError(401, { detail: 'Signed out.' });
+  }
+  if (!response.ok) {
+    let problem = {};
+    try { problem = await response.json(); } catch (e) { /* not JSON */ }
+    throw new ApiError(response.status, problem);
+  }
+  if (raw) return response;
+  return response.status === 204 ? null : response.json();
+}
+
+async function signIn(email, password) {
+  const t = await call('POST', '/v1/auth/token', { email, password }, { auth: false });
+  session = { token: t.access_token, email, expiresAt: Date.now() + t.expires_in * 1000 };
+}
+
+function signOut(message) {
+  session = null;
+  firstKey = null;
+  if (location.pathname !== '/console') {
+    location.assign('/console');
+    return;
+  }
+  renderSignIn(message);
+}
+
+// ---- the landing page's sign-up form ----
+
+const signupForm = document.getElementById('signup-form');
+if (signupForm) {
+  signupForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const error = document.getElementById('signup-error');
+    error.hidden = true;
+    const data = new FormData(signupForm);
+    const email = String(data.get('email')).trim();
+    const password = String(data.get('password'));
+    const button = signupForm.querySelector('button[type=submit]');
+    button.disabled = true;
+    try {
+      const created = await call('POST', '/v1/signup',
+        { email, password, tenant_name: String(data.get('tenant_name')).trim() }, { auth: false });
+      firstKey = created.api_key;
+      await signIn(email, password);
+      // The console, in this same document (the token lives in this page's memory).
+      history.pushState({}, '', '/console#/overview');
+      const app = h('div', { id: 'app' });
+      document.getElementById('main').replaceChildren(app);
+      document.querySelectorAll('header.top a').forEach((a) => {
+        if (a.getAttribute('href') === '/console') a.setAttribute('aria-current', 'page');
+        else a.removeAttribute('aria-current');
+      });
+      start();
+    } catch (err) {
+      showError(error, err);
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+// ---- the console ----
+
+const appRoot = () => document.getElementById('app');
+
+function start() {
+  if (!appRoot()) return;
+  window.addEventListener('hashchange', route);
+  if (session) route();
+  else renderSignIn();
+}
+
+function renderSignIn(message) {
+  document.title = 'Sign in · Engram Cloud console';
+  const email = h('input', { id: 'signin-email', type: 'email', autocomplete: 'email', required: true });
+  const password = h('input', { id: 'signin-password', type: 'password', autocomplete: 'current-password', required: true });
+  const error = alertBox();
+  const form = h('form', {
+    class: 'stack narrow', onsubmit: async (event) => {
+      event.preventDefault();
+      error.hidden = true;
+      try {
+        await signIn(email.value.trim(), password.value);
+        if (!location.hash || location.hash === '#') history.replaceState({}, '', '/console#/overview');
+        route();
+      } catch (err) {
+        showError(error, err);
+      }
+    },
+  }, field('Email', email), field('Password', password), h('button', { type: 'submit', text: 'Sign in' }), error);
+  appRoot().replaceChildren(h('section', { class: 'signin' },
+    h('h1', { text: 'Sign in to the console' }),
+    message ? h('p', { class: 'note', role: 'status', text: message }) : null,
+    form,
+    h('p', {}, 'No account yet? ', h('a', { href: '/#signup', text: 'Sign up' }), '.')));
+}
+
+const PAGES = [
+  ['overview', 'Overview'],
+  ['memories', 'Memories'],
+  ['keys', 'API keys'],
+  ['connect', 'Connect'],
+];
+
+function route() {
+  if (!session) return renderSignIn();
+  const [page, arg] = location.hash.replace(/^#\/?/, '').split('/');
+  const current = PAGES.some(([p]) => p === page) || page === 'memory' ? page : 'overview';
+  const content = h('div', { class: 'content' });
+  const nav = h('nav', { class: 'side', 'aria-label': 'Console' },
+    h('ul', {}, PAGES.map(([p, label]) => h('li', {},
+      h('a', {
+        href: '#/' + p, text: label, 'aria-current': (p === current || (p === 'memories' && current === 'memory')) ? 'page' : null,
+        onclick: () => { if (location.hash === '#/' + p) route(); }, // the same page again: fresh figures
+      })))),
+    h('p', { class: 'who' }, session.email),
+    h('button', { type: 'button', class: 'secondary', text: 'Sign out', onclick: () => signOut('Signed out.') }));
+  appRoot().replaceChildren(h('div', { class: 'console' }, nav, content));
+  const pages = { overview, memories, memory: (c) => memoryDetail(c, decodeURIComponent(arg || '')), keys, connect };
+  const title = (PAGES.find(([p]) => p === current) || [null, 'Memory'])[1];
+  document.title = title + ' · Engram Cloud console';
+  Promise.resolve(pages[current](content)).catch((err) => {
+    const box = alertBox();
+    content.append(box);
+    showError(box, err);
+  });
+}
+
+function firstKeyPanel() {
+  if (!firstKey) return null;
+  const key = firstKey;
+  const panel = h('section', { class: 'once', 'aria-labelledby': 'first-key-title' },
+    h('h2', { id: 'first-key-title', text: 'Your API key' }),
+    h('p', { text: 'This is the only time it is shown: copy it now. It has the admin scope; create narrower keys for agents on the API keys page.' }),
+    h('p', {}, h('code', { id: 'first-key', text: key }), ' ', copyButton(() => key)),
+    h('button', { type: 'button', class: 'secondary', text: 'I have saved it', onclick: () => { firstKey = null; panel.remove(); } }));
+  return panel;
+}
+
+// ---- overview ----
+
+const SERIES = [
+  ['api_calls', 'API calls'],
+  ['searches', 'Searches'],
+  ['memories_created', 'Memories created'],
+];
+
+async function overview(content) {
+  const charts = h('div', { class: 'charts' });
+  const summary = h('div', { class: 'summary' });
+  let days = 30;
+  const rangeButtons = [30, 90].map((n) => h('button', {
+    type: 'button', class: 'secondary', text: n + ' days', 'aria-pressed': String(n === days),
+    onclick: () => { days = n; rangeButtons.forEach((b) => b.setAttribute('aria-pressed', String(b.textContent === n + ' days'))); draw(); },
+  }));
+  content.append(h('h1', { text: 'Overview' }), firstKeyPanel(), summary,
+    h('section', { 'aria-labelledby': 'usage-title' },
+      h('div', { class: 'row' }, h('h2', { id: 'usage-title', text: 'Usage' }), h('div', { class: 'range', role: 'group', 'aria-label': 'Range' }, rangeButtons)),
+      charts));
+
+  async function draw() {
+    const to = new Date();
+    const from = new Date(to.getTime() - (days - 1) * 86400000);
+    const iso = (d) => d.toISOString().slice(0, 10);
+    const usage = await call('GET', `/v1/usage?from=${iso(from)}&to=${iso(to)}`);
+    const byDay = new Map(usage.data.map((d) => [d.day, d]));
+    const all = [];
+    for (let t = from.getTime(); iso(new Date(t)) <= iso(to); t += 86400000) {
+      const day = iso(new Date(t));
+      all.push(byDay.get(day) || { day, api_calls: 0, searches: 0, memories_created: 0 });
+    }
+    charts.replaceChildren(...SERIES.map(([key, label]) => chart(label, key, all, usage.totals[key], days)));
+  }
+
+  const [stats] = await Promise.all([call('GET', '/v1/stats'), draw()]);
+  summary.replaceChildren(
+    tile('Memories', stats.total_memories.toLocaleString('en')),
+    tile('Storage', formatBytes(stats.database_size_bytes)),
+    tile('Workspaces', String(Object.keys(stats.by_workspace).length)));
+}
+
+function tile(label, value) {
+  return h('div', { class: 'tile' }, h('span', { class: 'label', text: label }), h('span', { class: 'value', text: value }));
+}
+
+// A bar chart in plain SVG: one bar a day, its value in the bar's title (a tooltip), the total in the label.
+function chart(label, key, days, total, range) {
+  const width = 600, height = 140, pad = 24;
+  const max = Math.max(1, ...days.map((d) => d[key]));
+  const step = (width - pad) / days.length;
+  const bars = days.map((d, i) => {
+    const barHeight = Math.round((d[key] / max) * (height - pad));
+    return s('rect', {
+      x: (pad + i * step + 1).toFixed(1), y: height - pad - barHeight + 4, width: Math.max(1, step - 2).toFixed(1),
+      height: barHeight, class: 'bar',
+    }, s('title', { text: `${d.day}: ${d[key]}` }));
+  });
+  const svg = s('svg', {
+    viewBox: `0 0 ${width} ${height}`, role: 'img', class: 'chart', 'data-series': key, 'data-total': total,
+    'aria-label': `${label}: ${total} in the last ${range} days, at most ${max} a day`,
+  },
+  s('line', { x1: pad, y1: height - pad + 4, x2: width, y2: height - pad + 4, class: 'axis' }),
+  s('text', { x: 0, y: 12, class: 'tick', text: String(max) }),
+  s('text', { x: 0, y: height - pad + 4, class: 'tick', text: '0' }),
+  s('text', { x: pad, y: height - 4, class: 'tick', text: days[0].day }),
+  s('text', { x: width, y: height - 4, class: 'tick', 'text-anchor': 'end', text: days[days.length - 1].day }),
+  bars);
+  return h('figure', { class: 'chart-box' },
+    h('figcaption', {}, h('strong', { text: label }), ' ', h('span', { class: 'total', text: total.toLocaleString('en') })), svg);
+}
+
+// ---- memories ----
+
+async function memories(content) {
+  const error = alertBox();
+  const workspace = h('select', { id: 'mem-workspace' }, h('option', { value: '', text: 'All workspaces' }));
+  const tag = h('select', { id: 'mem-tag' }, h('option', { value: '', text: 'Any tag' }));
+  const list = h('ul', { class: 'memories', id: 'memory-list', 'aria-live': 'polite' });
+  const more = h('button', { type: 'button', class: 'secondary', text: 'Load more', hidden: true });
+  const query = h('input', { id: 'search-query', type: 'search', placeholder: 'What are you looking for?' });
+  const strategy = h('select', { id: 'search-strategy' },
+    ['', 'auto', 'keyword', 'semantic', 'hybrid'].map((v) => h('option', { value: v, text: v || 'server default' })));
+  const explain = h('input', { id: 'search-explain', type: 'checkbox' });
+  const heading = h('h2', { id: 'list-title', text: 'Newest memories' });
+  const importInput = h('input', { id: 'import-file', type: 'file', accept: 'application/json,.json' });
+  const progress = h('progress', { id: 'import-progress', max: 100, value: 0, hidden: true, 'aria-label': 'Import progress' });
+  const importStatus = h('p', { id: 'import-status', role: 'status' });
+  let cursor = null;
+
+  const newContent = h('textarea', { id: 'new-content', rows: 3, required: true });
+  const newTags = h('input', { id: 'new-tags', type: 'text', placeholder: 'comma, separated' });
+  const newWorkspace = h('input', { id: 'new-workspace', type: 'text', placeholder: 'default' });
+
+  content.append(h('h1', { text: 'Memories' }), error,
+    h('form', { class: 'toolbar', role: 'search', onsubmit: (e) => { e.preventDefault(); search(); } },
+      field('Search', query), field('Strategy', strategy),
+      h('span', { class: 'check' }, explain, h('label', { for: 'search-explain', text: 'Explain scores' })),
+      h('button', { type: 'submit', text: 'Search' })),
+    h('div', { class: 'toolbar' }, field('Workspace', workspace), field('Tag', tag),
+      h('button', { type: 'button', class: 'secondary', text: 'Export', onclick: exportAll }),
+      field('Import a file', importInput), progress),
+    importStatus,
+    heading, list, more,
+    h('details', {}, h('summary', { text: 'New memory' }),
+      h('form', {
+        class: 'stack', onsubmit: async (e) => {
+          e.preventDefault();
+          try {
+            const body = { content: newContent.value };
+            const tags = newTags.value.split(',').map((t) => t.trim()).filter(Boolean);
+            if (tags.length) body.tags = tags;
+            if (newWorkspace.value.trim()) body.workspace = newWorkspace.value.trim();
+            const m = await call('POST', '/v1/memories', body);
+            location.hash = '#/memory/' + m.id;
+          } catch (err) { showError(error, err); }
+        },
+      }, field('Content', newContent), field('Tags', newTags), field('Workspace', newWorkspace),
+      h('button', { type: 'submit', text: 'Create' }))));
+
+  workspace.addEventListener('change', () => { loadTags(); browse(true); });
+  tag.addEventListener('change', () => browse(true));
+  more.addEventListener('click', () => browse(false));
+  importInput.addEventListener('change', () => importFile(importInput.files[0]));
+
+  async function loadTags() {
+    const w = workspace.value;
+    const tags = await call('GET', '/v1/tags?limit=100' + (w ? '&workspace=' + encodeURIComponent(w) : ''));
+    tag.replaceChildren(h('option', { value: '', text: 'Any tag' }),
+      tags.tags.map((t) => h('option', { value: t.name, text: `${t.name} (${t.count})` })));
+  }
+
+  async function browse(fresh) {
+    error.hidden = true;
+    if (fresh) { cursor = null; list.replaceChildren(); }
+    heading.textContent = 'Newest memories';
+    const params = new URLSearchParams({ limit: '50' });
+    if (workspace.value) params.set('workspace', workspace.value);
+    if (tag.value) params.set('tags', tag.value);
+    if (cursor) params.set('cursor', cursor);
+    try {
+      const page = await call('GET', '/v1/memories?' + params);
+      list.append(...page.data.map((m) => memoryItem(m)));
+      if (fresh && page.data.length === 0) list.append(h('li', { class: 'empty', text: 'No memories here yet.' }));
+      cursor = page.next_cursor;
+      more.hidden = !cursor;
+    } catch (err) { showError(error, err); }
+  }
+
+  async function search() {
+    if (!query.value.trim()) return browse(true);
+    error.hidden = true;
+    const body = { query: query.value, limit: 50 };
+    if (strategy.value) body.strategy = strategy.value;
+    if (explain.checked) body.explain = true;
+    if (workspace.value) body.workspace = workspace.value;
+    if (tag.value) body.tags = [tag.value];
+    try {
+      const r = await call('POST', '/v1/search', body);
+      heading.textContent = `${r.total} found (${r.strategy})` + (r.corrected_query ? `, searched for “${r.corrected_query}”` : '');
+      list.replaceChildren(...r.results.map((x) => memoryItem(x.memory, x.score, x.explain)));
+      more.hidden = true;
+    } catch (err) { showError(error, err); }
+  }
+
+  async function exportAll() {
+    try {
+      const response = await call('GET', '/v1/export', undefined, { raw: true });
+      const url = URL.createObjectURL(await response.blob());
+      const a = h('a', { href: url, download: 'engram-export.json' });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } catch (err) { showError(error, err); }
+  }
+
+  function importFile(file) {
+    if (!file) return;
+    const data = new FormData();
+    data.append('file', file);
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', '/v1/import');
+    xhr.setRequestHeader('Authorization', 'Bearer ' + session.token);
+    progress.hidden = false;
+    progress.value = 0;
+    importStatus.textContent = 'Uploading…';
+    xhr.upload.addEventListener('progress', (e) => { if (e.lengthComputable) progress.value = Math.round(100 * e.loaded / e.total); });
+    xhr.addEventListener('load', () => {
+      progress.value = 100;
+      let body = {};
+      try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
+      if (xhr.status >= 200 && xhr.status < 300) {
+        importStatus.textContent = `Imported ${body.imported}, skipped ${body.skipped}, failed ${body.failed}.`;
+        browse(true);
+      } else {
+        importStatus.textContent = 'Import refused: ' + (body.detail || xhr.status);
+      }
+    });
+    xhr.addEventListener('error', () => { importStatus.textContent = 'Import failed: the connection broke.'; });
+    xhr.send(data);
+  }
+
+  const workspaces = await call('GET', '/v1/workspaces?limit=100');
+  workspace.append(...workspaces.workspaces.map((w) => h('option', { value: w.workspace, text: `${w.workspace} (${w.memory_count})` })));
+  await Promise.all([loadTags(), browse(true)]);
+}
+
+function memoryItem(m, score, explain) {
+  return h('li', { class: 'memory', 'data-id': m.id },
+    h('a', { href: '#/memory/' + m.id, class: 'content-link', text: m.content.length > 200 ? m.content.slice(0, 200) + '…' : m.content }),
+    h('div', { class: 'meta' },
+      h('span', { class: 'ws', text: m.workspace }),
+      m.tags.map((t) => h('span', { class: 'tag', text: t })),
+      score !== undefined ? h('span', { class: 'score', text: 'score ' + score.toPrecision(3) }) : null),
+    explain ? h('details', { class: 'explain' }, h('summary', { text: 'Why this result' }),
+      h('pre', { tabindex: 0, text: JSON.stringify(explain, null, 2) })) : null);
+}
+
+async function memoryDetail(content, id) {
+  const error = alertBox();
+  const m = await call('GET', '/v1/memories/' + encodeURIComponent(id));
+  const text = h('textarea', { id: 'edit-content', rows: 6, required: true });
+  text.value = m.content;
+  const tags = h('input', { id: 'edit-tags', type: 'text' });
+  tags.value = m.tags.join(', ');
+  const importance = h('input', { id: 'edit-importance', type: 'number', min: 0, max: 1, step: 0.05 });
+  importance.value = m.importance;
+  const saved = h('p', { role: 'status', class: 'saved' });
+  const versions = h('ol', { class: 'versions', id: 'versions' });
+  const related = h('ul', { class: 'related', id: 'related' });
+  content.append(h('p', {}, h('a', { href: '#/memories', text: '← Memories' })),
+    h('h1', { text: 'Memory ' + m.id }), error,
+    h('p', { class: 'meta' }, `Workspace ${m.workspace} · ${m.memory_type} · ${m.tier} · version ${m.version} · updated ${m.updated_at}`),
+    h('form', {
+      class: 'stack', onsubmit: async (e) => {
+        e.preventDefault();
+        error.hidden = true;
+        try {
+          const updated = await call('PATCH', '/v1/memories/' + m.id, {
+            content: text.value, tags: tags.value.split(',').map((t) => t.trim()).filter(Boolean),
+            importance: Number(importance.value),
+          });
+          saved.textContent = 'Saved as version ' + updated.version + '.';
+          loadVersions();
+        } catch (err) { showError(error, err); }
+      },
+    }, field('Content', text), field('Tags', tags), field('Importance (0 to 1)', importance),
+    h('div', { class: 'row' }, h('button', { type: 'submit', text: 'Save' }),
+      h('button', {
+        type: 'button', class: 'danger', text: 'Delete', onclick: async () => {
+          if (!confirm('Delete this memory and its links?')) return;
+          try {
+            await call('DELETE', '/v1/memories/' + m.id);
+            location.hash = '#/memories';
+          } catch (err) { showError(error, err); }
+        },
+      })), saved),
+    h('section', { 'aria-labelledby': 'versions-title' }, h('h2', { id: 'versions-title', text: 'Versions' }), versions),
+    h('section', { 'aria-labelledby': 'related-title' }, h('h2', { id: 'related-title', text: 'Links' }), related));
+
+  async function loadVersions() {
+    const page = await call('GET', `/v1/memories/${m.id}/versions?limit=50`);
+    versions.replaceChildren(...page.versions.map((v) => h('li', {},
+      h('strong', { text: 'v' + v.version }), ` ${v.created_at}: `, h('span', { text: v.content }))));
+    if (page.versions.length === 0) versions.append(h('li', { text: 'Only the current version.' }));
+  }
+  const links = await call('GET', `/v1/memories/${m.id}/related?limit=100`);
+  related.replaceChildren(...links.related.map((l) => {
+    const other = l.direction === 'outgoing' ? l.to_id : l.from_id;
+    return h('li', {}, `${l.edge_type} (${l.direction}) `, h('a', { href: '#/memory/' + other, text: 'memory ' + other }),
+      l.source_context ? ` — ${l.source_context}` : '');
+  }));
+  if (links.related.length === 0) related.append(h('li', { text: 'No links.' }));
+  await loadVersions();
+}
+
+// ---- API keys ----
+
+async function keys(content) {
+  const error = alertBox();
+  const table = h('tbody', { id: 'key-rows' });
+  const name = h('input', { id: 'key-name', type: 'text', required: true, maxlength: 100 });
+  const scopes = ['memories:read', 'memories:write', 'admin'].map((sc) =>
+    h('input', { type: 'checkbox', id: 'scope-' + sc.replace(':', '-'), value: sc, checked: sc !== 'admin' }));
+  const workspaces = h('input', { id: 'key-workspaces', type: 'text', placeholder: 'all workspaces' });
+  const created = h('div', { id: 'created-key', 'aria-live': 'polite' });
+  content.append(h('h1', { text: 'API keys' }), firstKeyPanel(), error, created,
+    h('table', { class: 'keys' },
+      h('caption', { text: 'Keys of this tenant, oldest first; secrets are never shown again.' }),
+      h('thead', {}, h('tr', {}, ['Name', 'Key', 'Scopes', 'Workspaces', 'Created', 'Status', ''].map((c) => h('th', { scope: 'col', text: c })))),
+      table),
+    h('section', { 'aria-labelledby': 'new-key-title' }, h('h2', { id: 'new-key-title', text: 'Create a key' }),
+      h('form', {
+        class: 'stack', onsubmit: async (e) => {
+          e.preventDefault();
+          error.hidden = true;
+          const body = { name: name.value.trim(), scopes: scopes.filter((c) => c.checked).map((c) => c.value) };
+          const ws = workspaces.value.split(',').map((w) => w.trim()).filter(Boolean);
+          if (ws.length) body.workspaces = ws;
+          try {
+            const k = await call('POST', '/v1/api-keys', body);
+            created.replaceChildren(h('section', { class: 'once' },
+              h('h2', { text: `Key “${k.name}” created` }),
+              h('p', { text: 'Copy it now: it is not shown again.' }),
+              h('p', {}, h('code', { id: 'new-key-secret', text: k.key }), ' ', copyButton(() => k.key))));
+            name.value = '';
+            await load();
+          } catch (err) { showError(error, err); }
+        },
+      }, field('Name', name),
+      h('fieldset', {}, h('legend', { text: 'Scopes' }),
+        scopes.map((c) => h('span', { class: 'check' }, c, h('label', { for: c.id, text: c.value })))),
+      field('Restrict to workspaces (comma-separated)', workspaces),
+      h('button', { type: 'submit', text: 'Create key' }))));
+
+  async function load() {
+    const rows = [];
+    let cursor = null;
+    do {
+      const page = await call('GET', '/v1/api-keys?limit=100' + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''));
+      rows.push(...page.data);
+      cursor = page.next_cursor;
+    } while (cursor);
+    table.replaceChildren(...rows.map((k) => {
+      const revoked = k.revoked_at !== null;
+      const expired = !revoked && k.expires_at !== null && Date.parse(k.expires_at) < Date.now();
+      return h('tr', { 'data-key': k.id },
+        h('td', { text: k.name }), h('td', {}, h('code', { text: k.prefix + '…' })),
+        h('td', { text: k.scopes.join(', ') }), h('td', { text: k.workspaces.length ? k.workspaces.join(', ') : 'all' }),
+        h('td', { text: k.created_at.slice(0, 10) }),
+        h('td', { class: revoked ? 'revoked' : '', text: revoked ? 'revoked' : expired ? 'expired' : 'active' }),
+        h('td', {}, revoked ? null : h('button', {
+          type: 'button', class: 'danger', text: 'Revoke', 'aria-label': 'Revoke ' + k.name,
+          onclick: async () => {
+            if (!confirm(`Revoke “${k.name}”? Programs using it stop working at once.`)) return;
+            try {
+              await call('DELETE', '/v1/api-keys/' + k.id);
+              await load();
+            } catch (err) { showError(error, err); }
+          },
+        })));
+    }));
+  }
+  await load();
+}
+
+// ---- connect ----
+
+function connect(content) {
+  const endpoint = location.origin + '/mcp';
+  const key = firstKey || 'ek_live_...';
+  const snippets = [
+    ['Claude Code', 'Run in a terminal:', `claude mcp add --transport http engram ${endpoint} --header "Authorization: Bearer ${key}"`],
+    ['Cursor', 'In ~/.cursor/mcp.json:', JSON.stringify({ mcpServers: { engram: { url: endpoint, headers: { Authorization: 'Bearer ' + key } } } }, null, 2)],
+    ['VS Code', 'In .vscode/mcp.json:', JSON.stringify({ servers: { engram: { type: 'http', url: endpoint, headers: { Authorization: 'Bearer ' + key } } } }, null, 2)],
+    ['Engram SDKs and other clients', 'Set these for the Engram SDKs (or any HTTP client of the REST API):',
+      `ENGRAM_URL=${location.origin}\nENGRAM_API_KEY=${key}`],
+  ];
+  content.append(h('h1', { text: 'Connect a client' }),
+    h('p', {}, 'Your MCP endpoint is ', h('code', { id: 'mcp-endpoint', text: endpoint }),
+      '. Use an API key from the ', h('a', { href: '#/keys', text: 'API keys' }), ' page (a key restricted to workspaces for an agent that needs only those).'),
+    snippets.map(([title, hint, text]) => h('section', { class: 'snippet' },
+      h('h2', { text: title }), h('p', { text: hint }), h('pre', { tabindex: 0 }, h('code', { text })), copyButton(() => text))));
+}
+
+start();

@@ -1,0 +1,235 @@
+package dev.engram.cloud.console;
+
+import com.microsoft.playwright.BrowserContext;
+import com.microsoft.playwright.Locator;
+import com.microsoft.playwright.Page;
+import com.microsoft.playwright.Response;
+import com.microsoft.playwright.options.AriaRole;
+import dev.engram.cloud.config.ConfigLoader;
+import dev.engram.cloud.config.EngramConfig;
+import dev.engram.cloud.testing.Api;
+import dev.engram.cloud.testing.Browsers;
+import dev.engram.cloud.testing.Eventually;
+import dev.engram.cloud.testing.RunningServer;
+import dev.engram.cloud.testing.TestServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The landing page, the console and the docs in a real browser (Chromium through Playwright), the way a new user
+ * meets them: sign up on {@code /}, land in the console with the first key, see a memory made through the API,
+ * search it, watch the usage chart count the calls, create and revoke a key. Every page is screenshot to
+ * {@code target/screenshots/}, checked by axe-core for serious or critical accessibility violations, and must log
+ * no error to the browser's console (a Content-Security-Policy violation is one).
+ */
+@Timeout(180)
+class ConsoleBrowserTest {
+
+  @RegisterExtension
+  static final RunningServer server = RunningServer.with(TestServer.withoutRateLimits());
+
+  private String base() {
+    return "http://127.0.0.1:" + server.get().config().port();
+  }
+
+  @Test
+  void a_new_user_signs_up_and_works_in_the_console() {
+    Api api = server.api();
+    try (BrowserContext context = Browsers.context(base())) {
+      Page page = context.newPage();
+      List<String> errors = consoleErrors(page);
+
+      // The landing page shows every configured plan with its caps.
+      page.navigate("/");
+      EngramConfig defaults = EngramConfig.fromJson(ConfigLoader.defaults());
+      for (EngramConfig.Plan plan : defaults.quota().plans().values()) {
+        Locator card = page.locator("[data-plan=\"" + plan.name() + "\"]");
+        assertThat(card).containsText(LandingPage.count(plan.memories()));
+        assertThat(card).containsText(LandingPage.bytes(plan.storageBytes()));
+      }
+      // The snippet names the server's public URL (mcp.public_url, else localhost and its port).
+      assertThat(page.locator("pre code").first()).containsText("http://localhost:" + server.get().config().port()
+          + "/mcp");
+      check(page, "landing");
+
+      // Sign up: the console opens with the first key, shown once.
+      String email = "ada-" + UUID.randomUUID() + "@example.com";
+      page.getByLabel("Email").fill(email);
+      page.getByLabel("Password").fill("correct horse battery");
+      page.getByLabel("Organization name").fill("Ada Labs");
+      page.getByRole(AriaRole.BUTTON,
+          new Page.GetByRoleOptions().setName("Create my account")).click();
+      page.waitForURL("**/console#/overview");
+      Locator firstKey = page.locator("#first-key");
+      assertThat(firstKey).hasText(java.util.regex.Pattern.compile("^ek_live_\\w+$"));
+      String key = firstKey.textContent();
+      assertEquals(200, api.get("/v1/memories", key).status(), "the key the console showed works");
+
+      // A memory created through the API appears in the browser.
+      api.createMemory(key, new JsonObject().put("content", "The deploy runs on Fridays from the blue pipeline")
+          .put("tags", new JsonArray().add("ops")).put("workspace", "infra"));
+      check(page, "console-overview-first-key");
+      page.locator("nav.side a", new Page.LocatorOptions().setHasText("Memories")).click();
+      Locator item = page.locator("#memory-list li.memory").first();
+      assertThat(item).containsText("The deploy runs on Fridays");
+      assertThat(page.locator("#mem-workspace")).containsText("infra (1)");
+      check(page, "console-memories");
+
+      // Search finds it, and explains the score.
+      page.locator("#search-query").fill("deploy fridays");
+      page.locator("#search-strategy").selectOption("keyword");
+      page.locator("#search-explain").check();
+      page.getByRole(AriaRole.BUTTON,
+          new Page.GetByRoleOptions().setName("Search").setExact(true)).click();
+      assertThat(page.locator("#list-title")).containsText("1 found (keyword)");
+      assertThat(page.locator("#memory-list li.memory details.explain")).hasCount(1);
+      check(page, "console-search");
+
+      // Open it, edit it: the old text becomes a version.
+      page.locator("#memory-list li.memory a.content-link").first().click();
+      page.locator("#edit-content").fill("The deploy runs on Thursdays from the blue pipeline");
+      page.getByRole(AriaRole.BUTTON,
+          new Page.GetByRoleOptions().setName("Save")).click();
+      assertThat(page.locator("p.saved")).containsText("version 2");
+      assertThat(page.locator("#versions")).containsText("Fridays");
+      check(page, "console-memory");
+
+      // The usage chart counts the calls made so far (the key's and the console's own).
+      Eventually.until(Duration.ofSeconds(20), "the API-calls chart counts the calls", () -> {
+        page.locator("nav.side a", new Page.LocatorOptions().setHasText("Overview")).click();
+        Locator calls = page.locator("svg[data-series=api_calls]");
+        calls.waitFor();
+        return Long.parseLong(calls.getAttribute("data-total")) >= 3;
+      });
+      assertThat(page.locator("svg[data-series=memories_created]")).hasAttribute("data-total", "1");
+      assertThat(page.locator("svg[data-series=searches]")).hasAttribute("data-total", "1");
+      page.getByRole(AriaRole.BUTTON,
+          new Page.GetByRoleOptions().setName("90 days")).click();
+      assertThat(page.locator("svg[data-series=api_calls]")).hasAttribute("aria-label",
+          java.util.regex.Pattern.compile("in the last 90 days"));
+      check(page, "console-overview");
+
+      // Create a read-only key restricted to one workspace, then revoke it.
+      page.locator("nav.side a", new Page.LocatorOptions().setHasText("API keys")).click();
+      page.locator("#key-name").fill("docs agent");
+      page.locator("#scope-memories-write").uncheck();
+      page.locator("#key-workspaces").fill("infra");
+      page.getByRole(AriaRole.BUTTON,
+          new Page.GetByRoleOptions().setName("Create key")).click();
+      Locator secret = page.locator("#new-key-secret");
+      assertThat(secret).hasText(java.util.regex.Pattern.compile("^ek_live_\\w+$"));
+      String agentKey = secret.textContent();
+      assertEquals(200, api.get("/v1/memories?workspace=infra", agentKey).status());
+      assertEquals(403, api.post("/v1/memories", agentKey, new JsonObject().put("content", "x")
+          .put("workspace", "infra")).status(), "the key is read-only");
+      Locator row = page.locator("tr", new Page.LocatorOptions().setHasText("docs agent"));
+      assertThat(row).containsText("infra");
+      check(page, "console-keys");
+      row.getByRole(AriaRole.BUTTON).click();
+      assertThat(row).containsText("revoked");
+      Eventually.until(Duration.ofSeconds(10), "the revoked key is refused",
+          () -> api.get("/v1/memories", agentKey).status() == 401);
+
+      // Connect: the endpoint is filled in.
+      page.locator("nav.side a", new Page.LocatorOptions().setHasText("Connect")).click();
+      assertThat(page.locator("#mcp-endpoint")).hasText(base() + "/mcp");
+      check(page, "console-connect");
+
+      // A reload signs out (the token lived in the page's memory); signing in brings the console back.
+      page.reload();
+      assertThat(page.locator("h1")).hasText("Sign in to the console");
+      check(page, "console-sign-in");
+      page.getByLabel("Email").fill(email);
+      page.getByLabel("Password").fill("correct horse battery");
+      page.getByRole(AriaRole.BUTTON,
+          new Page.GetByRoleOptions().setName("Sign in")).click();
+      assertThat(page.locator("#mcp-endpoint")).hasText(base() + "/mcp");
+      assertTrue(errors.isEmpty(), "the browser logged errors: " + errors);
+    }
+  }
+
+  @Test
+  void the_docs_render_every_guide_and_every_route_of_the_contract() {
+    try (BrowserContext context = Browsers.context(base())) {
+      Page page = context.newPage();
+      List<String> errors = consoleErrors(page);
+      page.navigate("/docs");
+      for (String guide : DocsSite.GUIDES) {
+        assertThat(page.locator(".docs-nav a[href=\"/docs/" + guide + "\"]")).hasCount(1);
+      }
+      check(page, "docs");
+      for (String guide : DocsSite.GUIDES) {
+        Response r = page.navigate("/docs/" + guide);
+        assertEquals(200, r.status(), guide);
+        assertThat(page.locator("article.guide h1")).hasCount(1);
+        check(page, "docs-" + guide);
+      }
+      page.navigate("/docs/api");
+      JsonObject paths = server.api().get("/openapi.json", null).json().getJsonObject("paths");
+      int operations = 0;
+      for (String path : paths.fieldNames()) {
+        for (String method : List.of("get", "post", "put", "patch", "delete")) {
+          JsonObject op = paths.getJsonObject(path).getJsonObject(method);
+          if (op == null) continue;
+          operations++;
+          assertThat(page.locator("section.op#" + op.getString("operationId") + " h2"))
+              .hasText(method.toUpperCase() + " " + path);
+        }
+      }
+      assertThat(page.locator("section.op")).hasCount(operations);
+      check(page, "docs-api");
+      assertTrue(errors.isEmpty(), "the browser logged errors: " + errors);
+    }
+  }
+
+  /**
+   * What the console's first load transfers (its page, script and style sheet, as the browser counts them) stays
+   * well under the 250 KB budget; printed, with the slowest request, for the record.
+   */
+  @Test
+  void the_console_loads_light() {
+    try (BrowserContext context = Browsers.context(base())) {
+      Page page = context.newPage();
+      List<long[]> sizes = new ArrayList<>();
+      page.onRequestFinished(request -> sizes.add(new long[] {
+          request.sizes().responseBodySize + request.sizes().responseHeadersSize,
+          (long) request.timing().responseEnd}));
+      page.navigate("/console");
+      assertThat(page.locator("h1")).hasText("Sign in to the console");
+      long bytes = sizes.stream().mapToLong(s -> s[0]).sum();
+      long slowest = sizes.stream().mapToLong(s -> s[1]).max().orElse(0);
+      System.out.printf("console first load: %d requests, %d bytes, slowest %d ms%n", sizes.size(), bytes, slowest);
+      assertEquals(3, sizes.size(), "the page, its script and its style sheet");
+      assertTrue(bytes < 250 * 1024, "first load transferred " + bytes + " bytes");
+    }
+  }
+
+  /** A screenshot, then axe-core: no serious or critical violation. */
+  private static void check(Page page, String name) {
+    page.waitForLoadState();
+    Browsers.screenshot(page, name);
+    List<String> violations = Browsers.seriousViolations(page);
+    assertTrue(violations.isEmpty(), name + ": " + String.join("\n", violations));
+  }
+
+  private static List<String> consoleErrors(Page page) {
+    List<String> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
+    page.onConsoleMessage(m -> {
+      if ("error".equals(m.type())) errors.add(m.text());
+    });
+    page.onPageError(errors::add);
+    return errors;
+  }
+}
