@@ -358,28 +358,35 @@ async function memories(content) {
       }, field('Content', newContent), field('Tags', newTags), field('Workspace', newWorkspace),
       h('button', { type: 'submit', text: 'Create' }))));
 
-  workspace.addEventListener('change', () => { loadTags(); browse(true); });
+  workspace.addEventListener('change', () => browse(true));
   tag.addEventListener('change', () => browse(true));
   more.addEventListener('click', () => browse(false));
   importInput.addEventListener('change', () => importFile(importInput.files[0]));
 
+  // The tenant's tags (GET /v1/tags counts them over every workspace the credential sees).
   async function loadTags() {
-    const w = workspace.value;
-    const tags = await call('GET', '/v1/tags?limit=100' + (w ? '&workspace=' + encodeURIComponent(w) : ''));
+    const tags = await call('GET', '/v1/tags?limit=100');
+    const chosen = tag.value;
     tag.replaceChildren(h('option', { value: '', text: 'Any tag' }),
-      tags.tags.map((t) => h('option', { value: t.name, text: `${t.name} (${t.count})` })));
+      ...tags.tags.map((t) => h('option', { value: t.name, text: `${t.name} (${t.count})` })));
+    tag.value = tags.tags.some((t) => t.name === chosen) ? chosen : '';
   }
+
+  // Only the answer to the latest browse or search is shown (one that overtook an older one wins).
+  let latest = 0;
 
   async function browse(fresh) {
     error.hidden = true;
-    if (fresh) { cursor = null; list.replaceChildren(); }
-    heading.textContent = 'Newest memories';
+    const mine = ++latest;
     const params = new URLSearchParams({ limit: '50' });
     if (workspace.value) params.set('workspace', workspace.value);
     if (tag.value) params.set('tags', tag.value);
-    if (cursor) params.set('cursor', cursor);
+    if (!fresh && cursor) params.set('cursor', cursor);
     try {
       const page = await call('GET', '/v1/memories?' + params);
+      if (mine !== latest) return;
+      heading.textContent = 'Newest memories';
+      if (fresh) list.replaceChildren();
       list.append(...page.data.map((m) => memoryItem(m)));
       if (fresh && page.data.length === 0) list.append(h('li', { class: 'empty', text: 'No memories here yet.' }));
       cursor = page.next_cursor;
@@ -395,8 +402,10 @@ async function memories(content) {
     if (explain.checked) body.explain = true;
     if (workspace.value) body.workspace = workspace.value;
     if (tag.value) body.tags = [tag.value];
+    const mine = ++latest;
     try {
       const r = await call('POST', '/v1/search', body);
+      if (mine !== latest) return;
       heading.textContent = `${r.total} found (${r.strategy})` + (r.corrected_query ? `, searched for “${r.corrected_query}”` : '');
       list.replaceChildren(...r.results.map((x) => memoryItem(x.memory, x.score, x.explain)));
       more.hidden = true;
@@ -432,7 +441,7 @@ async function memories(content) {
       try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
       if (xhr.status >= 200 && xhr.status < 300) {
         importStatus.textContent = `Imported ${body.imported}, skipped ${body.skipped}, failed ${body.failed}.`;
-        browse(true);
+        Promise.all([loadWorkspaces(), loadTags(), browse(true)]).catch((err) => showError(error, err));
       } else {
         importStatus.textContent = 'Import refused: ' + (body.detail || xhr.status);
       }
@@ -441,9 +450,15 @@ async function memories(content) {
     xhr.send(data);
   }
 
-  const workspaces = await call('GET', '/v1/workspaces?limit=100');
-  workspace.append(...workspaces.workspaces.map((w) => h('option', { value: w.workspace, text: `${w.workspace} (${w.memory_count})` })));
-  await Promise.all([loadTags(), browse(true)]);
+  async function loadWorkspaces() {
+    const chosen = workspace.value;
+    const list = await call('GET', '/v1/workspaces?limit=100');
+    workspace.replaceChildren(h('option', { value: '', text: 'All workspaces' }),
+      ...list.workspaces.map((w) => h('option', { value: w.workspace, text: `${w.workspace} (${w.memory_count})` })));
+    workspace.value = chosen;
+  }
+
+  await Promise.all([loadWorkspaces(), loadTags(), browse(true)]);
 }
 
 function memoryItem(m, score, explain) {

@@ -27,8 +27,8 @@ import java.util.Map;
 public final class DocsSite {
 
   /** The guides in reading order: the name is the file under docs/ without {@code .md}, and the page's path. */
-  public static final List<String> GUIDES = List.of("quickstart", "mcp", "search", "keys", "import-export",
-      "self-hosting", "deploy", "slo", "mcp-conformance");
+  public static final List<String> GUIDES = List.of("quickstart", "mcp", "search", "project-context", "keys",
+      "import-export", "self-hosting", "deploy", "slo", "mcp-conformance");
 
   private static final List<Extension> EXTENSIONS = List.of(TablesExtension.create(), HeadingAnchorExtension.create());
 

@@ -35,8 +35,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 @Timeout(120)
 class DocsSamplesTest {
 
-  static final List<String> USER_GUIDES = List.of("quickstart", "mcp", "search", "keys", "import-export",
-      "self-hosting");
+  static final List<String> USER_GUIDES = List.of("quickstart", "mcp", "search", "project-context", "keys",
+      "import-export", "self-hosting");
   private static final Set<String> LANGUAGES = Set.of("bash", "json", "text");
 
   @RegisterExtension

@@ -39,8 +39,12 @@ public final class Browsers {
   public static synchronized Browser shared() {
     if (browser == null) {
       Path chromium = chromium();
+      long started = System.nanoTime();
       playwright = create();
+      long driver = System.nanoTime();
       browser = launch(playwright, chromium);
+      System.out.printf("browser: Playwright's driver started in %d ms, %s %s in %d ms%n",
+          (driver - started) / 1_000_000, chromium, browser.version(), (System.nanoTime() - driver) / 1_000_000);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         try {
           playwright.close();
