@@ -5,6 +5,7 @@ import dev.engram.cloud.observability.OperatorMetrics;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.multipart.HttpPostRequestDecoder;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -25,6 +26,13 @@ final class Problems {
   /** The router's failure handler. */
   static void handle(RoutingContext ctx) {
     Throwable failure = ctx.failure();
+    if (failure instanceof HttpClosedException) {
+      // The client hung up while its request waited (for its body, say): nobody to answer and nothing of ours
+      // failed; the access log records the request as aborted.
+      log.debug("client closed the connection of {} {} (request {})", ctx.request().method(), ctx.normalizedPath(),
+          RequestIds.get(ctx));
+      return;
+    }
     ApiException e;
     boolean ours = failure instanceof ApiException || failure instanceof ReplyException;
     if (failure == null) {
