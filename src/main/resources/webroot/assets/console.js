@@ -482,11 +482,13 @@ async function memoryDetail(content, id) {
   const importance = h('input', { id: 'edit-importance', type: 'number', min: 0, max: 1, step: 0.05 });
   importance.value = m.importance;
   const saved = h('p', { role: 'status', class: 'saved' });
+  const describe = (x) => `Workspace ${x.workspace} · ${x.memory_type} · ${x.tier} · version ${x.version} · updated ${x.updated_at}`;
+  const meta = h('p', { class: 'meta', text: describe(m) });
   const versions = h('ol', { class: 'versions', id: 'versions' });
   const related = h('ul', { class: 'related', id: 'related' });
   content.append(h('p', {}, h('a', { href: '#/memories', text: '← Memories' })),
     h('h1', { text: 'Memory ' + m.id }), error,
-    h('p', { class: 'meta' }, `Workspace ${m.workspace} · ${m.memory_type} · ${m.tier} · version ${m.version} · updated ${m.updated_at}`),
+    meta,
     h('form', {
       class: 'stack', onsubmit: async (e) => {
         e.preventDefault();
@@ -497,6 +499,7 @@ async function memoryDetail(content, id) {
             importance: Number(importance.value),
           });
           saved.textContent = 'Saved as version ' + updated.version + '.';
+          meta.textContent = describe(updated);
           loadVersions();
         } catch (err) { showError(error, err); }
       },
