@@ -1,5 +1,6 @@
 package dev.engram.cloud;
 
+import dev.engram.cloud.admin.AdminCommand;
 import dev.engram.cloud.projectcontext.ScanCommand;
 
 import java.io.PrintStream;
@@ -16,6 +17,8 @@ final class CommandLine {
 
       usage: java -jar engram-cloud.jar [--port N] [--host ADDRESS] [--metrics-port N] [--data-dir DIR] [--config FILE]
              java -jar engram-cloud.jar scan DIR --url URL [--key KEY] [--project NAME] [--workspace NAME]
+             java -jar engram-cloud.jar audit verify [--data-dir DIR] [--config FILE]
+             java -jar engram-cloud.jar admin COMMAND [--data-dir DIR] [--config FILE]
              java -jar engram-cloud.jar --help | -h | --version
 
       Starts the server (http://localhost:8080 by default; the API is described at /openapi.json). SIGTERM or
@@ -33,6 +36,9 @@ final class CommandLine {
       subcommands:
         scan DIR          upload a project's agent instruction files (CLAUDE.md, AGENTS.md, ...) to a server
       %s
+        audit verify      check every tenant's audit-log hash chain; exit 1 naming the first broken entry
+        admin COMMAND     the operator's controls on the control plane (as the /v1/operator routes):
+      %s
 
       environment (settings precedence: conf/engram.json < config file < environment < flags):
         PORT                    as --port
@@ -43,6 +49,8 @@ final class CommandLine {
         ENGRAM_PUBLIC_URL       the https URL clients reach; required in production
         DATABASE_URL            PostgreSQL control plane (the application role); else SQLite in the data directory
         DATABASE_MIGRATION_URL  the owner role that runs the PostgreSQL migrations
+        ENGRAM_OPERATOR_TOKEN   the platform operator's secret (at least 32 characters) for /v1/operator/...;
+                                without it those routes answer 404
         REDIS_URL               rate limits shared through Redis; else in process
         JWKS_URL                keys of an external token issuer (with JWT_ISSUER and JWT_AUDIENCE)
         JWT_ISSUER              that issuer's exact iss
@@ -54,7 +62,8 @@ final class CommandLine {
         ENGRAM_ACCESS_LOG       OFF drops the per-request log lines
         ENGRAM_API_KEY          the key of the scan subcommand, instead of --key
 
-      exit codes: 0 done, 1 failed to start (or scan refused), 2 usage error.
+      exit codes: 0 done, 1 failed to start (or scan refused, an audit chain broken, an admin change refused),
+      2 usage error.
       """;
 
   private CommandLine() {}
@@ -64,7 +73,9 @@ final class CommandLine {
     if (args.contains("--help") || args.contains("-h")) {
       String scan = ScanCommand.USAGE_TEXT.lines().skip(1).map(line -> "    " + line)
           .reduce((a, b) -> a + "\n" + b).orElse("");
-      out.print(HELP.formatted(scan));
+      String admin = AdminCommand.USAGE_TEXT.lines().skip(1).map(line -> "    " + line)
+          .reduce((a, b) -> a + "\n" + b).orElse("");
+      out.print(HELP.formatted(scan, admin));
       return 0;
     }
     if (args.size() == 1 && args.get(0).equals("--version")) {

@@ -7,8 +7,7 @@ import dev.engram.cloud.bus.Addresses;
 import dev.engram.cloud.bus.LocalCodec;
 import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.controlplane.ControlPlane;
-import dev.engram.cloud.controlplane.pg.PgControlPlane;
-import dev.engram.cloud.controlplane.sqlite.SqliteControlPlane;
+import dev.engram.cloud.controlplane.ControlPlanes;
 import dev.engram.cloud.engine.EngineSupervisor;
 import dev.engram.cloud.http.HttpVerticle;
 import dev.engram.cloud.http.UploadSlots;
@@ -78,7 +77,7 @@ public final class EngramServer {
           // HttpVerticle's upload spool: made here, so that it is private from the start (Vert.x would make it 0755)
           return PrivateFiles.createDirectories(config.dataDir().resolve("uploads"));
         })
-        .compose(dir -> openControlPlane(vertx, config))
+        .compose(dir -> ControlPlanes.open(vertx, config))
         .compose(controlPlane -> vertx.executeBlocking(() -> JwtTokens.load(vertx, config.dataDir(), config.auth()))
             .compose(tokens -> {
               PasswordHasher passwords = new PasswordHasher(config.auth().passwordIterations());
@@ -103,14 +102,6 @@ public final class EngramServer {
           vertx.close().onComplete(ignored -> tracing.close());
           return Future.failedFuture(err);
         });
-  }
-
-  /** PostgreSQL when DATABASE_URL is set, else the embedded SQLite file. */
-  private static Future<ControlPlane> openControlPlane(Vertx vertx, EngramConfig config) {
-    EngramConfig.Database db = config.database();
-    if (db.postgres()) return PgControlPlane.open(vertx, db.url(), db.migrationUrl(), db.poolSize(),
-        db.allowPrivilegedRole());
-    return SqliteControlPlane.open(vertx, config.dataDir().resolve("control.db"));
   }
 
   private static Future<Void> deploy(Vertx vertx, List<String> deployments, io.vertx.core.Deployable verticle) {

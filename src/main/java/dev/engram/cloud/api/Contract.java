@@ -113,7 +113,8 @@ public final class Contract {
 
   /**
    * The copy vertx-openapi parses. Version 5.0 refuses a document whose responses use a media type it cannot
-   * validate (RFC 9457's {@code application/problem+json}, {@code application/yaml}); it only needs the requests,
+   * validate (RFC 9457's {@code application/problem+json}, {@code application/yaml}, JSON Lines'
+   * {@code application/x-ndjson}); it only needs the requests,
    * so its copy names those responses' bodies by types it knows. And its router would put authentication handlers of
    * its own in front of every secured operation: this server authenticates (from the headers, before the body is
    * read) with its own handlers, so the copy states no security (the scopes are read from {@link #scope}). The
@@ -136,6 +137,8 @@ public final class Contract {
       if (problem != null) content.put("application/json", problem);
       Object yaml = content.remove("application/yaml");
       if (yaml != null) content.put("text/plain", yaml);
+      Object lines = content.remove("application/x-ndjson");
+      if (lines != null) content.put("application/json", lines);
     }
     return document;
   }

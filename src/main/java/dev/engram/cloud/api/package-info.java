@@ -9,7 +9,9 @@
  *   <li>what it cannot say (one field needing another, cursors, sizes in bytes, workspace names) is in the
  *       operation's parser, one method per operation: {@link dev.engram.cloud.api.MemoryRequests},
  *       {@link dev.engram.cloud.api.OrganizeRequests}, {@link dev.engram.cloud.api.TransferRequests},
- *       {@link dev.engram.cloud.api.ImportDocument}, {@link dev.engram.cloud.api.ProjectRequests}. A parser turns the
+ *       {@link dev.engram.cloud.api.ImportDocument}, {@link dev.engram.cloud.api.ProjectRequests},
+ *       {@link dev.engram.cloud.api.TeamRequests} (members, invites, keys' life, the tenant, the audit log, the
+ *       operator: REST only). A parser turns the
  *       validated input (one JSON object: parameters and body members, the names MCP tools use) into an engine
  *       command, and is called by the REST route and the MCP tool alike;</li>
  *   <li>every failure is an {@link dev.engram.cloud.bus.ApiException} with a stable code;

@@ -23,6 +23,19 @@ public final class Ids {
     return "key_" + random(LOWER36, 20);
   }
 
+  public static String inviteId() {
+    return "inv_" + random(LOWER36, 20);
+  }
+
+  /** An invite's single-use token: shown once to whoever invites, stored as its SHA-256. */
+  public static String inviteToken() {
+    return "eki_" + random(BASE62, 40);
+  }
+
+  static String lower36(int length) {
+    return random(LOWER36, length);
+  }
+
   static String base62(int length) {
     return random(BASE62, length);
   }

@@ -20,9 +20,7 @@ import java.security.KeyPairGenerator;
 import java.security.NoSuchAlgorithmException;
 import java.security.interfaces.RSAPrivateCrtKey;
 import java.util.Base64;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * The server's own JWTs (RS256). The signing key is generated on first start and kept in
@@ -73,11 +71,17 @@ public final class JwtTokens {
     return new JsonObject().put("keys", new JsonArray().add(publicJwk));
   }
 
-  public String issue(String userId, String tenantId, String role, List<String> scopes) {
+  /**
+   * A session token for a user in one tenant. {@code tv} is the user's token version: a password change raises it,
+   * and tokens of an older version stop. The role and scopes are informational: every request takes the role the
+   * user has in the tenant now.
+   */
+  public String issue(String userId, String tenantId, Role role, int tokenVersion) {
     JsonObject claims = new JsonObject()
         .put("tid", tenantId)
-        .put("role", role)
-        .put("scope", String.join(" ", scopes));
+        .put("role", role.value())
+        .put("scope", String.join(" ", role.scopes()))
+        .put("tv", tokenVersion);
     return jwt.generateToken(claims, new JWTOptions()
         .setAlgorithm("RS256")
         .setHeader(new JsonObject().put("kid", publicJwk.getString("kid")))
@@ -91,8 +95,11 @@ public final class JwtTokens {
     return config.tokenTtlSeconds();
   }
 
+  /** A verified session token: its tenant, user and token version (0 for tokens issued before versions). */
+  public record Verified(String tenantId, String userId, int tokenVersion) {}
+
   /** Verifies signature, issuer, audience and expiry; fails with 401 otherwise. */
-  public Future<Principal> verify(String token) {
+  public Future<Verified> verify(String token) {
     return jwt.authenticate(new TokenCredentials(token))
         .recover(err -> Future.failedFuture(ApiException.unauthorized("invalid_token",
             "The access token is invalid or expired.")))
@@ -103,9 +110,8 @@ public final class JwtTokens {
           if (tenant == null || subject == null) {
             throw ApiException.unauthorized("invalid_token", "The access token does not name a tenant and user.");
           }
-          Set<String> scopes = new HashSet<>(List.of(claims.getString("scope", "").split(" ")));
-          scopes.remove("");
-          return new Principal(tenant, subject, null, claims.getString("role", "member"), Set.copyOf(scopes));
+          Object version = claims.getValue("tv");
+          return new Verified(tenant, subject, version instanceof Number n ? n.intValue() : 0);
         });
   }
 

@@ -12,6 +12,8 @@ public final class Addresses {
   public static final String USAGE = "engram.metering.usage";
   public static final String USAGE_QUERY = "engram.metering.query";
   public static final String ENGINE_SUPERVISOR = "engram.engine.supervisor";
+  /** Stops a deleted tenant's engine for good and removes its files. */
+  public static final String ENGINE_RETIRE = "engram.engine.retire";
 
   private Addresses() {}
 

@@ -16,7 +16,8 @@ import java.util.Map;
  * Loads configuration in one explicit order: bundled {@code conf/engram.json}, then the file named by
  * {@code --config} or {@code ENGRAM_CONFIG}, then the environment ({@code PORT}, {@code HOST}, {@code METRICS_PORT},
  * {@code ENGRAM_DATA_DIR}, {@code ENGRAM_PUBLIC_URL}, {@code DATABASE_URL}, {@code DATABASE_MIGRATION_URL},
- * {@code REDIS_URL}, {@code JWKS_URL}, {@code JWT_ISSUER}, {@code JWT_AUDIENCE}, every {@code OTEL_*} variable),
+ * {@code ENGRAM_OPERATOR_TOKEN}, {@code REDIS_URL}, {@code JWKS_URL}, {@code JWT_ISSUER}, {@code JWT_AUDIENCE}, every
+ * {@code OTEL_*} variable),
  * then the flags {@code --port}, {@code --host}, {@code --metrics-port} and {@code --data-dir}. A production
  * deployment must set {@code ENGRAM_PUBLIC_URL}.
  */
@@ -46,6 +47,7 @@ public final class ConfigLoader {
     });
     if (env.containsKey("ENGRAM_DATA_DIR")) json.put("data_dir", env.get("ENGRAM_DATA_DIR"));
     applyDatabaseEnv(json, env);
+    applyOperatorEnv(json, env);
     if (env.containsKey("ENGRAM_PUBLIC_URL")) json.getJsonObject("mcp").put("public_url", env.get("ENGRAM_PUBLIC_URL"));
     if (env.containsKey("REDIS_URL")) json.getJsonObject("redis").put("url", env.get("REDIS_URL"));
     external(json, env);
@@ -92,6 +94,17 @@ public final class ConfigLoader {
       String migrationUrl = env.get("DATABASE_MIGRATION_URL");
       if (migrationUrl != null && !migrationUrl.isBlank()) db.put("migration_url", migrationUrl.trim());
     }
+  }
+
+  /** ENGRAM_OPERATOR_TOKEN turns the operator's API on; it is a secret, so env only. */
+  private static void applyOperatorEnv(JsonObject json, Map<String, String> env) {
+    JsonObject operator = json.getJsonObject("operator");
+    if (operator.containsKey("token")) {
+      throw new IllegalArgumentException("the operator token is a secret: set ENGRAM_OPERATOR_TOKEN in the environment,"
+          + " not in a config file");
+    }
+    String token = env.get("ENGRAM_OPERATOR_TOKEN");
+    if (token != null && !token.isBlank()) operator.put("token", token.trim());
   }
 
   /** {@code JWKS_URL}, {@code JWT_ISSUER}, {@code JWT_AUDIENCE}: the external token issuer (auth.external). */

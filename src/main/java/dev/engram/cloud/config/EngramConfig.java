@@ -29,6 +29,7 @@ public record EngramConfig(
     Mcp mcp,
     Search search,
     Database database,
+    Operator operator,
     Server server,
     Telemetry telemetry) {
 
@@ -96,9 +97,37 @@ public record EngramConfig(
                     int maxSessionsPerTenant, int maxSessionsPerKey, int maxBatch, long maxBatchResponseBytes,
                     int toolsPageSize) {}
 
-  /** {@code maxActiveApiKeys}: the most keys a tenant holds at once, revoked and expired ones not counted. */
+  /**
+   * {@code maxActiveApiKeys}: the most keys a tenant holds at once, revoked and expired ones not counted.
+   * {@code keyCacheSeconds}: how long a verified key, and a signed-in user's memberships, are reused before the
+   * control plane is asked again (changes made on this node apply at once; on other nodes within this).
+   * {@code inviteTtlSeconds}: how long an invite can be accepted. A rotation keeps the old key working for the
+   * {@code overlap_seconds} it names, {@code rotationOverlapSeconds} by default and at most
+   * {@code maxRotationOverlapSeconds}. {@code keyUsageFlushSeconds}: how often the keys' {@code last_used_at} (kept to
+   * the minute, in memory meanwhile) is written, and expired keys are looked for to audit their expiry.
+   */
   public record Auth(String issuer, String audience, int tokenTtlSeconds, int passwordIterations, int keyCacheSeconds,
-                     int maxActiveApiKeys, PasswordHashing passwordHashing, Throttle throttle, External external) {}
+                     int maxActiveApiKeys, PasswordHashing passwordHashing, Throttle throttle, External external,
+                     int inviteTtlSeconds, int rotationOverlapSeconds, int maxRotationOverlapSeconds,
+                     int keyUsageFlushSeconds) {}
+
+  /**
+   * The platform operator's API ({@code /v1/operator/...}): on when {@code token} ({@code ENGRAM_OPERATOR_TOKEN}, at
+   * least 32 characters, environment only) is set; without it those routes answer 404. The token is a secret, so
+   * toString leaves it out.
+   */
+  public record Operator(String token) {
+    public static final int MIN_TOKEN_LENGTH = 32;
+
+    public boolean enabled() {
+      return token != null;
+    }
+
+    @Override
+    public String toString() {
+      return "Operator[enabled=" + enabled() + "]";
+    }
+  }
 
   /**
    * Password hashes (sign-up, sign-in) run on {@code threads} threads of their own ({@code 0}: half the cores, at
@@ -318,7 +347,9 @@ public record EngramConfig(
             auth.getInteger("password_iterations"), auth.getInteger("key_cache_seconds"), maxActiveApiKeys(auth),
             PasswordHashing.fromJson(auth.getJsonObject("password_hashing")),
             Throttle.fromJson(auth.getJsonObject("throttle")),
-            External.fromJson(auth.getJsonObject("external"), auth.getString("issuer"))),
+            External.fromJson(auth.getJsonObject("external"), auth.getString("issuer")),
+            positive(auth, "invite_ttl_seconds"), atLeastZero(auth, "rotation_overlap_seconds"),
+            atLeastZero(auth, "max_rotation_overlap_seconds"), positive(auth, "key_usage_flush_seconds")),
         rateLimits(rate),
         new Engines(engines.getInteger("max_active"), engines.getInteger("idle_seconds"),
             engines.getInteger("worker_pool_size"), engines.getInteger("readers_per_tenant"),
@@ -337,6 +368,7 @@ public record EngramConfig(
             keywordWindow(search), atLeast(search, "budget_ms", 1), atLeast(search, "max_corrections", 0)),
         new Database(db.getString("url"), db.getString("migration_url"), db.getInteger("pool_size"),
             db.getBoolean("allow_privileged_role")),
+        operator(json.getJsonObject("operator")),
         Server.fromJson(json),
         new Telemetry(otel(json.getJsonObject("otel"))));
   }
@@ -347,6 +379,28 @@ public record EngramConfig(
       if (e.getValue() != null) out.put(e.getKey(), e.getValue().toString());
     });
     return Map.copyOf(out);
+  }
+
+  private static Operator operator(JsonObject operator) {
+    String token = operator.getString("token");
+    if (token == null || token.isBlank()) return new Operator(null);
+    if (token.length() < Operator.MIN_TOKEN_LENGTH) {
+      throw new IllegalArgumentException("ENGRAM_OPERATOR_TOKEN must be at least " + Operator.MIN_TOKEN_LENGTH
+          + " characters (a random secret, e.g. openssl rand -hex 32)");
+    }
+    return new Operator(token);
+  }
+
+  private static int positive(JsonObject json, String name) {
+    int value = json.getInteger(name);
+    if (value < 1) throw new IllegalArgumentException("auth." + name + " must be at least 1");
+    return value;
+  }
+
+  private static int atLeastZero(JsonObject json, String name) {
+    int value = json.getInteger(name);
+    if (value < 0) throw new IllegalArgumentException("auth." + name + " must not be negative");
+    return value;
   }
 
   private static int maxActiveApiKeys(JsonObject auth) {

@@ -17,15 +17,21 @@ import io.vertx.core.eventbus.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Activates tenant engines on demand (one deployment per tenant, however many requests ask at once) and
@@ -45,6 +51,12 @@ public final class EngineSupervisor extends VerticleBase {
 
   public record Activated() implements LocalMessage {}
 
+  /**
+   * A deleted tenant: its engine is stopped, its directory removed (on a worker), and it is never activated again by
+   * this node (a request already past authentication gets 410 {@code tenant_deleted}).
+   */
+  public record Retire(String tenantId) implements LocalMessage {}
+
   private record Engine(String deploymentId, TenantEngineVerticle verticle) {}
 
   private final EngramConfig.Engines config;
@@ -56,6 +68,7 @@ public final class EngineSupervisor extends VerticleBase {
   private final EngineTelemetry telemetry;
   /** Access-ordered: the first entry is the least recently activated or used. */
   private final Map<String, Future<Engine>> engines = new LinkedHashMap<>(16, 0.75f, true);
+  private final Set<String> retired = new HashSet<>();
   private long sweepTimer;
   private long measureTimer;
 
@@ -78,7 +91,9 @@ public final class EngineSupervisor extends VerticleBase {
     long sweepMs = Math.max(1000, Math.min(30_000, config.idleSeconds() * 1000L / 2));
     sweepTimer = vertx.setPeriodic(sweepMs, id -> evictIdle());
     measureTimer = vertx.setPeriodic(MEASURE_FILES_MS, id -> measureFiles());
-    return vertx.eventBus().<Activate>localConsumer(Addresses.ENGINE_SUPERVISOR, this::onActivate).completion();
+    return Future.all(
+        vertx.eventBus().<Activate>localConsumer(Addresses.ENGINE_SUPERVISOR, this::onActivate).completion(),
+        vertx.eventBus().<Retire>localConsumer(Addresses.ENGINE_RETIRE, this::onRetire).completion());
   }
 
   @Override
@@ -105,9 +120,40 @@ public final class EngineSupervisor extends VerticleBase {
     });
   }
 
+  private void onRetire(Message<Retire> msg) {
+    String tenantId = msg.body().tenantId();
+    if (!TENANT_ID.matcher(tenantId).matches()) {
+      ApiException.fail(msg, ApiException.internal("invalid tenant id"));
+      return;
+    }
+    retired.add(tenantId);
+    Future<Engine> engine = engines.remove(tenantId);
+    Future<?> stopped = engine == null ? Future.succeededFuture()
+        : engine.compose(e -> vertx.undeploy(e.deploymentId())).recover(err -> Future.succeededFuture());
+    stopped.compose(v -> vertx.executeBlocking(() -> {
+          deleteTree(tenantsDir.resolve(tenantId));
+          return null;
+        }, false))
+        .onSuccess(v -> msg.reply(new Activated()))
+        .onFailure(err -> {
+          log.error("removing the files of deleted tenant {} failed", tenantId, err);
+          ApiException.fail(msg, err);
+        });
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) return;
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
+    }
+  }
+
   private Future<Engine> activate(String tenantId) {
     if (!TENANT_ID.matcher(tenantId).matches()) {
       return Future.failedFuture(ApiException.internal("invalid tenant id"));
+    }
+    if (retired.contains(tenantId)) {
+      return Future.failedFuture(new ApiException(410, "tenant_deleted", "This tenant has been deleted."));
     }
     Future<Engine> existing = engines.get(tenantId);
     if (existing != null) return existing;

@@ -7,14 +7,18 @@ import dev.engram.cloud.auth.AuthMessages.KeyList;
 import dev.engram.cloud.auth.AuthMessages.ListKeys;
 import dev.engram.cloud.auth.AuthMessages.Login;
 import dev.engram.cloud.auth.AuthMessages.RevokeKey;
+import dev.engram.cloud.auth.AuthMessages.RotateKey;
+import dev.engram.cloud.auth.AuthMessages.RotatedKey;
 import dev.engram.cloud.auth.AuthMessages.Signup;
 import dev.engram.cloud.auth.AuthMessages.SignupResult;
 import dev.engram.cloud.auth.AuthMessages.TokenResult;
 import dev.engram.cloud.auth.AuthMessages.TokenSignup;
 import dev.engram.cloud.auth.Principal;
+import dev.engram.cloud.api.TeamRequests;
 import dev.engram.cloud.auth.Scope;
 import dev.engram.cloud.bus.Addresses;
 import dev.engram.cloud.bus.ApiException;
+import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.controlplane.ApiKeyRecord;
 import dev.engram.cloud.controlplane.UsageDay;
 import dev.engram.cloud.model.Workspaces;
@@ -58,14 +62,20 @@ final class AccountRoutes {
   private static final int MAX_KEY_PAGE = 100;
 
   private final EventBus bus;
+  private final Origins origins;
+  private final EngramConfig.Auth config;
 
-  AccountRoutes(Vertx vertx) {
+  AccountRoutes(Vertx vertx, Origins origins, EngramConfig.Auth config) {
     this.bus = vertx.eventBus();
+    this.origins = origins;
+    this.config = config;
   }
 
   /**
    * {@code POST /v1/signup}: with email and password, or, with {@code Authorization: Bearer <external token>}, with
    * only a tenant name (the user is the token's subject; the email comes from the token when it is verified).
+   * {@code tenant_slug} chooses the tenant's slug (409 {@code slug_taken} if taken); without it one is derived from
+   * the tenant name.
    */
   void signup(RoutingContext ctx) {
     String authorization = ctx.request().getHeader("Authorization");
@@ -83,12 +93,17 @@ final class AccountRoutes {
     String email = email(in);
     String password = in.getString("password");
     String tenantName = in.getString("tenant_name").trim();
+    String slug = TeamRequests.tenantSlug(in);
     // Charged per email before anything is looked up, so a taken email and a free one count alike.
     throttle(new PublicCall(PublicLimit.SIGN_UP_PER_ACCOUNT, email), "sign-ups with this email")
-        .compose(admitted -> this.<SignupResult>ask(new Signup(email, password, tenantName)))
-        .onSuccess(r -> json(ctx, 201, new JsonObject()
-            .put("tenant_id", r.tenantId()).put("user_id", r.userId()).put("api_key", r.apiKey())))
+        .compose(admitted -> this.<SignupResult>ask(new Signup(email, password, tenantName, slug, origins.of(ctx))))
+        .onSuccess(r -> json(ctx, 201, signupJson(r)))
         .onFailure(err -> fail(ctx, err));
+  }
+
+  private static JsonObject signupJson(SignupResult r) {
+    return new JsonObject().put("tenant_id", r.tenantId()).put("tenant_slug", r.tenantSlug())
+        .put("user_id", r.userId()).put("api_key", r.apiKey());
   }
 
   private void tokenSignup(RoutingContext ctx, String authorization) {
@@ -104,9 +119,9 @@ final class AccountRoutes {
       }
     }
     String tenantName = in.getString("tenant_name").trim();
-    this.<SignupResult>ask(new TokenSignup(parts[1], tenantName))
-        .onSuccess(r -> json(ctx, 201, new JsonObject()
-            .put("tenant_id", r.tenantId()).put("user_id", r.userId()).put("api_key", r.apiKey())))
+    String slug = TeamRequests.tenantSlug(in);
+    this.<SignupResult>ask(new TokenSignup(parts[1], tenantName, slug, origins.of(ctx)))
+        .onSuccess(r -> json(ctx, 201, signupJson(r)))
         .onFailure(err -> {
           if (ApiException.from(err).status() == 401) {
             ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"engram\", error=\"invalid_token\"");
@@ -118,14 +133,16 @@ final class AccountRoutes {
   /**
    * {@code POST /v1/auth/token}: refused while the account backs off or is over its limit (the same for an email
    * without an account); the outcome is recorded before the answer goes out, so the next attempt, on any node,
-   * sees it.
+   * sees it. A user who belongs to several tenants names one with {@code X-Engram-Tenant} (id or slug); else the
+   * oldest membership is used.
    */
   void token(RoutingContext ctx) {
     JsonObject in = RequestInput.of(ctx);
     String email = in.getString("email").trim().toLowerCase(Locale.ROOT);
     String password = in.getString("password");
+    List<String> tenants = Authenticator.namedTenants(ctx.request());
     throttle(new SignInAttempt(email), "sign-in attempts for this account")
-        .compose(admitted -> this.<TokenResult>ask(new Login(email, password)))
+        .compose(admitted -> this.<TokenResult>ask(new Login(email, password, tenants, origins.of(ctx))))
         .transform(ar -> {
           Future<TokenResult> answer = ar.succeeded() ? Future.succeededFuture(ar.result())
               : Future.failedFuture(ar.cause());
@@ -134,9 +151,14 @@ final class AccountRoutes {
           return bus.request(Addresses.QUOTA_PUBLIC, new SignInOutcome(email, ar.succeeded()), LOCAL)
               .transform(recorded -> answer);
         })
-        .onSuccess(t -> json(ctx, 200, new JsonObject()
-            .put("access_token", t.accessToken()).put("token_type", "Bearer").put("expires_in", t.expiresIn())))
+        .onSuccess(t -> json(ctx, 200, tokenJson(t)))
         .onFailure(err -> fail(ctx, err));
+  }
+
+  static JsonObject tokenJson(TokenResult t) {
+    return new JsonObject().put("access_token", t.accessToken()).put("token_type", "Bearer")
+        .put("expires_in", t.expiresIn()).put("tenant_id", t.tenantId()).put("tenant_slug", t.tenantSlug())
+        .put("user_id", t.userId()).put("role", t.role().value());
   }
 
   /** One call charged to an account's limit (or refused by its backoff): a 429 with Retry-After when refused. */
@@ -167,6 +189,7 @@ final class AccountRoutes {
         : List.of(Scope.MEMORIES_READ.value(), Scope.MEMORIES_WRITE.value());
     List<String> workspaces = in.containsKey("workspaces")
         ? in.getJsonArray("workspaces").stream().map(w -> Workspaces.normalize((String) w)).distinct().toList() : null;
+    Instant expiresAt = TeamRequests.keyExpiry(in);
     Set<String> callerWorkspaces = Authenticator.principal(ctx).workspaces();
     if (!callerWorkspaces.isEmpty() && (workspaces == null
         || !callerWorkspaces.containsAll(workspaces.stream().map(Workspaces::normalize).toList()))) {
@@ -180,7 +203,7 @@ final class AccountRoutes {
           .forEach(w -> restricted.add(Principal.WORKSPACE_SCOPE + w));
       scopes = restricted;
     }
-    this.<CreatedKey>ask(new CreateKey(Authenticator.principal(ctx), name, scopes))
+    this.<CreatedKey>ask(new CreateKey(Authenticator.principal(ctx), name, scopes, expiresAt, origins.of(ctx)))
         .onSuccess(created -> json(ctx, 201, keyJson(created.key()).put("key", created.secret())))
         .onFailure(ctx::fail);
   }
@@ -222,8 +245,22 @@ final class AccountRoutes {
   void revokeKey(RoutingContext ctx) {
     String keyId = RequestInput.of(ctx).getString("id");
     Principal principal = Authenticator.principal(ctx);
-    ask(new RevokeKey(principal, keyId))
+    ask(new RevokeKey(principal, keyId, origins.of(ctx)))
         .onSuccess(done -> ctx.response().setStatusCode(204).end())
+        .onFailure(ctx::fail);
+  }
+
+  /**
+   * {@code POST /v1/api-keys/{id}/rotate {overlap_seconds?, expires_in_days?, expires_at?}}: 201 with the new key
+   * (its secret shown once) and {@code replaced}: the old key, which keeps working until the overlap ends
+   * ({@code auth.rotation_overlap_seconds} by default, at most {@code auth.max_rotation_overlap_seconds}).
+   */
+  void rotateKey(RoutingContext ctx) {
+    TeamRequests.RotateKey request = TeamRequests.rotateKey(RequestInput.of(ctx), config.maxRotationOverlapSeconds());
+    int overlap = request.overlapSeconds() != null ? request.overlapSeconds() : config.rotationOverlapSeconds();
+    this.<RotatedKey>ask(new RotateKey(Authenticator.principal(ctx), request.keyId(), overlap, request.expiresAt(),
+            origins.of(ctx)))
+        .onSuccess(r -> json(ctx, 201, keyJson(r.key()).put("key", r.secret()).put("replaced", keyJson(r.replaced()))))
         .onFailure(ctx::fail);
   }
 
@@ -294,12 +331,16 @@ final class AccountRoutes {
         .put("scopes", new JsonArray(k.scopes().stream().filter(sc -> !sc.startsWith(Principal.WORKSPACE_SCOPE)).toList()))
         .put("workspaces", new JsonArray(k.scopes().stream().filter(sc -> sc.startsWith(Principal.WORKSPACE_SCOPE))
             .map(sc -> sc.substring(Principal.WORKSPACE_SCOPE.length())).toList()))
+        .put("state", k.state(Instant.now()))
         .put("created_at", time(k.createdAt()))
         .put("expires_at", time(k.expiresAt()))
-        .put("revoked_at", time(k.revokedAt()));
+        .put("revoked_at", time(k.revokedAt()))
+        .put("last_used_at", time(k.lastUsedAt()))
+        .put("rotated_to", k.rotatedTo())
+        .put("user_id", k.userId());
   }
 
-  private static String time(Instant instant) {
+  static String time(Instant instant) {
     return instant == null ? null : Timestamps.format(instant);
   }
 

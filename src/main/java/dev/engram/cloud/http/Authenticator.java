@@ -1,8 +1,9 @@
 package dev.engram.cloud.http;
 
 import dev.engram.cloud.auth.AuthMessages.Resolve;
+import dev.engram.cloud.auth.Permission;
+import dev.engram.cloud.auth.Permissions;
 import dev.engram.cloud.auth.Principal;
-import dev.engram.cloud.auth.Scope;
 import dev.engram.cloud.bus.Addresses;
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.config.EngramConfig.Plan;
@@ -26,6 +27,9 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.RoutingContext;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * The gate in front of every tenant route, from the headers alone (the body is not read yet): credential →
  * principal (auth verticle) → rate limit and monthly plan caps (quota verticle); then, once the response is sent, one
@@ -36,8 +40,11 @@ final class Authenticator implements Handler<RoutingContext> {
 
   static final String PRINCIPAL = "principal";
   static final String PLAN = "plan";
-  /** Picks one of an external user's tenants; never widens what the credential may reach. */
-  static final String TENANT_HEADER = "X-Engram-Tenant";
+  /**
+   * Headers that name a tenant by id or slug (Engram's SDKs send {@code X-Tenant-Slug}): each must name the
+   * credential's tenant, or for a user's token pick one the user belongs to; they never widen what it may reach.
+   */
+  static final List<String> TENANT_HEADERS = List.of("X-Engram-Tenant", "X-Tenant-Slug");
   static final String CREATED = "usage.memories_created";
   static final String SEARCHED = "usage.searches";
   static final String CALLS = "usage.api_calls";
@@ -69,14 +76,11 @@ final class Authenticator implements Handler<RoutingContext> {
     return ctx.get(PLAN);
   }
 
-  /** A handler that lets the request through only when the principal holds {@code scope}. */
-  static Handler<RoutingContext> require(Scope scope) {
+  /** A handler that lets the request through only when the principal may run an operation needing {@code permission}. */
+  static Handler<RoutingContext> require(Permission permission) {
     return ctx -> {
-      if (principal(ctx).has(scope)) {
-        ctx.next();
-      } else {
-        ctx.fail(ApiException.forbidden("insufficient_scope", "This credential lacks the '" + scope.value() + "' scope."));
-      }
+      Permissions.check(principal(ctx), permission);
+      ctx.next();
     };
   }
 
@@ -100,8 +104,7 @@ final class Authenticator implements Handler<RoutingContext> {
       if (e.status() == 401) ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"engram\"");
       return Future.failedFuture(e);
     }
-    String tenant = ctx.request().getHeader(TENANT_HEADER);
-    return bus.<Principal>request(Addresses.AUTH, new Resolve(credential, tenant), LOCAL)
+    return bus.<Principal>request(Addresses.AUTH, new Resolve(credential, namedTenants(ctx.request())), LOCAL)
         .map(Message::body)
         .onSuccess(principal -> {
           ctx.put(PRINCIPAL, principal);
@@ -172,8 +175,18 @@ final class Authenticator implements Handler<RoutingContext> {
         new JsonObject().put(Problems.RETRY_AFTER, retryAfterSeconds));
   }
 
+  /** The tenants the request's headers name, trimmed, blank ones left out. */
+  static List<String> namedTenants(HttpServerRequest request) {
+    List<String> named = new ArrayList<>();
+    for (String header : TENANT_HEADERS) {
+      String value = request.getHeader(header);
+      if (value != null && !value.isBlank()) named.add(value.trim());
+    }
+    return named;
+  }
+
   /** {@code Authorization: Bearer <key or token>} or {@code X-API-Key: <key>}, not both. */
-  private static String credential(HttpServerRequest request) {
+  static String credential(HttpServerRequest request) {
     String authorization = request.getHeader("Authorization");
     String apiKey = request.getHeader("X-API-Key");
     if (authorization != null && apiKey != null) {

@@ -6,7 +6,8 @@ import dev.engram.cloud.api.OrganizeRequests;
 import dev.engram.cloud.api.ProjectRequests;
 import dev.engram.cloud.api.TransferRequests;
 import dev.engram.cloud.auth.JwtTokens;
-import dev.engram.cloud.auth.Scope;
+import dev.engram.cloud.auth.Permission;
+import dev.engram.cloud.auth.Permissions;
 import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.console.DocsSite;
 import dev.engram.cloud.console.WebPages;
@@ -35,6 +36,8 @@ import io.vertx.ext.web.openapi.router.OpenAPIRoute;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /** The ingress: routes, bodies and their limits, authentication, problem+json. Deployed once per core. */
@@ -101,18 +104,24 @@ public final class HttpVerticle extends VerticleBase {
     ProjectRequests projectRequests = new ProjectRequests();
     ProjectContextRoutes projectContext = new ProjectContextRoutes(engines, scanParser, projectRequests,
         contract.input("scanProject"));
-    AccountRoutes accounts = new AccountRoutes(vertx);
+    ClientAddress clients = ClientAddress.behind(config.http().trustedProxies());
+    Origins origins = new Origins(clients);
+    AccountRoutes accounts = new AccountRoutes(vertx, origins, config.auth());
+    TeamRoutes teams = new TeamRoutes(vertx, origins);
+    AuditRoutes audit = new AuditRoutes(controlPlane, origins);
+    OperatorRoutes operator = new OperatorRoutes(vertx, config.operator(), origins);
     Authenticator authenticator = new Authenticator(vertx);
     Bodies bodies = new Bodies(config.http());
     Routes routes = new Routes(RouterBuilder.create(vertx, contract.openApi()), contract, authenticator,
-        bodies.read(config.http().bodyLimitBytes()));
+        bodies.read(config.http().bodyLimitBytes()), audit);
     routes.builder.rootHandler(AccessLog::handle).rootHandler(new OperatorMetrics(registry).watch())
         .rootHandler(Bodies::hold);
 
-    ClientAddress clients = ClientAddress.behind(config.http().trustedProxies());
-    routes.open("signup", authenticator.throttleAnonymous(PublicLimit.SIGN_UP_PER_ADDRESS, clients), accounts::signup);
-    routes.open("createToken", authenticator.throttleAnonymous(PublicLimit.SIGN_IN_PER_ADDRESS, clients),
-        accounts::token);
+    Handler<RoutingContext> signUps = authenticator.throttleAnonymous(PublicLimit.SIGN_UP_PER_ADDRESS, clients);
+    Handler<RoutingContext> signIns = authenticator.throttleAnonymous(PublicLimit.SIGN_IN_PER_ADDRESS, clients);
+    routes.open("signup", signUps, accounts::signup);
+    routes.open("createToken", signIns, accounts::token);
+    routes.open("acceptInvite", signUps, teams::acceptInvite);
     routes.api("createMemory", memories::create);
     routes.api("listMemories", memories::list);
     routes.api("getMemory", memories::get);
@@ -144,7 +153,28 @@ public final class HttpVerticle extends VerticleBase {
     routes.api("createApiKey", accounts::createKey);
     routes.api("listApiKeys", accounts::listKeys);
     routes.api("revokeApiKey", accounts::revokeKey);
+    routes.api("rotateApiKey", accounts::rotateKey);
     routes.api("getUsage", accounts::usage);
+    routes.api("listMembers", teams::listMembers);
+    routes.api("updateMember", teams::changeMember);
+    routes.api("removeMember", teams::removeMember);
+    routes.api("createInvite", teams::createInvite);
+    routes.api("listInvites", teams::listInvites);
+    routes.api("revokeInvite", teams::revokeInvite);
+    routes.api("getTenant", teams::getTenant);
+    routes.api("updateTenant", teams::updateTenant);
+    routes.api("deleteTenant", teams::deleteTenant);
+    routes.api("transferOwnership", teams::transfer);
+    routes.api("getMe", teams::me);
+    routes.api("changePassword", teams::changePassword);
+    routes.api("listAuditLog", audit::list);
+    routes.api("exportAuditLog", audit::export);
+    // The operator's routes: a per-address limit on attempts (like sign-in), then the operator token.
+    routes.operator("operatorListTenants", signIns, operator, operator::list);
+    routes.operator("operatorGetTenant", signIns, operator, operator::get);
+    routes.operator("operatorSetPlan", signIns, operator, operator::setPlan);
+    routes.operator("operatorSuspendTenant", signIns, operator, operator::suspend);
+    routes.operator("operatorResumeTenant", signIns, operator, operator::resume);
     routes.service("live", ctx -> ctx.response().putHeader("Content-Type", "application/json").end(LIVE));
     routes.service("ready", HealthCheckHandler.createWithHealthChecks(readiness()));
     routes.service("jwks", ctx -> AccountRoutes.json(ctx, 200, tokens.jwks()));
@@ -153,12 +183,13 @@ public final class HttpVerticle extends VerticleBase {
     routes.service("openapiYaml", ctx -> ctx.response().putHeader("Content-Type", "application/yaml")
         .end(contract.yaml()));
 
+    routes.checkEveryOperationIsServed();
     Router router = routes.builder.createRouter();
     // With metrics.port set, /metrics is served there only (observability/MetricsVerticle).
     if (config.server().metricsPort() == 0) {
       router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
     }
-    mcp(router, routes.body, authenticator, engines, scanParser, contract);
+    mcp(router, routes.body, authenticator, engines, scanParser, contract, audit);
     router.route().failureHandler(Problems::handle);
     for (int status : new int[] {400, 404, 405, 408, 413, 415, 417, 500}) {
       router.errorHandler(status, Problems::handle);
@@ -166,18 +197,25 @@ public final class HttpVerticle extends VerticleBase {
     return router;
   }
 
-  /** Adds each operation's handlers to its route of the contract, in the one order every route follows. */
+  /**
+   * Adds each operation's handlers to its route of the contract, in the one order every route follows, with the
+   * permission the table ({@link Permissions}) gives the operation.
+   */
   private final class Routes {
     final RouterBuilder builder;
     final Contract contract;
     final Authenticator authenticator;
     final Handler<RoutingContext> body;
+    final AuditRoutes audit;
+    final Set<String> served = new HashSet<>();
 
-    Routes(RouterBuilder builder, Contract contract, Authenticator authenticator, Handler<RoutingContext> body) {
+    Routes(RouterBuilder builder, Contract contract, Authenticator authenticator, Handler<RoutingContext> body,
+           AuditRoutes audit) {
       this.builder = builder;
       this.contract = contract;
       this.authenticator = authenticator;
       this.body = body;
+      this.audit = audit;
     }
 
     /**
@@ -185,14 +223,16 @@ public final class HttpVerticle extends VerticleBase {
      * against the contract, then the handler.
      */
     void open(String operationId, Handler<RoutingContext> throttle, Handler<RoutingContext> handler) {
+      expect(operationId, Permission.PUBLIC);
       route(operationId).addHandler(Bodies::requireJson).addHandler(throttle).addHandler(body)
           .addHandler(RequestInput.check(contract.input(operationId))).addHandler(handler);
     }
 
     /**
-     * A tenant route: media type, authentication, rate limit and scope (the one the operation's security
-     * requirement names), all from the headers, so the body is read only for a caller who may make this request;
-     * then the body, its check against the contract, and the handler.
+     * A tenant route: media type, authentication, rate limit and the operation's permission (role and scope), all
+     * from the headers, so the body is read only for a caller who may make this request; then the body, its check
+     * against the contract, and the handler. An operation the table audits is appended to the audit log once its
+     * answer is sent.
      */
     void api(String operationId, Handler<RoutingContext> handler) {
       api(operationId, authenticator, handler);
@@ -200,36 +240,87 @@ public final class HttpVerticle extends VerticleBase {
 
     void api(String operationId, Authenticator gate, Handler<RoutingContext> handler) {
       route(operationId).addHandler(Bodies::requireJson).addHandler(gate)
-          .addHandler(Authenticator.require(scope(operationId))).addHandler(body)
-          .addHandler(RequestInput.check(contract.input(operationId))).addHandler(handler);
+          .addHandler(Authenticator.require(permission(operationId))).addHandler(audited(operationId))
+          .addHandler(body).addHandler(RequestInput.check(contract.input(operationId))).addHandler(handler);
+    }
+
+    /**
+     * An operator's route: media type, a per-address limit on attempts, the operator token (not a tenant's
+     * credential), then the body, its check against the contract, and the handler.
+     */
+    void operator(String operationId, Handler<RoutingContext> throttle, OperatorRoutes operator,
+                  Handler<RoutingContext> handler) {
+      expect(operationId, Permission.OPERATOR);
+      route(operationId).addHandler(Bodies::requireJson).addHandler(throttle).addHandler(operator::authenticate)
+          .addHandler(body).addHandler(RequestInput.check(contract.input(operationId))).addHandler(handler);
     }
 
     /** A tenant route with a large body: as {@link #api}, plus an upload slot; the route checks the body itself. */
     void upload(String operationId, Handler<RoutingContext> mediaType, Handler<RoutingContext> largeBody,
                 Handler<RoutingContext> handler) {
       route(operationId).addHandler(mediaType).addHandler(authenticator)
-          .addHandler(Authenticator.require(scope(operationId))).addHandler(uploads::acquire)
+          .addHandler(Authenticator.require(permission(operationId))).addHandler(audited(operationId))
+          .addHandler(uploads::acquire)
           .addHandler(largeBody).addHandler(RequestInput.checkParameters(contract.input(operationId)))
           .addHandler(handler);
     }
 
     /** Health, keys and the contract: no credential, no body. */
     void service(String operationId, Handler<RoutingContext> handler) {
+      expect(operationId, Permission.PUBLIC);
       route(operationId).addHandler(handler);
     }
 
     private OpenAPIRoute route(String operationId) {
+      if (!served.add(operationId)) throw new IllegalStateException(operationId + " is routed twice");
       OpenAPIRoute route = builder.getRoute(operationId);
       // Validation and security run as this server's own handlers, after authentication (see api()).
       route.setDoValidation(false).setDoSecurity(false);
       return route.addHandler(AccessLog.named(route.getOperation().getOpenAPIPath().replaceAll("\\{([^}]+)}", ":$1")));
     }
 
-    /** The scope the operation's security requirement names (openapi.yaml is the one place it is stated). */
-    private Scope scope(String operationId) {
-      String name = contract.scope(operationId);
-      if (name == null) throw new IllegalStateException(operationId + " names no scope in openapi.yaml");
-      return Scope.parse(name).orElseThrow(() -> new IllegalStateException(operationId + ": unknown scope " + name));
+    /**
+     * What the permission table gives a tenant operation; the server does not start when the table lacks it, or when
+     * the scope the document's security requirement names is not the table's (the document shows the scope, the
+     * table decides, and they cannot drift apart).
+     */
+    private Permission permission(String operationId) {
+      Permission permission = Permissions.forOperation(operationId).orElseThrow(() -> new IllegalStateException(
+          operationId + " has no entry in auth/Permissions"));
+      if (!permission.tenant()) throw new IllegalStateException(operationId + " is " + permission + ", not a tenant route");
+      String documented = contract.scope(operationId);
+      if (documented == null || !documented.equals(permission.scope().value())) {
+        throw new IllegalStateException(operationId + ": openapi.yaml names scope " + documented
+            + " but auth/Permissions gives " + permission + " (scope " + permission.scope().value() + ")");
+      }
+      return permission;
+    }
+
+    private void expect(String operationId, Permission expected) {
+      Permission permission = Permissions.forOperation(operationId).orElse(null);
+      if (permission != expected) {
+        throw new IllegalStateException(operationId + " is " + permission + " in auth/Permissions, routed as " + expected);
+      }
+    }
+
+    /** For an operation the table audits: its success is appended to the audit log once the answer is sent. */
+    private Handler<RoutingContext> audited(String operationId) {
+      return Permissions.auditAction(operationId).<Handler<RoutingContext>>map(action -> ctx -> {
+        JsonObject details = new JsonObject().put("via", "rest");
+        String workspace = ctx.queryParams().get("workspace");
+        if (workspace != null) details.put("workspace", workspace);
+        ctx.addBodyEndHandler(v -> audit.record(ctx, action, details));
+        ctx.next();
+      }).orElse(RoutingContext::next);
+    }
+
+    /** Every operation of the document is routed here: none is documented and left unserved. */
+    void checkEveryOperationIsServed() {
+      for (var operation : contract.openApi().operations()) {
+        if (!served.contains(operation.getOperationId())) {
+          throw new IllegalStateException(operation.getOperationId() + " is in openapi.yaml but not routed");
+        }
+      }
     }
   }
 
@@ -239,18 +330,20 @@ public final class HttpVerticle extends VerticleBase {
    * tool's scope checked on its own.
    */
   private void mcp(Router router, Handler<RoutingContext> body, Authenticator authenticator, EngineClient engines,
-                   ScanParser scanParser, Contract contract) {
+                   ScanParser scanParser, Contract contract, AuditRoutes audit) {
     EngramConfig.External external = config.auth().external();
     McpRoutes routes = new McpRoutes(new McpServer(new MemoryTools(contract, config.memories(), scanParser),
         config.mcp().toolsPageSize()),
-        mcpSessions, engines, authenticator, config.mcp(), config.port(), external.enabled() ? external.issuer() : null);
+        mcpSessions, engines, authenticator, config.mcp(), config.port(), external.enabled() ? external.issuer() : null,
+        audit);
+    Handler<RoutingContext> anyCredential = Authenticator.require(Permission.MCP);
     for (String path : new String[] {"/v1/mcp", "/mcp"}) {
       router.post(path).handler(AccessLog.named(path)).handler(Bodies::requireJson).handler(routes::guard)
-          .handler(authenticator::identifyOnly).handler(body).handler(routes::post);
+          .handler(authenticator::identifyOnly).handler(anyCredential).handler(body).handler(routes::post);
       router.get(path).handler(AccessLog.named(path)).handler(routes::guard).handler(authenticator)
-          .handler(routes::get);
+          .handler(anyCredential).handler(routes::get);
       router.delete(path).handler(AccessLog.named(path)).handler(routes::guard).handler(authenticator)
-          .handler(routes::delete);
+          .handler(anyCredential).handler(routes::delete);
       router.get(McpRoutes.METADATA_PATH + path).handler(routes::resourceMetadata);
     }
     router.get(McpRoutes.METADATA_PATH).handler(routes::resourceMetadata);

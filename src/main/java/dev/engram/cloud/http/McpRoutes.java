@@ -26,7 +26,6 @@ import io.vertx.ext.web.RoutingContext;
 
 import java.net.URI;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
@@ -50,8 +49,6 @@ final class McpRoutes {
   static final String METADATA_PATH = "/.well-known/oauth-protected-resource";
   private static final String META_VERSION = "io.modelcontextprotocol/protocolVersion";
   private static final String META_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities";
-  /** Headers Engram's own SDKs send to name the tenant; they may only repeat the credential's tenant. */
-  private static final List<String> TENANT_HEADERS = List.of("X-Tenant-Slug", "X-Engram-Tenant");
   private static final Set<String> LOOPBACK = Set.of("localhost", "127.0.0.1", "[::1]", "::1");
   private static final Pattern LOOPBACK_V4 = Pattern.compile("127(\\.[0-9]{1,3}){3}");
 
@@ -62,9 +59,10 @@ final class McpRoutes {
   private final EngramConfig.Mcp config;
   private final int port;
   private final String authorizationServer;
+  private final AuditRoutes audit;
 
   McpRoutes(McpServer server, McpSessions sessions, EngineClient engines, Authenticator authenticator,
-            EngramConfig.Mcp config, int port, String authorizationServer) {
+            EngramConfig.Mcp config, int port, String authorizationServer, AuditRoutes audit) {
     this.server = server;
     this.sessions = sessions;
     this.engines = engines;
@@ -72,6 +70,7 @@ final class McpRoutes {
     this.config = config;
     this.port = port;
     this.authorizationServer = authorizationServer;
+    this.audit = audit;
   }
 
   /**
@@ -101,7 +100,6 @@ final class McpRoutes {
     String headerVersion = trimmed(ctx.request().getHeader(VERSION_HEADER));
     String batchVersion = null;
     try {
-      checkTenantHeaders(ctx.request(), principal);
       body = parse(ctx.body().buffer());
       if (headerVersion != null && !McpVersions.supported(headerVersion)) {
         throw McpError.unsupportedVersion(headerVersion);
@@ -122,6 +120,9 @@ final class McpRoutes {
     answer.onSuccess(response -> {
       Authenticator.countCreated(ctx, call.created());
       Authenticator.countSearches(ctx, call.searches());
+      for (String action : call.audited()) {
+        ctx.addBodyEndHandler(v -> audit.record(ctx, action, new JsonObject().put("via", "mcp")));
+      }
       write(ctx, response);
     }).onFailure(err -> {
       if (err instanceof McpServer.IdentifiedError e) {
@@ -373,15 +374,6 @@ final class McpRoutes {
   /** Requests and invalid messages get an answer; notifications and responses do not. */
   private static boolean isRequest(Object message) {
     return !(message instanceof JsonObject m) || (m.containsKey("method") && m.containsKey("id"));
-  }
-
-  private static void checkTenantHeaders(HttpServerRequest request, Principal principal) {
-    for (String header : TENANT_HEADERS) {
-      String named = trimmed(request.getHeader(header));
-      if (named != null && !named.equals(principal.tenantId())) {
-        throw ApiException.forbidden("tenant_mismatch", header + " names a tenant other than the credential's.");
-      }
-    }
   }
 
   private boolean originAllowed(String origin) {

@@ -1,5 +1,7 @@
 package dev.engram.cloud.mcp;
 
+import dev.engram.cloud.auth.Permission;
+import dev.engram.cloud.auth.Permissions;
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.engine.EngineMessages.Get;
 import dev.engram.cloud.engine.EngineMessages.ListMemories;
@@ -39,10 +41,24 @@ public final class McpServer {
   private static final Pattern WORKSPACE_URI = Pattern.compile("engram://workspace/([^/?#]{1,64})");
 
   private final Map<String, Tool> tools = new LinkedHashMap<>();
+  private final Map<String, Permission> permissions = new LinkedHashMap<>();
   private final int toolsPageSize;
 
+  /**
+   * Refuses a tool that the permission table ({@link Permissions}) does not list, or lists with another scope than
+   * the tool declares: no tool is served without a permission.
+   */
   public McpServer(MemoryTools memoryTools, int toolsPageSize) {
-    for (Tool tool : memoryTools.all()) tools.put(tool.name(), tool);
+    for (Tool tool : memoryTools.all()) {
+      Permission permission = Permissions.forTool(tool.name()).orElseThrow(() -> new IllegalStateException(
+          "MCP tool " + tool.name() + " has no entry in auth/Permissions"));
+      if (permission.scope() != tool.scope()) {
+        throw new IllegalStateException("MCP tool " + tool.name() + " declares scope " + tool.scope()
+            + " but auth/Permissions gives it " + permission);
+      }
+      tools.put(tool.name(), tool);
+      permissions.put(tool.name(), permission);
+    }
     this.toolsPageSize = toolsPageSize;
   }
 
@@ -187,15 +203,16 @@ public final class McpServer {
     JsonObject args = rawArgs == null ? new JsonObject() : (JsonObject) rawArgs;
     Future<JsonObject> outcome;
     try {
-      if (!call.principal().has(tool.scope())) {
-        throw ApiException.forbidden("insufficient_scope", "This credential lacks the '" + tool.scope().value()
-            + "' scope that " + name + " needs.");
-      }
+      // The one permission table decides, as on REST (every tool has an entry: see the constructor).
+      Permissions.check(call.principal(), permissions.get(name));
       outcome = tool.handler().call(call, tool.input(args));
     } catch (ApiException e) {
       outcome = Future.failedFuture(e);
     }
-    return outcome.map(McpServer::toolResult)
+    return outcome.map(result -> {
+          Permissions.auditAction(name).ifPresent(call::audit);
+          return toolResult(result);
+        })
         .recover(err -> {
           ApiException e = ApiException.from(err);
           if (!McpErrors.isToolError(e)) return Future.failedFuture(e);

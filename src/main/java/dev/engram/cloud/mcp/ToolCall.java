@@ -8,6 +8,9 @@ import dev.engram.cloud.engine.EngineReplies.EngineReply;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * One MCP request's view of the caller: its principal (the only source of the tenant), its plan caps, and the
  * usage it produced, which the transport hands to metering once the response is sent.
@@ -20,6 +23,7 @@ public final class ToolCall {
   private final String requestId;
   private int created;
   private int searches;
+  private final List<String> audited = new ArrayList<>();
 
   public ToolCall(Principal principal, Caps caps, EngineClient engines, String requestId) {
     this.principal = principal;
@@ -65,5 +69,14 @@ public final class ToolCall {
 
   public int searches() {
     return searches;
+  }
+
+  void audit(String action) {
+    audited.add(action);
+  }
+
+  /** The audit actions of the tools that succeeded in this request ({@code memory_export}, ...). */
+  public List<String> audited() {
+    return List.copyOf(audited);
   }
 }

@@ -46,6 +46,11 @@ public final class ClientAddress {
 
   /** The limit subject of a request from {@code peer} that carries these {@code X-Forwarded-For} headers. */
   public String group(String peer, List<String> forwardedFor) {
+    return group(client(peer, forwardedFor));
+  }
+
+  /** The client's own address (what the audit log records), by the same rule. */
+  public String client(String peer, List<String> forwardedFor) {
     String client = peer;
     if (trusted(peer)) {
       List<String> hops = new ArrayList<>();
@@ -59,7 +64,7 @@ public final class ClientAddress {
         if (!trusted(client)) break;
       }
     }
-    return group(client);
+    return client;
   }
 
   private boolean trusted(String address) {

@@ -140,7 +140,11 @@ class TenantIsolationTest {
         "Authorization", "Bearer " + b.apiKey(),
         "X-Engram-Tenant", a.tenantId(),
         "X-Tenant-Slug", a.tenantId()), null, null);
-    assertEquals(200, r.status());
-    assertEquals(1, r.json().getJsonArray("data").size());
+    assertEquals(403, r.status());
+    assertEquals("tenant_mismatch", r.json().getString("code"));
+    var own = api.send("GET", "/v1/memories?limit=100", java.util.Map.of(
+        "Authorization", "Bearer " + b.apiKey(), "X-Tenant-Slug", b.tenantId()), null, null);
+    assertEquals(200, own.status(), "the credential's own tenant may be named");
+    assertEquals(1, own.json().getJsonArray("data").size());
   }
 }

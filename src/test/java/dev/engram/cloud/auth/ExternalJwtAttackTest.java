@@ -278,10 +278,10 @@ class ExternalJwtAttackTest {
 
     Api.Response crossing = api.send("GET", "/v1/memories", Map.of("Authorization", "Bearer " + aliceToken,
         "X-Engram-Tenant", bobTenant), null, null);
-    assertProblem(crossing, 403, "not_a_member");
+    assertProblem(crossing, 403, "tenant_mismatch");
     Api.Response write = api.send("POST", "/v1/memories", Map.of("Authorization", "Bearer " + aliceToken,
         "X-Engram-Tenant", bobTenant), new JsonObject().put("content", "into bob's").encode(), "application/json");
-    assertProblem(write, 403, "not_a_member");
+    assertProblem(write, 403, "tenant_mismatch");
     assertEquals(1, memoryCount(bobToken), "bob's tenant is unchanged");
 
     Api.Response own = api.send("GET", "/v1/stats", Map.of("Authorization", "Bearer " + aliceToken,

@@ -28,7 +28,8 @@ class CommandLineIT {
           "scan DIR", "--url", "--key", "--project", "--workspace", "PORT", "HOST", "METRICS_PORT", "OTEL_",
           "ENGRAM_DATA_DIR", "ENGRAM_CONFIG", "ENGRAM_PUBLIC_URL", "DATABASE_URL",
           "DATABASE_MIGRATION_URL", "REDIS_URL", "JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "S3_BUCKET",
-          "STRIPE_SECRET_KEY", "ENGRAM_LOG_LEVEL", "ENGRAM_ACCESS_LOG", "ENGRAM_API_KEY", "/openapi.json")) {
+          "STRIPE_SECRET_KEY", "ENGRAM_LOG_LEVEL", "ENGRAM_ACCESS_LOG", "ENGRAM_API_KEY", "/openapi.json",
+          "audit verify", "admin COMMAND", "set-plan REF PLAN", "suspend REF", "ENGRAM_OPERATOR_TOKEN")) {
         assertTrue(run.out().contains(expected), flag + " does not mention " + expected + ":\n" + run.out());
       }
     }

@@ -15,6 +15,7 @@ import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,8 +27,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ContractTest {
 
+  /** The platform operator's token (from the environment in production; tests set it directly). */
+  static final String OPERATOR_TOKEN = "operator-" + UUID.randomUUID() + UUID.randomUUID();
+
   @RegisterExtension
-  static final RunningServer server = RunningServer.with(TestServer.withoutRateLimits());
+  static final RunningServer server = RunningServer.with(TestServer.withoutRateLimits()
+      .put("operator", new JsonObject().put("token", OPERATOR_TOKEN)));
   static Api api;
   static Documented documented;
   static final Set<String> answered2xx = new LinkedHashSet<>();
@@ -56,8 +61,10 @@ class ContractTest {
   @Test
   void every_documented_route_exists() {
     operations().forEach((operationId, route) -> {
-      String path = route[1].replace("{id}", route[1].startsWith("/v1/api-keys") ? "key_aaaaaaaaaaaaaaaaaaaa" : "1")
-          .replace("{name}", "default");
+      String id = route[1].startsWith("/v1/api-keys") ? "key_aaaaaaaaaaaaaaaaaaaa"
+          : route[1].startsWith("/v1/invites") ? "inv_aaaaaaaaaaaaaaaaaaaa" : "1";
+      String path = route[1].replace("{id}", id).replace("{name}", "default")
+          .replace("{user_id}", "usr_aaaaaaaaaaaaaaaaaaaa").replace("{ref}", "tn-nobody");
       Api.Response r = api.send(route[0], path, Map.of(), null, null);
       assertTrue(r.status() != 404 && r.status() != 405, operationId + " " + route[0] + " " + path + " → "
           + r.status() + " " + r.body());
@@ -121,10 +128,66 @@ class ContractTest {
     ok("revokeApiKey", api.delete("/v1/api-keys/" + keyId, key));
     ok("getUsage", api.get("/v1/usage", key));
     ok("deleteMemory", api.delete("/v1/memories/" + second, key));
+    teams(email, key, signup.getString("tenant_id"));
 
     Set<String> missing = new TreeSet<>(operations().keySet());
     missing.removeAll(answered2xx);
     assertTrue(missing.isEmpty(), "operations never answered with a 2xx here: " + missing);
+  }
+
+  /**
+   * The team, key-lifecycle, tenant, audit-log and operator operations, in an order that lets each succeed: the
+   * operator moves the tenant to the team plan (members), three invites (accepted, revoked, accepted then removed),
+   * a role change, a key rotation, the audit log, a password change, ownership to the first member, who deletes the
+   * tenant last.
+   */
+  private static void teams(String ownerEmail, String key, String tenantId) {
+    Map<String, String> operator = Map.of("Authorization", "Bearer " + OPERATOR_TOKEN);
+    ok("operatorListTenants", api.send("GET", "/v1/operator/tenants?limit=5", operator, null, null));
+    ok("operatorGetTenant", api.send("GET", "/v1/operator/tenants/" + tenantId, operator, null, null));
+    ok("operatorSetPlan", api.send("POST", "/v1/operator/tenants/" + tenantId + "/plan", operator,
+        new JsonObject().put("plan", "team").encode(), "application/json"));
+    ok("operatorSuspendTenant", api.send("POST", "/v1/operator/tenants/" + tenantId + "/suspend", operator, null, null));
+    ok("operatorResumeTenant", api.send("POST", "/v1/operator/tenants/" + tenantId + "/resume", operator, null, null));
+
+    String slug = ok("getTenant", api.get("/v1/tenant", key)).json().getString("slug");
+    slug = ok("updateTenant", api.patch("/v1/tenant", key, new JsonObject().put("name", "Contract Labs")
+        .put("slug", slug + "-2"))).json().getString("slug");
+
+    String first = "first-" + UUID.randomUUID() + "@example.com";
+    String token = ok("createInvite", api.post("/v1/invites", key, new JsonObject().put("email", first)
+        .put("role", "member").put("workspaces", new JsonArray().add("backend")))).json().getString("token");
+    ok("listInvites", api.get("/v1/invites", key));
+    String firstId = ok("acceptInvite", api.post("/v1/invites/accept", null, new JsonObject().put("token", token)
+        .put("email", first).put("password", "first password"))).json().getString("user_id");
+    String revoked = ok("createInvite", api.post("/v1/invites", key, new JsonObject()
+        .put("email", "never-" + UUID.randomUUID() + "@example.com").put("role", "viewer"))).json().getString("id");
+    ok("revokeInvite", api.delete("/v1/invites/" + revoked, key));
+    String second = "second-" + UUID.randomUUID() + "@example.com";
+    token = ok("createInvite", api.post("/v1/invites", key, new JsonObject().put("email", second).put("role", "viewer")))
+        .json().getString("token");
+    String secondId = ok("acceptInvite", api.post("/v1/invites/accept", null, new JsonObject().put("token", token)
+        .put("email", second).put("password", "second password"))).json().getString("user_id");
+    ok("listMembers", api.get("/v1/members", key));
+    ok("updateMember", api.patch("/v1/members/" + firstId, key, new JsonObject().put("role", "admin")
+        .put("workspaces", new JsonArray())));
+    ok("removeMember", api.delete("/v1/members/" + secondId, key));
+
+    String keyId = ok("createApiKey", api.post("/v1/api-keys", key, new JsonObject().put("name", "deploy")
+        .put("expires_in_days", 30))).json().getString("id");
+    ok("rotateApiKey", api.post("/v1/api-keys/" + keyId + "/rotate", key, new JsonObject().put("overlap_seconds", 60)));
+    ok("listAuditLog", api.get("/v1/audit-log?limit=2&action=member.removed", key));
+    ok("exportAuditLog", api.get("/v1/audit-log/export", key));
+
+    String session = ok("createToken", api.send("POST", "/v1/auth/token", Map.of("X-Engram-Tenant", slug),
+        new JsonObject().put("email", ownerEmail).put("password", "correct horse").encode(), "application/json"))
+        .json().getString("access_token");
+    ok("getMe", api.get("/v1/me", session));
+    session = ok("changePassword", api.post("/v1/me/password", session, new JsonObject()
+        .put("current_password", "correct horse").put("new_password", "battery staple"))).json().getString("access_token");
+    ok("transferOwnership", api.post("/v1/tenant/transfer", session, new JsonObject().put("user_id", firstId)));
+    String newOwner = api.signIn(first, "first password", tenantId);
+    ok("deleteTenant", api.send("DELETE", "/v1/tenant", newOwner, new JsonObject().put("confirm", slug).encode()));
   }
 
   private static Api.Response ok(String operationId, Api.Response r) {

@@ -48,8 +48,13 @@ final class Documented {
     String mediaType = type.split(";")[0].trim();
     JsonObject schema = contract.responseSchema(operationId, r.status(), mediaType);
     assertNotNull(schema, () -> what + ": " + operationId + " documents no " + mediaType + " body for " + r.status());
-    Object body = mediaType.endsWith("json") ? Json.decodeValue(r.body()) : r.body();
-    List<String> problems = violations(schema, body);
+    List<String> problems = new ArrayList<>();
+    if (mediaType.equals("application/x-ndjson")) {
+      // JSON Lines: the schema is each line's.
+      r.body().lines().forEach(line -> problems.addAll(violations(schema, Json.decodeValue(line))));
+    } else {
+      problems.addAll(violations(schema, mediaType.endsWith("json") ? Json.decodeValue(r.body()) : r.body()));
+    }
     assertTrue(problems.isEmpty(), () -> what + ": the " + r.status() + " answer does not match the documented "
         + "schema: " + problems + "\n" + (r.body().length() > 2000 ? r.body().substring(0, 2000) + "…" : r.body()));
   }

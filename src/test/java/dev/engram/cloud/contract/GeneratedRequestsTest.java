@@ -41,8 +41,11 @@ class GeneratedRequestsTest {
   /** Operations that would end the session they run in, or that have no input to generate beyond the path. */
   private static final List<String> SKIPPED = List.of();
 
+  static final String OPERATOR_TOKEN = ContractTest.OPERATOR_TOKEN;
+
   @RegisterExtension
-  static final RunningServer server = RunningServer.with(TestServer.withoutRateLimits());
+  static final RunningServer server = RunningServer.with(TestServer.withoutRateLimits()
+      .put("operator", new JsonObject().put("token", OPERATOR_TOKEN)));
   static Api api;
   static Documented documented;
   static JsonObject document;
@@ -84,13 +87,21 @@ class GeneratedRequestsTest {
 
   private static void send(String operationId, Request request, boolean broken) {
     boolean secured = documented.contract.scope(operationId) != null;
-    Map<String, String> headers = secured ? Map.of("Authorization", "Bearer " + key) : Map.of();
+    Map<String, String> headers = secured ? Map.of("Authorization", "Bearer " + key)
+        : operator(operationId) ? Map.of("Authorization", "Bearer " + OPERATOR_TOKEN) : Map.of();
     String body = request.body == null ? null : request.body.encode();
     Api.Response r = api.send(request.method, request.path, headers, body, body == null ? null : "application/json");
     String what = (broken ? "broken (" + request.breakage + ") " : "") + request.method + " " + request.path
         + (body == null ? "" : " " + (body.length() > 300 ? body.substring(0, 300) + "…" : body));
     documented.check(operationId, r, what);
     if (broken) assertEquals(400, r.status(), () -> what + " → " + r.status() + " " + r.body());
+  }
+
+  /** Whether the operation is the platform operator's (its security requirement names the operator scheme). */
+  private static boolean operator(String operationId) {
+    String[] route = ContractTest.operations().get(operationId);
+    JsonArray security = operation(route[0], route[1]).getJsonArray("security", new JsonArray());
+    return security.stream().anyMatch(r -> ((JsonObject) r).containsKey("operator"));
   }
 
   /** One request: method, path with its query, JSON body (or null), and what was broken in it. */

@@ -34,6 +34,9 @@ abstract class ControlPlaneContract {
 
   protected abstract Future<ControlPlane> open(Vertx vertx) throws Exception;
 
+  /** Runs one statement on the store by hand, past the server's own rules (names the table {@code audit_log}). */
+  protected abstract void byHand(String sql) throws Exception;
+
   @BeforeEach
   void openStore() throws Exception {
     vertx = Vertx.vertx();
@@ -94,9 +97,10 @@ abstract class ControlPlaneContract {
 
     UserLogin login = await(controlPlane.findLogin("owner@example.com")).orElseThrow();
     assertEquals(a.userId(), login.userId());
-    assertEquals(a.tenantId(), login.tenantId());
-    assertEquals("owner", login.role());
-    assertEquals("active", login.tenantStatus());
+    assertEquals(List.of(new Membership(a.tenantId(), a.tenantSlug(), "owner", "active", List.of())),
+        login.memberships());
+    assertEquals(0, login.tokenVersion());
+    assertEquals(login, await(controlPlane.findUser(a.userId())).orElseThrow(), "by id as by email");
 
     ApiKeyRecord key = await(controlPlane.findApiKeyByHash(a.firstKey().keyHash())).orElseThrow();
     assertEquals(a.firstKey().id(), key.id());
@@ -219,7 +223,7 @@ abstract class ControlPlaneContract {
 
     ExternalIdentity found = await(controlPlane.findIdentity(ISSUER, "subject-1")).orElseThrow();
     assertEquals(a.userId(), found.userId());
-    assertEquals(List.of(new ExternalIdentity.Membership(a.tenantId(), "owner", "active")), found.memberships());
+    assertEquals(List.of(new Membership(a.tenantId(), a.tenantSlug(), "owner", "active", List.of())), found.memberships());
     assertTrue(await(controlPlane.findIdentity(ISSUER, "subject-2")).isEmpty());
     assertTrue(await(controlPlane.findIdentity("https://other.example.com", "subject-1")).isEmpty(),
         "a subject belongs to its issuer");
@@ -269,7 +273,7 @@ abstract class ControlPlaneContract {
 
     ExternalIdentity found = await(controlPlane.findIdentity(ISSUER, "victim-subject")).orElseThrow();
     assertEquals(victim.userId(), found.userId());
-    assertEquals(List.of(new ExternalIdentity.Membership(victim.tenantId(), "owner", "active")), found.memberships());
+    assertEquals(List.of(new Membership(victim.tenantId(), victim.tenantSlug(), "owner", "active", List.of())), found.memberships());
     UserLogin login = await(controlPlane.findLogin("victim@corp.test")).orElseThrow();
     assertEquals(victim.userId(), login.userId(), "the email now signs in to the verified identity's user");
     assertNull(login.passwordHash(), "which has no password: the squatter's password opens nothing");
@@ -358,7 +362,8 @@ abstract class ControlPlaneContract {
         new JsonObject().put("k", "v").put("n", 2)), log.get(0));
     assertEquals(extra.id(), log.get(1).target());
     assertEquals(a.userId(), log.get(2).actor());
-    assertEquals(new JsonObject(), log.get(3).details(), "no details reads back as an empty object");
+    assertEquals(new JsonObject(), log.get(1).details(), "no details reads back as an empty object");
+    assertEquals(a.tenantSlug(), log.get(3).details().getString("slug"));
     assertEquals(2, await(controlPlane.auditLog(a.tenantId(), 2)).size());
 
     assertEquals(List.of("tenant.created"),
@@ -474,6 +479,389 @@ abstract class ControlPlaneContract {
     await(Future.join(inserts).otherwiseEmpty());
     assertEquals(4, inserts.stream().filter(Future::succeeded).count(), "one key existed; four more fit under five");
     assertEquals(5, allKeys(a.tenantId()).size());
+  }
+
+  // ---- teams, key lifecycle, tenants and the audit chain ----
+
+  private static final MemberCap TEAM = new MemberCap(10L, "team");
+
+  private NewAccount account(String email, String slug) {
+    NewAccount a = account(email);
+    return new NewAccount(a.tenantId(), a.tenantName(), a.userId(), a.email(), a.passwordHash(), a.firstKey(), slug,
+        new Actor(null, "203.0.113.9", "curl/8", "req-1"));
+  }
+
+  private NewInvite invite(NewAccount a, String email, String role, List<String> workspaces, Instant expires) {
+    return new NewInvite(id("inv_"), a.tenantId(), email, role, workspaces, id("inv-hash-"), a.userId(), expires);
+  }
+
+  private InviteRecord inviteRecord(NewInvite i) throws Exception {
+    return await(controlPlane.findInviteByTokenHash(i.tokenHash())).orElseThrow();
+  }
+
+  private static ApiException failure(ThrowingRunnable r) {
+    Exception e = assertThrows(Exception.class, r::run);
+    return assertInstanceOf(ApiException.class, e.getCause() != null ? e.getCause() : e);
+  }
+
+  interface ThrowingRunnable {
+    void run() throws Exception;
+  }
+
+  private List<String> actions(String tenantId) throws Exception {
+    return await(controlPlane.auditLog(tenantId, 100)).stream().map(AuditEntry::action).toList();
+  }
+
+  /** A new member of {@code a} through an invite, with a password account of its own. */
+  private String join(NewAccount a, String email, String role) throws Exception {
+    NewInvite i = invite(a, email, role, List.of(), Instant.now().plusSeconds(3600));
+    await(controlPlane.createInvite(i, TEAM, Actor.of(a.userId())));
+    String user = id("usr_");
+    await(controlPlane.acceptInvite(inviteRecord(i), new NewUser(user, email, "hash"), null, TEAM, Actor.SYSTEM));
+    return user;
+  }
+
+  @Test
+  void a_slug_is_unique_names_its_tenant_and_changes_with_an_audit_entry() throws Exception {
+    NewAccount a = account("slug-a@example.com", "acme");
+    await(controlPlane.createAccount(a));
+    ApiException taken = failure(() -> await(controlPlane.createAccount(account("slug-b@example.com", "acme"))));
+    assertEquals(409, taken.status());
+    assertEquals("slug_taken", taken.code());
+    assertTrue(await(controlPlane.findLogin("slug-b@example.com")).isEmpty(), "nothing written");
+
+    assertEquals(a.tenantId(), await(controlPlane.findTenant("acme")).orElseThrow().id());
+    assertEquals("acme", await(controlPlane.findTenant(a.tenantId())).orElseThrow().slug());
+    assertTrue(await(controlPlane.updateTenant(a.tenantId(), "Acme Inc", "acme-labs", Actor.of(a.userId()))));
+    assertTrue(await(controlPlane.findTenant("acme")).isEmpty(), "the old slug names nothing");
+    TenantRecord renamed = await(controlPlane.findTenant("acme-labs")).orElseThrow();
+    assertEquals("Acme Inc", renamed.name());
+    assertEquals("acme-labs", await(controlPlane.findApiKeyByHash(a.firstKey().keyHash())).orElseThrow().tenantSlug());
+    assertEquals(List.of("tenant.renamed", "tenant.slug_changed", "tenant.created"), actions(a.tenantId()));
+    AuditEntry created = await(controlPlane.auditLog(a.tenantId(), 10)).get(2);
+    assertEquals("203.0.113.9", created.ip(), "the sign-up's origin is on record");
+    assertEquals("curl/8", created.userAgent());
+    assertEquals("req-1", created.requestId());
+
+    NewAccount b = account("slug-c@example.com", "acme");
+    await(controlPlane.createAccount(b));
+    assertEquals("slug_taken", failure(() -> await(controlPlane.updateTenant(b.tenantId(), null, "acme-labs",
+        Actor.of(b.userId())))).code());
+  }
+
+  @Test
+  void invites_respect_the_member_cap_pending_invites_and_single_use() throws Exception {
+    NewAccount a = account("inviter@example.com");
+    await(controlPlane.createAccount(a));
+    MemberCap two = new MemberCap(2L, "pro");
+    NewInvite first = invite(a, "first@example.com", "member", List.of("backend"), Instant.now().plusSeconds(3600));
+    await(controlPlane.createInvite(first, two, Actor.of(a.userId())));
+    ApiException capped = failure(() -> await(controlPlane.createInvite(
+        invite(a, "second@example.com", "viewer", List.of(), Instant.now().plusSeconds(3600)), two, Actor.SYSTEM)));
+    assertEquals(402, capped.status());
+    assertEquals("members", capped.extensions().getString("cap"));
+    assertEquals(2, capped.extensions().getLong("used"), "the owner and the pending invite");
+    assertEquals("invite_pending", failure(() -> await(controlPlane.createInvite(
+        invite(a, "FIRST@example.com", "viewer", List.of(), Instant.now().plusSeconds(3600)), TEAM, Actor.SYSTEM)))
+        .code());
+    assertEquals("already_a_member", failure(() -> await(controlPlane.createInvite(
+        invite(a, "inviter@example.com", "viewer", List.of(), Instant.now().plusSeconds(3600)), TEAM, Actor.SYSTEM)))
+        .code());
+    assertEquals(List.of(first.id()), await(controlPlane.listInvites(a.tenantId())).stream().map(InviteRecord::id)
+        .toList());
+
+    InviteRecord pending = inviteRecord(first);
+    assertEquals(a.tenantId(), pending.tenantId());
+    assertEquals(List.of("backend"), pending.workspaces());
+    assertEquals("pending", pending.state(Instant.now()));
+    String user = id("usr_");
+    assertEquals("invite_email_mismatch", failure(() -> await(controlPlane.acceptInvite(pending,
+        new NewUser(user, "someone-else@example.com", "hash"), null, two, Actor.SYSTEM))).code());
+    assertEquals("member", await(controlPlane.acceptInvite(pending, new NewUser(user, "first@example.com", "hash"),
+        null, two, Actor.SYSTEM)));
+    assertEquals("invite_used", failure(() -> await(controlPlane.acceptInvite(pending, null, a.userId(), two,
+        Actor.SYSTEM))).code());
+    Member joined = await(controlPlane.listMembers(a.tenantId())).get(1);
+    assertEquals(new Member(user, "first@example.com", "member", List.of("backend"), joined.joinedAt()), joined);
+    assertEquals(List.of(new Membership(a.tenantId(), a.tenantSlug(), "member", "active", List.of("backend"))),
+        await(controlPlane.findUser(user)).orElseThrow().memberships());
+    assertTrue(await(controlPlane.listInvites(a.tenantId())).isEmpty(), "accepted invites are not pending");
+
+    NewInvite expired = invite(a, "late@example.com", "viewer", List.of(), Instant.now().minusSeconds(1));
+    await(controlPlane.createInvite(expired, TEAM, Actor.SYSTEM));
+    ApiException gone = failure(() -> await(controlPlane.acceptInvite(inviteRecord(expired),
+        new NewUser(id("usr_"), "late@example.com", "h"), null, TEAM, Actor.SYSTEM)));
+    assertEquals(410, gone.status());
+    assertTrue(await(controlPlane.findLogin("late@example.com")).isEmpty(), "no account made for a refused accept");
+
+    NewInvite revoked = invite(a, "revoked@example.com", "viewer", List.of(), Instant.now().plusSeconds(3600));
+    await(controlPlane.createInvite(revoked, TEAM, Actor.SYSTEM));
+    assertTrue(await(controlPlane.revokeInvite(a.tenantId(), revoked.id(), Actor.of(a.userId()))));
+    assertFalse(await(controlPlane.revokeInvite(a.tenantId(), revoked.id(), Actor.SYSTEM)), "once");
+    assertEquals("invite_not_found", failure(() -> await(controlPlane.acceptInvite(inviteRecord(revoked), null,
+        a.userId(), TEAM, Actor.SYSTEM))).code());
+    assertEquals(List.of("invite.revoked", "invite.created", "invite.created", "invite.accepted", "invite.created",
+        "tenant.created"), actions(a.tenantId()));
+  }
+
+  @Test
+  void the_member_cap_is_checked_again_on_accept_and_an_existing_user_can_join() throws Exception {
+    NewAccount a = account("cap-owner@example.com");
+    NewAccount b = account("other-owner@example.com");
+    await(controlPlane.createAccount(a));
+    await(controlPlane.createAccount(b));
+    NewInvite i = invite(a, "other-owner@example.com", "admin", List.of(), Instant.now().plusSeconds(3600));
+    await(controlPlane.createInvite(i, TEAM, Actor.SYSTEM));
+    ApiException capped = failure(() -> await(controlPlane.acceptInvite(inviteRecord(i), null, b.userId(),
+        new MemberCap(1L, "free"), Actor.SYSTEM)));
+    assertEquals(402, capped.status());
+    assertEquals("free", capped.extensions().getString("plan"));
+
+    assertEquals("admin", await(controlPlane.acceptInvite(inviteRecord(i), null, b.userId(), TEAM, Actor.SYSTEM)));
+    assertEquals(List.of(b.tenantId(), a.tenantId()), await(controlPlane.findLogin("other-owner@example.com"))
+        .orElseThrow().memberships().stream().map(Membership::tenantId).toList(), "oldest membership first");
+  }
+
+  @Test
+  void roles_change_but_the_owner_stays_one_and_ownership_moves_only_by_transfer() throws Exception {
+    NewAccount a = account("roles@example.com");
+    await(controlPlane.createAccount(a));
+    String member = join(a, "roles-member@example.com", "member");
+
+    Member viewer = await(controlPlane.changeMember(a.tenantId(), member, "viewer", null, Actor.of(a.userId())))
+        .orElseThrow();
+    assertEquals("viewer", viewer.role());
+    assertEquals(List.of("w1"), await(controlPlane.changeMember(a.tenantId(), member, null, List.of("w1"),
+        Actor.SYSTEM)).orElseThrow().workspaces());
+    assertTrue(await(controlPlane.changeMember(a.tenantId(), member, null, List.of(), Actor.SYSTEM)).orElseThrow()
+        .workspaces().isEmpty(), "an empty list lifts the restriction");
+    for (String role : List.of("owner")) {
+      assertEquals("owner_role", failure(() -> await(controlPlane.changeMember(a.tenantId(), member, role, null,
+          Actor.SYSTEM))).code());
+    }
+    assertEquals("owner_role", failure(() -> await(controlPlane.changeMember(a.tenantId(), a.userId(), "admin", null,
+        Actor.SYSTEM))).code());
+    assertEquals("owner_role", failure(() -> await(controlPlane.removeMember(a.tenantId(), a.userId(), Actor.SYSTEM)))
+        .code());
+    assertTrue(await(controlPlane.changeMember(a.tenantId(), "usr_nobody", "viewer", null, Actor.SYSTEM)).isEmpty());
+
+    assertFalse(await(controlPlane.transferOwnership(a.tenantId(), member, a.userId(), Actor.SYSTEM)),
+        "only the owner hands ownership on");
+    assertTrue(await(controlPlane.transferOwnership(a.tenantId(), a.userId(), member, Actor.of(a.userId()))));
+    assertEquals(List.of("admin", "owner"), await(controlPlane.listMembers(a.tenantId())).stream().map(Member::role)
+        .toList());
+    assertEquals(List.of("tenant.ownership_transferred", "member.workspaces_changed", "member.workspaces_changed",
+        "member.role_changed"), actions(a.tenantId()).subList(0, 4));
+  }
+
+  @Test
+  void a_removed_member_loses_its_keys_and_an_account_left_in_no_tenant() throws Exception {
+    NewAccount a = account("remover@example.com");
+    await(controlPlane.createAccount(a));
+    String member = join(a, "removed@example.com", "admin");
+    NewApiKey theirs = new NewApiKey(id("key_"), a.tenantId(), "theirs", "ek_live_them", id("hash-"),
+        List.of("admin"), member, null, member);
+    await(insert(theirs));
+    ApiKeyRecord found = await(controlPlane.findApiKeyByHash(theirs.keyHash())).orElseThrow();
+    assertEquals(member, found.userId());
+    assertEquals("admin", found.memberRole(), "a key acts with its member's role");
+
+    assertEquals(List.of(theirs.id()), await(controlPlane.removeMember(a.tenantId(), member, Actor.of(a.userId())))
+        .orElseThrow());
+    assertNotNull(await(controlPlane.findApiKeyByHash(theirs.keyHash())).orElseThrow().revokedAt());
+    assertNull(await(controlPlane.findApiKeyByHash(a.firstKey().keyHash())).orElseThrow().revokedAt(),
+        "the owner's key stays");
+    assertTrue(await(controlPlane.findUser(member)).isEmpty(), "the account belonged to no other tenant");
+    assertTrue(await(controlPlane.removeMember(a.tenantId(), member, Actor.SYSTEM)).isEmpty());
+    AuditEntry removed = await(controlPlane.auditLog(a.tenantId(), 1)).get(0);
+    assertEquals("member.removed", removed.action());
+    assertEquals(member, removed.target());
+    assertEquals(theirs.id(), removed.details().getJsonArray("keys_revoked").getString(0));
+  }
+
+  @Test
+  void a_rotated_key_is_replaced_like_for_like_and_expires_at_the_end_of_the_overlap() throws Exception {
+    NewAccount a = account("rotate@example.com");
+    await(controlPlane.createAccount(a));
+    NewApiKey old = key(a, "ci", List.of("memories:read", "workspace:backend"));
+    await(controlPlane.insertApiKey(old, 2));
+    NewApiKey fresh = new NewApiKey(id("key_"), a.tenantId(), null, "ek_live_new1", id("hash-"), List.of(),
+        a.userId(), null, null);
+    Instant overlapEnds = Instant.now().plusSeconds(60).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    KeyRotation rotation = await(controlPlane.rotateApiKey(a.tenantId(), old.id(), List.of(), fresh, overlapEnds,
+        Actor.of(a.userId()))).orElseThrow();
+    assertEquals(old.id(), rotation.replaced().id());
+    assertEquals(overlapEnds, rotation.replaced().expiresAt());
+    assertEquals(fresh.id(), rotation.replaced().rotatedTo());
+    assertEquals("rotating", rotation.replaced().state(Instant.now()));
+    ApiKeyRecord replacement = rotation.replacement();
+    assertEquals(List.of(fresh.id(), "ci", List.of("memories:read", "workspace:backend"), a.userId(), "active"),
+        List.of(replacement.id(), replacement.name(), replacement.scopes(), replacement.userId(),
+            replacement.state(Instant.now())), "the replacement is the old key's like");
+    assertEquals(old.id(), await(controlPlane.findApiKeyByHash(old.keyHash())).orElseThrow().id());
+    assertEquals(fresh.id(), await(controlPlane.findApiKeyByHash(fresh.keyHash())).orElseThrow().id());
+
+    assertEquals("already_rotated", failure(() -> await(controlPlane.rotateApiKey(a.tenantId(), old.id(), List.of(),
+        new NewApiKey(id("key_"), a.tenantId(), null, "ek_live_new2", id("hash-"), List.of(), a.userId(), null, null),
+        overlapEnds, Actor.SYSTEM))).code());
+    assertTrue(await(controlPlane.rotateApiKey(a.tenantId(), old.id(), List.of("frontend"), fresh, overlapEnds,
+        Actor.SYSTEM)).isEmpty(), "outside a restriction, as for a revocation");
+    assertTrue(await(controlPlane.rotateApiKey(a.tenantId(), "key_unknown", List.of(), fresh, overlapEnds,
+        Actor.SYSTEM)).isEmpty());
+    assertEquals("api_key.rotated", await(controlPlane.auditLog(a.tenantId(), 1)).get(0).action());
+  }
+
+  @Test
+  void key_uses_are_kept_to_the_minute_and_never_move_back() throws Exception {
+    NewAccount a = account("used@example.com");
+    await(controlPlane.createAccount(a));
+    Instant later = Instant.parse("2026-05-01T10:05:00Z");
+    await(controlPlane.markKeysUsed(List.of(new KeyUse(a.tenantId(), a.firstKey().id(), later))));
+    await(controlPlane.markKeysUsed(List.of(new KeyUse(a.tenantId(), a.firstKey().id(),
+        Instant.parse("2026-05-01T10:04:00Z")))));
+    assertEquals(later, allKeys(a.tenantId()).get(0).lastUsedAt());
+    assertEquals(later, await(controlPlane.findApiKeyByHash(a.firstKey().keyHash())).orElseThrow().lastUsedAt());
+  }
+
+  @Test
+  void an_expired_key_is_audited_once() throws Exception {
+    NewAccount a = account("expiring@example.com");
+    await(controlPlane.createAccount(a));
+    NewApiKey expired = new NewApiKey(id("key_"), a.tenantId(), "old", "ek_live_old1", id("hash-"),
+        List.of("memories:read"), a.userId(), Instant.now().minusSeconds(1));
+    await(insert(expired));
+    assertTrue(await(controlPlane.auditExpiredKeys(1000)) >= 1);
+    assertEquals(0, await(controlPlane.auditExpiredKeys(1000)));
+    AuditEntry entry = await(controlPlane.auditLog(a.tenantId(), 1)).get(0);
+    assertEquals(List.of("api_key.expired", expired.id(), "system"), List.of(entry.action(), entry.target(),
+        entry.actor()));
+  }
+
+  @Test
+  void a_suspended_tenant_keeps_its_data_and_a_deleted_one_keeps_only_its_audit_chain() throws Exception {
+    NewAccount a = account("lifecycle@example.com", "lifecycle");
+    await(controlPlane.createAccount(a));
+    String member = join(a, "lifecycle-member@example.com", "viewer");
+    assertTrue(await(controlPlane.setTenantStatus(a.tenantId(), "suspended", Actor.of("operator"))));
+    assertEquals("suspended", await(controlPlane.findApiKeyByHash(a.firstKey().keyHash())).orElseThrow().tenantStatus());
+    assertEquals("suspended", await(controlPlane.findUser(member)).orElseThrow().memberships().get(0).tenantStatus());
+    assertTrue(await(controlPlane.setTenantStatus(a.tenantId(), "active", Actor.of("operator"))));
+    assertEquals(List.of("tenant.resumed", "tenant.suspended"), actions(a.tenantId()).subList(0, 2));
+
+    assertEquals(java.util.Set.of(a.userId(), member), java.util.Set.copyOf(await(controlPlane.deleteTenant(
+        a.tenantId(), Actor.of(a.userId()))).orElseThrow()));
+    assertTrue(await(controlPlane.findApiKeyByHash(a.firstKey().keyHash())).isEmpty(), "its keys are gone");
+    assertTrue(await(controlPlane.findLogin("lifecycle@example.com")).isEmpty(), "its users, in no tenant now, too");
+    assertTrue(await(controlPlane.findTenant("lifecycle")).isEmpty(), "its slug is free");
+    TenantRecord tombstone = await(controlPlane.findTenant(a.tenantId())).orElseThrow();
+    assertEquals("deleted", tombstone.status());
+    assertEquals("tenant.deleted", await(controlPlane.auditLog(a.tenantId(), 1)).get(0).action());
+    assertTrue(await(controlPlane.deleteTenant(a.tenantId(), Actor.SYSTEM)).isEmpty());
+    assertFalse(await(controlPlane.setTenantStatus(a.tenantId(), "active", Actor.SYSTEM)));
+    assertNull(await(AuditVerifier.verify(controlPlane, tombstone)), "the deleted tenant's chain holds");
+    await(controlPlane.createAccount(account("lifecycle@example.com", "lifecycle")));
+  }
+
+  @Test
+  void a_password_change_raises_the_token_version() throws Exception {
+    NewAccount a = account("password@example.com");
+    await(controlPlane.createAccount(a));
+    assertEquals(1, await(controlPlane.changePassword(a.tenantId(), a.userId(), "new-hash", Actor.of(a.userId()))));
+    UserLogin user = await(controlPlane.findUser(a.userId())).orElseThrow();
+    assertEquals(List.of("new-hash", 1), List.of(user.passwordHash(), user.tokenVersion()));
+    assertEquals("user.password_changed", await(controlPlane.auditLog(a.tenantId(), 1)).get(0).action());
+
+    NewAccount ext = identityAccount(null);
+    await(controlPlane.createAccountWithIdentity(ext, ISSUER, "no-password"));
+    assertEquals("no_password", failure(() -> await(controlPlane.changePassword(ext.tenantId(), ext.userId(), "h",
+        Actor.SYSTEM))).code());
+  }
+
+  @Test
+  void tenants_list_in_creation_order_a_page_at_a_time() throws Exception {
+    List<String> ids = new java.util.ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      NewAccount a = account("listed-" + i + "@example.com");
+      await(controlPlane.createAccount(a));
+      ids.add(a.tenantId());
+    }
+    TenantPage first = await(controlPlane.listTenants(null, 3));
+    TenantPage second = await(controlPlane.listTenants(first.nextAfter(), 3));
+    assertNull(second.nextAfter());
+    List<String> listed = new java.util.ArrayList<>();
+    first.tenants().forEach(t -> listed.add(t.id()));
+    second.tenants().forEach(t -> listed.add(t.id()));
+    assertEquals(ids, listed);
+    assertEquals(1, first.tenants().get(0).members());
+  }
+
+  @Test
+  void every_entry_is_chained_and_verification_names_an_edited_or_removed_one() throws Exception {
+    NewAccount a = account("chain@example.com");
+    NewAccount b = account("chain-b@example.com");
+    await(controlPlane.createAccount(a));
+    await(controlPlane.createAccount(b));
+    for (int i = 0; i < 5; i++) {
+      await(controlPlane.audit(AuditEntry.of(a.tenantId(), new Actor(a.userId(), "198.51.100.7", "agent", "req-" + i),
+          "test.entry", "t" + i, new JsonObject().put("n", i).put("b", List.of("x", "y")))));
+    }
+    AuditPage page = await(controlPlane.auditPage(AuditQuery.chain(a.tenantId(), null, 100)));
+    assertEquals(6, page.entries().size());
+    String prev = AuditChain.GENESIS;
+    for (int i = 0; i < 6; i++) {
+      AuditRecord r = page.entries().get(i);
+      assertEquals(i + 1, r.seq());
+      assertEquals(prev, r.prevHash());
+      assertEquals(AuditChain.hash(prev, r.seq(), r.at(), r.entry()), r.hash());
+      prev = r.hash();
+    }
+    AuditRecord fourth = page.entries().get(3);
+    assertEquals("198.51.100.7", fourth.entry().ip());
+    assertEquals(TenantRecordHead.of(await(controlPlane.findTenant(a.tenantId())).orElseThrow()),
+        new TenantRecordHead(6, prev), "the tenant records the head");
+    assertTrue(await(AuditVerifier.verify(controlPlane)).breaks().isEmpty());
+
+    byHand("UPDATE audit_log SET target = 'edited' WHERE id = " + fourth.id());
+    AuditVerifier.Result edited = await(AuditVerifier.verify(controlPlane));
+    assertEquals(1, edited.breaks().size(), "only a's chain is broken: " + edited.breaks());
+    AuditChain.Break broken = edited.breaks().get(0);
+    assertEquals(List.of(a.tenantId(), fourth.id()), List.of(broken.tenantId(), broken.entryId()));
+    assertTrue(broken.reason().contains("altered"), broken.reason());
+
+    byHand("DELETE FROM audit_log WHERE tenant_id = '" + b.tenantId() + "'");
+    AuditChain.Break truncated = await(AuditVerifier.verify(controlPlane, await(controlPlane.findTenant(b.tenantId()))
+        .orElseThrow()));
+    assertTrue(truncated.reason().contains("removed"), truncated.reason());
+  }
+
+  /** The chain head a tenant's record holds. */
+  record TenantRecordHead(long seq, String hash) {
+    static TenantRecordHead of(TenantRecord t) {
+      return new TenantRecordHead(t.auditSeq(), t.auditHead());
+    }
+  }
+
+  @Test
+  void the_audit_log_filters_by_action_actor_and_time_and_pages_with_a_cursor() throws Exception {
+    NewAccount a = account("filters@example.com");
+    await(controlPlane.createAccount(a));
+    for (int i = 0; i < 4; i++) {
+      await(controlPlane.audit(AuditEntry.of(a.tenantId(), Actor.of(i % 2 == 0 ? "alice" : "bob"), "test.x", "t" + i,
+          null)));
+    }
+    AuditPage firstTwo = await(controlPlane.auditPage(new AuditQuery(a.tenantId(), "test.x", null, null, null, null, 2,
+        false)));
+    assertEquals(List.of("t3", "t2"), firstTwo.entries().stream().map(r -> r.entry().target()).toList());
+    AuditPage rest = await(controlPlane.auditPage(new AuditQuery(a.tenantId(), "test.x", null, null, null,
+        firstTwo.next(), 2, false)));
+    assertEquals(List.of("t1", "t0"), rest.entries().stream().map(r -> r.entry().target()).toList());
+    assertNull(rest.next());
+    assertEquals(List.of("t2", "t0"), await(controlPlane.auditPage(new AuditQuery(a.tenantId(), null, "alice", null,
+        null, null, 10, false))).entries().stream().map(r -> r.entry().target()).toList());
+    assertTrue(await(controlPlane.auditPage(new AuditQuery(a.tenantId(), null, null, Instant.now().plusSeconds(60),
+        null, null, 10, false))).entries().isEmpty());
+    assertEquals(5, await(controlPlane.auditPage(new AuditQuery(a.tenantId(), null, null, null,
+        Instant.now().plusSeconds(60), null, 10, false))).entries().size());
   }
 
   @Test

@@ -42,6 +42,9 @@ public final class Api {
 
   public record Account(String tenantId, String userId, String apiKey, String email, String password) {}
 
+  /** A user who joined a tenant through an invite, signed in to it. */
+  public record Member(String userId, String email, String password, String role, String token) {}
+
   /** Signs up a fresh tenant and returns its first (admin) key. */
   public Account signup() {
     String email = "user-" + UUID.randomUUID() + "@example.com";
@@ -51,6 +54,31 @@ public final class Api {
     if (r.status() != 201) throw new AssertionError("signup failed: " + r.status() + " " + r.body());
     JsonObject j = r.json();
     return new Account(j.getString("tenant_id"), j.getString("user_id"), j.getString("api_key"), email, password);
+  }
+
+  /** Signs in with email and password (into {@code tenant}, an id or slug, when given) and returns the access token. */
+  public String signIn(String email, String password, String tenant) {
+    Map<String, String> headers = tenant == null ? Map.of() : Map.of("X-Engram-Tenant", tenant);
+    Response r = send("POST", "/v1/auth/token", headers,
+        new JsonObject().put("email", email).put("password", password).encode(), "application/json");
+    if (r.status() != 200) throw new AssertionError("sign-in failed: " + r.status() + " " + r.body());
+    return r.json().getString("access_token");
+  }
+
+  /**
+   * Invites a fresh email with {@code role} using {@code adminCredential}, accepts the invite with a new account,
+   * and signs it in to the tenant.
+   */
+  public Member join(String adminCredential, String role) {
+    String email = role + "-" + UUID.randomUUID() + "@example.com";
+    String password = "member password " + role;
+    Response invite = post("/v1/invites", adminCredential, new JsonObject().put("email", email).put("role", role));
+    if (invite.status() != 201) throw new AssertionError("invite failed: " + invite.status() + " " + invite.body());
+    Response accepted = post("/v1/invites/accept", null, new JsonObject().put("token", invite.json().getString("token"))
+        .put("email", email).put("password", password));
+    if (accepted.status() != 200) throw new AssertionError("accept failed: " + accepted.status() + " " + accepted.body());
+    String tenant = accepted.json().getString("tenant_id");
+    return new Member(accepted.json().getString("user_id"), email, password, role, signIn(email, password, tenant));
   }
 
   /** Creates a memory and returns it (fails the test on anything but 201). */

@@ -75,6 +75,11 @@ public final class TestPostgres {
     admin().execute(sql);
   }
 
+  /** Runs one statement as the superuser inside {@code db} (e.g. a hand edit that row-level security would stop). */
+  public static synchronized void asSuperuser(Database db, String sql) {
+    admin().execute(db.name(), sql);
+  }
+
   /** A plain JDBC connection (for assertions) as the given URL's role. */
   public static Connection jdbc(String url) throws SQLException {
     PgConnectOptions o = PgConnectOptions.fromUri(url);
@@ -198,10 +203,14 @@ public final class TestPostgres {
     }
 
     void execute(String sql) {
+      execute(database, sql);
+    }
+
+    void execute(String db, String sql) {
       Properties props = new Properties();
       props.setProperty("user", user);
       if (password != null && !password.isEmpty()) props.setProperty("password", password);
-      try (Connection c = DriverManager.getConnection("jdbc:postgresql://" + host + ":" + port + "/" + database, props);
+      try (Connection c = DriverManager.getConnection("jdbc:postgresql://" + host + ":" + port + "/" + db, props);
            Statement s = c.createStatement()) {
         s.execute(sql);
       } catch (SQLException e) {

@@ -84,6 +84,47 @@ class PgMigrationsTest {
     await(cp.close());
   }
 
+  /**
+   * A database at V3 with an account and audit lines: V4 gives the tenant its slug ({@code tn_x} → {@code tn-x}), its
+   * keys their member, and keeps the old audit lines ahead of the chain, which then holds.
+   */
+  @Test
+  void tenants_keys_and_audit_lines_made_before_v4_get_slugs_members_and_a_chain_after_them() throws Exception {
+    TestPostgres.Database db = TestPostgres.newDatabase();
+    try (Connection c = TestPostgres.jdbc(db.ownerUrl()); Statement s = c.createStatement()) {
+      c.setAutoCommit(false);
+      s.execute("CREATE SCHEMA engram; CREATE TABLE engram.schema_migrations (version integer PRIMARY KEY,"
+          + " applied_at timestamptz NOT NULL DEFAULT now()); SET LOCAL search_path = engram, pg_temp");
+      for (int v = 1; v <= 3; v++) {
+        try (var in = getClass().getResourceAsStream("/db/pg/V" + v + ".sql")) {
+          s.execute(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+        }
+        s.execute("INSERT INTO engram.schema_migrations (version) VALUES (" + v + ")");
+      }
+      c.commit();
+      s.execute("SELECT set_config('engram.tenant_id', 'tn_old', true)");
+      s.execute("INSERT INTO engram.tenants (id, name) VALUES ('tn_old', 'Old')");
+      s.execute("SELECT engram.register_user('usr_old', 'old@example.com', 'h')");
+      s.execute("SELECT engram.add_member('usr_old', NULL)");
+      s.execute("INSERT INTO engram.api_keys (id, tenant_id, name, prefix, key_hash, scopes, created_by) VALUES"
+          + " ('key_old', 'tn_old', 'default', 'ek_live_o', 'old-hash', '{admin}', 'key_someone')");
+      s.execute("INSERT INTO engram.audit_log (tenant_id, actor, action) VALUES ('tn_old', 'usr_old', 'tenant.created')");
+      c.commit();
+    }
+    ControlPlane cp = await(PgControlPlane.open(vertx, db.appUrl(), db.ownerUrl(), 2, false));
+    try {
+      assertEquals("tn-old", await(cp.findTenant("tn_old")).orElseThrow().slug());
+      var key = await(cp.findApiKeyByHash("old-hash")).orElseThrow();
+      assertEquals(List.of("usr_old", "owner", "tn-old"), List.of(key.userId(), key.memberRole(), key.tenantSlug()));
+      await(cp.audit(new dev.engram.cloud.controlplane.AuditEntry("tn_old", "usr_old", "after.v4", null, null)));
+      var entries = await(cp.auditPage(dev.engram.cloud.controlplane.AuditQuery.chain("tn_old", null, 10))).entries();
+      assertEquals(java.util.Arrays.asList(null, 1L), entries.stream().map(e -> e.seq()).toList());
+      assertTrue(await(dev.engram.cloud.controlplane.AuditVerifier.verify(cp)).breaks().isEmpty());
+    } finally {
+      await(cp.close());
+    }
+  }
+
   @Test
   void an_unreachable_database_fails_the_start_with_no_password_in_the_message() {
     String url = "postgresql://someone:hunter2secret@127.0.0.1:1/nothing";

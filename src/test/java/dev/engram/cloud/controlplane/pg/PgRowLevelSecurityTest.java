@@ -1,10 +1,13 @@
 package dev.engram.cloud.controlplane.pg;
 
+import dev.engram.cloud.controlplane.Actor;
 import dev.engram.cloud.controlplane.AuditEntry;
 import dev.engram.cloud.controlplane.ApiKeyQuery;
 import dev.engram.cloud.controlplane.ControlPlane;
+import dev.engram.cloud.controlplane.MemberCap;
 import dev.engram.cloud.controlplane.NewAccount;
 import dev.engram.cloud.controlplane.NewApiKey;
+import dev.engram.cloud.controlplane.NewInvite;
 import dev.engram.cloud.controlplane.UsageDay;
 import dev.engram.cloud.testing.TestPostgres;
 import io.vertx.core.Future;
@@ -18,6 +21,7 @@ import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,7 +44,7 @@ class PgRowLevelSecurityTest {
   /** Each tenant-owned table and the column that names the tenant. */
   private static final Map<String, String> TENANT_TABLES = Map.of(
       "tenants", "id", "tenant_members", "tenant_id", "workspaces", "tenant_id", "api_keys", "tenant_id",
-      "usage_daily", "tenant_id", "audit_log", "tenant_id");
+      "usage_daily", "tenant_id", "audit_log", "tenant_id", "tenant_invites", "tenant_id");
   private static final String INSUFFICIENT_PRIVILEGE = "42501";
   private static final LocalDate DAY = LocalDate.of(2026, 11, 24);
 
@@ -60,6 +64,8 @@ class PgRowLevelSecurityTest {
         await(cp.createAccount(x));
         await(cp.addUsage(List.of(new UsageDay(x.tenantId(), DAY, 5, 1, 2))));
         await(cp.audit(new AuditEntry(x.tenantId(), x.userId(), "test.action", null, null)));
+        await(cp.createInvite(invite(x, "invited-" + x.tenantId() + "@rls.example.com", "invite-hash-" + x.tenantId(),
+            Instant.now().plusSeconds(3600)), new MemberCap(10L, "team"), Actor.of(x.userId())));
       }
       await(cp.close());
     } finally {
@@ -73,6 +79,11 @@ class PgRowLevelSecurityTest {
     return new NewAccount(tenant, "Tenant " + name, user, name + "@rls.example.com", "hash-" + name,
         new NewApiKey("key_rls_" + name, tenant, "default", "ek_live_" + name, "keyhash-" + name, List.of("admin"),
             user, null));
+  }
+
+  private static NewInvite invite(NewAccount x, String email, String tokenHash, Instant expires) {
+    return new NewInvite("inv_seed_" + x.tenantId(), x.tenantId(), email, "member", List.of(), tokenHash, x.userId(),
+        expires);
   }
 
   private static <T> T await(Future<T> f) throws Exception {
@@ -154,7 +165,9 @@ class PgRowLevelSecurityTest {
         "INSERT INTO engram.api_keys (id, tenant_id, name, prefix, key_hash, scopes) VALUES"
             + " ('key_sneaky', '" + bId + "', 'x', 'ek_live_x', 'sneaky-hash', '{admin}')",
         "INSERT INTO engram.usage_daily (tenant_id, day) VALUES ('" + bId + "', '2026-01-01')",
-        "INSERT INTO engram.audit_log (tenant_id, action) VALUES ('" + bId + "', 'forged')");
+        "INSERT INTO engram.audit_log (tenant_id, action) VALUES ('" + bId + "', 'forged')",
+        "INSERT INTO engram.tenant_invites (id, tenant_id, email, role, token_hash, expires_at) VALUES"
+            + " ('inv_sneaky', '" + bId + "', 'x@example.com', 'admin', 'sneaky', now() + interval '1 day')");
     for (String sql : inserts) {
       try (Connection c = appAsTenant(a.tenantId())) {
         SQLException e = assertThrows(SQLException.class, () -> update(c, sql), sql);
@@ -178,8 +191,10 @@ class PgRowLevelSecurityTest {
     try (Connection c = appAsTenant(b.tenantId())) {
       assertRefused(c, "UPDATE engram.tenant_members SET created_at = '2000-01-01'");
     }
-    try (Connection c = appAsTenant(b.tenantId())) {
-      assertRefused(c, "DELETE FROM engram.tenant_members");
+    try (Connection c = appAsTenant(a.tenantId())) {
+      assertEquals(0, update(c, "DELETE FROM engram.tenant_members WHERE tenant_id = '" + b.tenantId() + "'"),
+          "a removal stays inside the tenant the transaction names");
+      assertRefused(c, "UPDATE engram.tenant_members SET tenant_id = '" + b.tenantId() + "'");
     }
 
     // The one way in, engram.add_member, refuses every combination a sign-up does not make.
@@ -220,7 +235,8 @@ class PgRowLevelSecurityTest {
     Vertx vertx = Vertx.vertx();
     try {
       ControlPlane cp = await(PgControlPlane.open(vertx, db.appUrl(), db.ownerUrl(), 2, false));
-      assertEquals(b.tenantId(), await(cp.findLogin(b.email())).orElseThrow().tenantId(), "b still signs in to b");
+      assertEquals(b.tenantId(), await(cp.findLogin(b.email())).orElseThrow().memberships().get(0).tenantId(),
+          "b still signs in to b");
       await(cp.close());
     } finally {
       await(vertx.close());
@@ -324,13 +340,95 @@ class PgRowLevelSecurityTest {
       assertRefused(c, "INSERT INTO engram.external_identities (issuer, subject, user_id) VALUES ('i', 's', '"
           + b.userId() + "')");
     }
+    try (Connection c = appAsTenant(a.tenantId())) {
+      assertRefused(c, "SELECT token_hash FROM engram.tenant_invites");
+    }
+    try (Connection c = appAsTenant(a.tenantId())) {
+      assertRefused(c, "UPDATE engram.users SET password_hash = 'x'");
+    }
+    try (Connection c = appAsTenant(a.tenantId())) {
+      assertRefused(c, "UPDATE engram.tenant_invites SET accepted_at = now()");
+    }
+    try (Connection c = appAsTenant(a.tenantId())) {
+      assertEquals(List.of(a.email()), strings(c, "SELECT email FROM engram.users"),
+          "a tenant reads its own members' emails, no one else's");
+    }
+  }
+
+  @Test
+  void the_audit_log_is_append_only_for_the_application_role() throws Exception {
+    for (String sql : List.of("UPDATE engram.audit_log SET action = 'edited'", "DELETE FROM engram.audit_log",
+        "TRUNCATE engram.audit_log")) {
+      try (Connection c = appAsTenant(a.tenantId())) {
+        assertRefused(c, sql);
+      }
+    }
+    try (Connection c = appAsTenant(a.tenantId())) {
+      assertTrue(count(c, "SELECT count(*) FROM engram.audit_log WHERE hash IS NOT NULL") > 0, "chained entries");
+    }
+  }
+
+  @Test
+  void an_invite_lets_exactly_its_invitee_join_once_and_within_the_member_cap() throws Exception {
+    String tenant = a.tenantId();
+    String user = "usr_rls_invitee";
+    String email = "invitee@rls.example.com";
+    List<String> setup = List.of(
+        "SELECT engram.register_user('" + user + "', '" + email + "', 'h')",
+        "INSERT INTO engram.tenant_invites (id, tenant_id, email, role, token_hash, expires_at) VALUES"
+            + " ('inv_rls_ok', '" + tenant + "', 'INVITEE@rls.example.com', 'viewer', 'h-ok', now() + interval '1 day')",
+        "INSERT INTO engram.tenant_invites (id, tenant_id, email, role, token_hash, expires_at) VALUES"
+            + " ('inv_rls_old', '" + tenant + "', '" + email + "', 'admin', 'h-old', now() - interval '1 second')",
+        "INSERT INTO engram.tenant_invites (id, tenant_id, email, role, token_hash, expires_at) VALUES"
+            + " ('inv_rls_other', '" + tenant + "', 'someone@rls.example.com', 'admin', 'h-other', now() + interval '1 day')");
+    Map<String, List<String>> refused = new java.util.LinkedHashMap<>();
+    refused.put("without a member cap", List.of("SELECT engram.add_member('" + user + "', 'inv_rls_ok')"));
+    refused.put("at the member cap", List.of("SELECT set_config('engram.member_cap', '1', true)",
+        "SELECT engram.add_member('" + user + "', 'inv_rls_ok')"));
+    refused.put("an expired invite", List.of("SELECT set_config('engram.member_cap', '10', true)",
+        "SELECT engram.add_member('" + user + "', 'inv_rls_old')"));
+    refused.put("another email's invite", List.of("SELECT set_config('engram.member_cap', '10', true)",
+        "SELECT engram.add_member('" + user + "', 'inv_rls_other')"));
+    refused.put("another tenant's invite", List.of("SELECT set_config('engram.member_cap', 'unlimited', true)",
+        "SELECT engram.add_member('" + user + "', 'inv_seed_" + b.tenantId() + "')"));
+    refused.put("the same invite twice", List.of("SELECT set_config('engram.member_cap', 'unlimited', true)",
+        "SELECT engram.add_member('" + user + "', 'inv_rls_ok')",
+        "SELECT engram.add_member('" + user + "', 'inv_rls_ok')"));
+    for (var attempt : refused.entrySet()) {
+      try (Connection c = appAsTenant(tenant)) {
+        for (String sql : setup) execute(c, sql);
+        List<String> steps = attempt.getValue();
+        for (String sql : steps.subList(0, steps.size() - 1)) execute(c, sql);
+        SQLException e = assertThrows(SQLException.class, () -> execute(c, steps.get(steps.size() - 1)),
+            attempt.getKey());
+        assertEquals(INSUFFICIENT_PRIVILEGE, e.getSQLState(), attempt.getKey() + ": " + e.getMessage());
+      }
+    }
+    try (Connection c = appAsTenant(tenant)) {
+      for (String sql : setup) execute(c, sql);
+      execute(c, "SELECT set_config('engram.member_cap', '2', true)");
+      assertEquals(List.of("viewer"), strings(c, "SELECT engram.add_member('" + user + "', 'inv_rls_ok')"));
+      assertEquals(1, count(c, "SELECT count(*) FROM engram.tenant_members WHERE user_id = '" + user
+          + "' AND role = 'viewer' AND created_at = now()"));
+      assertEquals(1, count(c, "SELECT count(*) FROM engram.tenant_invites WHERE id = 'inv_rls_ok'"
+          + " AND accepted_at IS NOT NULL"));
+      c.rollback();
+    }
+  }
+
+  private static List<String> strings(Connection c, String sql) throws SQLException {
+    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+      List<String> out = new ArrayList<>();
+      while (rs.next()) out.add(rs.getString(1));
+      return out;
+    }
   }
 
   @Test
   void an_identity_is_found_only_by_its_exact_issuer_and_subject_and_links_only_a_new_user() throws Exception {
     try (Connection c = app()) {
       count(c, "SELECT count(*) FROM engram.register_external_user('usr_rls_ext', NULL, 'https://issuer.rls', 'sub-1')");
-      assertEquals(List.of("user_id", "tenant_id", "role", "tenant_status"),
+      assertEquals(List.of("user_id", "tenant_id", "tenant_slug", "role", "tenant_status", "workspaces"),
           columns(c, "SELECT * FROM engram.find_identity('https://issuer.rls', 'sub-1')"));
       assertEquals(1, count(c, "SELECT count(*) FROM engram.find_identity('https://issuer.rls', 'sub-1')"));
       for (String probe : List.of("%", "sub-%", "", "' OR true --")) {
@@ -355,18 +453,24 @@ class PgRowLevelSecurityTest {
   void the_definer_functions_answer_exact_questions_with_only_their_columns() throws Exception {
     try (Connection c = app()) {
       assertEquals(List.of("id", "tenant_id", "name", "prefix", "scopes", "created_at", "expires_at", "revoked_at",
-          "tenant_status"), columns(c, "SELECT * FROM engram.find_api_key('" + a.firstKey().keyHash() + "')"));
+          "tenant_status", "user_id", "last_used_at", "rotated_to", "tenant_slug", "member_role", "member_workspaces"),
+          columns(c, "SELECT * FROM engram.find_api_key('" + a.firstKey().keyHash() + "')"));
       assertEquals(1, count(c, "SELECT count(*) FROM engram.find_api_key('" + a.firstKey().keyHash() + "')"));
       for (String probe : List.of("%", "keyhash-%", "", "' OR true --")) {
         assertEquals(0, count(c, "SELECT count(*) FROM engram.find_api_key('" + probe.replace("'", "''") + "')"), probe);
         assertEquals(0, count(c, "SELECT count(*) FROM engram.find_login('" + probe.replace("'", "''") + "')"), probe);
       }
       assertEquals(0, count(c, "SELECT count(*) FROM engram.find_api_key(NULL)"));
-      assertEquals(List.of("user_id", "email", "password_hash", "tenant_id", "role", "tenant_status"),
-          columns(c, "SELECT * FROM engram.find_login('" + a.email() + "')"));
+      assertEquals(List.of("user_id", "email", "password_hash", "token_version", "tenant_id", "tenant_slug", "role",
+          "tenant_status", "workspaces"), columns(c, "SELECT * FROM engram.find_login('" + a.email() + "')"));
+      for (String probe : List.of("%", "invite-hash-%", "", "' OR true --")) {
+        assertEquals(0, count(c, "SELECT count(*) FROM engram.find_invite('" + probe.replace("'", "''") + "')"), probe);
+        assertEquals(0, count(c, "SELECT count(*) FROM engram.find_tenant('" + probe.replace("'", "''") + "')"), probe);
+      }
+      assertEquals(1, count(c, "SELECT count(*) FROM engram.find_invite('invite-hash-" + a.tenantId() + "')"));
 
       // Each is pinned to its schema, so nothing the caller puts on its search_path is picked up.
-      assertEquals(7, count(c, """
+      assertEquals(14, count(c, """
           SELECT count(*) FROM pg_proc WHERE pronamespace = 'engram'::regnamespace AND prosecdef
             AND proconfig @> ARRAY['search_path=engram, pg_temp']"""));
     }
