@@ -40,6 +40,11 @@ function append(el, children) {
   }
 }
 
+// Element.append would write null as the text "null": children left out with null go through this instead.
+function put(el, ...children) {
+  append(el, children);
+}
+
 function field(label, input) {
   return [h('label', { for: input.id, text: label }), input];
 }
@@ -112,7 +117,20 @@ async function call(method, path, body, { auth = true, raw = false } = {}) {
 
 async function signIn(email, password) {
   const t = await call('POST', '/v1/auth/token', { email, password }, { auth: false });
-  session = { token: t.access_token, email, expiresAt: Date.now() + t.expires_in * 1000 };
+  session = { token: t.access_token, email };
+  // The tenant and the user's role in it decide which pages the console offers (the API enforces the same roles).
+  session.tenant = await call('GET', '/v1/tenant');
+}
+
+const ROLES = ['viewer', 'member', 'admin', 'owner'];
+function atLeast(role) {
+  return session && ROLES.indexOf(session.tenant.role) >= ROLES.indexOf(role);
+}
+
+// The configured plans, written into the page by the server (the table the quota verticle enforces).
+function plans() {
+  const el = document.getElementById('engram-plans');
+  return el ? JSON.parse(el.textContent) : {};
 }
 
 function signOut(message) {
@@ -193,36 +211,67 @@ function renderSignIn(message) {
     h('h1', { text: 'Sign in to the console' }),
     message ? h('p', { class: 'note', role: 'status', text: message }) : null,
     form,
-    h('p', {}, 'No account yet? ', h('a', { href: '/#signup', text: 'Sign up' }), '.')));
+    h('p', {}, 'No account yet? ', h('a', { href: '/#signup', text: 'Sign up' }), '.'),
+    acceptInviteForm()));
 }
 
+// An invitee joins with the token an admin handed them: POST /v1/invites/accept, then signs in.
+function acceptInviteForm() {
+  const token = h('input', { id: 'invite-token', type: 'text', required: true, autocomplete: 'off' });
+  const email = h('input', { id: 'invite-email', type: 'email', autocomplete: 'email', required: true });
+  const password = h('input', { id: 'invite-password', type: 'password', autocomplete: 'new-password', minlength: 8, required: true });
+  const error = alertBox();
+  return h('details', { class: 'invite' }, h('summary', { text: 'I have an invite' }),
+    h('form', {
+      class: 'stack narrow', onsubmit: async (event) => {
+        event.preventDefault();
+        error.hidden = true;
+        try {
+          await call('POST', '/v1/invites/accept', { token: token.value.trim(), email: email.value.trim(), password: password.value }, { auth: false });
+          await signIn(email.value.trim(), password.value);
+          history.replaceState({}, '', '/console#/overview');
+          route();
+        } catch (err) { showError(error, err); }
+      },
+    }, field('Invite token', token), field('Your email', email),
+    field('Password (yours, or a new one of at least 8 characters)', password),
+    h('button', { type: 'submit', text: 'Join' }), error));
+}
+
+// Each page with the least role that may use it.
 const PAGES = [
-  ['overview', 'Overview'],
-  ['memories', 'Memories'],
-  ['keys', 'API keys'],
-  ['connect', 'Connect'],
+  ['overview', 'Overview', 'viewer'],
+  ['memories', 'Memories', 'viewer'],
+  ['keys', 'API keys', 'admin'],
+  ['members', 'Members', 'admin'],
+  ['audit', 'Audit log', 'admin'],
+  ['settings', 'Settings', 'owner'],
+  ['connect', 'Connect', 'viewer'],
 ];
 
 function route() {
   if (!session) return renderSignIn();
   const [page, arg] = location.hash.replace(/^#\/?/, '').split('/');
-  const current = PAGES.some(([p]) => p === page) || page === 'memory' ? page : 'overview';
+  const offered = PAGES.filter(([, , role]) => atLeast(role));
+  const current = offered.some(([p]) => p === page) || page === 'memory' ? page : 'overview';
   const content = h('div', { class: 'content' });
   const nav = h('nav', { class: 'side', 'aria-label': 'Console' },
-    h('ul', {}, PAGES.map(([p, label]) => h('li', {},
+    h('ul', {}, offered.map(([p, label]) => h('li', {},
       h('a', {
         href: '#/' + p, text: label, 'aria-current': (p === current || (p === 'memories' && current === 'memory')) ? 'page' : null,
         onclick: () => { if (location.hash === '#/' + p) route(); }, // the same page again: fresh figures
       })))),
-    h('p', { class: 'who' }, session.email),
+    h('p', { class: 'who' }, session.email, h('br'), `${session.tenant.role} of ${session.tenant.slug}`),
     h('button', { type: 'button', class: 'secondary', text: 'Sign out', onclick: () => signOut('Signed out.') }));
   appRoot().replaceChildren(h('div', { class: 'console' }, nav, content));
-  const pages = { overview, memories, memory: (c) => memoryDetail(c, decodeURIComponent(arg || '')), keys, connect };
+  const pages = {
+    overview, memories, memory: (c) => memoryDetail(c, decodeURIComponent(arg || '')), keys, members, audit, settings, connect,
+  };
   const title = (PAGES.find(([p]) => p === current) || [null, 'Memory'])[1];
   document.title = title + ' · Engram Cloud console';
   Promise.resolve(pages[current](content)).catch((err) => {
     const box = alertBox();
-    content.append(box);
+    put(content, box);
     showError(box, err);
   });
 }
@@ -254,10 +303,14 @@ async function overview(content) {
     type: 'button', class: 'secondary', text: n + ' days', 'aria-pressed': String(n === days),
     onclick: () => { days = n; rangeButtons.forEach((b) => b.setAttribute('aria-pressed', String(b.textContent === n + ' days'))); draw(); },
   }));
-  content.append(h('h1', { text: 'Overview' }), firstKeyPanel(), summary,
-    h('section', { 'aria-labelledby': 'usage-title' },
+  const caps = h('dl', { class: 'caps', id: 'caps' });
+  const plan = plans()[session.tenant.plan] || null;
+  put(content, h('h1', { text: 'Overview' }), firstKeyPanel(), summary,
+    h('section', { 'aria-labelledby': 'plan-title' },
+      h('h2', { id: 'plan-title', text: `Plan: ${session.tenant.plan}` }), caps),
+    atLeast('admin') ? h('section', { 'aria-labelledby': 'usage-title' },
       h('div', { class: 'row' }, h('h2', { id: 'usage-title', text: 'Usage' }), h('div', { class: 'range', role: 'group', 'aria-label': 'Range' }, rangeButtons)),
-      charts));
+      charts) : h('p', { class: 'note', text: 'Usage over time is shown to admins and the owner.' }));
 
   async function draw() {
     const to = new Date();
@@ -273,11 +326,34 @@ async function overview(content) {
     charts.replaceChildren(...SERIES.map(([key, label]) => chart(label, key, all, usage.totals[key], days)));
   }
 
-  const [stats] = await Promise.all([call('GET', '/v1/stats'), draw()]);
+  const monthStart = new Date().toISOString().slice(0, 8) + '01';
+  const [stats, month] = await Promise.all([
+    call('GET', '/v1/stats'),
+    atLeast('admin') ? call('GET', `/v1/usage?from=${monthStart}`) : null,
+    atLeast('admin') ? draw() : null,
+  ]);
   summary.replaceChildren(
     tile('Memories', stats.total_memories.toLocaleString('en')),
     tile('Storage', formatBytes(stats.database_size_bytes)),
-    tile('Workspaces', String(Object.keys(stats.by_workspace).length)));
+    tile('Workspaces', String(Object.keys(stats.by_workspace).length)),
+    tile('Members', String(session.tenant.members)));
+  if (!plan) return;
+  const rows = [
+    ['memories', 'Memories', stats.total_memories, plan.memories, String],
+    ['storage', 'Storage', stats.database_size_bytes, plan.storage_bytes, formatBytes],
+    ['members', 'Members', session.tenant.members, plan.members, String],
+  ];
+  if (month) {
+    rows.push(['searches', 'Searches this month', month.totals.searches, plan.searches_per_month, String]);
+    rows.push(['api_calls', 'API calls this month', month.totals.api_calls, plan.api_calls_per_month, String]);
+  }
+  caps.replaceChildren(...rows.flatMap(([key, label, used, cap, show]) => [
+    h('dt', { id: 'cap-' + key, text: label }),
+    h('dd', {}, cap === null || cap === undefined
+      ? `${show(used)} (unlimited)`
+      : [h('meter', { min: 0, max: cap, value: Math.min(used, cap), high: cap * 0.8, 'aria-labelledby': 'cap-' + key, 'data-cap': key }),
+        ` ${show(used)} of ${show(cap)}`]),
+  ]));
 }
 
 function tile(label, value) {
@@ -332,17 +408,17 @@ async function memories(content) {
   const newTags = h('input', { id: 'new-tags', type: 'text', placeholder: 'comma, separated' });
   const newWorkspace = h('input', { id: 'new-workspace', type: 'text', placeholder: 'default' });
 
-  content.append(h('h1', { text: 'Memories' }), error,
+  put(content, h('h1', { text: 'Memories' }), error,
     h('form', { class: 'toolbar', role: 'search', onsubmit: (e) => { e.preventDefault(); search(); } },
       field('Search', query), field('Strategy', strategy),
       h('span', { class: 'check' }, explain, h('label', { for: 'search-explain', text: 'Explain scores' })),
       h('button', { type: 'submit', text: 'Search' })),
     h('div', { class: 'toolbar' }, field('Workspace', workspace), field('Tag', tag),
       h('button', { type: 'button', class: 'secondary', text: 'Export', onclick: exportAll }),
-      field('Import a file', importInput), progress),
+      atLeast('member') ? [field('Import a file', importInput), progress] : null),
     importStatus,
     heading, list, more,
-    h('details', {}, h('summary', { text: 'New memory' }),
+    !atLeast('member') ? null : h('details', {}, h('summary', { text: 'New memory' }),
       h('form', {
         class: 'stack', onsubmit: async (e) => {
           e.preventDefault();
@@ -486,10 +562,10 @@ async function memoryDetail(content, id) {
   const meta = h('p', { class: 'meta', text: describe(m) });
   const versions = h('ol', { class: 'versions', id: 'versions' });
   const related = h('ul', { class: 'related', id: 'related' });
-  content.append(h('p', {}, h('a', { href: '#/memories', text: '← Memories' })),
+  put(content, h('p', {}, h('a', { href: '#/memories', text: '← Memories' })),
     h('h1', { text: 'Memory ' + m.id }), error,
     meta,
-    h('form', {
+    !atLeast('member') ? h('pre', { tabindex: 0, class: 'content-view', text: m.content }) : h('form', {
       class: 'stack', onsubmit: async (e) => {
         e.preventDefault();
         error.hidden = true;
@@ -543,10 +619,10 @@ async function keys(content) {
     h('input', { type: 'checkbox', id: 'scope-' + sc.replace(':', '-'), value: sc, checked: sc !== 'admin' }));
   const workspaces = h('input', { id: 'key-workspaces', type: 'text', placeholder: 'all workspaces' });
   const created = h('div', { id: 'created-key', 'aria-live': 'polite' });
-  content.append(h('h1', { text: 'API keys' }), firstKeyPanel(), error, created,
+  put(content, h('h1', { text: 'API keys' }), firstKeyPanel(), error, created,
     h('table', { class: 'keys' },
       h('caption', { text: 'Keys of this tenant, oldest first; secrets are never shown again.' }),
-      h('thead', {}, h('tr', {}, ['Name', 'Key', 'Scopes', 'Workspaces', 'Created', 'Status', ''].map((c) => h('th', { scope: 'col', text: c })))),
+      h('thead', {}, h('tr', {}, ['Name', 'Key', 'Scopes', 'Workspaces', 'Created', 'Last used', 'State', ''].map((c) => h('th', { scope: 'col', text: c })))),
       table),
     h('section', { 'aria-labelledby': 'new-key-title' }, h('h2', { id: 'new-key-title', text: 'Create a key' }),
       h('form', {
@@ -580,15 +656,29 @@ async function keys(content) {
       rows.push(...page.data);
       cursor = page.next_cursor;
     } while (cursor);
-    table.replaceChildren(...rows.map((k) => {
-      const revoked = k.revoked_at !== null;
-      const expired = !revoked && k.expires_at !== null && Date.parse(k.expires_at) < Date.now();
-      return h('tr', { 'data-key': k.id },
-        h('td', { text: k.name }), h('td', {}, h('code', { text: k.prefix + '…' })),
-        h('td', { text: k.scopes.join(', ') }), h('td', { text: k.workspaces.length ? k.workspaces.join(', ') : 'all' }),
-        h('td', { text: k.created_at.slice(0, 10) }),
-        h('td', { class: revoked ? 'revoked' : '', text: revoked ? 'revoked' : expired ? 'expired' : 'active' }),
-        h('td', {}, revoked ? null : h('button', {
+    table.replaceChildren(...rows.map((k) => h('tr', { 'data-key': k.id },
+      h('td', { text: k.name }), h('td', {}, h('code', { text: k.prefix + '…' })),
+      h('td', { text: k.scopes.join(', ') }), h('td', { text: k.workspaces.length ? k.workspaces.join(', ') : 'all' }),
+      h('td', { text: k.created_at.slice(0, 10) }),
+      h('td', { text: k.last_used_at ? k.last_used_at.slice(0, 16).replace('T', ' ') : 'never' }),
+      h('td', { class: 'state-' + k.state, text: k.state === 'rotating' ? `rotating (until ${k.expires_at.slice(0, 16).replace('T', ' ')})` : k.state }),
+      h('td', { class: 'actions' }, k.state !== 'active' ? null : [
+        h('button', {
+          type: 'button', class: 'secondary', text: 'Rotate', 'aria-label': 'Rotate ' + k.name,
+          onclick: async () => {
+            if (!confirm(`Rotate “${k.name}”? A new key replaces it; the old one keeps working for one hour.`)) return;
+            try {
+              const r = await call('POST', `/v1/api-keys/${k.id}/rotate`, { overlap_seconds: 3600 });
+              created.replaceChildren(h('section', { class: 'once' },
+                h('h2', { text: `Key “${r.name}” rotated` }),
+                h('p', { text: 'The new key, shown once: copy it now. The old one stops working in an hour.' }),
+                h('p', {}, h('code', { id: 'new-key-secret', text: r.key }), ' ', copyButton(() => r.key))));
+              await load();
+            } catch (err) { showError(error, err); }
+          },
+        }),
+        ' ',
+        h('button', {
           type: 'button', class: 'danger', text: 'Revoke', 'aria-label': 'Revoke ' + k.name,
           onclick: async () => {
             if (!confirm(`Revoke “${k.name}”? Programs using it stop working at once.`)) return;
@@ -597,10 +687,184 @@ async function keys(content) {
               await load();
             } catch (err) { showError(error, err); }
           },
-        })));
-    }));
+        })]))));
   }
   await load();
+}
+
+// ---- members and invites ----
+
+async function members(content) {
+  const error = alertBox();
+  const rows = h('tbody', { id: 'member-rows' });
+  const inviteRows = h('tbody', { id: 'invite-rows' });
+  const created = h('div', { id: 'created-invite', 'aria-live': 'polite' });
+  const email = h('input', { id: 'invite-new-email', type: 'email', required: true });
+  const grantable = ROLES.filter((r) => r !== 'owner' && ROLES.indexOf(r) <= ROLES.indexOf(session.tenant.role));
+  const role = h('select', { id: 'invite-new-role' }, grantable.map((r) => h('option', { value: r, text: r, selected: r === 'member' })));
+  const workspaces = h('input', { id: 'invite-new-workspaces', type: 'text', placeholder: 'all workspaces' });
+  put(content, h('h1', { text: 'Members' }), error,
+    h('table', {}, h('caption', { text: 'Who belongs to this tenant, and what each may do.' }),
+      h('thead', {}, h('tr', {}, ['Email', 'Role', 'Workspaces', 'Joined', ''].map((c) => h('th', { scope: 'col', text: c })))),
+      rows),
+    h('section', { 'aria-labelledby': 'invites-title' }, h('h2', { id: 'invites-title', text: 'Invites' }), created,
+      h('table', {}, h('caption', { text: 'Invites, newest first. A token is shown once, when the invite is made.' }),
+        h('thead', {}, h('tr', {}, ['Email', 'Role', 'State', 'Expires', ''].map((c) => h('th', { scope: 'col', text: c })))),
+        inviteRows),
+      h('form', {
+        class: 'stack', onsubmit: async (e) => {
+          e.preventDefault();
+          error.hidden = true;
+          const body = { email: email.value.trim(), role: role.value };
+          const ws = workspaces.value.split(',').map((w) => w.trim()).filter(Boolean);
+          if (ws.length) body.workspaces = ws;
+          try {
+            const invite = await call('POST', '/v1/invites', body);
+            created.replaceChildren(h('section', { class: 'once' },
+              h('h2', { text: `Invite for ${invite.email}` }),
+              h('p', { text: 'Hand this token to the invitee (no mail is sent); they join from the console’s sign-in page. It is shown once.' }),
+              h('p', {}, h('code', { id: 'invite-token-value', text: invite.token }), ' ', copyButton(() => invite.token))));
+            email.value = '';
+            await load();
+          } catch (err) { showError(error, err); }
+        },
+      }, h('h3', { text: 'Invite someone' }), field('Email', email), field('Role', role),
+      field('Restrict to workspaces (comma-separated)', workspaces), h('button', { type: 'submit', text: 'Invite' }))));
+
+  async function load() {
+    const [list, invites] = await Promise.all([call('GET', '/v1/members'), call('GET', '/v1/invites')]);
+    rows.replaceChildren(...list.data.map((m) => {
+      const mine = m.email === session.email;
+      const editable = m.role !== 'owner' && !mine && ROLES.indexOf(m.role) <= ROLES.indexOf(session.tenant.role);
+      const roleCell = editable
+        ? h('select', {
+          'aria-label': 'Role of ' + m.email, onchange: async (e) => {
+            try {
+              await call('PATCH', '/v1/members/' + m.user_id, { role: e.target.value });
+              await load();
+            } catch (err) { showError(error, err); await load(); }
+          },
+        }, grantable.map((r) => h('option', { value: r, text: r, selected: r === m.role })))
+        : m.role;
+      return h('tr', { 'data-member': m.email || m.user_id },
+        h('td', { text: (m.email || m.user_id) + (mine ? ' (you)' : '') }), h('td', {}, roleCell),
+        h('td', { text: m.workspaces.length ? m.workspaces.join(', ') : 'all' }), h('td', { text: m.joined_at.slice(0, 10) }),
+        h('td', {}, !editable ? null : h('button', {
+          type: 'button', class: 'danger', text: 'Remove', 'aria-label': 'Remove ' + m.email,
+          onclick: async () => {
+            if (!confirm(`Remove ${m.email}? Their API keys are revoked with the membership.`)) return;
+            try {
+              await call('DELETE', '/v1/members/' + m.user_id);
+              await load();
+            } catch (err) { showError(error, err); }
+          },
+        })));
+    }));
+    inviteRows.replaceChildren(...invites.data.map((i) => h('tr', { 'data-invite': i.email },
+      h('td', { text: i.email }), h('td', { text: i.role }), h('td', { text: i.state }), h('td', { text: i.expires_at.slice(0, 10) }),
+      h('td', {}, i.state !== 'pending' ? null : h('button', {
+        type: 'button', class: 'danger', text: 'Revoke', 'aria-label': 'Revoke the invite for ' + i.email,
+        onclick: async () => {
+          try {
+            await call('DELETE', '/v1/invites/' + i.id);
+            await load();
+          } catch (err) { showError(error, err); }
+        },
+      })))));
+    if (invites.data.length === 0) inviteRows.append(h('tr', {}, h('td', { colspan: 5, text: 'No invites.' })));
+  }
+  await load();
+}
+
+// ---- audit log ----
+
+async function audit(content) {
+  const error = alertBox();
+  const action = h('input', { id: 'audit-action', type: 'text', placeholder: 'e.g. api_key.created' });
+  const actor = h('input', { id: 'audit-actor', type: 'text', placeholder: 'user id or key prefix' });
+  const since = h('input', { id: 'audit-since', type: 'date' });
+  const until = h('input', { id: 'audit-until', type: 'date' });
+  const rows = h('tbody', { id: 'audit-rows' });
+  const more = h('button', { type: 'button', class: 'secondary', text: 'Older entries', hidden: true });
+  let cursor = null;
+  put(content, h('h1', { text: 'Audit log' }), error,
+    h('form', { class: 'toolbar', onsubmit: (e) => { e.preventDefault(); load(true); } },
+      field('Action', action), field('Actor', actor), field('Since', since), field('Until', until),
+      h('button', { type: 'submit', text: 'Filter' })),
+    h('table', {}, h('caption', { text: 'Newest first. Every entry is hash-chained to the one before it.' }),
+      h('thead', {}, h('tr', {}, ['Time', 'Actor', 'Action', 'Target', 'Outcome', 'Client'].map((c) => h('th', { scope: 'col', text: c })))),
+      rows),
+    more);
+  more.addEventListener('click', () => load(false));
+
+  async function load(fresh) {
+    error.hidden = true;
+    const params = new URLSearchParams({ limit: '50' });
+    if (action.value.trim()) params.set('action', action.value.trim());
+    if (actor.value.trim()) params.set('actor', actor.value.trim());
+    if (since.value) params.set('since', since.value);
+    if (until.value) params.set('until', until.value);
+    if (!fresh && cursor) params.set('cursor', cursor);
+    try {
+      const page = await call('GET', '/v1/audit-log?' + params);
+      if (fresh) rows.replaceChildren();
+      rows.append(...page.data.map((e) => h('tr', {},
+        h('td', { text: e.at.replace('T', ' ').slice(0, 19) }), h('td', { text: e.actor || '' }),
+        h('td', {}, h('code', { text: e.action })), h('td', { text: e.target || '' }),
+        h('td', { text: e.outcome || '' }), h('td', { text: e.ip || '' }))));
+      if (fresh && page.data.length === 0) rows.append(h('tr', {}, h('td', { colspan: 6, text: 'No entries match.' })));
+      cursor = page.next_cursor;
+      more.hidden = !cursor;
+    } catch (err) { showError(error, err); }
+  }
+  await load(true);
+}
+
+// ---- settings (the owner's) ----
+
+async function settings(content) {
+  const error = alertBox();
+  const t = await call('GET', '/v1/tenant');
+  const name = h('input', { id: 'tenant-name', type: 'text', required: true, maxlength: 100 });
+  name.value = t.name;
+  const slug = h('input', { id: 'tenant-slug', type: 'text', required: true, pattern: '[a-z0-9][a-z0-9-]{1,38}[a-z0-9]' });
+  slug.value = t.slug;
+  const saved = h('p', { role: 'status' });
+  const confirmSlug = h('input', { id: 'delete-confirm', type: 'text', autocomplete: 'off' });
+  const remove = h('button', { type: 'submit', class: 'danger', text: 'Delete this tenant', disabled: true });
+  confirmSlug.addEventListener('input', () => { remove.disabled = confirmSlug.value !== session.tenant.slug; });
+  put(content, h('h1', { text: 'Settings' }), error,
+    h('dl', { class: 'facts' }, h('dt', { text: 'Tenant id' }), h('dd', {}, h('code', { text: t.id })),
+      h('dt', { text: 'Plan' }), h('dd', { text: t.plan }), h('dt', { text: 'Created' }), h('dd', { text: t.created_at.slice(0, 10) })),
+    h('form', {
+      class: 'stack', onsubmit: async (e) => {
+        e.preventDefault();
+        error.hidden = true;
+        const body = {};
+        if (name.value.trim() !== session.tenant.name) body.name = name.value.trim();
+        if (slug.value.trim() !== session.tenant.slug) body.slug = slug.value.trim();
+        if (!Object.keys(body).length) { saved.textContent = 'Nothing changed.'; return; }
+        try {
+          session.tenant = { ...session.tenant, ...(await call('PATCH', '/v1/tenant', body)) };
+          saved.textContent = 'Saved.';
+        } catch (err) { showError(error, err); }
+      },
+    }, h('h2', { text: 'Name and slug' }), field('Name', name),
+    field('Slug (3 to 40 lowercase letters, digits and hyphens; the old one stops working)', slug),
+    h('button', { type: 'submit', text: 'Save' }), saved),
+    h('form', {
+      class: 'stack danger-zone', onsubmit: async (e) => {
+        e.preventDefault();
+        error.hidden = true;
+        try {
+          await call('DELETE', '/v1/tenant', { confirm: confirmSlug.value });
+          session = null;
+          location.assign('/');
+        } catch (err) { showError(error, err); }
+      },
+    }, h('h2', { text: 'Delete the tenant' }),
+    h('p', { text: 'Every memory, key, member and invite goes at once, and cannot be brought back.' }),
+    field(`Type the slug (${session.tenant.slug}) to confirm`, confirmSlug), remove));
 }
 
 // ---- connect ----
@@ -615,7 +879,7 @@ function connect(content) {
     ['Engram SDKs and other clients', 'Set these for the Engram SDKs (or any HTTP client of the REST API):',
       `ENGRAM_URL=${location.origin}\nENGRAM_API_KEY=${key}`],
   ];
-  content.append(h('h1', { text: 'Connect a client' }),
+  put(content, h('h1', { text: 'Connect a client' }),
     h('p', {}, 'Your MCP endpoint is ', h('code', { id: 'mcp-endpoint', text: endpoint }),
       '. Use an API key from the ', h('a', { href: '#/keys', text: 'API keys' }), ' page (a key restricted to workspaces for an agent that needs only those).'),
     snippets.map(([title, hint, text]) => h('section', { class: 'snippet' },

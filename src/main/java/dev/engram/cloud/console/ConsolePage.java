@@ -9,7 +9,7 @@ final class ConsolePage {
 
   private ConsolePage() {}
 
-  static String render(boolean externalIssuer) {
+  static String render(boolean externalIssuer, String plansData) {
     String external = externalIssuer ? """
         <p class="note">This server also accepts tokens of an external issuer; the console signs in with built-in
         accounts only (an authorization-code flow with PKCE against the issuer's endpoints is not built yet).</p>
@@ -18,7 +18,7 @@ final class ConsolePage {
         <div id="app" data-external="%s">
         <noscript><p>The console needs JavaScript. Everything it does is also in the <a href="/docs/api">API</a>.</p></noscript>
         </div>
-        %s""".formatted(externalIssuer, external);
+        %s%s""".formatted(externalIssuer, external, plansData);
     return Html.page("Console · Engram Cloud", "console", main, "/assets/console.js");
   }
 }

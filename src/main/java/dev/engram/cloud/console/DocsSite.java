@@ -28,7 +28,7 @@ public final class DocsSite {
 
   /** The guides in reading order: the name is the file under docs/ without {@code .md}, and the page's path. */
   public static final List<String> GUIDES = List.of("quickstart", "mcp", "search", "project-context", "keys",
-      "import-export", "self-hosting", "deploy", "slo", "mcp-conformance");
+      "teams", "import-export", "self-hosting", "deploy", "slo", "mcp-conformance");
 
   private static final List<Extension> EXTENSIONS = List.of(TablesExtension.create(), HeadingAnchorExtension.create());
 
@@ -134,13 +134,16 @@ public final class DocsSite {
         JsonObject item = paths.getJsonObject(path);
         for (String method : METHODS) {
           JsonObject op = item.getJsonObject(method);
-          if (op != null) operation(out, method, path, op, item.getJsonArray("parameters", new JsonArray()));
+          if (op != null) operation(out, method, path, op, item.getJsonArray("parameters", new JsonArray()), doc);
         }
       }
       return out.toString();
     }
 
-    private static void operation(StringBuilder out, String method, String path, JsonObject op, JsonArray shared) {
+    private static void operation(StringBuilder out, String method, String path, JsonObject op, JsonArray shared,
+                                  JsonObject doc) {
+      JsonObject components = doc.getJsonObject("components", new JsonObject()).getJsonObject("parameters",
+          new JsonObject());
       String id = op.getString("operationId", method + path);
       out.append("<section class=\"op\" id=\"").append(Html.escape(id)).append("\">\n<h2><code>")
           .append(method.toUpperCase()).append(" ").append(Html.escape(path)).append("</code></h2>\n<p><strong>")
@@ -164,6 +167,10 @@ public final class DocsSite {
             + "<th scope=\"col\">Schema</th><th scope=\"col\">Description</th></tr></thead><tbody>\n");
         for (Object p : params) {
           JsonObject param = (JsonObject) p;
+          if (param.containsKey("$ref")) {
+            String name = param.getString("$ref").replace("#/components/parameters/", "");
+            param = components.getJsonObject(name, new JsonObject().put("name", name));
+          }
           out.append("<tr><td><code>").append(Html.escape(param.getString("name", param.getString("$ref", ""))))
               .append("</code>").append(param.getBoolean("required", false) ? " (required)" : "").append("</td><td>")
               .append(Html.escape(param.getString("in", ""))).append("</td><td><code>")

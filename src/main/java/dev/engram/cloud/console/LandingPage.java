@@ -16,15 +16,14 @@ final class LandingPage {
 
   private LandingPage() {}
 
-  static String render(Collection<Plan> plans, String defaultPlan, String baseUrl) {
+  static String render(Collection<Plan> plans, String baseUrl, String plansData) {
     StringBuilder cards = new StringBuilder();
     // Smallest first: by the memories cap, unlimited last.
     List<Plan> ordered = plans.stream().sorted(Comparator.comparing(Plan::memories,
         Comparator.nullsLast(Comparator.naturalOrder()))).toList();
     for (Plan plan : ordered) {
       cards.append("<article class=\"plan\" data-plan=\"").append(Html.escape(plan.name())).append("\">\n<h3>")
-          .append(Html.escape(title(plan.name()))).append(plan.name().equals(defaultPlan) ? " <small>(new tenants)</small>" : "")
-          .append("</h3>\n<dl>\n")
+          .append(Html.escape(title(plan.name()))).append("</h3>\n<dl>\n")
           .append(cap("Memories", count(plan.memories())))
           .append(cap("Searches a month", count(plan.searchesPerMonth())))
           .append(cap("API calls a month", count(plan.apiCallsPerMonth())))
@@ -67,7 +66,7 @@ final class LandingPage {
         </form>
         <p>Already have an account? <a href="/console">Sign in to the console</a>.</p>
         </section>
-        """.formatted(cards, mcp);
+        %s""".formatted(cards, mcp, plansData);
     return Html.page("Engram Cloud: memory for AI agents", "home", main, "/assets/console.js");
   }
 

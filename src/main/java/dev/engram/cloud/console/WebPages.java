@@ -2,6 +2,7 @@ package dev.engram.cloud.console;
 
 import dev.engram.cloud.config.EngramConfig;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.StaticHandler;
@@ -30,8 +31,9 @@ public final class WebPages {
   private final DocsSite docs;
 
   public WebPages(EngramConfig config, String baseUrl, DocsSite docs) {
-    this.landing = LandingPage.render(config.quota().plans().values(), config.quota().defaultPlan(), baseUrl);
-    this.console = ConsolePage.render(config.auth().external().enabled());
+    String plans = plansData(config);
+    this.landing = LandingPage.render(config.quota().plans().values(), baseUrl, plans);
+    this.console = ConsolePage.render(config.auth().external().enabled(), plans);
     this.docs = docs;
   }
 
@@ -50,6 +52,20 @@ public final class WebPages {
       ctx.next();
     }).handler(StaticHandler.create("webroot/assets").setCachingEnabled(true).setMaxAgeSeconds(300)
         .setDirectoryListing(false).setIncludeHidden(false));
+  }
+
+  /**
+   * The plan table as a JSON data block for the console's script (caps against usage on the overview): a data block
+   * is not run, so the Content-Security-Policy allows it. {@code <} is escaped so the JSON cannot end the element.
+   */
+  static String plansData(EngramConfig config) {
+    JsonObject plans = new JsonObject();
+    config.quota().plans().forEach((name, plan) -> plans.put(name, new JsonObject()
+        .put("memories", plan.memories()).put("searches_per_month", plan.searchesPerMonth())
+        .put("api_calls_per_month", plan.apiCallsPerMonth()).put("storage_bytes", plan.storageBytes())
+        .put("members", plan.members())));
+    return "<script type=\"application/json\" id=\"engram-plans\">" + plans.encode().replace("<", "\\u003c")
+        + "</script>\n";
   }
 
   private static void html(RoutingContext ctx, String page) {

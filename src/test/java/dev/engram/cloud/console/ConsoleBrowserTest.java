@@ -25,6 +25,7 @@ import java.util.UUID;
 
 import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -37,8 +38,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(180)
 class ConsoleBrowserTest {
 
+  /** New tenants are on the free plan; here it admits 3 members, so that the owner can invite. */
   @RegisterExtension
-  static final RunningServer server = RunningServer.with(TestServer.withoutRateLimits());
+  static final RunningServer server = RunningServer.with(ConfigLoader.deepMerge(TestServer.withoutRateLimits(),
+      new JsonObject().put("plans", new JsonObject().put("free", new JsonObject().put("members", 3)))));
 
   private String base() {
     return "http://127.0.0.1:" + server.get().config().port();
@@ -137,7 +140,7 @@ class ConsoleBrowserTest {
       Locator row = page.locator("tr", new Page.LocatorOptions().setHasText("docs agent"));
       assertThat(row).containsText("infra");
       check(page, "console-keys");
-      row.getByRole(AriaRole.BUTTON).click();
+      row.getByRole(AriaRole.BUTTON, new Locator.GetByRoleOptions().setName("Revoke docs agent")).click();
       assertThat(row).containsText("revoked");
       Eventually.until(Duration.ofSeconds(10), "the revoked key is refused",
           () -> api.get("/v1/memories", agentKey).status() == 401);
@@ -151,10 +154,9 @@ class ConsoleBrowserTest {
       page.reload();
       assertThat(page.locator("h1")).hasText("Sign in to the console");
       check(page, "console-sign-in");
-      page.getByLabel("Email").fill(email);
-      page.getByLabel("Password").fill("correct horse battery");
-      page.getByRole(AriaRole.BUTTON,
-          new Page.GetByRoleOptions().setName("Sign in")).click();
+      page.locator("#signin-email").fill(email);
+      page.locator("#signin-password").fill("correct horse battery");
+      page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Sign in")).click();
       assertThat(page.locator("#mcp-endpoint")).hasText(base() + "/mcp");
       assertTrue(errors.isEmpty(), "the browser logged errors: " + errors);
     }
@@ -195,6 +197,99 @@ class ConsoleBrowserTest {
   }
 
   /**
+   * The owner invites a viewer from the Members page; the invitee joins from the console's sign-in page in a second
+   * browser context and is offered only what a viewer may do; promoted to member, they may write. The owner's audit
+   * log shows the invite; the plan's caps are drawn against use; finally the owner deletes the tenant, typing its
+   * slug, and its key stops working.
+   */
+  @Test
+  void an_invited_member_sees_what_their_role_allows() {
+    Api api = server.api();
+    Api.Account owner = api.signup();
+    api.createMemory(owner.apiKey(), new JsonObject().put("content", "Release checklist lives in the wiki"));
+    String inviteeEmail = "bob-" + UUID.randomUUID() + "@example.com";
+    try (BrowserContext ownerContext = Browsers.context(base()); BrowserContext memberContext = Browsers.context(base())) {
+      Page page = ownerContext.newPage();
+      List<String> errors = consoleErrors(page);
+      signIn(page, owner.email(), owner.password());
+      assertThat(page.locator("meter[data-cap=memories]")).hasAttribute("value", "1");
+      assertThat(page.locator("#caps")).containsText("Members 1 of 3");
+      check(page, "console-overview-caps");
+
+      page.locator("nav.side a", new Page.LocatorOptions().setHasText("Members")).click();
+      page.locator("#invite-new-email").fill(inviteeEmail);
+      page.locator("#invite-new-role").selectOption("viewer");
+      page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Invite").setExact(true)).click();
+      Locator token = page.locator("#invite-token-value");
+      assertThat(token).hasText(java.util.regex.Pattern.compile("^eki_"));
+      assertThat(page.locator("tr[data-invite=\"" + inviteeEmail + "\"]")).containsText("pending");
+      check(page, "console-members");
+
+      // The invitee joins in a browser of their own and is offered a viewer's pages only.
+      Page member = memberContext.newPage();
+      List<String> memberErrors = consoleErrors(member);
+      member.navigate("/console");
+      member.getByText("I have an invite").click();
+      member.locator("#invite-token").fill(token.textContent());
+      member.locator("#invite-email").fill(inviteeEmail);
+      member.locator("#invite-password").fill("another horse battery");
+      member.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Join")).click();
+      assertThat(member.locator("nav.side")).containsText("viewer of");
+      assertThat(member.locator("nav.side a")).hasText(new String[] {"Overview", "Memories", "Connect"});
+      assertThat(member.locator(".content")).containsText("Usage over time is shown to admins");
+      member.locator("nav.side a", new Page.LocatorOptions().setHasText("Memories")).click();
+      assertThat(member.locator("#memory-list li.memory")).containsText(new String[] {"Release checklist"});
+      assertThat(member.locator("#import-file")).hasCount(0);
+      assertThat(member.getByText("New memory")).hasCount(0);
+      check(member, "console-viewer-memories");
+      member.locator("#memory-list li.memory a.content-link").first().click();
+      assertThat(member.locator("pre.content-view")).hasText("Release checklist lives in the wiki");
+      assertThat(member.locator("#edit-content")).hasCount(0);
+
+      // The owner makes them a member; signed in again, they may write.
+      page.locator("nav.side a", new Page.LocatorOptions().setHasText("Members")).click();
+      page.getByLabel("Role of " + inviteeEmail).selectOption("member");
+      assertThat(page.getByLabel("Role of " + inviteeEmail)).hasValue("member");
+      member.reload();
+      member.locator("#signin-email").fill(inviteeEmail);
+      member.locator("#signin-password").fill("another horse battery");
+      member.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Sign in")).click();
+      assertThat(member.locator("nav.side")).containsText("member of");
+      member.locator("nav.side a", new Page.LocatorOptions().setHasText("Memories")).click();
+      assertThat(member.getByText("New memory")).hasCount(1);
+      assertTrue(memberErrors.isEmpty(), "the member's browser logged errors: " + memberErrors);
+
+      // The audit log shows the invite and the role change, filtered by action.
+      page.locator("nav.side a", new Page.LocatorOptions().setHasText("Audit log")).click();
+      assertThat(page.locator("#audit-rows")).containsText("invite.accepted");
+      page.locator("#audit-action").fill("member.role_changed");
+      page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Filter")).click();
+      assertThat(page.locator("#audit-rows tr")).hasCount(1);
+      check(page, "console-audit");
+
+      // Settings: deleting the tenant takes its slug typed again; then its key is refused.
+      page.locator("nav.side a", new Page.LocatorOptions().setHasText("Settings")).click();
+      Locator delete = page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Delete this tenant"));
+      assertThat(delete).isDisabled();
+      check(page, "console-settings");
+      String slug = page.locator("#tenant-slug").inputValue();
+      page.locator("#delete-confirm").fill(slug);
+      delete.click();
+      page.waitForURL(base() + "/");
+      assertEquals(401, api.get("/v1/memories", owner.apiKey()).status(), "the deleted tenant's key is refused");
+      assertTrue(errors.isEmpty(), "the owner's browser logged errors: " + errors);
+    }
+  }
+
+  private static void signIn(Page page, String email, String password) {
+    page.navigate("/console");
+    page.locator("#signin-email").fill(email);
+    page.locator("#signin-password").fill(password);
+    page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Sign in")).click();
+    assertThat(page.locator("nav.side")).isVisible();
+  }
+
+  /**
    * What the console's first load transfers (its page, script and style sheet, as the browser counts them) stays
    * under the 250 KB budget. Then a thousand memories come in through the console's import, page by page browsing
    * and the export work at that size, and the slowest request of each page is printed for the record (timings are
@@ -223,8 +318,8 @@ class ConsoleBrowserTest {
         if (ms > slowest[0]) slowest[0] = ms;
         if (ms > 200) slow.add(request.method() + " " + request.url() + " " + Math.round(ms) + " ms");
       });
-      page.getByLabel("Email").fill(account.email());
-      page.getByLabel("Password").fill(account.password());
+      page.locator("#signin-email").fill(account.email());
+      page.locator("#signin-password").fill(account.password());
       page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Sign in")).click();
       assertThat(page.locator("svg[data-series=api_calls]")).isVisible();
 
@@ -275,10 +370,13 @@ class ConsoleBrowserTest {
     }
   }
 
-  /** A screenshot, then axe-core: no serious or critical violation. */
+  /** A screenshot, then axe-core: no serious or critical violation; and no stray "null" or "undefined" line. */
   private static void check(Page page, String name) {
     page.waitForLoadState();
     Browsers.screenshot(page, name);
+    String text = page.locator("main").innerText();
+    assertFalse(java.util.regex.Pattern.compile("(?m)^\\s*(null|undefined)\\s*$").matcher(text).find(),
+        name + " shows a bare null or undefined:\n" + text);
     List<String> violations = Browsers.seriousViolations(page);
     assertTrue(violations.isEmpty(), name + ": " + String.join("\n", violations));
   }

@@ -1,5 +1,6 @@
 package dev.engram.cloud.console;
 
+import dev.engram.cloud.config.ConfigLoader;
 import dev.engram.cloud.testing.Api;
 import dev.engram.cloud.testing.RunningServer;
 import dev.engram.cloud.testing.TestServer;
@@ -36,11 +37,13 @@ import static org.junit.jupiter.api.Assertions.fail;
 class DocsSamplesTest {
 
   static final List<String> USER_GUIDES = List.of("quickstart", "mcp", "search", "project-context", "keys",
-      "import-export", "self-hosting");
+      "teams", "import-export", "self-hosting");
   private static final Set<String> LANGUAGES = Set.of("bash", "json", "text");
 
+  /** The free plan admits 3 members here, as a team plan would, so that the teams guide's invite runs. */
   @RegisterExtension
-  static final RunningServer server = RunningServer.with(TestServer.withoutRateLimits());
+  static final RunningServer server = RunningServer.with(ConfigLoader.deepMerge(TestServer.withoutRateLimits(),
+      new JsonObject().put("plans", new JsonObject().put("free", new JsonObject().put("members", 3)))));
 
   @Test
   void every_sample_in_the_guides_runs() throws Exception {
