@@ -15,10 +15,10 @@ final class ConsolePage {
         accounts only (an authorization-code flow with PKCE against the issuer's endpoints is not built yet).</p>
         """ : "";
     String main = """
-        <div id="app" data-external="%s">
+        <div id="app">
         <noscript><p>The console needs JavaScript. Everything it does is also in the <a href="/docs/api">API</a>.</p></noscript>
         </div>
-        %s%s""".formatted(externalIssuer, external, plansData);
+        %s%s""".formatted(external, plansData);
     return Html.page("Console · Engram Cloud", "console", main, "/assets/console.js");
   }
 }
