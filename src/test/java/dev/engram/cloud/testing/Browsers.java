@@ -45,11 +45,23 @@ public final class Browsers {
       browser = launch(playwright, chromium);
       System.out.printf("browser: Playwright's driver started in %d ms, %s %s in %d ms%n",
           (driver - started) / 1_000_000, chromium, browser.version(), (System.nanoTime() - driver) / 1_000_000);
+      // Closed at exit, for at most 5 s: a close that hangs on a busy machine must not hold the JVM (surefire kills
+      // a fork that has not exited 30 s after System.exit). The driver also ends its browser when its pipe closes.
+      Playwright driverToClose = playwright;
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Thread close = new Thread(() -> {
+          try {
+            driverToClose.close();
+          } catch (RuntimeException ignored) {
+            // the JVM is exiting; the driver process goes with it
+          }
+        });
+        close.setDaemon(true);
+        close.start();
         try {
-          playwright.close();
-        } catch (RuntimeException ignored) {
-          // the JVM is exiting; the driver process goes with it
+          close.join(5000);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
         }
       }));
     }
