@@ -29,9 +29,14 @@ import java.util.regex.Pattern;
  * Helper for scripts/bench (benchmark only, not a test). Plain JDK, no dependencies; compiled by the script with javac.
  *
  * <pre>
- *   prepare DIR LOAD_COUNT SEED     writes DIR/load.jsonl (LOAD_COUNT create bodies), DIR/create.jsonl (create bodies
+ *   prepare DIR LOAD_COUNT SEED [CORPUS]
+ *                                   writes DIR/load.jsonl (LOAD_COUNT create bodies), DIR/create.jsonl (create bodies
  *                                   for the create scenario), DIR/search.jsonl (search bodies) and
- *                                   DIR/search-STRATEGY.jsonl (the same searches with a strategy), one JSON per line
+ *                                   DIR/search-STRATEGY.jsonl (the same searches with a strategy), one JSON per line.
+ *                                   CORPUS "common" loads notes of 12 words drawn from 30 instead (each word is in
+ *                                   about a third of them) and writes DIR/search-common.jsonl: the query
+ *                                   "tenant quota latency", the worst case for a keyword index's cost (and
+ *                                   search-common-keyword.jsonl, the same with strategy keyword)
  *   load BASE_URL KEY FILE CONC     POSTs every line of FILE to /v1/memories with CONC concurrent connections;
  *                                   exits 1 unless every answer is 201
  *   probe BASE_URL KEY FILE N       runs the first N searches of FILE one by one and prints how many documents
@@ -255,7 +260,8 @@ public final class BenchTool {
   public static void main(String[] args) throws Exception {
     if (args.length == 0) usage();
     switch (args[0]) {
-      case "prepare" -> prepare(Path.of(args[1]), Integer.parseInt(args[2]), Long.parseLong(args[3]));
+      case "prepare" -> prepare(Path.of(args[1]), Integer.parseInt(args[2]), Long.parseLong(args[3]),
+          args.length > 4 ? args[4] : "notes");
       case "load" -> System.exit(load(args[1], args[2], Path.of(args[3]), Integer.parseInt(args[4])));
       case "probe" -> probe(args[1], args[2], Path.of(args[3]), Integer.parseInt(args[4]));
       default -> usage();
@@ -263,21 +269,38 @@ public final class BenchTool {
   }
 
   static void usage() {
-    System.err.println("usage: BenchTool prepare DIR N SEED | load URL KEY FILE CONC | probe URL KEY FILE N");
+    System.err.println("usage: BenchTool prepare DIR N SEED [notes|common] | load URL KEY FILE CONC | probe URL KEY FILE N");
     System.exit(2);
   }
 
-  static void prepare(Path dir, int loadCount, long seed) throws IOException {
+  /** The common-words corpus: 30 words, "tenant", "quota" and "latency" among them. */
+  static final String[] COMMON = ("tenant quota latency memory search index agent query vector cache token request "
+      + "limit plan usage workspace engine commit backup restore metric alert deploy schema cluster shard replica "
+      + "queue worker budget").split(" ");
+
+  static String commonBody(Random r) {
+    StringBuilder content = new StringBuilder();
+    for (int i = 0; i < 12; i++) content.append(i > 0 ? " " : "").append(pick(r, COMMON));
+    return "{\"content\":" + json(content.toString()) + ",\"memory_type\":\"note\"}";
+  }
+
+  static void prepare(Path dir, int loadCount, long seed, String corpus) throws IOException {
     Files.createDirectories(dir);
-    write(dir.resolve("load.jsonl"), loadCount, new Random(seed), BenchTool::createBody);
+    if (corpus.equals("common")) {
+      write(dir.resolve("load.jsonl"), loadCount, new Random(seed), BenchTool::commonBody);
+      write(dir.resolve("search-common.jsonl"), 1, new Random(seed), r -> "{\"query\":\"tenant quota latency\",\"limit\":10}");
+      write(dir.resolve("search-common-keyword.jsonl"), 1, new Random(seed),
+          r -> "{\"query\":\"tenant quota latency\",\"limit\":10,\"strategy\":\"keyword\"}");
+    } else if (!corpus.equals("notes")) {
+      throw new IllegalArgumentException("corpus must be notes or common");
+    } else {
+      write(dir.resolve("load.jsonl"), loadCount, new Random(seed), BenchTool::createBody);
+    }
     write(dir.resolve("create.jsonl"), 20_000, new Random(seed + 1), BenchTool::createBody);
     write(dir.resolve("search.jsonl"), 5_000, new Random(seed + 2), BenchTool::searchBody);
-    // the same searches and creates as MCP tools/call, so MCP and REST compare like with like (the REST default
-    // strategy is keyword; MCP's is auto, so the MCP bodies name keyword)
-    write(dir.resolve("mcp-search.jsonl"), 5_000, new Random(seed + 2), r -> {
-      String b = searchBody(r);
-      return toolCall("memory_search", b.substring(0, b.length() - 1) + ",\"strategy\":\"keyword\"}");
-    });
+    // the same searches and creates as MCP tools/call, so MCP and REST compare like with like (both doors take the
+    // server's default strategy)
+    write(dir.resolve("mcp-search.jsonl"), 5_000, new Random(seed + 2), r -> toolCall("memory_search", searchBody(r)));
     write(dir.resolve("mcp-create.jsonl"), 20_000, new Random(seed + 1), r -> toolCall("memory_create", createBody(r)));
     // the same queries for each strategy, so the per-strategy figures compare like with like
     for (String strategy : new String[] {"keyword", "semantic", "hybrid", "auto"}) {
@@ -451,7 +474,9 @@ public final class BenchTool {
     int failures = 0;
     TreeMap<Long, String> examples = new TreeMap<>();
     for (int i = 0; i < count; i++) {
-      String[] res = conn.post("/v1/search", bodies.get(i));
+      // keyword's total counts the memories that match (hybrid's counts its fused candidates)
+      String body = bodies.get(i).replaceFirst("\\}$", ",\"strategy\":\"keyword\"}");
+      String[] res = conn.post("/v1/search", body);
       Matcher m = TOTAL.matcher(res[1]);
       if (!res[0].equals("200") || !m.find()) {
         failures++;

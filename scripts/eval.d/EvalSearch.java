@@ -36,8 +36,14 @@ import java.util.regex.Pattern;
  * is one of the question's evidence turns. Beside the server's strategies, an Okapi BM25 (any word, English stop
  * words dropped, k1 1.2, b 0.75) ranks the same turns in this process, as the textbook reference of the same run.
  *
- * <pre>java -cp target/engram-cloud.jar scripts/eval.d/EvalSearch.java BASE_URL DATA_FILE STRATEGIES</pre>
- * STRATEGIES: comma-separated; {@code default} sends no strategy (the server's default).
+ * <p>With a context budget, each question is also sent to {@code POST /v1/context} (the memories for a turn within
+ * that many estimated tokens, {@code memory_build_context} over MCP), and the share of the question's evidence turns
+ * inside the context is counted, beside recall@5 of the plain search.
+ *
+ * <pre>java -cp target/engram-cloud.jar scripts/eval.d/EvalSearch.java BASE_URL DATA_FILE STRATEGIES [CONTEXT_TOKENS
+ * [QUESTIONS]]</pre>
+ * STRATEGIES: comma-separated; {@code default} sends no strategy (the server's default). CONTEXT_TOKENS 0 asks for
+ * no context; QUESTIONS (0: all) stops after that many questions, in the file's order.
  */
 public final class EvalSearch {
 
@@ -79,25 +85,31 @@ public final class EvalSearch {
   }
 
   public static void main(String[] args) throws Exception {
-    if (args.length != 3) {
-      System.err.println("usage: EvalSearch BASE_URL DATA_FILE STRATEGIES");
+    if (args.length < 3 || args.length > 5) {
+      System.err.println("usage: EvalSearch BASE_URL DATA_FILE STRATEGIES [CONTEXT_TOKENS [QUESTIONS]]");
       System.exit(2);
     }
     String base = args[0].replaceAll("/+$", "");
-    List<Conversation> conversations = load(Path.of(args[1]));
+    int contextTokens = args.length > 3 ? Integer.parseInt(args[3]) : 0;
+    int maxQuestions = args.length > 4 ? Integer.parseInt(args[4]) : 0;
+    List<Conversation> conversations = first(load(Path.of(args[1])), maxQuestions);
     List<String> strategies = Arrays.asList(args[2].split(","));
     Client client = new Client(base);
 
     Map<String, Score> scores = new LinkedHashMap<>();
     for (String s : strategies) scores.put(s, new Score());
     Score bm25 = new Score();
+    ContextScore context = new ContextScore();
     int turns = 0;
     for (Conversation c : conversations) {
       turns += c.turns().size();
       String key = client.signup(c.id());
       client.importTurns(key, c.turns());
+      client.awaitVectors(key);
       Bm25 index = new Bm25(c.turns());
+      Map<Long, String> diaIds = contextTokens > 0 ? client.diaIds(key) : Map.of();
       for (Question q : c.questions()) {
+        if (contextTokens > 0) context.add(client.context(key, q.text(), contextTokens), diaIds, q.evidence());
         bm25.add(index.top(q.text(), LIMIT), q.evidence(), -1);
         for (String s : strategies) {
           long start = System.nanoTime();
@@ -116,6 +128,46 @@ public final class EvalSearch {
     System.out.println("-------------+-----------+-----------+-----------+--------+----------+---------");
     for (Map.Entry<String, Score> e : scores.entrySet()) row(e.getKey(), e.getValue());
     row("bm25 (ref)", bm25);
+    if (contextTokens > 0) {
+      int n = Math.max(1, context.questions);
+      System.out.printf(Locale.ROOT, "%nmemory_build_context (POST /v1/context, token_budget %d): evidence turns inside "
+          + "the context %.3f (questions with any %.3f); %.1f memories and %.0f estimated tokens a context on average%n",
+          contextTokens, context.share / n, context.any / n, (double) context.memories / n, (double) context.tokens / n);
+    }
+  }
+
+  /** The first {@code max} questions (all when 0), and the conversations they come from. */
+  static List<Conversation> first(List<Conversation> all, int max) {
+    if (max <= 0) return all;
+    List<Conversation> out = new ArrayList<>();
+    int left = max;
+    for (Conversation c : all) {
+      if (left == 0) break;
+      List<Question> qs = c.questions().subList(0, Math.min(left, c.questions().size()));
+      out.add(new Conversation(c.id(), c.turns(), List.copyOf(qs)));
+      left -= qs.size();
+    }
+    return out;
+  }
+
+  /** Sums over questions of the share of evidence turns inside the context, and what the contexts held. */
+  static final class ContextScore {
+    double share;
+    double any;
+    int questions;
+    long memories;
+    long tokens;
+
+    void add(JsonObject answer, Map<Long, String> diaIds, Set<String> evidence) {
+      Set<String> inside = new HashSet<>();
+      for (Object o : answer.getJsonArray("memories")) inside.add(diaIds.get(((JsonObject) o).getLong("id")));
+      inside.retainAll(evidence);
+      share += (double) inside.size() / evidence.size();
+      if (!inside.isEmpty()) any++;
+      questions++;
+      memories += answer.getJsonArray("memories").size();
+      tokens += answer.getInteger("token_estimate");
+    }
   }
 
   static void row(String name, Score s) {
@@ -194,6 +246,50 @@ public final class EvalSearch {
           new JsonObject().put("version", "1.0").put("skip_duplicates", false).put("memories", memories), 200);
       if (answer.getInteger("imported", 0) != turns.size()) {
         throw new IllegalStateException("import stored " + answer.encode() + " of " + turns.size() + " turns");
+      }
+    }
+
+    /** Every stored memory's dia_id, by memory id (listing the tenant a page at a time). */
+    Map<Long, String> diaIds(String key) throws Exception {
+      Map<Long, String> out = new HashMap<>();
+      String cursor = null;
+      do {
+        JsonObject page = get("/v1/memories?limit=100" + (cursor == null ? "" : "&cursor=" + cursor), key);
+        for (Object o : page.getJsonArray("data")) {
+          JsonObject m = (JsonObject) o;
+          out.put(m.getLong("id"), m.getJsonObject("metadata").getString("dia_id", ""));
+        }
+        cursor = page.getString("next_cursor");
+      } while (cursor != null);
+      return out;
+    }
+
+    /** The context the server assembles for {@code query} within {@code tokens}. */
+    JsonObject context(String key, String query, int tokens) throws Exception {
+      return send("/v1/context", key, new JsonObject().put("query", query).put("token_budget", tokens), 200);
+    }
+
+    JsonObject get(String path, String key) throws Exception {
+      HttpRequest request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60))
+          .header("Authorization", "Bearer " + key).GET().build();
+      HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200) throw new IllegalStateException(path + " answered " + r.statusCode() + ": " + r.body());
+      return new JsonObject(r.body());
+    }
+
+    /**
+     * Waits until the server has computed every imported turn's vector (it does so in the background after the
+     * import), so that each question sees the tenant complete.
+     */
+    void awaitVectors(String key) throws Exception {
+      long deadline = System.nanoTime() + 600_000_000_000L;
+      while (true) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + "/v1/stats")).timeout(Duration.ofSeconds(60))
+            .header("Authorization", "Bearer " + key).GET();
+        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200 && new JsonObject(r.body()).getLong("vectors_pending", 0L) == 0) return;
+        if (System.nanoTime() > deadline) throw new IllegalStateException("vectors still pending after 10 minutes");
+        Thread.sleep(200);
       }
     }
 

@@ -33,6 +33,14 @@ GRANT SELECT, INSERT, DELETE ON engram.usage_daily TO {app};
 GRANT UPDATE (api_calls, memories_created, searches) ON engram.usage_daily TO {app};
 -- The audit log is append-only for the server: it may add entries and read them, never change or remove one.
 REVOKE UPDATE, DELETE, TRUNCATE ON engram.audit_log FROM {app};
+-- Usage folded from the spool (V5): written once per segment, tenant and day, never changed; deleted with its tenant.
+GRANT SELECT, INSERT, DELETE ON engram.usage_events TO {app};
+-- Billing (V5): the account row follows Stripe; events are recorded once.
+GRANT SELECT, INSERT, UPDATE ON engram.billing_accounts TO {app};
+GRANT SELECT, INSERT ON engram.billing_events TO {app};
+GRANT SELECT, INSERT, DELETE ON engram.meter_reports TO {app};
+GRANT UPDATE (reported, pending, pending_identifier) ON engram.meter_reports TO {app};
+GRANT EXECUTE ON FUNCTION engram.paying_billing_accounts() TO {app};
 GRANT SELECT, INSERT ON engram.audit_log TO {app};
 GRANT EXECUTE ON FUNCTION engram.find_api_key(text) TO {app};
 GRANT EXECUTE ON FUNCTION engram.find_login(text) TO {app};

@@ -3,6 +3,8 @@ package dev.engram.cloud;
 import dev.engram.cloud.auth.AuthVerticle;
 import dev.engram.cloud.auth.JwtTokens;
 import dev.engram.cloud.auth.PasswordHasher;
+import dev.engram.cloud.billing.BillingService;
+import dev.engram.cloud.billing.BillingVerticle;
 import dev.engram.cloud.bus.Addresses;
 import dev.engram.cloud.bus.LocalCodec;
 import dev.engram.cloud.config.EngramConfig;
@@ -13,6 +15,7 @@ import dev.engram.cloud.http.HttpVerticle;
 import dev.engram.cloud.http.UploadSlots;
 import dev.engram.cloud.mcp.McpSessions;
 import dev.engram.cloud.metering.MeteringVerticle;
+import dev.engram.cloud.metering.UsageSpool;
 import dev.engram.cloud.observability.BusPropagation;
 import dev.engram.cloud.observability.EngineTelemetry;
 import dev.engram.cloud.observability.MetricsVerticle;
@@ -79,23 +82,27 @@ public final class EngramServer {
         })
         .compose(dir -> ControlPlanes.open(vertx, config))
         .compose(controlPlane -> vertx.executeBlocking(() -> JwtTokens.load(vertx, config.dataDir(), config.auth()))
-            .compose(tokens -> {
-              PasswordHasher passwords = new PasswordHasher(config.auth().passwordIterations());
-              return deploy(vertx, deployments, new AuthVerticle(config, controlPlane, tokens, passwords))
-                  .compose(v -> deploy(vertx, deployments, new QuotaVerticle(config, controlPlane, registry)))
-                  .compose(v -> deploy(vertx, deployments,
-                      new MeteringVerticle(controlPlane, config.metering().flushSeconds(), registry)))
-                  .compose(v -> deploy(vertx, deployments, new EngineSupervisor(config, registry, engineTelemetry)))
-                  .compose(v -> config.server().metricsPort() == 0 ? Future.succeededFuture()
-                      : deploy(vertx, deployments, new MetricsVerticle(config.server(), registry)))
-                  .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, controlPlane, tokens, registry,
-                          mcpSessions, uploads),
-                      new DeploymentOptions().setInstances(config.http().instances())))
-                  .map(id -> {
-                    deployments.add(id);
-                    return new EngramServer(vertx, controlPlane, new Plans(config.quota()), deployments, tracing);
-                  });
-            })
+            .compose(tokens -> vertx.executeBlocking(() -> UsageSpool.open(config.dataDir().resolve("spool")))
+                .compose(spool -> {
+                  PasswordHasher passwords = new PasswordHasher(config.auth().passwordIterations());
+                  BillingService billing = new BillingService(vertx, controlPlane, config);
+                  return deploy(vertx, deployments, new AuthVerticle(config, controlPlane, tokens, passwords))
+                      .compose(v -> deploy(vertx, deployments, new QuotaVerticle(config, controlPlane, registry)))
+                      .compose(v -> deploy(vertx, deployments,
+                          new MeteringVerticle(controlPlane, spool, config.metering(), registry)))
+                      .compose(v -> deploy(vertx, deployments, new EngineSupervisor(config, registry, engineTelemetry)))
+                      .compose(v -> deploy(vertx, deployments,
+                          new BillingVerticle(billing, config.billing().reportIntervalSeconds())))
+                      .compose(v -> config.server().metricsPort() == 0 ? Future.succeededFuture()
+                          : deploy(vertx, deployments, new MetricsVerticle(config.server(), registry)))
+                      .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, controlPlane, tokens, registry,
+                              mcpSessions, uploads, spool, billing),
+                          new DeploymentOptions().setInstances(config.http().instances())))
+                      .map(id -> {
+                        deployments.add(id);
+                        return new EngramServer(vertx, controlPlane, new Plans(config.quota()), deployments, tracing);
+                      });
+                }))
             .recover(err -> controlPlane.close().transform(ignored -> Future.failedFuture(err))))
         .recover(err -> {
           // Not chained: a future completed on a closing Vert.x would never reach the caller.
@@ -130,8 +137,8 @@ public final class EngramServer {
   /**
    * Stops in reverse order: the HTTP servers first (new connections refused at once, requests in flight finish
    * within {@code shutdown.grace_seconds}), then the engines (pending writes commit, WALs are checkpointed),
-   * metering (counters flush), quota, auth; then the control plane, Vert.x, and the spans still to export. Once only:
-   * later calls return the same future.
+   * metering (the spool's last fold), quota, auth; then the control plane, Vert.x, and the spans still to export.
+   * Once only: later calls return the same future.
    */
   public synchronized Future<Void> close() {
     if (closing != null) return closing;

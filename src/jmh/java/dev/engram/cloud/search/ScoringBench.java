@@ -21,10 +21,11 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The scoring code of one search at {@code rows} memories: embedding the query, the sparse column scan of the int8
- * matrix with top-k, fusion + rerank of two 100-long lists, and typo correction against a vocabulary.
- * {@code baselineDenseFloatScan} is the naive alternative measured in the same run (a float32 dot product with
- * every row): the ratio of {@code vectorTop10} to it is the gain of the layout.
+ * The scoring code of one search at {@code rows} memories: embedding the query (the model and the hashing
+ * embedder), the nearest 100 vectors in the search index's HNSW graph, a keyword top-10 of three words each held by
+ * a third of the memories, fusion + rerank of 200 candidates, and typo correction against a vocabulary.
+ * {@code baselineDenseFloatScan} is the exact alternative measured in the same run (a float32 dot product with every
+ * row), and {@code baselineKeywordCountAll} visits every match as scoring them all would.
  *
  * <p>Run: {@code mvn -Pjmh -DskipTests test-compile exec:exec} (add {@code -Djmh.args="-f 1 -wi 2 -i 3"} to change
  * JMH options). Not part of {@code mvn verify}.
@@ -48,38 +49,54 @@ public class ScoringBench {
       + "review weekly reminder document runbook spike compare moved upgrade checklist looking into consider").split(" ");
 
   final Embedder embedder = new HashingEmbedder();
-  VectorIndex index;
+  final Embedder model = Embedders.named("minilm");
+  java.nio.file.Path dir;
+  SearchIndex index;
+  SearchIndex.Searcher searcher;
+  org.apache.lucene.search.Query common;
   float[][] dense;
   float[] query;
-  List<HybridRanker.Ranked> keyword;
-  List<HybridRanker.Ranked> semantic;
+  List<HybridRanker.Candidate> candidates;
   Map<Long, HybridRanker.Facts> facts;
   Vocabulary vocabulary;
   Instant now = Instant.now();
 
   @Setup
-  public void setup() {
+  public void setup() throws java.io.IOException {
     Random r = new Random(42);
-    index = new VectorIndex(HashingEmbedder.DIMENSIONS, rows);
+    dir = java.nio.file.Files.createTempDirectory("scoring-bench");
+    index = SearchIndex.open(dir);
     dense = new float[rows][];
+    List<SearchIndex.Doc> docs = new ArrayList<>();
     for (int i = 0; i < rows; i++) {
       StringBuilder text = new StringBuilder();
       int n = 8 + r.nextInt(25);
       for (int w = 0; w < n; w++) text.append(WORDS[r.nextInt(WORDS.length)]).append(r.nextInt(50) == 0 ? "s " : " ");
+      if (r.nextInt(3) == 0) text.append("tenant ");
+      if (r.nextInt(3) == 0) text.append("quota ");
+      if (r.nextInt(3) == 0) text.append("latency");
       float[] v = embedder.embed(text.toString());
       dense[i] = v;
-      index.upsert(i + 1, Vectors.quantize(v));
+      docs.add(new SearchIndex.Doc(i + 1, text.toString(), List.of(), "{}", "default", "note", "permanent", 0.5, now,
+          now, v));
+      if (docs.size() == 10_000) {
+        index.apply(docs, List.of(), i + 1);
+        docs.clear();
+      }
     }
+    index.apply(docs, List.of(), rows);
+    index.commit();
+    searcher = index.searcher();
+    common = KeywordQuery.of("tenant quota latency").orElseThrow();
     query = embedder.embed("postgres connection pooling timeouts");
-    keyword = new ArrayList<>();
-    semantic = new ArrayList<>();
+    candidates = new ArrayList<>();
     facts = new HashMap<>();
-    for (int i = 0; i < 100; i++) {
-      keyword.add(new HybridRanker.Ranked(1 + r.nextInt(rows), 10 - i * 0.05));
-      semantic.add(new HybridRanker.Ranked(1 + r.nextInt(rows), 0.9 - i * 0.005));
+    for (int i = 0; i < 200; i++) {
+      long id = 1 + r.nextInt(rows);
+      candidates.add(new HybridRanker.Candidate(id, r.nextDouble() * 10, r.nextDouble(), i < 100 ? i + 1 : 0,
+          i >= 100 ? i - 99 : 0));
+      facts.put(id, new HybridRanker.Facts("postgres pool notes", 0.5, now));
     }
-    for (HybridRanker.Ranked k : keyword) facts.put(k.id(), new HybridRanker.Facts("postgres pool notes", 0.5, now));
-    for (HybridRanker.Ranked s : semantic) facts.put(s.id(), new HybridRanker.Facts("postgres pool notes", 0.5, now));
     Vocabulary.Builder b = new Vocabulary.Builder();
     for (int i = 0; i < 30_000; i++) {
       StringBuilder w = new StringBuilder();
@@ -91,19 +108,25 @@ public class ScoringBench {
     vocabulary = b.build();
   }
 
+  @org.openjdk.jmh.annotations.TearDown
+  public void tearDown() throws java.io.IOException {
+    searcher.close();
+    index.close();
+  }
+
   @Benchmark
-  public float[] embedQuery() {
+  public float[] embedQueryHashing() {
     return embedder.embed("how do we tune postgres connection pooling timeouts");
   }
 
   @Benchmark
-  public VectorIndex.TopK vectorTop10() {
-    return index.top(query, 10, 0.05f);
+  public float[] embedQueryModel() {
+    return model.embed("how do we tune postgres connection pooling timeouts");
   }
 
   @Benchmark
-  public VectorIndex.TopK vectorTop100() {
-    return index.top(query, 100, 0.05f);
+  public Object nearest100() throws java.io.IOException {
+    return searcher.nearest(query, 100, null);
   }
 
   @Benchmark
@@ -118,8 +141,18 @@ public class ScoringBench {
   }
 
   @Benchmark
+  public Object keywordTop10CommonWords() throws java.io.IOException {
+    return searcher.top(common, null, 10, 10, SearchBudget.ofMillis(60_000));
+  }
+
+  @Benchmark
+  public int baselineKeywordCountAll() throws java.io.IOException {
+    return searcher.count(common);
+  }
+
+  @Benchmark
   public List<HybridRanker.Scored> fuseAndRerank() {
-    return HybridRanker.rank(keyword, semantic, facts, "postgres pool", HybridRanker.Weights.DEFAULT, now);
+    return HybridRanker.rank(candidates, facts, "postgres pool", HybridRanker.Weights.DEFAULT, now, false);
   }
 
   @Benchmark

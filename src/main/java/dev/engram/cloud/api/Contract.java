@@ -32,6 +32,7 @@ import java.util.Map;
 public final class Contract {
 
   private static final String RESOURCE = "/openapi.yaml";
+  private static final String DEFAULT_STRATEGY = "/components/schemas/SearchRequest/properties/strategy/default";
   private static final Map<List<Object>, Contract> LOADED = new java.util.concurrent.ConcurrentHashMap<>();
 
   private final JsonObject document;
@@ -53,14 +54,18 @@ public final class Contract {
   }
 
   /**
-   * Reads the document, writes the configured limits into it and parses it; once per set of limits in a process
-   * (every HTTP verticle, and every server a test starts, shares it: it is immutable).
+   * Reads the document, writes the configured limits and default search strategy into it and parses it; once per
+   * configuration in a process (every HTTP verticle, and every server a test starts, shares it: it is immutable).
    */
-  public static Future<Contract> load(Vertx vertx, EngramConfig.Memories limits, String serverUrl) {
-    List<Object> key = List.of(limits, serverUrl);
+  public static Future<Contract> load(Vertx vertx, EngramConfig config, String serverUrl) {
+    EngramConfig.Memories limits = config.memories();
+    String strategy = config.search().defaultStrategy().wireName();
+    List<Object> key = List.of(limits, strategy, serverUrl);
     Contract loaded = LOADED.get(key);
     if (loaded != null) return Future.succeededFuture(loaded);
     JsonObject document = withLimits(read(), limits);
+    // the engine applies the configured default (a request without a strategy reaches it as such); this says which
+    JsonPointer.from(DEFAULT_STRATEGY).writeJson(document, strategy);
     document.put("servers", new JsonArray().add(new JsonObject().put("url", serverUrl)));
     return OpenAPIContract.from(vertx, forVertxOpenApi(document.copy())).map(parsed -> {
       Contract contract = new Contract(document, parsed);

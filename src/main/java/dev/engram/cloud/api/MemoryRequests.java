@@ -7,6 +7,7 @@ import dev.engram.cloud.engine.EngineMessages.Create;
 import dev.engram.cloud.engine.EngineMessages.Delete;
 import dev.engram.cloud.engine.EngineMessages.Get;
 import dev.engram.cloud.engine.EngineMessages.ListMemories;
+import dev.engram.cloud.engine.EngineMessages.ListOrder;
 import dev.engram.cloud.engine.EngineMessages.Search;
 import dev.engram.cloud.engine.EngineMessages.Suggest;
 import dev.engram.cloud.engine.EngineMessages.Update;
@@ -31,6 +32,8 @@ import java.util.List;
  */
 public final class MemoryRequests {
 
+  private static final long DAILY_TTL_SECONDS = 86_400;
+
   private final Inputs inputs;
   private final EngramConfig.Memories limits;
 
@@ -50,6 +53,13 @@ public final class MemoryRequests {
     return new Create(in.getString("content").trim(), in.getString("memory_type", MemoryTypes.DEFAULT),
         Inputs.labels(in, "tags", List.of()), inputs.metadata(in, limits), in.getDouble("importance", 0.5),
         Inputs.workspace(in, "workspace", Workspaces.DEFAULT), tier, ttl, caps);
+  }
+
+  /** {@code createDailyMemory}: a memory of the daily tier, expiring after {@code ttl_seconds} (default one day). */
+  public Create createDaily(JsonObject in, Caps caps) {
+    JsonObject daily = in.copy().put("tier", Tiers.DAILY);
+    if (!daily.containsKey("ttl_seconds")) daily.put("ttl_seconds", DAILY_TTL_SECONDS);
+    return create(daily, caps);
   }
 
   public Get get(JsonObject in) {
@@ -79,23 +89,41 @@ public final class MemoryRequests {
     return new Delete(in.getLong("id"));
   }
 
+  /**
+   * {@code listMemories}: Engram's order and offset beside our cursor. A cursor follows the default order from where
+   * the last page ended, so it takes neither another order nor an offset.
+   */
   public ListMemories list(JsonObject in) {
     String cursor = in.getString("cursor");
-    return new ListMemories(Inputs.workspace(in, "workspace", null), Inputs.labels(in, "tags", null),
-        in.getString("memory_type"), in.getInteger("limit", inputs.defaultLimit("listMemories")),
+    ListOrder order = new ListOrder(in.getString("sort_by", "created_at"), "asc".equals(in.getString("sort_order")));
+    int offset = in.getInteger("offset", 0);
+    if (cursor != null && offset > 0) {
+      throw Violations.withPointer("invalid_field", "Give either 'cursor' or 'offset', not both.", "/offset");
+    }
+    if (cursor != null && !order.pagesByCursor()) {
+      throw Violations.withPointer("invalid_field", "A cursor pages the default order (newest first); page another "
+          + "order with 'offset'.", "/cursor");
+    }
+    return new ListMemories(workspaces(in), Inputs.labels(in, "tags", null), in.getString("memory_type"),
+        in.getString("tier"), order, in.getInteger("limit", inputs.defaultLimit("listMemories")), offset,
         cursor == null ? null : Cursors.decode(cursor));
+  }
+
+  /** {@code workspace} or {@code workspaces} (normalized, each once), or null for every workspace. */
+  private static List<String> workspaces(JsonObject in) {
+    if (in.containsKey("workspace") && in.containsKey("workspaces")) {
+      throw Violations.withPointer("invalid_field", "Give either 'workspace' or 'workspaces', not both.", "/workspaces");
+    }
+    if (in.containsKey("workspace")) return List.of(Inputs.workspace(in, "workspace", null));
+    if (in.containsKey("workspaces")) {
+      return in.getJsonArray("workspaces").stream().map(w -> Workspaces.normalize((String) w)).distinct().toList();
+    }
+    return null;
   }
 
   /** {@code search}: REST's {@code POST /v1/search} and MCP's {@code memory_search} alike. */
   public Search search(JsonObject in) {
-    if (in.containsKey("workspace") && in.containsKey("workspaces")) {
-      throw Violations.withPointer("invalid_field", "Give either 'workspace' or 'workspaces', not both.", "/workspaces");
-    }
-    List<String> workspaces = null;
-    if (in.containsKey("workspace")) workspaces = List.of(Inputs.workspace(in, "workspace", null));
-    if (in.containsKey("workspaces")) {
-      workspaces = in.getJsonArray("workspaces").stream().map(w -> Workspaces.normalize((String) w)).distinct().toList();
-    }
+    List<String> workspaces = workspaces(in);
     List<String> tags = Inputs.labels(in, "tags", null);
     if (in.containsKey("tags_mode") && (tags == null || tags.isEmpty())) {
       throw Violations.withPointer("invalid_field", "Field 'tags_mode' needs 'tags'.", "/tags_mode");

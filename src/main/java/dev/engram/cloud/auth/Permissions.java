@@ -24,24 +24,29 @@ public final class Permissions {
 
   static {
     operation(Permission.PUBLIC, "live", "ready", "jwks", "openapiJson", "openapiYaml", "signup", "createToken",
-        "acceptInvite");
+        "acceptInvite", "stripeWebhook");
     operation(Permission.READ, "listMemories", "getMemory", "search", "suggest", "getStats", "listTags",
         "listVersions", "recentActivity", "listWorkspaces", "getWorkspace", "listRelated", "exportMemories",
-        "getProjectContext", "getTenant", "getMe", "changePassword");
+        "getProjectContext", "getTenant", "getMe", "changePassword", "buildContext", "compressForContext",
+        "estimateTokens", "listBlocks", "getBlock", "resolveIdentity", "feedbackStats");
     operation(Permission.WRITE, "createMemory", "updateMemory", "deleteMemory", "moveMemory", "link", "unlink",
-        "importMemories", "scanProject");
+        "importMemories", "scanProject", "createDailyMemory", "createBlock", "editBlock", "createIdentity",
+        "recordFeedback");
     operation(Permission.ADMIN, "createApiKey", "listApiKeys", "revokeApiKey", "rotateApiKey", "getUsage",
         "listMembers", "updateMember", "removeMember", "createInvite", "listInvites", "revokeInvite", "listAuditLog",
-        "exportAuditLog");
-    operation(Permission.OWNER, "updateTenant", "deleteTenant", "transferOwnership");
+        "exportAuditLog", "getBilling");
+    operation(Permission.OWNER, "updateTenant", "deleteTenant", "transferOwnership", "createCheckout", "createPortal");
     operation(Permission.OPERATOR, "operatorListTenants", "operatorGetTenant", "operatorSetPlan",
         "operatorSuspendTenant", "operatorResumeTenant");
 
     tool(Permission.READ, "memory_get", "memory_list", "memory_search", "memory_search_suggest", "memory_stats",
         "memory_tags", "memory_versions", "recent_activity", "workspace_list", "workspace_stats", "memory_export",
-        "memory_related", "memory_get_project_context", "memory_list_instruction_files");
+        "memory_related", "memory_get_project_context", "memory_list_instruction_files", "memory_build_context",
+        "memory_compress_for_context", "memory_token_estimate", "memory_block_get", "memory_block_list",
+        "identity_resolve", "memory_feedback_stats");
     tool(Permission.WRITE, "memory_create", "memory_update", "memory_delete", "memory_import", "memory_create_batch",
-        "memory_delete_batch", "workspace_move", "memory_link", "memory_unlink", "memory_scan_project");
+        "memory_delete_batch", "workspace_move", "memory_link", "memory_unlink", "memory_scan_project",
+        "memory_create_daily", "memory_block_create", "memory_block_edit", "identity_create", "memory_feedback");
   }
 
   private Permissions() {}

@@ -9,7 +9,6 @@ public final class Addresses {
   /** The public routes' limits (sign-up, sign-in) and the sign-in backoff. */
   public static final String QUOTA_PUBLIC = "engram.quota.public";
   public static final String PLAN_CHANGED = "engram.quota.plan-changed";
-  public static final String USAGE = "engram.metering.usage";
   public static final String USAGE_QUERY = "engram.metering.query";
   public static final String ENGINE_SUPERVISOR = "engram.engine.supervisor";
   /** Stops a deleted tenant's engine for good and removes its files. */

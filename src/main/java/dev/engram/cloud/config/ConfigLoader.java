@@ -47,6 +47,7 @@ public final class ConfigLoader {
     });
     if (env.containsKey("ENGRAM_DATA_DIR")) json.put("data_dir", env.get("ENGRAM_DATA_DIR"));
     applyDatabaseEnv(json, env);
+    applyStripeEnv(json, env);
     applyOperatorEnv(json, env);
     if (env.containsKey("ENGRAM_PUBLIC_URL")) json.getJsonObject("mcp").put("public_url", env.get("ENGRAM_PUBLIC_URL"));
     if (env.containsKey("REDIS_URL")) json.getJsonObject("redis").put("url", env.get("REDIS_URL"));
@@ -94,6 +95,19 @@ public final class ConfigLoader {
       String migrationUrl = env.get("DATABASE_MIGRATION_URL");
       if (migrationUrl != null && !migrationUrl.isBlank()) db.put("migration_url", migrationUrl.trim());
     }
+  }
+
+  /** {@code STRIPE_SECRET_KEY} and {@code STRIPE_WEBHOOK_SECRET} turn billing on; secrets, so env only. */
+  private static void applyStripeEnv(JsonObject json, Map<String, String> env) {
+    JsonObject billing = json.getJsonObject("billing");
+    if (billing.containsKey("stripe")) {
+      throw new IllegalArgumentException("Stripe secrets: set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET in the"
+          + " environment, not in a config file");
+    }
+    JsonObject stripe = new JsonObject();
+    if (env.get("STRIPE_SECRET_KEY") != null) stripe.put("secret_key", env.get("STRIPE_SECRET_KEY"));
+    if (env.get("STRIPE_WEBHOOK_SECRET") != null) stripe.put("webhook_secret", env.get("STRIPE_WEBHOOK_SECRET"));
+    if (!stripe.isEmpty()) billing.put("stripe", stripe);
   }
 
   /** ENGRAM_OPERATOR_TOKEN turns the operator's API on; it is a secret, so env only. */

@@ -1,5 +1,6 @@
 package dev.engram.cloud.config;
 
+import dev.engram.cloud.search.Embedders;
 import dev.engram.cloud.search.HybridRanker;
 import dev.engram.cloud.search.Strategy;
 import io.vertx.core.json.JsonObject;
@@ -24,6 +25,7 @@ public record EngramConfig(
     RateLimits rateLimits,
     Engines engines,
     Metering metering,
+    Billing billing,
     Memories memories,
     Quota quota,
     Mcp mcp,
@@ -269,7 +271,66 @@ public record EngramConfig(
 
   public record Engines(int maxActive, int idleSeconds, int workerPoolSize, int readersPerTenant, int groupCommitMax) {}
 
-  public record Metering(int flushSeconds) {}
+  /**
+   * Usage metering: the spool is fsynced every {@code fsyncMillis} when something was appended, and folded into the
+   * control plane every {@code foldSeconds} (and on a graceful stop).
+   */
+  public record Metering(int foldSeconds, int fsyncMillis) {}
+
+  /**
+   * Stripe billing: on when both secrets are set ({@code STRIPE_SECRET_KEY}, {@code STRIPE_WEBHOOK_SECRET}, from the
+   * environment only), off otherwise (the embedded default: plans are set by an operator). {@code planPrices}: the
+   * Stripe price id of each plan that can be bought; {@code overage}: the metered price and Billing Meter event name
+   * of each metered overage ({@code api_calls}, {@code searches}), added to every subscription. The URLs may be
+   * relative to the public URL. Overage is reported to Stripe every {@code reportIntervalSeconds} (an hour).
+   */
+  public record Billing(String secretKey, String webhookSecret, String apiBase, Map<String, String> planPrices,
+                        Map<String, Overage> overage, String successUrl, String cancelUrl, String portalReturnUrl,
+                        int reportIntervalSeconds) {
+
+    public record Overage(String price, String meterEvent) {}
+
+    public boolean enabled() {
+      return secretKey != null && webhookSecret != null;
+    }
+
+    /**
+     * Whether use of {@code metric} ({@code api_calls}, {@code searches}) beyond the plan's monthly cap is billed as
+     * overage rather than refused: billing on, the plan sold through Stripe, and the metric metered.
+     */
+    public boolean billsOverage(String plan, String metric) {
+      return enabled() && planPrices.containsKey(plan) && overage.containsKey(metric);
+    }
+
+    static Billing fromJson(JsonObject json) {
+      JsonObject stripe = json.getJsonObject("stripe", new JsonObject());
+      Map<String, String> prices = new java.util.TreeMap<>();
+      json.getJsonObject("plans").forEach(e -> {
+        if (e.getValue() instanceof String price && !price.isBlank()) prices.put(e.getKey(), price.trim());
+      });
+      Map<String, Overage> overage = new java.util.TreeMap<>();
+      json.getJsonObject("overage").forEach(e -> {
+        if (!e.getKey().equals("api_calls") && !e.getKey().equals("searches")) {
+          throw new IllegalArgumentException("billing.overage." + e.getKey()
+              + ": only api_calls and searches are metered");
+        }
+        JsonObject o = (JsonObject) e.getValue();
+        String price = o.getString("price");
+        if (price != null && !price.isBlank()) {
+          overage.put(e.getKey(), new Overage(price.trim(), o.getString("meter_event")));
+        }
+      });
+      int interval = json.getInteger("report_interval_seconds");
+      if (interval < 1) throw new IllegalArgumentException("billing.report_interval_seconds must be at least 1");
+      return new Billing(blankToNull(stripe.getString("secret_key")), blankToNull(stripe.getString("webhook_secret")),
+          json.getString("api_base"), Map.copyOf(prices), Map.copyOf(overage), json.getString("success_url"),
+          json.getString("cancel_url"), json.getString("portal_return_url"), interval);
+    }
+
+    private static String blankToNull(String s) {
+      return s == null || s.isBlank() ? null : s.trim();
+    }
+  }
 
   public record Memories(int maxContentChars, int maxTags, int maxTagChars, int maxMetadataBytes,
                          int listMaxLimit, int searchMaxLimit) {}
@@ -308,22 +369,22 @@ public record EngramConfig(
                      Long members, RateLimits rateLimits) {}
 
   /**
-   * Search tuning. {@code defaultStrategy} applies when a request names none ({@code keyword} keeps the original
-   * API's behaviour). Hybrid ranking: reciprocal rank fusion with constant {@code rrfK} and the two list weights,
-   * then small rerank weights (see search/HybridRanker). {@code candidates}: how many results each list feeds the
-   * fusion. {@code vectorCacheMb}: heap budget for all tenants' in-memory vector matrices and vocabularies together;
-   * the least recently used are dropped beyond it (and reloaded from SQLite when next needed).
-   * {@code keywordWindow}: an unfiltered keyword list ranks only the newest this-many matches (by id), since
-   * SQLite's BM25 scores every match and a word held by most of 100k memories would otherwise cost ~30 ms.
-   * {@code budgetMs}: how long one search (or spelling suggestion) may work; past it, it answers with what it has,
-   * flagged {@code partial}. {@code maxCorrections}: at most this many words of a query are typo-corrected (0: none).
+   * Search tuning. {@code defaultStrategy} applies when a request names none, on every entry point.
+   * {@code embedder}: {@code minilm} (all-MiniLM-L6-v2 in process) or {@code hashing}; vectors are computed off the
+   * write path by {@code embeddingThreads} inference threads shared by all tenants. Hybrid ranking: weighted score
+   * fusion, {@code keywordWeight} and {@code semanticWeight} (normalised to sum 1) over BM25 divided by the query's
+   * best and the cosine, then small rerank weights (see search/HybridRanker). {@code candidates}: how many results
+   * each list feeds the fusion. {@code vocabularyCacheMb}: heap budget for all tenants' typo-correction
+   * vocabularies together; the least recently used are dropped beyond it (and rebuilt when next needed). {@code budgetMs}: how long one search (or spelling suggestion) may work; past it, it answers with
+   * what it has, flagged {@code partial}. {@code maxCorrections}: at most this many words of a query are
+   * typo-corrected (0: none).
    */
-  public record Search(Strategy defaultStrategy, int rrfK, double keywordWeight, double semanticWeight,
-                       double recencyWeight, double recencyHalfLifeDays, double importanceWeight, double phraseWeight,
-                       int candidates, double semanticMinSimilarity, int vectorCacheMb, int keywordWindow,
+  public record Search(Strategy defaultStrategy, String embedder, int embeddingThreads, double keywordWeight,
+                       double semanticWeight, double recencyWeight, double recencyHalfLifeDays, double importanceWeight,
+                       double phraseWeight, int candidates, double semanticMinSimilarity, int vocabularyCacheMb,
                        int budgetMs, int maxCorrections) {
     public HybridRanker.Weights weights() {
-      return new HybridRanker.Weights(rrfK, keywordWeight, semanticWeight, recencyWeight, recencyHalfLifeDays,
+      return new HybridRanker.Weights(keywordWeight, semanticWeight, recencyWeight, recencyHalfLifeDays,
           importanceWeight, phraseWeight);
     }
   }
@@ -354,18 +415,20 @@ public record EngramConfig(
         new Engines(engines.getInteger("max_active"), engines.getInteger("idle_seconds"),
             engines.getInteger("worker_pool_size"), engines.getInteger("readers_per_tenant"),
             engines.getInteger("group_commit_max")),
-        new Metering(metering.getInteger("flush_seconds")),
+        new Metering(metering.getInteger("fold_seconds"), metering.getInteger("fsync_millis")),
+        Billing.fromJson(json.getJsonObject("billing")),
         new Memories(mem.getInteger("max_content_chars"), mem.getInteger("max_tags"), mem.getInteger("max_tag_chars"),
             mem.getInteger("max_metadata_bytes"), mem.getInteger("list_max_limit"), mem.getInteger("search_max_limit")),
         quota(json),
         mcp(json.getJsonObject("mcp")),
         new Search(Strategy.parse(strategy).orElseThrow(() ->
                 new IllegalArgumentException("search.default_strategy must be keyword, semantic, hybrid or auto")),
-            search.getInteger("rrf_k"), search.getDouble("keyword_weight"), search.getDouble("semantic_weight"),
-            search.getDouble("recency_weight"), search.getDouble("recency_half_life_days"),
-            search.getDouble("importance_weight"), search.getDouble("phrase_weight"), search.getInteger("candidates"),
-            search.getDouble("semantic_min_similarity"), search.getInteger("vector_cache_mb"),
-            keywordWindow(search), atLeast(search, "budget_ms", 1), atLeast(search, "max_corrections", 0)),
+            embedder(search), atLeast(search, "embedding_threads", 1), fusionWeight(search, "keyword_weight"),
+            fusionWeight(search, "semantic_weight"), search.getDouble("recency_weight"),
+            search.getDouble("recency_half_life_days"), search.getDouble("importance_weight"),
+            search.getDouble("phrase_weight"), atLeast(search, "candidates", 1),
+            search.getDouble("semantic_min_similarity"), search.getInteger("vocabulary_cache_mb"),
+            atLeast(search, "budget_ms", 1), atLeast(search, "max_corrections", 0)),
         new Database(db.getString("url"), db.getString("migration_url"), db.getInteger("pool_size"),
             db.getBoolean("allow_privileged_role")),
         operator(json.getJsonObject("operator")),
@@ -409,10 +472,21 @@ public record EngramConfig(
     return max;
   }
 
-  private static int keywordWindow(JsonObject search) {
-    int window = search.getInteger("keyword_window");
-    if (window < 1) throw new IllegalArgumentException("search.keyword_window must be at least 1");
-    return window;
+  private static String embedder(JsonObject search) {
+    String name = search.getString("embedder");
+    if (!Embedders.NAMES.contains(name)) {
+      throw new IllegalArgumentException("search.embedder must be one of " + Embedders.NAMES);
+    }
+    return name;
+  }
+
+  private static double fusionWeight(JsonObject search, String name) {
+    double w = search.getDouble(name);
+    if (w < 0) throw new IllegalArgumentException("search." + name + " must be at least 0");
+    if (search.getDouble("keyword_weight") + search.getDouble("semantic_weight") <= 0) {
+      throw new IllegalArgumentException("search.keyword_weight and search.semantic_weight must not both be 0");
+    }
+    return w;
   }
 
   private static Http http(JsonObject http) {

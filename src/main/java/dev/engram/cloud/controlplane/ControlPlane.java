@@ -184,8 +184,44 @@ public interface ControlPlane {
 
   // ---- usage ----
 
-  /** Adds the deltas to the daily counters in one transaction. */
-  Future<Void> addUsage(List<UsageDay> deltas);
+  /** The tenant's billing account; empty before its first checkout. */
+  Future<Optional<BillingAccount>> billingAccount(String tenantId);
+
+  /**
+   * Links the tenant to its Stripe customer unless it has one already (a customer is created once per tenant and
+   * reused); returns the stored account either way.
+   */
+  Future<BillingAccount> linkBillingCustomer(String tenantId, String customerId);
+
+  /**
+   * Applies one Stripe event once, in one transaction: records its id (an id recorded before: false, nothing
+   * changes), stores the account's new state (audited {@code billing.subscription_changed}) and, when the plan
+   * differs, puts the tenant on it (audited {@code tenant.plan_changed}, as an operator's change is).
+   */
+  Future<Boolean> applyBillingChange(BillingChange change);
+
+  /** Every tenant whose subscription pays for a plan (active, trialing or past due), for the overage report. */
+  Future<List<BillingAccount>> payingBillingAccounts();
+
+  /** The tenant's overage report position for the month and metric (all zero before the first report). */
+  Future<MeterReport> meterReport(String tenantId, String month, String metric);
+
+  /**
+   * Claims the next report: sets {@code pending} and its identifier, if the position still says
+   * {@code expectedReported} and nothing is pending. False when another node claimed first (nothing changes).
+   */
+  Future<Boolean> claimMeterReport(String tenantId, String month, String metric, long expectedReported, long pending,
+                                   String identifier);
+
+  /** After Stripe accepted the pending report with {@code identifier}: it becomes the reported total. */
+  Future<Void> confirmMeterReport(String tenantId, String month, String metric, String identifier);
+
+  /**
+   * Folds one spool segment's usage (per tenant and day) into the daily counters and records it in
+   * {@code usage_events} under {@code segmentId}, in one transaction. Idempotent: a segment folded before adds
+   * nothing (false); a tenant that no longer exists is skipped.
+   */
+  Future<Boolean> foldUsage(String segmentId, List<UsageDay> deltas);
 
   Future<List<UsageDay>> usage(String tenantId, LocalDate from, LocalDate to);
 

@@ -1,15 +1,20 @@
 package dev.engram.cloud.engine;
 
 import dev.engram.cloud.bus.LocalMessage;
-import dev.engram.cloud.search.SearchFilter;
-import dev.engram.cloud.search.Strategy;
 import dev.engram.cloud.engine.EngineReplies.ActivityList;
+import dev.engram.cloud.engine.EngineReplies.Block;
+import dev.engram.cloud.engine.EngineReplies.BlockList;
 import dev.engram.cloud.engine.EngineReplies.Deleted;
 import dev.engram.cloud.engine.EngineReplies.EngineReply;
 import dev.engram.cloud.engine.EngineReplies.ExportBatch;
+import dev.engram.cloud.engine.EngineReplies.FeedbackRecorded;
+import dev.engram.cloud.engine.EngineReplies.FeedbackSummary;
+import dev.engram.cloud.engine.EngineReplies.Identity;
+import dev.engram.cloud.engine.EngineReplies.IdentityResolution;
 import dev.engram.cloud.engine.EngineReplies.ImportResult;
 import dev.engram.cloud.engine.EngineReplies.Memory;
 import dev.engram.cloud.engine.EngineReplies.MemoryLink;
+import dev.engram.cloud.engine.EngineReplies.MemoryList;
 import dev.engram.cloud.engine.EngineReplies.MemoryPage;
 import dev.engram.cloud.engine.EngineReplies.MemoryStats;
 import dev.engram.cloud.engine.EngineReplies.Moved;
@@ -23,8 +28,11 @@ import dev.engram.cloud.engine.EngineReplies.Unlinked;
 import dev.engram.cloud.engine.EngineReplies.VersionPage;
 import dev.engram.cloud.engine.EngineReplies.WorkspacePage;
 import dev.engram.cloud.engine.EngineReplies.WorkspaceSummary;
+import dev.engram.cloud.search.SearchFilter;
+import dev.engram.cloud.search.Strategy;
 import io.vertx.core.json.JsonObject;
 
+import java.io.IOException;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Set;
@@ -51,13 +59,15 @@ public final class EngineMessages {
   /** A command that only reads: answered at once, on a reader connection when one is free. */
   public sealed interface Read<R extends EngineReply> extends EngineCommand<R>
       permits Get, ListMemories, Search, Suggest, Stats, Tags, Versions, RecentActivity, WorkspaceList, WorkspaceStats,
-      Related, ExportPage, ProjectContext {
-    R runOn(Reads reads) throws SQLException;
+      Related, ExportPage, ProjectContext, GetMany, ListBlocks, GetBlock, ResolveIdentity, FeedbackStats {
+    /** {@link IOException}: a search's or suggestion's index could not be read. */
+    R runOn(Reads reads) throws SQLException, IOException;
   }
 
   /** A command that writes: batched with others into one transaction, each in a savepoint of its own. */
   public sealed interface Write<R extends EngineReply> extends EngineCommand<R>
-      permits Create, Update, Delete, MoveWorkspace, Link, Unlink, Import, ScanProject {
+      permits Create, Update, Delete, MoveWorkspace, Link, Unlink, Import, ScanProject, CreateBlock, EditBlock,
+      CreateIdentity, RecordFeedback {
     R runOn(Writes writes) throws SQLException;
 
     @Override
@@ -72,9 +82,9 @@ public final class EngineMessages {
 
     MemoryPage list(ListMemories l) throws SQLException;
 
-    SearchResults search(Search s) throws SQLException;
+    SearchResults search(Search s) throws SQLException, IOException;
 
-    Suggestion suggest(Suggest s) throws SQLException;
+    Suggestion suggest(Suggest s) throws SQLException, IOException;
 
     MemoryStats stats(Stats s) throws SQLException;
 
@@ -93,6 +103,16 @@ public final class EngineMessages {
     ExportBatch exportPage(ExportPage p) throws SQLException;
 
     ProjectMemories projectContext(ProjectContext p) throws SQLException;
+
+    MemoryList memories(GetMany g) throws SQLException;
+
+    BlockList blocks(ListBlocks l) throws SQLException;
+
+    Block block(GetBlock g) throws SQLException;
+
+    IdentityResolution resolveIdentity(ResolveIdentity r) throws SQLException;
+
+    FeedbackSummary feedbackStats(FeedbackStats f) throws SQLException;
   }
 
   /** How an engine runs each write (inside the transaction of its batch). */
@@ -112,6 +132,14 @@ public final class EngineMessages {
     ImportResult importMemories(Import i) throws SQLException;
 
     ScanResult scan(ScanProject s) throws SQLException;
+
+    Block createBlock(CreateBlock c) throws SQLException;
+
+    Block editBlock(EditBlock e) throws SQLException;
+
+    Identity createIdentity(CreateIdentity c) throws SQLException;
+
+    FeedbackRecorded recordFeedback(RecordFeedback r) throws SQLException;
   }
 
   /**
@@ -154,23 +182,56 @@ public final class EngineMessages {
     }
   }
 
-  /** Filters are null when absent; {@code tags} means "has all of these". {@code beforeId} is the cursor (newest first). */
-  public record ListMemories(String workspace, List<String> tags, String memoryType, int limit, Long beforeId)
-      implements Read<MemoryPage> {
+  /**
+   * Filters are null when absent; {@code workspaces} means "in one of these", {@code tags} "has all of these".
+   * {@code beforeId} is the cursor, which only the default order (newest first) takes; {@code offset} skips rows
+   * (Engram's paging).
+   */
+  public record ListMemories(List<String> workspaces, List<String> tags, String memoryType, String tier,
+                             ListOrder order, int limit, int offset, Long beforeId) implements Read<MemoryPage> {
+    public ListMemories {
+      if (workspaces != null) workspaces = List.copyOf(workspaces);
+      if (order == null) order = ListOrder.NEWEST_FIRST;
+    }
+
+    /** Newest first in one workspace (or all when null), paged by cursor. */
+    public ListMemories(String workspace, List<String> tags, String memoryType, int limit, Long beforeId) {
+      this(workspace == null ? null : List.of(workspace), tags, memoryType, null, ListOrder.NEWEST_FIRST, limit, 0,
+          beforeId);
+    }
+
     @Override
     public MemoryPage runOn(Reads engine) throws SQLException {
       return engine.list(this);
     }
   }
 
+  /** A list's order: one of Engram's sort fields, ties broken by id in the same direction. */
+  public record ListOrder(String sortBy, boolean ascending) {
+    public static final List<String> FIELDS = List.of("created_at", "updated_at", "last_accessed_at", "importance",
+        "access_count");
+    public static final ListOrder NEWEST_FIRST = new ListOrder("created_at", false);
+
+    public ListOrder {
+      if (!FIELDS.contains(sortBy)) throw new IllegalArgumentException("unknown sort field " + sortBy);
+    }
+
+    /** Cursors follow ids downwards, so only the default order pages by cursor. */
+    public boolean pagesByCursor() {
+      return equals(NEWEST_FIRST);
+    }
+  }
+
   /**
    * A search (REST {@code POST /v1/search}, MCP {@code memory_search}). {@code strategy} null means the configured
    * default ({@code search.default_strategy}); {@code explain} adds each signal's contribution to every result.
-   * The reply is {@code {results: [{memory, score, explain?}], total, strategy, corrected_query?, partial?}}: best
-   * first, score in [0, 1] (higher is better), {@code strategy} the one that ran (auto resolved),
+   * The reply is {@code {results: [{memory, score, explain?}], total, total_exact?, strategy, corrected_query?,
+   * partial?}}: best first, score in [0, 1] (higher is better), {@code strategy} the one that ran (auto resolved),
    * {@code corrected_query} present when typo correction changed words, {@code partial: true} when the search ran
-   * out of {@code search.budget_ms} and answers with what it had found. For keyword, {@code total} counts every
-   * match; for semantic and hybrid it counts the candidates considered (at most {@code search.candidates} per list).
+   * out of {@code search.budget_ms} (or the search index is still catching up) and answers with what it had found.
+   * For keyword, {@code total} counts every match up to 1,000, beyond which it is a lower bound and
+   * {@code total_exact: false}; for semantic and hybrid it counts the candidates considered (at most
+   * {@code search.candidates} per list).
    * {@code project}, when not null, boosts that project's context memories (from a project scan) in the hybrid
    * rerank. {@code vocabularyScope}: the workspaces whose words typo correction may use, null for the whole
    * tenant's; WorkspaceGuard sets it for a workspace-restricted key, callers never do.
@@ -178,7 +239,7 @@ public final class EngineMessages {
   public record Search(String query, int limit, SearchFilter filter, Strategy strategy, boolean explain,
                        String project, Set<String> vocabularyScope) implements Read<SearchResults> {
     @Override
-    public SearchResults runOn(Reads engine) throws SQLException {
+    public SearchResults runOn(Reads engine) throws SQLException, IOException {
       return engine.search(this);
     }
 
@@ -202,6 +263,11 @@ public final class EngineMessages {
       this(query, limit, SearchFilter.of(workspace, tags, memoryType), null, false);
     }
 
+    /** The same search for another query text (an identity's name added to it, say). */
+    public Search withQuery(String text) {
+      return new Search(text, limit, filter, strategy, explain, project, vocabularyScope);
+    }
+
     /** The same search held to {@code filter}, with typo correction over only {@code scope}'s words. */
     public Search restricted(SearchFilter filter, Set<String> scope) {
       return new Search(query, limit, filter, strategy, explain, project, scope);
@@ -216,7 +282,7 @@ public final class EngineMessages {
    */
   public record Suggest(String query, Set<String> vocabularyScope) implements Read<Suggestion> {
     @Override
-    public Suggestion runOn(Reads engine) throws SQLException {
+    public Suggestion runOn(Reads engine) throws SQLException, IOException {
       return engine.suggest(this);
     }
 
@@ -391,6 +457,100 @@ public final class EngineMessages {
     @Override
     public ProjectMemories runOn(Reads engine) throws SQLException {
       return engine.projectContext(this);
+    }
+  }
+
+  /**
+   * Several memories by id, in the order given; ids that are not stored (or expired, or outside {@code within} when
+   * that is not null) are left out. Not a read "by id" for access counts: it serves context assembly.
+   */
+  public record GetMany(List<Long> ids, Set<String> within) implements Read<MemoryList> {
+    public GetMany {
+      ids = List.copyOf(ids);
+      if (within != null) within = Set.copyOf(within);
+    }
+
+    @Override
+    public MemoryList runOn(Reads engine) throws SQLException {
+      return engine.memories(this);
+    }
+  }
+
+  /** Memory blocks, by workspace, type and label; {@code workspace} and {@code blockType} null mean all. */
+  public record ListBlocks(String workspace, String blockType, Set<String> within) implements Read<BlockList> {
+    public ListBlocks {
+      if (within != null) within = Set.copyOf(within);
+    }
+
+    @Override
+    public BlockList runOn(Reads engine) throws SQLException {
+      return engine.blocks(this);
+    }
+  }
+
+  public record GetBlock(String workspace, String blockType, String label) implements Read<Block> {
+    @Override
+    public Block runOn(Reads engine) throws SQLException {
+      return engine.block(this);
+    }
+  }
+
+  /** A new block (409 {@code block_exists} when its workspace, type and label are taken). */
+  public record CreateBlock(String workspace, String blockType, String label, String content, int maxTokens,
+                            Caps caps) implements Write<Block> {
+    @Override
+    public Block runOn(Writes engine) throws SQLException {
+      return engine.createBlock(this);
+    }
+  }
+
+  /** A block's new content (a new version), with the reason given for the edit, or null. */
+  public record EditBlock(String workspace, String blockType, String label, String content, String reason, Caps caps)
+      implements Write<Block> {
+    @Override
+    public Block runOn(Writes engine) throws SQLException {
+      return engine.editBlock(this);
+    }
+  }
+
+  /** An identity created, or updated when its canonical id exists; {@code aliases} normalized. */
+  public record CreateIdentity(String canonicalId, String displayName, String entityType, String description,
+                               List<String> aliases, JsonObject metadata, Caps caps) implements Write<Identity> {
+    public CreateIdentity {
+      aliases = List.copyOf(aliases);
+    }
+
+    @Override
+    public Identity runOn(Writes engine) throws SQLException {
+      return engine.createIdentity(this);
+    }
+  }
+
+  /** The identity a (normalized) alias names, or none. */
+  public record ResolveIdentity(String alias) implements Read<IdentityResolution> {
+    @Override
+    public IdentityResolution runOn(Reads engine) throws SQLException {
+      return engine.resolveIdentity(this);
+    }
+  }
+
+  /** A mark on a search result: the memory was useful for the query, or not (404 when the memory is not stored). */
+  public record RecordFeedback(long memoryId, String query, boolean useful) implements Write<FeedbackRecorded> {
+    @Override
+    public FeedbackRecorded runOn(Writes engine) throws SQLException {
+      return engine.recordFeedback(this);
+    }
+  }
+
+  /** The marks on the memories of {@code workspace} (all when null), held to {@code within} when not null. */
+  public record FeedbackStats(String workspace, Set<String> within) implements Read<FeedbackSummary> {
+    public FeedbackStats {
+      if (within != null) within = Set.copyOf(within);
+    }
+
+    @Override
+    public FeedbackSummary runOn(Reads engine) throws SQLException {
+      return engine.feedbackStats(this);
     }
   }
 

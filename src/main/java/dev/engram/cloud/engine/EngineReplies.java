@@ -24,7 +24,7 @@ public final class EngineReplies {
   public sealed interface EngineReply extends LocalMessage
       permits Memory, MemoryPage, Deleted, SearchResults, Suggestion, MemoryStats, TagList, VersionPage, ActivityList,
       WorkspaceSummary, WorkspacePage, Moved, MemoryLink, Unlinked, RelatedList, ExportBatch, ImportResult, ScanResult,
-      ProjectMemories {
+      ProjectMemories, MemoryList, Block, BlockList, Identity, IdentityResolution, FeedbackRecorded, FeedbackSummary {
     /** The answer as the API returns it; null when there is no body (a delete). */
     JsonObject toJson();
   }
@@ -32,12 +32,13 @@ public final class EngineReplies {
   /** openapi.yaml {@code Memory}. */
   public record Memory(long id, String content, String memoryType, List<String> tags, JsonObject metadata,
                        double importance, String workspace, String tier, String expiresAt, String contentHash,
-                       int version, String createdAt, String updatedAt) implements EngineReply {
+                       int version, String createdAt, String updatedAt, long accessCount, String lastAccessedAt)
+      implements EngineReply {
     public static Memory of(JsonObject m) {
       return new Memory(m.getLong("id"), m.getString("content"), m.getString("memory_type"), strings(m.getJsonArray("tags")),
           m.getJsonObject("metadata"), m.getDouble("importance"), m.getString("workspace"), m.getString("tier"),
           m.getString("expires_at"), m.getString("content_hash"), m.getInteger("version"), m.getString("created_at"),
-          m.getString("updated_at"));
+          m.getString("updated_at"), m.getLong("access_count", 0L), m.getString("last_accessed_at"));
     }
 
     @Override
@@ -45,7 +46,8 @@ public final class EngineReplies {
       return new JsonObject().put("id", id).put("content", content).put("memory_type", memoryType)
           .put("tags", new JsonArray(tags)).put("metadata", metadata).put("importance", importance)
           .put("workspace", workspace).put("tier", tier).put("expires_at", expiresAt).put("content_hash", contentHash)
-          .put("version", version).put("created_at", createdAt).put("updated_at", updatedAt);
+          .put("version", version).put("created_at", createdAt).put("updated_at", updatedAt)
+          .put("access_count", accessCount).put("last_accessed_at", lastAccessedAt);
     }
 
     /** openapi.yaml {@code ExportItem}: Engram's export format. */
@@ -57,7 +59,7 @@ public final class EngineReplies {
 
     public Memory withContent(String newContent) {
       return new Memory(id, newContent, memoryType, tags, metadata, importance, workspace, tier, expiresAt, contentHash,
-          version, createdAt, updatedAt);
+          version, createdAt, updatedAt, accessCount, lastAccessedAt);
     }
   }
 
@@ -82,11 +84,85 @@ public final class EngineReplies {
   }
 
   /** One search result: the memory, its score in [0, 1], and each signal's part when asked ({@code explain}). */
+  /** Memories in the order asked for ({@code {memories:[...]}}). */
+  public record MemoryList(List<Memory> memories) implements EngineReply {
+    @Override
+    public JsonObject toJson() {
+      return new JsonObject().put("memories", json(memories));
+    }
+  }
+
+  /** openapi.yaml {@code Block}: a memory block and its size in estimated tokens. */
+  public record Block(long id, String workspace, String blockType, String label, String content, int maxTokens,
+                      int version, String createdAt, String updatedAt) implements EngineReply {
+    @Override
+    public JsonObject toJson() {
+      return new JsonObject().put("id", id).put("workspace", workspace).put("block_type", blockType)
+          .put("label", label).put("content", content).put("tokens", dev.engram.cloud.context.Tokens.estimate(content))
+          .put("max_tokens", maxTokens).put("version", version).put("created_at", createdAt)
+          .put("updated_at", updatedAt);
+    }
+  }
+
+  /** openapi.yaml {@code BlockList}. */
+  public record BlockList(List<Block> blocks, boolean truncated) implements EngineReply {
+    @Override
+    public JsonObject toJson() {
+      JsonArray out = new JsonArray();
+      blocks.forEach(b -> out.add(b.toJson()));
+      return new JsonObject().put("blocks", out).put("count", blocks.size()).put("truncated", truncated);
+    }
+  }
+
+  /** openapi.yaml {@code Identity}. */
+  public record Identity(long id, String canonicalId, String displayName, String entityType, String description,
+                         JsonObject metadata, List<String> aliases, String createdAt, String updatedAt)
+      implements EngineReply {
+    @Override
+    public JsonObject toJson() {
+      return new JsonObject().put("id", id).put("canonical_id", canonicalId).put("display_name", displayName)
+          .put("entity_type", entityType).put("description", description).put("aliases", new JsonArray(aliases))
+          .put("metadata", metadata).put("created_at", createdAt).put("updated_at", updatedAt);
+    }
+  }
+
+  /** openapi.yaml {@code IdentityResolution}: {@code identity} null when no identity has the alias. */
+  public record IdentityResolution(String alias, Identity identity) implements EngineReply {
+    @Override
+    public JsonObject toJson() {
+      return new JsonObject().put("alias", alias).put("found", identity != null)
+          .put("identity", identity == null ? null : identity.toJson());
+    }
+  }
+
+  /** openapi.yaml {@code Feedback}. */
+  public record FeedbackRecorded(long id, long memoryId, String query, String signal, String createdAt)
+      implements EngineReply {
+    @Override
+    public JsonObject toJson() {
+      return new JsonObject().put("id", id).put("memory_id", memoryId).put("query", query).put("signal", signal)
+          .put("created_at", createdAt);
+    }
+  }
+
+  /** openapi.yaml {@code FeedbackStats}: the marks, and the most marked memories. */
+  public record FeedbackSummary(long total, long useful, long notUseful, long memoriesMarked, JsonArray memories)
+      implements EngineReply {
+    @Override
+    public JsonObject toJson() {
+      return new JsonObject().put("total", total).put("useful", useful).put("not_useful", notUseful)
+          .put("memories_marked", memoriesMarked).put("memories", memories.copy());
+    }
+  }
+
   public record SearchHit(Memory memory, double score, JsonObject explain) {}
 
-  /** openapi.yaml {@code SearchResults}: best first. */
-  public record SearchResults(List<SearchHit> results, long total, String strategy, String correctedQuery,
-                              boolean partial) implements EngineReply {
+  /**
+   * openapi.yaml {@code SearchResults}: best first. {@code totalExact} is false when {@code total} is a lower bound
+   * (a keyword search counts its matches exactly only up to a bound).
+   */
+  public record SearchResults(List<SearchHit> results, long total, boolean totalExact, String strategy,
+                              String correctedQuery, boolean partial) implements EngineReply {
     /** Built once, at the end of a search, from what the strategies produced. */
     public static SearchResults of(JsonObject out) {
       List<SearchHit> hits = new ArrayList<>();
@@ -95,8 +171,8 @@ public final class EngineReplies {
         hits.add(new SearchHit(Memory.of(result.getJsonObject("memory")), result.getDouble("score"),
             result.getJsonObject("explain")));
       }
-      return new SearchResults(List.copyOf(hits), out.getLong("total"), out.getString("strategy"),
-          out.getString("corrected_query"), out.getBoolean("partial", false));
+      return new SearchResults(List.copyOf(hits), out.getLong("total"), out.getBoolean("total_exact", true),
+          out.getString("strategy"), out.getString("corrected_query"), out.getBoolean("partial", false));
     }
 
     @Override
@@ -107,7 +183,9 @@ public final class EngineReplies {
         if (hit.explain() != null) result.put("explain", hit.explain());
         out.add(result);
       }
-      JsonObject json = new JsonObject().put("results", out).put("total", total).put("strategy", strategy);
+      JsonObject json = new JsonObject().put("results", out).put("total", total);
+      if (!totalExact) json.put("total_exact", false);
+      json.put("strategy", strategy);
       if (correctedQuery != null) json.put("corrected_query", correctedQuery);
       if (partial) json.put("partial", true);
       return json;
@@ -145,12 +223,13 @@ public final class EngineReplies {
 
   /** openapi.yaml {@code Stats}. */
   public record MemoryStats(long totalMemories, Map<String, Long> byWorkspace, Map<String, Long> byType,
-                            Map<String, Long> byTier, long databaseSizeBytes) implements EngineReply {
+                            Map<String, Long> byTier, long databaseSizeBytes, long vectorsPending)
+      implements EngineReply {
     @Override
     public JsonObject toJson() {
       return new JsonObject().put("total_memories", totalMemories).put("by_workspace", new JsonObject(copy(byWorkspace)))
           .put("by_type", new JsonObject(copy(byType))).put("by_tier", new JsonObject(copy(byTier)))
-          .put("database_size_bytes", databaseSizeBytes);
+          .put("database_size_bytes", databaseSizeBytes).put("vectors_pending", vectorsPending);
     }
 
     private static Map<String, Object> copy(Map<String, Long> counts) {

@@ -5,8 +5,7 @@ import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.bus.LocalMessage;
 import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.observability.EngineTelemetry;
-import dev.engram.cloud.search.Embedder;
-import dev.engram.cloud.search.HashingEmbedder;
+import dev.engram.cloud.search.Embedders;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.DeploymentOptions;
@@ -22,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -61,13 +61,20 @@ public final class EngineSupervisor extends VerticleBase {
 
   private final EngramConfig.Engines config;
   private final EngramConfig.Search searchConfig;
-  private final Embedder embedder = new HashingEmbedder();
-  private final VectorBudget vectorBudget;
+  private final MeterRegistry registry;
+  /** Set by {@link #start} (loading the model takes about a second, on a worker). */
+  private Embeddings embeddings;
+  private final CacheBudget cacheBudget;
   private final Path tenantsDir;
   private final AtomicInteger queueDepth = new AtomicInteger();
   private final EngineTelemetry telemetry;
   /** Access-ordered: the first entry is the least recently activated or used. */
   private final Map<String, Future<Engine>> engines = new LinkedHashMap<>(16, 0.75f, true);
+  /**
+   * Engines being stopped, by tenant: a tenant's next engine starts only once its last one has stopped, since its
+   * search index admits one writer at a time (and its files must be closed before they are opened again).
+   */
+  private final Map<String, Future<Void>> stopping = new HashMap<>();
   private final Set<String> retired = new HashSet<>();
   private long sweepTimer;
   private long measureTimer;
@@ -76,9 +83,10 @@ public final class EngineSupervisor extends VerticleBase {
     this.config = config.engines();
     this.telemetry = telemetry;
     this.searchConfig = config.search();
-    this.vectorBudget = new VectorBudget((long) config.search().vectorCacheMb() << 20);
-    Gauge.builder("engram_search_cache_bytes", vectorBudget, VectorBudget::usedBytes)
-        .description("Heap held by tenants' in-memory vector matrices and vocabularies").register(registry);
+    this.cacheBudget = new CacheBudget((long) config.search().vocabularyCacheMb() << 20);
+    this.registry = registry;
+    Gauge.builder("engram_search_cache_bytes", cacheBudget, CacheBudget::usedBytes)
+        .description("Heap held by tenants' typo-correction vocabularies").register(registry);
     this.tenantsDir = config.dataDir().resolve("tenants");
     Gauge.builder("engram_engines_active", engines, Map::size)
         .description("Tenant engines currently deployed").register(registry);
@@ -88,12 +96,16 @@ public final class EngineSupervisor extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    long sweepMs = Math.max(1000, Math.min(30_000, config.idleSeconds() * 1000L / 2));
-    sweepTimer = vertx.setPeriodic(sweepMs, id -> evictIdle());
-    measureTimer = vertx.setPeriodic(MEASURE_FILES_MS, id -> measureFiles());
-    return Future.all(
-        vertx.eventBus().<Activate>localConsumer(Addresses.ENGINE_SUPERVISOR, this::onActivate).completion(),
-        vertx.eventBus().<Retire>localConsumer(Addresses.ENGINE_RETIRE, this::onRetire).completion());
+    return vertx.executeBlocking(() -> Embedders.named(searchConfig.embedder())).compose(embedder -> {
+      embeddings = new Embeddings(embedder, searchConfig.embeddingThreads(), config.maxActive(), queueDepth::get,
+          registry);
+      long sweepMs = Math.max(1000, Math.min(30_000, config.idleSeconds() * 1000L / 2));
+      sweepTimer = vertx.setPeriodic(sweepMs, id -> evictIdle());
+      measureTimer = vertx.setPeriodic(MEASURE_FILES_MS, id -> measureFiles());
+      return Future.all(
+          vertx.eventBus().<Activate>localConsumer(Addresses.ENGINE_SUPERVISOR, this::onActivate).completion(),
+          vertx.eventBus().<Retire>localConsumer(Addresses.ENGINE_RETIRE, this::onRetire).completion());
+    });
   }
 
   @Override
@@ -103,7 +115,10 @@ public final class EngineSupervisor extends VerticleBase {
     var undeploys = new ArrayList<Future<?>>();
     engines.values().forEach(f -> undeploys.add(f.compose(e -> vertx.undeploy(e.deploymentId()))));
     engines.clear();
-    return Future.join(undeploys);
+    return Future.join(undeploys).eventually(() -> {
+      if (embeddings != null) embeddings.close();
+      return Future.succeededFuture();
+    });
   }
 
   private void onActivate(Message<Activate> msg) {
@@ -128,8 +143,10 @@ public final class EngineSupervisor extends VerticleBase {
     }
     retired.add(tenantId);
     Future<Engine> engine = engines.remove(tenantId);
-    Future<?> stopped = engine == null ? Future.succeededFuture()
-        : engine.compose(e -> vertx.undeploy(e.deploymentId())).recover(err -> Future.succeededFuture());
+    Future<Void> evicted = stopping.getOrDefault(tenantId, Future.succeededFuture()); // its files still open
+    Future<?> stopped = (engine == null ? Future.succeededFuture()
+        : engine.compose(e -> vertx.undeploy(e.deploymentId())).recover(err -> Future.succeededFuture()))
+        .transform(ignored -> evicted.recover(err -> Future.succeededFuture()));
     stopped.compose(v -> vertx.executeBlocking(() -> {
           deleteTree(tenantsDir.resolve(tenantId));
           return null;
@@ -160,12 +177,13 @@ public final class EngineSupervisor extends VerticleBase {
     if (engines.size() >= config.maxActive()) evictLeastRecentlyUsed();
     TenantEngineVerticle verticle = new TenantEngineVerticle(tenantId,
         tenantsDir.resolve(tenantId).resolve("engram.db"), config.groupCommitMax(),
-        config.readersPerTenant(), queueDepth, embedder, vectorBudget, searchConfig, telemetry);
+        config.readersPerTenant(), queueDepth, embeddings, cacheBudget, searchConfig, telemetry);
     long start = System.nanoTime();
-    Future<Engine> deployed = vertx.deployVerticle(verticle, new DeploymentOptions()
+    Future<Void> previous = stopping.getOrDefault(tenantId, Future.succeededFuture());
+    Future<Engine> deployed = previous.transform(ignored -> vertx.deployVerticle(verticle, new DeploymentOptions()
             .setThreadingModel(ThreadingModel.WORKER)
             .setWorkerPoolName(WORKER_POOL)
-            .setWorkerPoolSize(config.workerPoolSize()))
+            .setWorkerPoolSize(config.workerPoolSize())))
         .map(id -> {
           telemetry.activated(System.nanoTime() - start);
           measureFiles();
@@ -214,7 +232,9 @@ public final class EngineSupervisor extends VerticleBase {
   }
 
   private void undeploy(String tenantId, Engine engine) {
-    vertx.undeploy(engine.deploymentId())
+    Future<Void> stopped = vertx.undeploy(engine.deploymentId())
         .onFailure(err -> log.warn("undeploying engine of tenant {} failed: {}", tenantId, err.toString()));
+    stopping.put(tenantId, stopped);
+    stopped.onComplete(ar -> stopping.remove(tenantId, stopped));
   }
 }

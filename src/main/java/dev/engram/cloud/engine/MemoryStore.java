@@ -22,6 +22,7 @@ import dev.engram.cloud.engine.EngineMessages.ExportPage;
 import dev.engram.cloud.engine.EngineMessages.Import;
 import dev.engram.cloud.engine.EngineMessages.ImportedMemory;
 import dev.engram.cloud.engine.EngineMessages.ListMemories;
+import dev.engram.cloud.engine.EngineMessages.ListOrder;
 import dev.engram.cloud.engine.EngineMessages.MoveWorkspace;
 import dev.engram.cloud.engine.EngineMessages.RecentActivity;
 import dev.engram.cloud.engine.EngineMessages.Search;
@@ -31,11 +32,9 @@ import dev.engram.cloud.engine.EngineMessages.Versions;
 import dev.engram.cloud.engine.EngineMessages.WorkspaceList;
 import dev.engram.cloud.model.VersionCursors;
 import dev.engram.cloud.search.Embedder;
-import dev.engram.cloud.search.HybridRanker.Ranked;
+import dev.engram.cloud.search.SearchIndex;
 import dev.engram.cloud.search.SearchFilter;
-import dev.engram.cloud.search.VectorIndex;
 import dev.engram.cloud.search.Vectors;
-import dev.engram.cloud.search.Vocabulary;
 import dev.engram.cloud.sqlite.SqliteFiles;
 import dev.engram.cloud.sqlite.Timestamps;
 import io.vertx.core.json.JsonArray;
@@ -67,7 +66,6 @@ import java.util.Set;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * The SQL of one tenant database. Blocking and single-threaded: only its engine verticle calls it.
@@ -75,20 +73,28 @@ import java.util.regex.Pattern;
  */
 final class MemoryStore implements AutoCloseable {
 
+  /** Reads by id, counted in memory_access: kept out of memories so that counting a read rewrites no memory. */
+  private static final String ACCESS_COUNT =
+      "coalesce((SELECT a.access_count FROM memory_access a WHERE a.memory_id = m.id), 0)";
+  private static final String LAST_ACCESSED_AT =
+      "(SELECT a.last_accessed_at FROM memory_access a WHERE a.memory_id = m.id)";
+  /** A memory a project scan made (see ProjectContextStore): metadata.project names the project. */
+  private static final String CONTEXT_OF_A_PROJECT = "m.memory_type = 'context'"
+      + " AND json_type(m.metadata, '$.project') = 'text'"
+      + " AND EXISTS (SELECT 1 FROM json_each(m.tags) WHERE value = 'project-context')";
   private static final String COLUMNS = "m.id, m.content, m.memory_type, m.tags, m.metadata, m.importance, "
-      + "m.workspace, m.tier, m.expires_at, m.content_hash, m.version, m.created_at, m.updated_at";
-  static final String LIVE = "(m.expires_at IS NULL OR m.expires_at > ?1)";
-  /** Optional filters bound as NULL when absent, so each query keeps one prepared form. */
-  private static final String FILTERS = " AND (?2 IS NULL OR m.workspace = ?2)"
+      + "m.workspace, m.tier, m.expires_at, m.content_hash, m.version, m.created_at, m.updated_at, "
+      + ACCESS_COUNT + ", " + LAST_ACCESSED_AT;
+  /** A list's filters: ?2 workspaces (JSON array), ?3 type, ?4 tags (JSON array, all of them), ?5 tier. */
+  private static final String LIST_FILTERS = " AND (?2 IS NULL OR m.workspace IN (SELECT value FROM json_each(?2)))"
       + " AND (?3 IS NULL OR m.memory_type = ?3)"
       + " AND (?4 IS NULL OR (SELECT count(*) FROM memory_tags t WHERE t.memory_id = m.id"
-      + "   AND t.tag IN (SELECT value FROM json_each(?4))) = json_array_length(?4))";
+      + "   AND t.tag IN (SELECT value FROM json_each(?4))) = json_array_length(?4))"
+      + " AND (?5 IS NULL OR m.tier = ?5)";
+  static final String LIVE = "(m.expires_at IS NULL OR m.expires_at > ?1)";
   private static final long DEFAULT_DAILY_TTL_SECONDS = 86_400;
-  private static final Pattern WHITESPACE = Pattern.compile("\\s+");
   /** SQLite VM steps between two checks of an interruptible statement's deadline: a few microseconds of work. */
   private static final int PROGRESS_STEPS = 1000;
-  /** Field weights: content, tags, metadata. */
-  private static final String BM25 = "bm25(memories_fts, 1.0, 1.0, 0.5)";
   private static final int PREVIEW_CHARS = 100;
   private static final int TOP_TAGS = 5;
   /**
@@ -108,26 +114,35 @@ final class MemoryStore implements AutoCloseable {
       + " WHERE " + LIVE + " AND m.workspace IN (SELECT value FROM json_each(?2)) GROUP BY m.workspace, t.tag)"
       + " WHERE place <= " + TOP_TAGS + " ORDER BY workspace, place";
 
-  /** A change to one memory's vector, applied to the in-memory index once its transaction has committed. */
-  record VectorChange(long id, byte[] embedding) {
-    boolean removes() {
-      return embedding == null;
+  /** A memory waiting for its vector: its id and the text to embed, as stored now. */
+  record PendingVector(long id, String content, String tagsJson) {
+    /** What is embedded: the content and the tags. */
+    String text() {
+      StringBuilder text = new StringBuilder(content);
+      for (Object tag : new JsonArray(tagsJson)) text.append(' ').append(tag);
+      return text.toString();
     }
   }
 
-  /** A keyword window that ranks every match. */
-  static final int EVERY_MATCH = Integer.MAX_VALUE;
+  /** A computed vector for a pending memory, kept only if the memory still holds the text it was made from. */
+  record ComputedVector(PendingVector from, byte[] embedding) {}
 
-  /** Keyword matches, best first, and how many there are in all. */
-  record KeywordHits(List<Ranked> hits, long total) {}
+  /**
+   * The changes after some position of the change sequence, in order: memories to (re)index (with their vector when
+   * it is computed; storing one is a change of its memory) and ids to remove.
+   */
+  record Changes(List<SearchIndex.Doc> upserts, List<Long> deletes, long lastSeq, int count) {}
 
   private final Connection conn;
   private final Embedder embedder;
-  private final List<VectorChange> pendingVectors = new ArrayList<>();
-  private final PreparedStatement insertVector;
+  private final PreparedStatement storeVector;
+  private final PreparedStatement deleteVector;
+  private final PreparedStatement insertPending;
+  private final PreparedStatement deletePending;
+  private final PreparedStatement pendingBatch;
+  private final PreparedStatement changesSince;
   private final PreparedStatement selectRows;
-  /** Replaced after an interruption (see {@link #interruptibleUntil}). */
-  private SearchStatements searchSql;
+  private final PreparedStatement selectContents;
   private final PreparedStatement insertMemory;
   private final PreparedStatement insertTag;
   private final PreparedStatement deleteTags;
@@ -136,6 +151,9 @@ final class MemoryStore implements AutoCloseable {
   private final PreparedStatement updateMemory;
   private final PreparedStatement deleteMemory;
   private final PreparedStatement listPage;
+  /** One prepared list per order other than the default (see {@link #list}), made on first use. */
+  private final Map<ListOrder, PreparedStatement> orderedLists = new HashMap<>();
+  private final PreparedStatement recordAccess;
   private final PreparedStatement deleteExpired;
   private final PreparedStatement anyExpired;
   private final PreparedStatement countAll;
@@ -153,18 +171,35 @@ final class MemoryStore implements AutoCloseable {
   private final PreparedStatement hashInWorkspace;
   private final PreparedStatement projectContext;
   private final LinkStore links;
+  private final BlockStore blocks;
+  private final IdentityStore identities;
+  private final FeedbackStore feedback;
+  private final PreparedStatement selectMany;
 
   private MemoryStore(Connection conn, Embedder embedder) throws SQLException {
     this.conn = conn;
     this.embedder = embedder;
-    insertVector = conn.prepareStatement("INSERT OR REPLACE INTO memory_vectors (memory_id, embedding) VALUES (?, ?)");
+    // a vector is kept only when its memory still holds the text it was computed from
+    storeVector = conn.prepareStatement("INSERT OR REPLACE INTO memory_vectors (memory_id, embedding)"
+        + " SELECT id, ?1 FROM memories WHERE id = ?2 AND content = ?3 AND tags = ?4");
+    deleteVector = conn.prepareStatement("DELETE FROM memory_vectors WHERE memory_id = ?");
+    insertPending = conn.prepareStatement("INSERT OR IGNORE INTO vector_pending (memory_id) VALUES (?)");
+    deletePending = conn.prepareStatement("DELETE FROM vector_pending WHERE memory_id = ?");
+    pendingBatch = conn.prepareStatement("SELECT m.id, m.content, m.tags FROM vector_pending p"
+        + " JOIN memories m ON m.id = p.memory_id WHERE p.memory_id > ? ORDER BY p.memory_id LIMIT ?");
+    changesSince = conn.prepareStatement("SELECT c.memory_id, c.seq, c.deleted, m.id, m.content, m.tags, m.metadata,"
+        + " m.workspace, m.memory_type, m.tier, m.importance, m.created_at, m.updated_at, v.embedding,"
+        + " CASE WHEN " + CONTEXT_OF_A_PROJECT + " THEN json_extract(m.metadata, '$.project') END"
+        + " FROM memory_changes c LEFT JOIN memories m ON m.id = c.memory_id"
+        + " LEFT JOIN memory_vectors v ON v.memory_id = c.memory_id WHERE c.seq > ? ORDER BY c.seq LIMIT ?");
     selectRows = conn.prepareStatement("SELECT " + COLUMNS + " FROM memories m"
         + " WHERE m.id IN (SELECT value FROM json_each(?2)) AND " + LIVE);
-    searchSql = new SearchStatements(conn);
+    selectContents = conn.prepareStatement("SELECT m.id, m.content FROM memories m"
+        + " WHERE m.id IN (SELECT value FROM json_each(?2)) AND " + LIVE);
     insertMemory = conn.prepareStatement("""
         INSERT INTO memories (content, memory_type, tags, metadata, importance, workspace, tier, expires_at,
                               content_hash, created_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", Statement.RETURN_GENERATED_KEYS);
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""");
     insertTag = conn.prepareStatement("INSERT OR IGNORE INTO memory_tags (memory_id, tag) VALUES (?, ?)");
     deleteTags = conn.prepareStatement("DELETE FROM memory_tags WHERE memory_id = ?");
     insertVersion = conn.prepareStatement("""
@@ -176,13 +211,17 @@ final class MemoryStore implements AutoCloseable {
                             content_hash = ?, version = version + 1, updated_at = ?
         WHERE id = ?""");
     deleteMemory = conn.prepareStatement("DELETE FROM memories WHERE id = ?2 AND (expires_at IS NULL OR expires_at > ?1)");
-    listPage = conn.prepareStatement("SELECT " + COLUMNS + " FROM memories m WHERE " + LIVE + FILTERS
-        + " AND (?5 IS NULL OR m.id < ?5) ORDER BY m.id DESC LIMIT ?6");
+    listPage = conn.prepareStatement("SELECT " + COLUMNS + " FROM memories m WHERE " + LIVE + LIST_FILTERS
+        + " AND (?6 IS NULL OR m.id < ?6) ORDER BY m.id DESC LIMIT ?7 OFFSET ?8");
+    // A memory deleted since its read is not counted (nor kept: the row would outlive it).
+    recordAccess = conn.prepareStatement("""
+        INSERT INTO memory_access (memory_id, access_count, last_accessed_at)
+        SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM memories WHERE id = ?1)
+        ON CONFLICT (memory_id) DO UPDATE SET access_count = access_count + excluded.access_count,
+          last_accessed_at = max(last_accessed_at, excluded.last_accessed_at)""");
     deleteExpired = conn.prepareStatement(
         "DELETE FROM memories WHERE expires_at IS NOT NULL AND expires_at <= ? RETURNING id");
     anyExpired = conn.prepareStatement("SELECT 1 FROM memories WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT 1");
-    // FTS5 scores every match before sorting (it has no top-k pruning), so a common word costs time in proportion
-    // to the memories holding it; the id floor (an index walk, no scoring) bounds that to the newest ?3 matches.
     countAll = conn.prepareStatement("SELECT count(*) FROM memories");
     // Pages in use: pages freed by deletes are reused by later writes, so they do not count against storage.
     usedBytes = conn.prepareStatement("SELECT (p.page_count - f.freelist_count) * s.page_size"
@@ -212,6 +251,12 @@ final class MemoryStore implements AutoCloseable {
         + " AND json_extract(m.metadata, '$.project') = ?3 AND json_type(m.metadata, '$.source_file') = 'text'"
         + " ORDER BY m.id");
     links = new LinkStore(conn);
+    blocks = new BlockStore(conn);
+    identities = new IdentityStore(conn);
+    feedback = new FeedbackStore(conn);
+    selectMany = conn.prepareStatement("SELECT " + COLUMNS + " FROM memories m"
+        + " WHERE m.id IN (SELECT value FROM json_each(?2)) AND " + LIVE
+        + " AND (?3 IS NULL OR m.workspace IN (SELECT value FROM json_each(?3)))");
   }
 
   /**
@@ -235,7 +280,7 @@ final class MemoryStore implements AutoCloseable {
       SqliteFiles.migrate(conn, "tenant");
       conn.setAutoCommit(false);
       MemoryStore store = new MemoryStore(conn, embedder);
-      store.backfillVectors();
+      store.reconcileEmbedder();
       return store;
     } catch (SQLException e) {
       conn.close();
@@ -244,61 +289,92 @@ final class MemoryStore implements AutoCloseable {
   }
 
   /**
-   * Gives every memory a vector made by the current embedder: memories stored before vectors existed, or with a
-   * different embedder, get one now (once, when the database is opened).
+   * When the vectors were made by another embedder (the configuration changed), drops them all and puts every
+   * memory in the backlog, once, in one transaction: the background embedding then makes new ones, resuming after
+   * a restart, and searches never rank vectors of two embedders together.
    */
-  private void backfillVectors() throws SQLException {
+  private void reconcileEmbedder() throws SQLException {
     String stored = null;
     try (Statement s = conn.createStatement();
          ResultSet rs = s.executeQuery("SELECT value FROM search_meta WHERE key = 'embedder'")) {
       if (rs.next()) stored = rs.getString(1);
     }
-    try (Statement s = conn.createStatement()) {
-      if (!embedder.id().equals(stored)) {
+    if (!embedder.id().equals(stored)) {
+      try (Statement s = conn.createStatement()) {
         s.executeUpdate("DELETE FROM memory_vectors");
-        try (PreparedStatement ps = conn.prepareStatement(
-            "INSERT OR REPLACE INTO search_meta (key, value) VALUES ('embedder', ?)")) {
-          bind(ps, embedder.id()).executeUpdate();
-        }
+        s.executeUpdate("INSERT OR IGNORE INTO vector_pending (memory_id) SELECT id FROM memories");
       }
-      try (ResultSet rs = s.executeQuery("SELECT m.id, m.content, m.tags FROM memories m"
-          + " WHERE NOT EXISTS (SELECT 1 FROM memory_vectors v WHERE v.memory_id = m.id)")) {
-        while (rs.next()) {
-          bind(insertVector, rs.getLong(1), embedding(rs.getString(2), rs.getString(3))).addBatch();
-        }
+      try (PreparedStatement ps = conn.prepareStatement(
+          "INSERT OR REPLACE INTO search_meta (key, value) VALUES ('embedder', ?)")) {
+        bind(ps, embedder.id()).executeUpdate();
       }
-      insertVector.executeBatch();
     }
     conn.commit();
   }
 
-  /** What is embedded: the content and the tags. */
-  private byte[] embedding(String content, String tagsJson) {
-    StringBuilder text = new StringBuilder(content);
-    for (Object tag : new JsonArray(tagsJson)) text.append(' ').append(tag);
-    return Vectors.quantize(embedder.embed(text.toString()));
-  }
-
-  private void writeVector(long id, String content, String tagsJson) throws SQLException {
-    byte[] embedding = embedding(content, tagsJson);
-    bind(insertVector, id, embedding).executeUpdate();
-    pendingVectors.add(new VectorChange(id, embedding));
-  }
-
-  /** How many vector changes are pending; a write that rolls back drops what it added with {@link #dropVectorChanges}. */
-  int vectorMark() {
-    return pendingVectors.size();
-  }
-
-  void dropVectorChanges(int mark) {
-    pendingVectors.subList(mark, pendingVectors.size()).clear();
-  }
-
-  /** The vector changes of the transaction just committed (or rolled back), and forgets them. */
-  List<VectorChange> takeVectorChanges() {
-    List<VectorChange> out = List.copyOf(pendingVectors);
-    pendingVectors.clear();
+  /** Up to {@code max} memories waiting for a vector with ids above {@code afterId}, in id order. */
+  List<PendingVector> pendingVectors(long afterId, int max) throws SQLException {
+    List<PendingVector> out = new ArrayList<>();
+    try (ResultSet rs = bind(pendingBatch, afterId, max).executeQuery()) {
+      while (rs.next()) out.add(new PendingVector(rs.getLong(1), rs.getString(2), rs.getString(3)));
+    }
     return out;
+  }
+
+  /** How many memories wait for a vector. */
+  long pendingVectorCount() throws SQLException {
+    try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM vector_pending")) {
+      return rs.next() ? rs.getLong(1) : 0;
+    }
+  }
+
+  /**
+   * Stores the vectors whose memory still holds the text they were made from, and takes those memories off the
+   * backlog; a memory changed or deleted since stays as it is (waiting again, or gone). Returns how many were kept.
+   */
+  int storeVectors(List<ComputedVector> computed) throws SQLException {
+    int kept = 0;
+    for (ComputedVector c : computed) {
+      PendingVector p = c.from();
+      if (bind(storeVector, c.embedding(), p.id(), p.content(), p.tagsJson()).executeUpdate() == 0) continue;
+      bind(deletePending, p.id()).executeUpdate();
+      kept++;
+    }
+    return kept;
+  }
+
+  /** The changes after {@code seq}, at most {@code max} of them, with what the keyword index holds of each memory. */
+  Changes changesSince(long seq, int max) throws SQLException {
+    List<SearchIndex.Doc> upserts = new ArrayList<>();
+    List<Long> deletes = new ArrayList<>();
+    long last = seq;
+    int count = 0;
+    try (ResultSet rs = bind(changesSince, seq, max).executeQuery()) {
+      while (rs.next()) {
+        count++;
+        last = rs.getLong(2);
+        long id = rs.getLong(1);
+        boolean deleted = rs.getInt(3) != 0;
+        rs.getLong(4);
+        if (deleted || rs.wasNull()) { // a tombstone, or a memory gone since (its tombstone follows)
+          deletes.add(id);
+          continue;
+        }
+        List<String> tags = stringList(new JsonArray(rs.getString(6)));
+        upserts.add(new SearchIndex.Doc(id, rs.getString(5), tags, rs.getString(7), rs.getString(8),
+            rs.getString(9), rs.getString(10), rs.getDouble(11), Timestamps.parseStored(rs.getString(12)),
+            Timestamps.parseStored(rs.getString(13)), Vectors.unitOrNull(rs.getBytes(14)), rs.getString(15)));
+      }
+    }
+    return new Changes(upserts, deletes, last, count);
+  }
+
+  /** The last position of the change sequence (0 when nothing was ever stored). */
+  long lastChangeSeq() throws SQLException {
+    try (Statement s = conn.createStatement();
+         ResultSet rs = s.executeQuery("SELECT coalesce(max(seq), 0) FROM memory_changes")) {
+      return rs.next() ? rs.getLong(1) : 0;
+    }
   }
 
   // ---- transactions (the engine batches several writes into one) ----
@@ -322,6 +398,14 @@ final class MemoryStore implements AutoCloseable {
 
   void rollback() throws SQLException {
     conn.rollback();
+  }
+
+  /**
+   * Ends the read transaction a read on the writer's connection opened (it would hold a WAL snapshot until the
+   * next write). Only between writes: it commits whatever the connection holds.
+   */
+  void endRead() throws SQLException {
+    if (!conn.getAutoCommit()) conn.commit();
   }
 
   // ---- writes ----
@@ -364,15 +448,14 @@ final class MemoryStore implements AutoCloseable {
                       String createdAt, String updatedAt) throws SQLException {
     String tags = new JsonArray(tagList).encode();
     String metadata = metadataObject.encode();
-    bind(insertMemory, content, memoryType, tags, metadata, importance, workspace, tier, expiresAt, contentHash,
-        createdAt, updatedAt).executeUpdate();
     long id;
-    try (ResultSet keys = insertMemory.getGeneratedKeys()) {
+    try (ResultSet keys = bind(insertMemory, content, memoryType, tags, metadata, importance, workspace, tier,
+        expiresAt, contentHash, createdAt, updatedAt).executeQuery()) {
       keys.next();
       id = keys.getLong(1);
     }
     writeTags(id, tagList);
-    writeVector(id, content, tags);
+    bind(insertPending, id).executeUpdate();
     bind(insertVersion, id, 1, content, tags, metadata, workspace, createdAt).executeUpdate();
     return id;
   }
@@ -400,7 +483,11 @@ final class MemoryStore implements AutoCloseable {
       bind(deleteTags, u.id()).executeUpdate();
       writeTags(u.id(), tags);
     }
-    if (u.content() != null || u.tags() != null) writeVector(u.id(), content, tagsJson);
+    if (!content.equals(current.getString("content")) || !tagsJson.equals(current.getJsonArray("tags").encode())) {
+      // the old vector no longer describes the memory: none until the background embedding makes the new one
+      bind(deleteVector, u.id()).executeUpdate();
+      bind(insertPending, u.id()).executeUpdate();
+    }
     int version = current.getInteger("version") + 1;
     bind(insertVersion, u.id(), version, content, tagsJson, metadataJson, current.getString("workspace"), ts)
         .executeUpdate();
@@ -453,16 +540,12 @@ final class MemoryStore implements AutoCloseable {
     if (bind(deleteMemory, Timestamps.format(now), id).executeUpdate() == 0) {
       throw notFound(id);
     }
-    pendingVectors.add(new VectorChange(id, null));
   }
 
   int deleteExpired(Instant now) throws SQLException {
     int removed = 0;
     try (ResultSet rs = bind(deleteExpired, Timestamps.format(now)).executeQuery()) {
-      while (rs.next()) {
-        pendingVectors.add(new VectorChange(rs.getLong(1), null));
-        removed++;
-      }
+      while (rs.next()) removed++;
     }
     return removed;
   }
@@ -503,13 +586,20 @@ final class MemoryStore implements AutoCloseable {
     }
   }
 
+  /**
+   * One page of a list. The default order walks ids downwards and pages by cursor; another order sorts the
+   * filtered memories (a scan of them, on this worker thread, bounded by the tenant's size) and pages by offset only,
+   * so its answer has no cursor.
+   */
   MemoryPage list(ListMemories q, Instant now) throws SQLException {
-    bind(listPage, Timestamps.format(now), q.workspace(), q.memoryType(), tagsParam(q.tags()), q.beforeId(),
-        q.limit() + 1);
+    PreparedStatement ps = q.order().pagesByCursor() ? listPage : orderedList(q.order());
+    String workspaces = q.workspaces() == null ? null : new JsonArray(new ArrayList<>(q.workspaces())).encode();
+    bind(ps, Timestamps.format(now), workspaces, q.memoryType(), tagsParam(q.tags()), q.tier(), q.beforeId(),
+        q.limit() + 1, q.offset());
     JsonArray data = new JsonArray();
     Long lastId = null;
     boolean more = false;
-    try (ResultSet rs = listPage.executeQuery()) {
+    try (ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         if (data.size() == q.limit()) {
           more = true;
@@ -520,61 +610,42 @@ final class MemoryStore implements AutoCloseable {
         data.add(m);
       }
     }
-    return new MemoryPage(EngineReplies.memories(data), more ? Cursors.encode(lastId) : null);
+    return new MemoryPage(EngineReplies.memories(data),
+        more && q.order().pagesByCursor() ? Cursors.encode(lastId) : null);
   }
 
-  /**
-   * The best {@code n} keyword matches of an FTS5 expression, as (id, BM25 strength = -bm25 &gt; 0), and how many
-   * match in all. Without filters the top rows are ranked inside the FTS index and the total is counted from the
-   * index alone; that is exact because the engine removes expired rows before reads (see {@link #hasExpired}).
-   * Without filters only the newest {@code window} matches (by id) are ranked, so a word held by most memories
-   * costs no more than one held by {@code window}; the total still counts them all. {@link #EVERY_MATCH} ranks all.
-   * With filters, matches are joined to their rows and filtered before ranking.
-   */
-  KeywordHits keywordHits(String match, SearchFilter filter, int n, int window, Instant now) throws SQLException {
-    return keywordHits(match, filter, n, window, now, true);
+  private PreparedStatement orderedList(ListOrder order) throws SQLException {
+    PreparedStatement ps = orderedLists.get(order);
+    if (ps != null) return ps;
+    String key = switch (order.sortBy()) {
+      case "created_at" -> "m.id";
+      case "updated_at" -> "m.updated_at";
+      case "importance" -> "m.importance";
+      case "access_count" -> ACCESS_COUNT;
+      case "last_accessed_at" -> LAST_ACCESSED_AT;
+      default -> throw new IllegalArgumentException(order.sortBy());
+    };
+    String direction = order.ascending() ? " ASC" : " DESC";
+    ps = conn.prepareStatement("SELECT " + COLUMNS + " FROM memories m WHERE " + LIVE + LIST_FILTERS
+        + " AND ?6 IS NULL ORDER BY " + key + direction + ", m.id" + direction + " LIMIT ?7 OFFSET ?8");
+    orderedLists.put(order, ps);
+    return ps;
   }
 
-  /** As above; without {@code count} an unfiltered search skips counting the matches (total is then -1). */
-  KeywordHits keywordHits(String match, SearchFilter filter, int n, int window, Instant now, boolean count)
-      throws SQLException {
-    List<Ranked> hits = new ArrayList<>();
-    long total = -1;
-    if (filter.isEmpty()) {
-      PreparedStatement ps = window == EVERY_MATCH ? bind(searchSql.topRanked, match, n)
-          : bind(searchSql.topRankedNewest, match, n, Math.max(window, n));
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) hits.add(new Ranked(rs.getLong(1), -rs.getDouble(2)));
-      }
-      // a short page holds every match (the window is never below n), so only a full one needs counting
-      if (count && hits.size() < n) {
-        total = hits.size();
-      } else if (count) {
-        try (ResultSet rs = bind(searchSql.countMatches, match).executeQuery()) {
-          total = rs.next() ? rs.getLong(1) : 0;
-        }
-      }
-      return new KeywordHits(hits, total);
+  /** Adds reads counted in memory (id → count, and the latest read's time) to the memories still stored. */
+  void recordAccesses(Map<Long, AccessCount> reads) throws SQLException {
+    for (Map.Entry<Long, AccessCount> read : reads.entrySet()) {
+      bind(recordAccess, read.getKey(), read.getValue().count(), Timestamps.format(read.getValue().last()));
+      recordAccess.addBatch();
     }
-    total = 0;
-    List<Object> params = new ArrayList<>();
-    params.add(match);
-    params.add(Timestamps.format(now));
-    String where = FilterSql.where(filter, params);
-    params.add(n);
-    // bm25() is only allowed in a plain FTS query, so rank first, then filter and count the matches.
-    try (PreparedStatement ps = conn.prepareStatement("WITH f AS MATERIALIZED (SELECT rowid AS id, " + BM25
-        + " AS rank FROM memories_fts WHERE memories_fts MATCH ?)"
-        + " SELECT f.id, f.rank, count(*) OVER () AS total FROM f JOIN memories m ON m.id = f.id"
-        + " WHERE (m.expires_at IS NULL OR m.expires_at > ?)" + where + " ORDER BY f.rank LIMIT ?")) {
-      try (ResultSet rs = bind(ps, params.toArray()).executeQuery()) {
-        while (rs.next()) {
-          hits.add(new Ranked(rs.getLong(1), -rs.getDouble(2)));
-          total = rs.getLong(3);
-        }
-      }
+    recordAccess.executeBatch();
+  }
+
+  /** Reads of one memory not yet written: how many, and when the latest was. */
+  record AccessCount(long count, Instant last) {
+    AccessCount plus(Instant at) {
+      return new AccessCount(count + 1, at.isAfter(last) ? at : last);
     }
-    return new KeywordHits(hits, total);
   }
 
   /** The live memories among {@code ids}, by id. */
@@ -587,6 +658,17 @@ final class MemoryStore implements AutoCloseable {
         JsonObject m = memory(rs);
         out.put(m.getLong("id"), m);
       }
+    }
+    return out;
+  }
+
+  /** The content of the live memories among {@code ids}, by id. */
+  Map<Long, String> contents(Collection<Long> ids, Instant now) throws SQLException {
+    Map<Long, String> out = new HashMap<>();
+    if (ids.isEmpty()) return out;
+    try (ResultSet rs = bind(selectContents, Timestamps.format(now), new JsonArray(new ArrayList<>(ids)).encode())
+        .executeQuery()) {
+      while (rs.next()) out.put(rs.getLong(1), rs.getString(2));
     }
     return out;
   }
@@ -608,31 +690,6 @@ final class MemoryStore implements AutoCloseable {
     return out;
   }
 
-  /** True when the FTS5 expression matches at least one memory (one index lookup). */
-  boolean matchesAny(String match) throws SQLException {
-    try (ResultSet rs = bind(searchSql.anyMatch, match).executeQuery()) {
-      return rs.next();
-    }
-  }
-
-  /** As {@link #matchesAny}, counting only memories in these workspaces. */
-  boolean matchesAnyIn(String match, Collection<String> workspaces) throws SQLException {
-    try (ResultSet rs = bind(searchSql.anyMatchIn, match, new JsonArray(new ArrayList<>(workspaces)).encode()).executeQuery()) {
-      return rs.next();
-    }
-  }
-
-  /**
-   * How many memories in these workspaces hold the word as written (as the vocabulary counts it tenant-wide);
-   * costs one pass over the memories holding it.
-   */
-  int wordCountIn(String word, Collection<String> workspaces) throws SQLException {
-    String phrase = '"' + word.replace("\"", "\"\"") + '"';
-    try (ResultSet rs = bind(searchSql.wordCountIn, phrase, new JsonArray(new ArrayList<>(workspaces)).encode()).executeQuery()) {
-      return rs.next() ? rs.getInt(1) : 0;
-    }
-  }
-
   /** A unit of SQL work for {@link #interruptibleUntil}. */
   interface SqlWork<T> {
     T run() throws SQLException;
@@ -641,8 +698,8 @@ final class MemoryStore implements AutoCloseable {
   /**
    * Runs {@code work} on this connection; a statement still running at {@code deadlineNanos} (System.nanoTime) is
    * interrupted and fails with SQLITE_INTERRUPT (see {@link #interrupted}). Reads only: an interrupted write would
-   * roll back the whole transaction. The driver finalizes a statement it sees interrupted, so the reused statements
-   * such work runs ({@link SearchStatements}) are prepared again after an interruption.
+   * roll back the whole transaction. The driver finalizes a statement it sees interrupted, so such work must prepare
+   * its statements itself rather than reuse this store's.
    */
   <T> T interruptibleUntil(long deadlineNanos, SqlWork<T> work) throws SQLException {
     ProgressHandler.setHandler(conn, PROGRESS_STEPS, new ProgressHandler() {
@@ -653,76 +710,14 @@ final class MemoryStore implements AutoCloseable {
     });
     try {
       return work.run();
-    } catch (SQLException e) {
-      if (interrupted(e)) {
-        ProgressHandler.clearHandler(conn); // preparing runs the handler too
-        searchSql.close();
-        searchSql = new SearchStatements(conn);
-      }
-      throw e;
     } finally {
       ProgressHandler.clearHandler(conn);
-    }
-  }
-
-  /** The reused statements that searches run under a deadline (see {@link #interruptibleUntil}). */
-  private static final class SearchStatements {
-    final PreparedStatement anyMatch;
-    final PreparedStatement anyMatchIn;
-    final PreparedStatement wordCountIn;
-    final PreparedStatement topRanked;
-    final PreparedStatement topRankedNewest;
-    final PreparedStatement countMatches;
-
-    SearchStatements(Connection conn) throws SQLException {
-      anyMatch = conn.prepareStatement("SELECT 1 FROM memories_fts WHERE memories_fts MATCH ? LIMIT 1");
-      anyMatchIn = conn.prepareStatement("SELECT 1 FROM memories_fts f JOIN memories m ON m.id = f.rowid"
-          + " WHERE memories_fts MATCH ? AND m.workspace IN (SELECT value FROM json_each(?)) LIMIT 1");
-      wordCountIn = conn.prepareStatement("SELECT count(*) FROM memories_words w JOIN memories m ON m.id = w.rowid"
-          + " WHERE memories_words MATCH ? AND m.workspace IN (SELECT value FROM json_each(?))");
-      topRanked = conn.prepareStatement("SELECT rowid, " + BM25
-          + " AS rank FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rank LIMIT ?");
-      topRankedNewest = conn.prepareStatement("SELECT rowid, " + BM25 + " AS rank FROM memories_fts"
-          + " WHERE memories_fts MATCH ?1 AND rowid >= coalesce((SELECT rowid FROM memories_fts"
-          + "   WHERE memories_fts MATCH ?1 ORDER BY rowid DESC LIMIT 1 OFFSET ?3 - 1), 0)"
-          + " ORDER BY rank LIMIT ?2");
-      countMatches = conn.prepareStatement("SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?");
-    }
-
-    void close() throws SQLException {
-      for (PreparedStatement ps : List.of(anyMatch, anyMatchIn, wordCountIn, topRanked, topRankedNewest, countMatches)) {
-        ps.close();
-      }
     }
   }
 
   /** Whether a statement failed because {@link #interruptibleUntil} interrupted it. */
   static boolean interrupted(SQLException e) {
     return e instanceof SQLiteException se && se.getResultCode() == SQLiteErrorCode.SQLITE_INTERRUPT;
-  }
-
-  int vectorCount() throws SQLException {
-    try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM memory_vectors")) {
-      return rs.next() ? rs.getInt(1) : 0;
-    }
-  }
-
-  /** Reads every stored vector into {@code index}, in id order. */
-  void loadVectors(VectorIndex index) throws SQLException {
-    try (Statement s = conn.createStatement();
-         ResultSet rs = s.executeQuery("SELECT memory_id, embedding FROM memory_vectors ORDER BY memory_id")) {
-      while (rs.next()) index.upsert(rs.getLong(1), rs.getBytes(2));
-    }
-  }
-
-  /** The tenant's words as written (lowercased), with how many memories hold each. */
-  Vocabulary vocabulary() throws SQLException {
-    Vocabulary.Builder b = new Vocabulary.Builder();
-    try (Statement s = conn.createStatement();
-         ResultSet rs = s.executeQuery("SELECT term, doc FROM memories_words_vocab")) {
-      while (rs.next()) b.add(rs.getString(1), rs.getInt(2));
-    }
-    return b.build();
   }
 
   MemoryStats stats(Instant now) throws SQLException {
@@ -744,7 +739,7 @@ final class MemoryStore implements AutoCloseable {
       size = rs.next() ? rs.getLong(1) : 0;
     }
     long total = byColumn.get(2).values().stream().mapToLong(Long::longValue).sum();
-    return new MemoryStats(total, byColumn.get(0), byColumn.get(1), byColumn.get(2), size);
+    return new MemoryStats(total, byColumn.get(0), byColumn.get(1), byColumn.get(2), size, pendingVectorCount());
   }
 
 
@@ -867,6 +862,37 @@ final class MemoryStore implements AutoCloseable {
   }
 
 
+  BlockStore blocks() {
+    return blocks;
+  }
+
+  IdentityStore identities() {
+    return identities;
+  }
+
+  FeedbackStore feedback() {
+    return feedback;
+  }
+
+  /** The memories of {@code ids} still stored (and inside {@code within} when given), in the order of {@code ids}. */
+  List<JsonObject> memoriesById(List<Long> ids, Set<String> within, Instant now) throws SQLException {
+    Map<Long, JsonObject> found = new HashMap<>();
+    String scope = within == null ? null : new JsonArray(new ArrayList<>(within)).encode();
+    try (ResultSet rs = bind(selectMany, Timestamps.format(now), new JsonArray(new ArrayList<>(ids)).encode(), scope)
+        .executeQuery()) {
+      while (rs.next()) {
+        JsonObject m = memory(rs);
+        found.put(m.getLong("id"), m);
+      }
+    }
+    List<JsonObject> out = new ArrayList<>();
+    for (Long id : new LinkedHashSet<>(ids)) {
+      JsonObject m = found.get(id);
+      if (m != null) out.add(m);
+    }
+    return out;
+  }
+
   LinkStore links() {
     return links;
   }
@@ -922,7 +948,9 @@ final class MemoryStore implements AutoCloseable {
         .put("content_hash", rs.getString(10))
         .put("version", rs.getInt(11))
         .put("created_at", rs.getString(12))
-        .put("updated_at", rs.getString(13));
+        .put("updated_at", rs.getString(13))
+        .put("access_count", rs.getLong(14))
+        .put("last_accessed_at", rs.getString(15));
   }
 
   private static List<String> stringList(JsonArray array) {
@@ -941,9 +969,23 @@ final class MemoryStore implements AutoCloseable {
     return ApiException.notFound("No memory with id " + id + ".");
   }
 
+  /** Each run of whitespace ({@code \\s}: space, tab, line breaks, form feed, vertical tab) becomes one space. */
+  static String collapseWhitespace(String s) {
+    StringBuilder out = new StringBuilder(s.length());
+    boolean inRun = false;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      boolean space = c == ' ' || c == '\t' || c == '\n' || c == '\u000B' || c == '\f' || c == '\r';
+      if (!space) out.append(c);
+      else if (!inRun) out.append(' ');
+      inRun = space;
+    }
+    return out.toString();
+  }
+
   /** Engram's content hash: SHA-256 of the lowercased text with whitespace runs collapsed. */
   static String contentHash(String content) {
-    String normalized = WHITESPACE.matcher(content.toLowerCase(Locale.ROOT).trim()).replaceAll(" ");
+    String normalized = collapseWhitespace(content.toLowerCase(Locale.ROOT).trim());
     try {
       byte[] digest = MessageDigest.getInstance("SHA-256").digest(normalized.getBytes(StandardCharsets.UTF_8));
       return "sha256:" + HexFormat.of().formatHex(digest);

@@ -3,17 +3,57 @@ package dev.engram.cloud.engine;
 import dev.engram.cloud.bus.Addresses;
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.engine.EngineMessages.Caps;
+import dev.engram.cloud.engine.EngineMessages.Create;
+import dev.engram.cloud.engine.EngineMessages.CreateBlock;
+import dev.engram.cloud.engine.EngineMessages.CreateIdentity;
+import dev.engram.cloud.engine.EngineMessages.Delete;
+import dev.engram.cloud.engine.EngineMessages.EditBlock;
+import dev.engram.cloud.engine.EngineMessages.EngineCommand;
+import dev.engram.cloud.engine.EngineMessages.ExportPage;
+import dev.engram.cloud.engine.EngineMessages.FeedbackStats;
+import dev.engram.cloud.engine.EngineMessages.Get;
+import dev.engram.cloud.engine.EngineMessages.GetBlock;
+import dev.engram.cloud.engine.EngineMessages.GetMany;
+import dev.engram.cloud.engine.EngineMessages.Import;
+import dev.engram.cloud.engine.EngineMessages.Link;
+import dev.engram.cloud.engine.EngineMessages.ListBlocks;
+import dev.engram.cloud.engine.EngineMessages.ListMemories;
+import dev.engram.cloud.engine.EngineMessages.MoveWorkspace;
+import dev.engram.cloud.engine.EngineMessages.ProjectContext;
 import dev.engram.cloud.engine.EngineMessages.Read;
 import dev.engram.cloud.engine.EngineMessages.Reads;
+import dev.engram.cloud.engine.EngineMessages.RecentActivity;
+import dev.engram.cloud.engine.EngineMessages.RecordFeedback;
+import dev.engram.cloud.engine.EngineMessages.Related;
+import dev.engram.cloud.engine.EngineMessages.Reply;
+import dev.engram.cloud.engine.EngineMessages.ResolveIdentity;
+import dev.engram.cloud.engine.EngineMessages.ScanProject;
+import dev.engram.cloud.engine.EngineMessages.Scoped;
+import dev.engram.cloud.engine.EngineMessages.Search;
+import dev.engram.cloud.engine.EngineMessages.Stats;
+import dev.engram.cloud.engine.EngineMessages.Suggest;
+import dev.engram.cloud.engine.EngineMessages.Tags;
+import dev.engram.cloud.engine.EngineMessages.Unlink;
+import dev.engram.cloud.engine.EngineMessages.Update;
+import dev.engram.cloud.engine.EngineMessages.Versions;
+import dev.engram.cloud.engine.EngineMessages.WorkspaceList;
+import dev.engram.cloud.engine.EngineMessages.WorkspaceStats;
 import dev.engram.cloud.engine.EngineMessages.Write;
 import dev.engram.cloud.engine.EngineMessages.Writes;
 import dev.engram.cloud.engine.EngineReplies.ActivityList;
+import dev.engram.cloud.engine.EngineReplies.Block;
+import dev.engram.cloud.engine.EngineReplies.BlockList;
 import dev.engram.cloud.engine.EngineReplies.Deleted;
 import dev.engram.cloud.engine.EngineReplies.EngineReply;
 import dev.engram.cloud.engine.EngineReplies.ExportBatch;
+import dev.engram.cloud.engine.EngineReplies.FeedbackRecorded;
+import dev.engram.cloud.engine.EngineReplies.FeedbackSummary;
+import dev.engram.cloud.engine.EngineReplies.Identity;
+import dev.engram.cloud.engine.EngineReplies.IdentityResolution;
 import dev.engram.cloud.engine.EngineReplies.ImportResult;
 import dev.engram.cloud.engine.EngineReplies.Memory;
 import dev.engram.cloud.engine.EngineReplies.MemoryLink;
+import dev.engram.cloud.engine.EngineReplies.MemoryList;
 import dev.engram.cloud.engine.EngineReplies.MemoryPage;
 import dev.engram.cloud.engine.EngineReplies.MemoryStats;
 import dev.engram.cloud.engine.EngineReplies.Moved;
@@ -27,48 +67,32 @@ import dev.engram.cloud.engine.EngineReplies.Unlinked;
 import dev.engram.cloud.engine.EngineReplies.VersionPage;
 import dev.engram.cloud.engine.EngineReplies.WorkspacePage;
 import dev.engram.cloud.engine.EngineReplies.WorkspaceSummary;
-import dev.engram.cloud.engine.EngineMessages.Create;
-import dev.engram.cloud.engine.EngineMessages.Delete;
-import dev.engram.cloud.engine.EngineMessages.EngineCommand;
-import dev.engram.cloud.engine.EngineMessages.ExportPage;
-import dev.engram.cloud.engine.EngineMessages.Get;
-import dev.engram.cloud.engine.EngineMessages.Import;
-import dev.engram.cloud.engine.EngineMessages.Link;
-import dev.engram.cloud.engine.EngineMessages.ListMemories;
-import dev.engram.cloud.engine.EngineMessages.MoveWorkspace;
-import dev.engram.cloud.engine.EngineMessages.RecentActivity;
-import dev.engram.cloud.engine.EngineMessages.ProjectContext;
-import dev.engram.cloud.engine.EngineMessages.Related;
-import dev.engram.cloud.engine.EngineMessages.ScanProject;
-import dev.engram.cloud.engine.EngineMessages.Reply;
-import dev.engram.cloud.engine.EngineMessages.Scoped;
-import dev.engram.cloud.engine.EngineMessages.Search;
-import dev.engram.cloud.engine.EngineMessages.Stats;
-import dev.engram.cloud.engine.EngineMessages.Suggest;
-import dev.engram.cloud.search.Embedder;
-import dev.engram.cloud.engine.EngineMessages.Tags;
-import dev.engram.cloud.engine.EngineMessages.Unlink;
-import dev.engram.cloud.engine.EngineMessages.Update;
-import dev.engram.cloud.engine.EngineMessages.Versions;
-import dev.engram.cloud.engine.EngineMessages.WorkspaceList;
-import dev.engram.cloud.engine.EngineMessages.WorkspaceStats;
-import dev.engram.cloud.observability.EngineTelemetry;
+import dev.engram.cloud.search.SearchIndex;
 import dev.engram.cloud.observability.EngineTelemetry.CommandSpan;
 import dev.engram.cloud.observability.EngineTelemetry.CommandTrace;
+import dev.engram.cloud.observability.EngineTelemetry;
+import dev.engram.cloud.search.Embedder;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
@@ -83,11 +107,35 @@ import java.util.function.Consumer;
  * write. When the transaction itself fails (a savepoint, the rollback to one, or the commit), nothing of the batch is
  * kept and every write of it is refused. The writer's transaction never outlives the batch or sweep that opened it,
  * so no later commit can carry work that was not acknowledged.
+ *
+ * <p>Search indexes: after each commit the engine applies the committed changes to the tenant's search index
+ * ({@link SearchIndex}, from the database's change sequence) before it answers, so an acknowledged write is found
+ * by keyword at once; the index commits on its own every few seconds and, when opened, catches up from its last
+ * commit (or rebuilds). Vectors are computed off the write path: a write leaves its memory "pending" in the database,
+ * and the engine hands pending memories, a batch at a time, to the shared {@link Embeddings} threads and stores the
+ * vectors they return in a transaction of its own, after which the index takes them like any other change.
  */
 final class TenantEngineVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(TenantEngineVerticle.class);
   private static final long EXPIRY_SWEEP_MS = 10 * 60 * 1000;
+  /**
+   * Reads by id are counted in memory and written with the next write batch, or by this timer when no write comes:
+   * never a write per read. A crash loses at most this long of counts.
+   */
+  private static final long ACCESS_FLUSH_MS = 1000;
+  /** The search index commits (one fsync) at most this often; a crash loses nothing, the database replays it. */
+  private static final long INDEX_COMMIT_MS = 5_000;
+  /** Changes applied to the search index per step while it catches up in the background. */
+  private static final int CATCH_UP_CHUNK = 2_000;
+  private static final long RETRY_MS = 1_000;
+  /**
+   * Test hook: an index this many changes behind (or less) catches up before the engine starts; a larger gap is
+   * applied in the background while searches answer from what is indexed, flagged partial.
+   */
+  static volatile int syncCatchUpLimit = 20_000;
+  /** Test hook: while true, the background catch-up waits (searches meanwhile answer partial). */
+  static volatile boolean holdCatchUp;
   /** Test hook: runs after each command's work, before it is kept and answered. Tests throw from it. */
   static volatile Consumer<EngineCommand<?>> afterWork = cmd -> {};
 
@@ -99,11 +147,31 @@ final class TenantEngineVerticle extends VerticleBase {
   private final ArrayBlockingQueue<MemoryStore> idleReaders;
   private final List<MemoryStore> readers = new ArrayList<>();
   private final AtomicInteger queueDepth;
-  private final Embedder embedder;
+  private final Embeddings embeddings;
   private final SearchCache searchCache;
   private final TenantSearch search;
+  private final Path indexDir;
+  /** Replaced only when it failed beyond repair (see {@link #reopenSearchIndex}). */
+  private volatile SearchIndex searchIndex;
+  /** True while the search index has not applied every committed change (catching up in the background). */
+  private volatile boolean indexBehind;
+  private boolean catchUpScheduled;
+  private boolean indexCommitting;
+  private long indexCommitTimer;
+  /** A batch of pending memories is with the embedding threads. */
+  private boolean embedding;
+  /** The pending memories up to this id were taken in the current pass over the backlog. */
+  private long embedCursor;
+  /** A write committed since the current pass began, possibly leaving memories behind the cursor pending. */
+  private boolean writtenSincePass;
+  /** This engine's backlog as last counted (and added to {@link Embeddings}' gauge). */
+  private long backlog;
+  private boolean stopping;
   private final EngineTelemetry telemetry;
   private final ArrayDeque<PendingWrite> pendingWrites = new ArrayDeque<>();
+  /** Reads by id not yet written (readers add to it in parallel; the engine thread takes it). */
+  private final ConcurrentHashMap<Long, MemoryStore.AccessCount> pendingAccess = new ConcurrentHashMap<>();
+  private long accessTimer;
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile long lastUsedNanos = System.nanoTime();
   /** The writing connection; null after it had to be replaced and could not be reopened (see {@link #writer}). */
@@ -118,17 +186,19 @@ final class TenantEngineVerticle extends VerticleBase {
   private record PendingWrite(Message<EngineCommand<?>> msg, CommandTrace trace) {}
 
   TenantEngineVerticle(String tenantId, Path file, int groupCommitMax, int readerCount, AtomicInteger queueDepth,
-                      Embedder embedder, VectorBudget budget, dev.engram.cloud.config.EngramConfig.Search searchConfig,
+                      Embeddings embeddings, CacheBudget budget, dev.engram.cloud.config.EngramConfig.Search searchConfig,
                       EngineTelemetry telemetry) {
     this.tenantId = tenantId;
     this.file = file;
+    this.indexDir = file.resolveSibling("index");
     this.groupCommitMax = groupCommitMax;
     this.readerCount = readerCount;
     this.idleReaders = new ArrayBlockingQueue<>(Math.max(1, readerCount));
     this.queueDepth = queueDepth;
-    this.embedder = embedder;
-    this.searchCache = new SearchCache(budget, embedder.dimensions());
-    this.search = new TenantSearch(embedder, searchCache, searchConfig);
+    this.embeddings = embeddings;
+    this.searchCache = new SearchCache(budget);
+    this.search = new TenantSearch(tenantId, embeddings, searchCache, () -> searchIndex, () -> !indexBehind,
+        searchConfig);
     this.telemetry = telemetry;
   }
 
@@ -137,25 +207,35 @@ final class TenantEngineVerticle extends VerticleBase {
     try {
       store = openWriter();
       for (int i = 0; i < readerCount; i++) {
-        MemoryStore reader = MemoryStore.openReader(file, embedder);
+        MemoryStore reader = MemoryStore.openReader(file, embeddings.embedder());
         readers.add(reader);
         idleReaders.add(reader);
       }
+      openSearchIndex();
+      backlog = store.pendingVectorCount();
+      store.endRead();
+      embeddings.backlogChanged(backlog);
     } catch (Throwable t) {
       closeAll();
       throw t;
     }
     sweepTimer = vertx.setPeriodic(EXPIRY_SWEEP_MS, id -> sweepExpired(Instant.now()));
+    accessTimer = vertx.setPeriodic(ACCESS_FLUSH_MS, id -> flushAccesses());
+    indexCommitTimer = vertx.setPeriodic(INDEX_COMMIT_MS, id -> commitSearchIndex());
     consumer = vertx.eventBus().localConsumer(Addresses.engine(tenantId), this::onCommand);
-    return consumer.completion();
+    return consumer.completion().onSuccess(v -> embedNext());
   }
 
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(sweepTimer);
+    vertx.cancelTimer(accessTimer);
+    vertx.cancelTimer(indexCommitTimer);
+    stopping = true; // no more embedding or catching up; queued writes still commit and are indexed
     return consumer.unregister().eventually(() -> {
       try {
         drain(); // answers every write still queued
+        flushAccesses();
         checkpoint();
       } finally {
         closeAll(); // closing rolls back whatever a connection still holds
@@ -180,7 +260,11 @@ final class TenantEngineVerticle extends VerticleBase {
     readers.forEach(this::closeQuietly);
     closeQuietly(store);
     store = null;
+    closeSearchIndex();
+    indexBehind(false);
     searchCache.close();
+    embeddings.backlogChanged(-backlog);
+    backlog = 0;
   }
 
   long idleNanos() {
@@ -205,6 +289,20 @@ final class TenantEngineVerticle extends VerticleBase {
       }
       return;
     }
+    if (search.embedsQuery(cmd)) {
+      // the query's embedding costs milliseconds of CPU and no connection: made on a worker first (and cached), so
+      // that a search falling back to the engine thread below does not hold up the tenant's writes with it
+      vertx.executeBlocking(() -> {
+        search.embedQuery(cmd);
+        return null;
+      }, false).onComplete(ar -> read(msg, trace));
+      return;
+    }
+    read(msg, trace);
+  }
+
+  /** Answers a read on an idle reader connection, or on the engine thread when every reader is busy. */
+  private void read(Message<EngineCommand<?>> msg, CommandTrace trace) {
     Instant now = Instant.now();
     try {
       sweepIfExpired(now);
@@ -244,6 +342,9 @@ final class TenantEngineVerticle extends VerticleBase {
       try {
         body = read(from, msg.body(), now);
         afterWork.accept(msg.body());
+        if (body instanceof Memory m && unwrap(msg.body()) instanceof Get) {
+          pendingAccess.merge(m.id(), new MemoryStore.AccessCount(1, now), (counted, one) -> counted.plus(now));
+        }
       } catch (Throwable t) {
         answer(msg, null, t);
         span.end(null, t);
@@ -254,7 +355,7 @@ final class TenantEngineVerticle extends VerticleBase {
     }
   }
 
-  private EngineReply read(MemoryStore from, EngineCommand<?> cmd, Instant now) throws SQLException {
+  private EngineReply read(MemoryStore from, EngineCommand<?> cmd, Instant now) throws SQLException, IOException {
     if (cmd instanceof Scoped<?> scoped) {
       WorkspaceGuard guard = new WorkspaceGuard(scoped.workspaces());
       return read(from, guard.admit(scoped.command(), from, now), now);
@@ -291,16 +392,18 @@ final class TenantEngineVerticle extends VerticleBase {
     }
 
     @Override
-    public SearchResults search(Search s) throws SQLException {
+    public SearchResults search(Search s) throws SQLException, IOException {
       long start = System.nanoTime();
-      SearchResults found = search.search(from, s, now);
+      List<String> names = from.identities().expansions(s.query());
+      SearchResults found = search.search(from, names.isEmpty() ? s : s.withQuery(s.query() + " "
+          + String.join(" ", names)), now);
       telemetry.searched(found.strategy(), System.nanoTime() - start);
       return found;
     }
 
     @Override
-    public Suggestion suggest(Suggest s) throws SQLException {
-      return search.suggest(from, s);
+    public Suggestion suggest(Suggest s) throws IOException {
+      return search.suggest(s);
     }
 
     @Override
@@ -347,6 +450,32 @@ final class TenantEngineVerticle extends VerticleBase {
     @Override
     public ProjectMemories projectContext(ProjectContext p) throws SQLException {
       return new ProjectContextStore(from).get(p, now);
+    }
+
+    @Override
+    public MemoryList memories(GetMany g) throws SQLException {
+      return new MemoryList(EngineReplies.memories(new JsonArray(from.memoriesById(g.ids(), g.within(), now))));
+    }
+
+    @Override
+    public BlockList blocks(ListBlocks l) throws SQLException {
+      return from.blocks().list(l);
+    }
+
+    @Override
+    public Block block(GetBlock g) throws SQLException {
+      return from.blocks().get(g);
+    }
+
+    @Override
+    public IdentityResolution resolveIdentity(ResolveIdentity r) throws SQLException {
+      return new IdentityResolution(r.alias(), from.identities().resolve(r.alias()).orElse(null));
+    }
+
+    @Override
+    public FeedbackSummary feedbackStats(FeedbackStats f) throws SQLException {
+      Set<String> scope = f.workspace() != null ? Set.of(f.workspace()) : f.within();
+      return from.feedback().summary(scope, now);
     }
   }
 
@@ -400,6 +529,30 @@ final class TenantEngineVerticle extends VerticleBase {
         throw ApiException.planLimit("memories", i.caps().memories(), storedMemories, i.caps().plan());
       }
       return result;
+    }
+
+    @Override
+    public Block createBlock(CreateBlock c) throws SQLException {
+      enforce(c.caps(), false);
+      return store.blocks().create(c, now);
+    }
+
+    @Override
+    public Block editBlock(EditBlock e) throws SQLException {
+      enforce(e.caps(), false);
+      return store.blocks().edit(e, now);
+    }
+
+    @Override
+    public Identity createIdentity(CreateIdentity c) throws SQLException {
+      enforce(c.caps(), false);
+      return store.identities().create(c, now);
+    }
+
+    @Override
+    public FeedbackRecorded recordFeedback(RecordFeedback r) throws SQLException {
+      if (store.get(r.memoryId(), now).isEmpty()) throw ApiException.notFound("No memory with id " + r.memoryId() + ".");
+      return store.feedback().record(r, now);
     }
 
     @Override
@@ -470,6 +623,7 @@ final class TenantEngineVerticle extends VerticleBase {
         }
       }
     }
+    embedNext();
   }
 
   /**
@@ -483,7 +637,6 @@ final class TenantEngineVerticle extends VerticleBase {
     for (int i = 0; i < batch.size(); i++) {
       EngineCommand<?> cmd = batch.get(i).body();
       db.savepoint();
-      int vectors = db.vectorMark();
       try (var scope = spans.get(i).enter()) {
         EngineReply result = write(cmd, now);
         long added = countChange(cmd, result);
@@ -494,14 +647,60 @@ final class TenantEngineVerticle extends VerticleBase {
       } catch (Throwable t) {
         failures[i] = t;
         db.rollbackToSavepoint();
-        db.dropVectorChanges(vectors);
       }
     }
+    writeAccesses(db);
     Instant commitStart = Instant.now();
     db.commit();
     Instant committed = Instant.now();
     for (CommandSpan span : spans) span.committed(commitStart, committed, batch.size());
     publishCommitted(db);
+    writtenSincePass = true;
+  }
+
+  /** The reads counted so far, taken out of the pending map (each id at most once). */
+  private Map<Long, MemoryStore.AccessCount> takeAccesses() {
+    Map<Long, MemoryStore.AccessCount> taken = new HashMap<>();
+    for (Long id : pendingAccess.keySet()) {
+      MemoryStore.AccessCount count = pendingAccess.remove(id);
+      if (count != null) taken.put(id, count);
+    }
+    return taken;
+  }
+
+  /**
+   * Adds the counted reads to the writer's open transaction, in a savepoint of their own: should that fail, the
+   * counts are lost (logged), never the batch's writes.
+   */
+  private void writeAccesses(MemoryStore db) throws SQLException {
+    if (pendingAccess.isEmpty()) return;
+    Map<Long, MemoryStore.AccessCount> reads = takeAccesses();
+    db.savepoint();
+    try {
+      db.recordAccesses(reads);
+      db.releaseSavepoint();
+    } catch (Throwable t) {
+      db.rollbackToSavepoint();
+      log.warn("recording {} memories' reads failed for tenant {}; those counts are lost", reads.size(), tenantId, t);
+    }
+  }
+
+  /** The timer's flush, when reads came but no write did: a transaction of its own. */
+  private void flushAccesses() {
+    if (pendingAccess.isEmpty() || store == null) return;
+    long countBefore = storedMemories;
+    try {
+      MemoryStore db = writer();
+      writeAccesses(db);
+      db.commit();
+    } catch (Throwable t) {
+      log.warn("recording reads failed for tenant {}", tenantId, t);
+      abandonTransaction(countBefore);
+    }
+  }
+
+  private static EngineCommand<?> unwrap(EngineCommand<?> cmd) {
+    return cmd instanceof Scoped<?> scoped ? unwrap(scoped.command()) : cmd;
   }
 
   /**
@@ -512,7 +711,6 @@ final class TenantEngineVerticle extends VerticleBase {
    */
   private void abandonTransaction(long countBefore) {
     if (store == null) return;
-    store.takeVectorChanges();
     try {
       store.rollback();
       storedMemories = countBefore;
@@ -522,14 +720,228 @@ final class TenantEngineVerticle extends VerticleBase {
     }
   }
 
-  /** Hands a commit's vector changes to the search cache; should that fail, the cache reloads from the database. */
+  /**
+   * Hands a commit's changes (memories, and vectors stored) to the search index. Should the index fail, the changes
+   * stay in the database's change sequence and the index catches up in the background; the commit stands either way.
+   */
   private void publishCommitted(MemoryStore db) {
-    List<MemoryStore.VectorChange> changes = db.takeVectorChanges();
+    if (indexBehind) return; // the catch-up applies these too
     try {
-      searchCache.committed(changes);
+      indexChanges(db, Integer.MAX_VALUE);
     } catch (Throwable t) {
-      log.error("updating the search cache failed for tenant {}; it reloads on next use", tenantId, t);
-      searchCache.drop();
+      log.error("updating the search index failed for tenant {}; it catches up in the background", tenantId, t);
+      indexBehind(true);
+      scheduleCatchUp(RETRY_MS);
+    }
+  }
+
+  // ---- search index ----
+
+  /**
+   * Opens the search index and brings it level with the database: a small gap (a crash's last seconds) before the
+   * engine answers anything, a large one (a rebuild) in the background.
+   */
+  private void openSearchIndex() throws IOException, SQLException {
+    searchIndex = SearchIndex.open(indexDir);
+    long last = store.lastChangeSeq();
+    if (searchIndex.appliedSeq() > last) {
+      // ahead of the database: the database was replaced (a restore); nothing in the index can be trusted
+      log.warn("search index of tenant {} is ahead of its database ({} > {}); rebuilding it", tenantId,
+          searchIndex.appliedSeq(), last);
+      searchIndex.clear();
+      telemetry.searchIndexRebuilt("ahead");
+    } else if (searchIndex.created() && last > 0) {
+      telemetry.searchIndexRebuilt("missing"); // no readable index (deleted, damaged, or never built) for a database
+    }
+    long gap = last - searchIndex.appliedSeq();
+    if (gap <= syncCatchUpLimit) {
+      indexChanges(store, Integer.MAX_VALUE);
+    } else {
+      log.info("search index of tenant {} is {} changes behind its database; catching up in the background",
+          tenantId, gap);
+      indexBehind(true);
+      scheduleCatchUp(0);
+    }
+  }
+
+  /**
+   * Applies to the search index up to {@code max} changes after its position; true when none remain. Runs on the
+   * engine thread, so no commit interleaves.
+   */
+  private boolean indexChanges(MemoryStore db, int max) throws SQLException, IOException {
+    int applied = 0;
+    try {
+      while (applied < max) {
+        MemoryStore.Changes c = db.changesSince(searchIndex.appliedSeq(), Math.min(CATCH_UP_CHUNK, max - applied));
+        if (c.count() == 0) return true;
+        searchIndex.apply(c.upserts(), c.deletes(), c.lastSeq());
+        searchCache.wordsChanged();
+        applied += c.count();
+      }
+      return false;
+    } finally {
+      db.endRead();
+    }
+  }
+
+  private void scheduleCatchUp(long delayMs) {
+    if (catchUpScheduled || stopping) return;
+    catchUpScheduled = true;
+    if (delayMs == 0) context.runOnContext(v -> catchUp());
+    else vertx.setTimer(delayMs, id -> catchUp());
+  }
+
+  /** One step of the background catch-up; the next is queued behind whatever writes arrived meanwhile. */
+  private void catchUp() {
+    catchUpScheduled = false;
+    if (stopping) return;
+    if (holdCatchUp) {
+      scheduleCatchUp(50);
+      return;
+    }
+    try {
+      if (searchIndex == null) reopenSearchIndex();
+      if (indexChanges(writer(), CATCH_UP_CHUNK)) {
+        indexBehind(false);
+        log.info("search index of tenant {} caught up with its database", tenantId);
+      } else {
+        scheduleCatchUp(0);
+      }
+    } catch (Throwable t) {
+      log.error("search index of tenant {} cannot catch up; reopening it and retrying", tenantId, t);
+      reopenSearchIndex();
+      scheduleCatchUp(RETRY_MS);
+    }
+  }
+
+  /** Replaces a failed search index by a new instance over its files (rebuilt if they cannot be read). */
+  private void reopenSearchIndex() {
+    closeSearchIndex();
+    try {
+      searchIndex = SearchIndex.open(indexDir);
+      indexBehind(true);
+    } catch (Throwable t) {
+      log.error("reopening the search index of tenant {} failed", tenantId, t);
+    }
+  }
+
+  /** Sets {@link #indexBehind}, and the operators' count of engines whose index is behind. */
+  private void indexBehind(boolean behind) {
+    if (indexBehind == behind) return;
+    indexBehind = behind;
+    telemetry.searchIndexBehind(behind);
+  }
+
+  private void closeSearchIndex() {
+    SearchIndex index = searchIndex;
+    if (index == null) return;
+    searchIndex = null;
+    try {
+      index.close(); // commits what was applied
+    } catch (Throwable t) {
+      log.warn("closing the search index of tenant {} failed: {}", tenantId, t.toString());
+    }
+  }
+
+  /** Makes the applied changes durable, off the engine thread (an fsync); at most one at a time. */
+  private void commitSearchIndex() {
+    SearchIndex index = searchIndex;
+    if (index == null || indexCommitting || !index.uncommitted()) return;
+    indexCommitting = true;
+    vertx.executeBlocking(() -> {
+      index.commit();
+      return null;
+    }, false).onComplete(ar -> {
+      indexCommitting = false;
+      if (ar.failed()) log.warn("committing the search index of tenant {} failed: {}", tenantId, ar.cause().toString());
+    });
+  }
+
+  // ---- vectors ----
+
+  /**
+   * Sends the next batch of the backlog to the embedding threads, unless one is there already. Memories are taken in
+   * id order from a cursor; a pass that ends after writes committed starts over, for memories changed behind it.
+   */
+  private void embedNext() {
+    if (embedding || stopping || store == null) return;
+    List<MemoryStore.PendingVector> batch;
+    try {
+      MemoryStore db = writer();
+      try {
+        batch = db.pendingVectors(embedCursor, Embeddings.BATCH);
+        // once per batch sent: the gauge follows writes even while inference fails (its alert needs it)
+        countBacklog(db);
+      } finally {
+        db.endRead();
+      }
+    } catch (Throwable t) {
+      log.error("reading the embedding backlog of tenant {} failed", tenantId, t);
+      return;
+    }
+    if (batch.isEmpty()) {
+      boolean again = embedCursor > 0 && writtenSincePass;
+      embedCursor = 0;
+      writtenSincePass = false;
+      if (again) embedNext();
+      return;
+    }
+    embedCursor = batch.get(batch.size() - 1).id();
+    List<String> texts = new ArrayList<>(batch.size());
+    for (MemoryStore.PendingVector p : batch) texts.add(p.text());
+    embedding = true;
+    embeddings.embed(texts, context).onComplete(ar -> {
+      embedding = false;
+      if (stopping) return;
+      lastUsedNanos = System.nanoTime(); // an engine with a backlog is not idle
+      if (ar.succeeded()) {
+        storeVectors(batch, ar.result());
+        embedNext();
+      } else {
+        if (!(ar.cause() instanceof RejectedExecutionException)) {
+          log.error("embedding memories of tenant {} failed; retrying", tenantId, ar.cause());
+        }
+        embedCursor = 0;
+        vertx.setTimer(RETRY_MS, id -> embedNext());
+      }
+    });
+  }
+
+  /** Stores computed vectors in a transaction of their own (their memories leave the backlog) and publishes them. */
+  private void storeVectors(List<MemoryStore.PendingVector> batch, List<byte[]> vectors) {
+    List<MemoryStore.ComputedVector> computed = new ArrayList<>(batch.size());
+    for (int i = 0; i < batch.size(); i++) computed.add(new MemoryStore.ComputedVector(batch.get(i), vectors.get(i)));
+    MemoryStore db;
+    try {
+      db = writer();
+      db.storeVectors(computed);
+      db.commit();
+    } catch (Throwable t) {
+      log.error("storing vectors failed for tenant {}; they are computed again", tenantId, t);
+      abandonTransaction(storedMemories);
+      return;
+    }
+    publishCommitted(db);
+    try {
+      countBacklog(db);
+    } catch (Throwable t) {
+      log.warn("counting the embedding backlog of tenant {} failed: {}", tenantId, t.toString());
+    } finally {
+      endReadQuietly(db);
+    }
+  }
+
+  private void countBacklog(MemoryStore db) throws SQLException {
+    long count = db.pendingVectorCount();
+    embeddings.backlogChanged(count - backlog);
+    backlog = count;
+  }
+
+  private void endReadQuietly(MemoryStore db) {
+    try {
+      db.endRead();
+    } catch (Throwable t) {
+      log.warn("ending a read of tenant {} failed: {}", tenantId, t.toString());
     }
   }
 
@@ -555,7 +967,7 @@ final class TenantEngineVerticle extends VerticleBase {
 
   /** Opens the writing connection and counts what it holds. */
   private MemoryStore openWriter() throws SQLException {
-    MemoryStore opened = MemoryStore.open(file, embedder);
+    MemoryStore opened = MemoryStore.open(file, embeddings.embedder());
     try {
       storedMemories = opened.countStored();
       return opened;

@@ -2,17 +2,24 @@ package dev.engram.cloud.engine;
 
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.engine.EngineMessages.Create;
+import dev.engram.cloud.engine.EngineMessages.CreateBlock;
 import dev.engram.cloud.engine.EngineMessages.Delete;
+import dev.engram.cloud.engine.EngineMessages.EditBlock;
 import dev.engram.cloud.engine.EngineMessages.EngineCommand;
 import dev.engram.cloud.engine.EngineMessages.ExportPage;
+import dev.engram.cloud.engine.EngineMessages.FeedbackStats;
 import dev.engram.cloud.engine.EngineMessages.Get;
+import dev.engram.cloud.engine.EngineMessages.GetBlock;
+import dev.engram.cloud.engine.EngineMessages.GetMany;
 import dev.engram.cloud.engine.EngineMessages.Import;
 import dev.engram.cloud.engine.EngineMessages.ImportedMemory;
 import dev.engram.cloud.engine.EngineMessages.Link;
+import dev.engram.cloud.engine.EngineMessages.ListBlocks;
 import dev.engram.cloud.engine.EngineMessages.ListMemories;
 import dev.engram.cloud.engine.EngineMessages.MoveWorkspace;
-import dev.engram.cloud.engine.EngineMessages.RecentActivity;
 import dev.engram.cloud.engine.EngineMessages.ProjectContext;
+import dev.engram.cloud.engine.EngineMessages.RecentActivity;
+import dev.engram.cloud.engine.EngineMessages.RecordFeedback;
 import dev.engram.cloud.engine.EngineMessages.Related;
 import dev.engram.cloud.engine.EngineMessages.ScanProject;
 import dev.engram.cloud.engine.EngineMessages.Search;
@@ -26,6 +33,7 @@ import dev.engram.cloud.search.SearchFilter;
 
 import java.sql.SQLException;
 import java.time.Instant;
+
 import java.util.List;
 import java.util.Set;
 
@@ -76,6 +84,26 @@ final class WorkspaceGuard {
       requireWorkspace(p.workspace());
     } else if (cmd instanceof ProjectContext p) {
       requireWorkspace(p.workspace());
+    } else if (cmd instanceof GetMany g) {
+      Set<String> within = g.within() == null ? allowed : g.within().stream().filter(allowed::contains)
+          .collect(java.util.stream.Collectors.toSet());
+      return new GetMany(g.ids(), within);
+    } else if (cmd instanceof ListBlocks l) {
+      if (l.workspace() != null) requireWorkspace(l.workspace());
+      Set<String> within = l.within() == null ? allowed : l.within().stream().filter(allowed::contains)
+          .collect(java.util.stream.Collectors.toSet());
+      return new ListBlocks(l.workspace(), l.blockType(), within);
+    } else if (cmd instanceof GetBlock b) {
+      requireWorkspace(b.workspace());
+    } else if (cmd instanceof CreateBlock b) {
+      requireWorkspace(b.workspace());
+    } else if (cmd instanceof EditBlock b) {
+      requireWorkspace(b.workspace());
+    } else if (cmd instanceof RecordFeedback f) {
+      requireMemory(store, f.memoryId(), now);
+    } else if (cmd instanceof FeedbackStats f) {
+      if (f.workspace() != null) requireWorkspace(f.workspace());
+      return new FeedbackStats(f.workspace(), allowed);
     } else if (cmd instanceof WorkspaceStats w) {
       requireWorkspace(w.workspace());
     } else if (cmd instanceof Search s) {
@@ -91,7 +119,10 @@ final class WorkspaceGuard {
     } else if (cmd instanceof Suggest s) {
       return new Suggest(s.query(), allowed);
     } else if (cmd instanceof ListMemories l) {
-      return new ListMemories(oneWorkspace(l.workspace()), l.tags(), l.memoryType(), l.limit(), l.beforeId());
+      List<String> within = l.workspaces() == null ? List.of(oneWorkspace(null)) : l.workspaces();
+      within.forEach(this::requireWorkspace);
+      return new ListMemories(within, l.tags(), l.memoryType(), l.tier(), l.order(), l.limit(), l.offset(),
+          l.beforeId());
     } else if (cmd instanceof RecentActivity a) {
       return new RecentActivity(oneWorkspace(a.workspace()), a.since(), a.limit(), a.memoryTypes());
     } else if (cmd instanceof ExportPage p) {
@@ -99,7 +130,7 @@ final class WorkspaceGuard {
     } else if (cmd instanceof WorkspaceList w) {
       return new WorkspaceList(w.limit(), allowed);
     } else {
-      // Stats and tags are views over the whole tenant.
+      // Stats, tags and identities are views over the whole tenant.
       throw ApiException.forbidden("workspace_restricted", "This key is restricted to workspaces "
           + allowed.stream().sorted().toList() + "; tenant-wide views are not available to it.");
     }

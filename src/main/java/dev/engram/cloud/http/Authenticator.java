@@ -7,7 +7,7 @@ import dev.engram.cloud.auth.Principal;
 import dev.engram.cloud.bus.Addresses;
 import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.config.EngramConfig.Plan;
-import dev.engram.cloud.metering.UsageMessages.UsageEvent;
+import dev.engram.cloud.metering.UsageSpool;
 import dev.engram.cloud.observability.RequestContext;
 import dev.engram.cloud.quota.ClientAddress;
 import dev.engram.cloud.quota.QuotaMessages.Check;
@@ -32,9 +32,10 @@ import java.util.List;
 
 /**
  * The gate in front of every tenant route, from the headers alone (the body is not read yet): credential →
- * principal (auth verticle) → rate limit and monthly plan caps (quota verticle); then, once the response is sent, one
- * usage event for metering with every call admitted for the request. REST admits a request as one call; MCP
- * identifies the caller here and admits each JSON-RPC message itself through {@link #admit}.
+ * principal (auth verticle) → rate limit and monthly plan caps (quota verticle); then, as the response headers go out,
+ * one line in the usage spool with every call admitted for the request and what it created and searched. REST admits
+ * a request as one call; MCP identifies the caller here and admits each JSON-RPC message itself through
+ * {@link #admit}.
  */
 final class Authenticator implements Handler<RoutingContext> {
 
@@ -51,20 +52,22 @@ final class Authenticator implements Handler<RoutingContext> {
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
   private final EventBus bus;
+  private final UsageSpool spool;
   private final Usage usage;
 
-  Authenticator(Vertx vertx) {
-    this(vertx.eventBus(), Usage.CALL);
+  Authenticator(Vertx vertx, UsageSpool spool) {
+    this(vertx.eventBus(), spool, Usage.CALL);
   }
 
-  private Authenticator(EventBus bus, Usage usage) {
+  private Authenticator(EventBus bus, UsageSpool spool, Usage usage) {
     this.bus = bus;
+    this.spool = spool;
     this.usage = usage;
   }
 
   /** The gate for search routes: the request also counts against the plan's monthly searches. */
   Authenticator searching() {
-    return new Authenticator(bus, Usage.SEARCH);
+    return new Authenticator(bus, spool, Usage.SEARCH);
   }
 
   static Principal principal(RoutingContext ctx) {
@@ -95,7 +98,7 @@ final class Authenticator implements Handler<RoutingContext> {
     identify(ctx).onSuccess(principal -> ctx.next()).onFailure(ctx::fail);
   }
 
-  /** Credential → principal, kept on the context; the usage event goes out with the response headers. */
+  /** Credential → principal, kept on the context; the usage is spooled as the response headers go out. */
   private Future<Principal> identify(RoutingContext ctx) {
     String credential;
     try {
@@ -109,12 +112,12 @@ final class Authenticator implements Handler<RoutingContext> {
         .onSuccess(principal -> {
           ctx.put(PRINCIPAL, principal);
           RequestContext.tenant(principal.tenantId());
-          // Published as the response headers go out, so the event is queued before the client can see the reply.
+          // Spooled as the response headers go out: a reply the client can see implies its usage is in the spool.
           ctx.addHeadersEndHandler(done -> {
             int calls = ctx.get(CALLS, 0);
             if (calls > 0) {
-              bus.publish(Addresses.USAGE, new UsageEvent(principal.tenantId(), calls, ctx.<Integer>get(CREATED, 0),
-                  ctx.<Integer>get(SEARCHED, 0)), LOCAL);
+              spool.append(principal.tenantId(), RequestIds.get(ctx), calls, ctx.<Integer>get(CREATED, 0),
+                  ctx.<Integer>get(SEARCHED, 0));
             }
           });
         })

@@ -1,6 +1,7 @@
 package dev.engram.cloud.http;
 
 import dev.engram.cloud.api.Contract;
+import dev.engram.cloud.api.ContextRequests;
 import dev.engram.cloud.api.MemoryRequests;
 import dev.engram.cloud.api.OrganizeRequests;
 import dev.engram.cloud.api.ProjectRequests;
@@ -15,6 +16,8 @@ import dev.engram.cloud.controlplane.ControlPlane;
 import dev.engram.cloud.engine.EngineClient;
 import dev.engram.cloud.mcp.McpServer;
 import dev.engram.cloud.mcp.McpSessions;
+import dev.engram.cloud.metering.UsageSpool;
+import dev.engram.cloud.billing.BillingService;
 import dev.engram.cloud.mcp.MemoryTools;
 import dev.engram.cloud.observability.OperatorMetrics;
 import dev.engram.cloud.projectcontext.ScanParser;
@@ -51,24 +54,28 @@ public final class HttpVerticle extends VerticleBase {
   private final PrometheusMeterRegistry registry;
   private final McpSessions mcpSessions;
   private final UploadSlots uploads;
+  private final UsageSpool spool;
+  private final BillingService billing;
   private HttpServer server;
 
-  /** {@code mcpSessions} and {@code uploads} are the node's, shared by every instance. */
+  /** {@code mcpSessions}, {@code uploads}, {@code spool} and {@code billing} are the node's, shared by all instances. */
   public HttpVerticle(EngramConfig config, ControlPlane controlPlane, JwtTokens tokens, PrometheusMeterRegistry registry,
-                      McpSessions mcpSessions, UploadSlots uploads) {
+                      McpSessions mcpSessions, UploadSlots uploads, UsageSpool spool, BillingService billing) {
     this.config = config;
     this.controlPlane = controlPlane;
     this.tokens = tokens;
     this.registry = registry;
     this.mcpSessions = mcpSessions;
     this.uploads = uploads;
+    this.spool = spool;
+    this.billing = billing;
   }
 
   @Override
   public Future<?> start() {
     String self = config.mcp().publicUrl().isEmpty() ? "http://localhost:" + config.port()
         : config.mcp().publicUrl().replaceAll("/+$", "");
-    return Contract.load(vertx, config.memories(), self).compose(contract -> vertx
+    return Contract.load(vertx, config, self).compose(contract -> vertx
         .executeBlocking(() -> DocsSite.load(contract.document()))
         .compose(docs -> {
           Router router = router(contract);
@@ -104,13 +111,14 @@ public final class HttpVerticle extends VerticleBase {
     ProjectRequests projectRequests = new ProjectRequests();
     ProjectContextRoutes projectContext = new ProjectContextRoutes(engines, scanParser, projectRequests,
         contract.input("scanProject"));
+    ContextRoutes context = new ContextRoutes(engines, new ContextRequests());
     ClientAddress clients = ClientAddress.behind(config.http().trustedProxies());
     Origins origins = new Origins(clients);
     AccountRoutes accounts = new AccountRoutes(vertx, origins, config.auth());
     TeamRoutes teams = new TeamRoutes(vertx, origins);
     AuditRoutes audit = new AuditRoutes(controlPlane, origins);
     OperatorRoutes operator = new OperatorRoutes(vertx, config.operator(), origins);
-    Authenticator authenticator = new Authenticator(vertx);
+    Authenticator authenticator = new Authenticator(vertx, spool);
     Bodies bodies = new Bodies(config.http());
     Routes routes = new Routes(RouterBuilder.create(vertx, contract.openApi()), contract, authenticator,
         bodies.read(config.http().bodyLimitBytes()), audit);
@@ -150,6 +158,19 @@ public final class HttpVerticle extends VerticleBase {
     routes.upload("scanProject", Bodies::requireJson, bodies.read(config.http().importBodyLimitBytes()),
         projectContext::scan);
     routes.api("getProjectContext", projectContext::get);
+    routes.api("createDailyMemory", memories::createDaily);
+    routes.api("buildContext", authenticator.searching(), context::build);
+    routes.api("compressForContext", authenticator.searching(), context::compress);
+    routes.api("estimateTokens", context::estimate);
+    routes.api("createBlock", context::createBlock);
+    routes.api("listBlocks", context::listBlocks);
+    routes.api("getBlock", context::getBlock);
+    routes.api("editBlock", context::editBlock);
+    IdentityRoutes identities = new IdentityRoutes(engines);
+    routes.api("createIdentity", identities::create);
+    routes.api("resolveIdentity", identities::resolve);
+    routes.api("recordFeedback", identities::recordFeedback);
+    routes.api("feedbackStats", identities::feedbackStats);
     routes.api("createApiKey", accounts::createKey);
     routes.api("listApiKeys", accounts::listKeys);
     routes.api("revokeApiKey", accounts::revokeKey);
@@ -175,6 +196,11 @@ public final class HttpVerticle extends VerticleBase {
     routes.operator("operatorSetPlan", signIns, operator, operator::setPlan);
     routes.operator("operatorSuspendTenant", signIns, operator, operator::suspend);
     routes.operator("operatorResumeTenant", signIns, operator, operator::resume);
+    BillingRoutes billingRoutes = new BillingRoutes(billing);
+    routes.api("getBilling", billingRoutes::status);
+    routes.api("createCheckout", billingRoutes::checkout);
+    routes.api("createPortal", billingRoutes::portal);
+    routes.signed("stripeWebhook", billingRoutes::webhook);
     routes.service("live", ctx -> ctx.response().putHeader("Content-Type", "application/json").end(LIVE));
     routes.service("ready", HealthCheckHandler.createWithHealthChecks(readiness()));
     routes.service("jwks", ctx -> AccountRoutes.json(ctx, 200, tokens.jwks()));
@@ -263,6 +289,12 @@ public final class HttpVerticle extends VerticleBase {
           .addHandler(uploads::acquire)
           .addHandler(largeBody).addHandler(RequestInput.checkParameters(contract.input(operationId)))
           .addHandler(handler);
+    }
+
+    /** A call signed by its sender (Stripe's webhook): media type, body, then the handler that checks the signature. */
+    void signed(String operationId, Handler<RoutingContext> handler) {
+      expect(operationId, Permission.PUBLIC);
+      route(operationId).addHandler(Bodies::requireJson).addHandler(body).addHandler(handler);
     }
 
     /** Health, keys and the contract: no credential, no body. */

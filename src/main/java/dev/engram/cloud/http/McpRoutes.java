@@ -364,10 +364,14 @@ final class McpRoutes {
     return value;
   }
 
-  /** What a message counts as: a search for memory_search, else one call. */
+  /** The tools that run a search, so count as one (as their REST routes do). */
+  private static final java.util.Set<String> SEARCHING_TOOLS = java.util.Set.of("memory_search",
+      "memory_build_context", "memory_compress_for_context");
+
+  /** What a message counts as: a search for a searching tool, else one call. */
   private static Usage usage(Object message) {
     return message instanceof JsonObject m && "tools/call".equals(m.getValue("method"))
-        && m.getValue("params") instanceof JsonObject p && "memory_search".equals(p.getValue("name"))
+        && m.getValue("params") instanceof JsonObject p && SEARCHING_TOOLS.contains(p.getValue("name"))
         ? Usage.SEARCH : Usage.CALL;
   }
 

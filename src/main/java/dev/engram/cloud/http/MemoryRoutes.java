@@ -24,6 +24,11 @@ final class MemoryRoutes {
     send(engines, ctx, requests.create(RequestInput.of(ctx), caps(ctx)), 201, () -> Authenticator.countCreated(ctx, 1));
   }
 
+  void createDaily(RoutingContext ctx) {
+    send(engines, ctx, requests.createDaily(RequestInput.of(ctx), caps(ctx)), 201,
+        () -> Authenticator.countCreated(ctx, 1));
+  }
+
   void get(RoutingContext ctx) {
     send(ctx, requests.get(RequestInput.of(ctx)), 200);
   }

@@ -197,7 +197,7 @@ public final class McpServer {
   private Future<JsonObject> callTool(ToolCall call, JsonObject params, String version) {
     if (!(params.getValue("name") instanceof String name)) throw McpError.invalidParams("tools/call needs params.name");
     Tool tool = tools.get(name);
-    if (tool == null) throw McpError.invalidParams("Unknown tool: " + name);
+    if (tool == null) throw unknownTool(name);
     Object rawArgs = params.getValue("arguments");
     if (rawArgs != null && !(rawArgs instanceof JsonObject)) throw McpError.invalidParams("arguments must be an object");
     JsonObject args = rawArgs == null ? new JsonObject() : (JsonObject) rawArgs;
@@ -218,6 +218,20 @@ public final class McpServer {
           if (!McpErrors.isToolError(e)) return Future.failedFuture(e);
           return Future.succeededFuture(McpErrors.toolError(e, call.requestId()));
         });
+  }
+
+  /**
+   * An Engram tool this hosted server does not offer is named as such (Engram's SDKs can call 200 tools, most of them
+   * for a local engine); any other name is unknown. Both are JSON-RPC errors (-32602), as the SDKs expect.
+   */
+  private static McpError unknownTool(String name) {
+    JsonObject data = new JsonObject().put("tool", name).put("engram_tool", EngramToolNames.ALL.contains(name));
+    if (EngramToolNames.ALL.contains(name)) {
+      return new McpError(McpError.INVALID_PARAMS, "Tool '" + name + "' is an Engram tool that this server does not "
+          + "offer; tools/list names the ones it does.", 200, data.put("code", "tool_not_offered"));
+    }
+    return new McpError(McpError.INVALID_PARAMS, "Unknown tool: " + name + " (tools/list names this server's tools).",
+        200, data.put("code", "unknown_tool"));
   }
 
   /**

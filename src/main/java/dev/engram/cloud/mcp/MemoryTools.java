@@ -1,6 +1,9 @@
 package dev.engram.cloud.mcp;
 
+import dev.engram.cloud.api.ContextRequests;
 import dev.engram.cloud.api.Contract;
+import dev.engram.cloud.api.FeedbackRequests;
+import dev.engram.cloud.api.IdentityRequests;
 import dev.engram.cloud.api.MemoryRequests;
 import dev.engram.cloud.api.OrganizeRequests;
 import dev.engram.cloud.api.ProjectRequests;
@@ -10,7 +13,13 @@ import dev.engram.cloud.bus.ApiException;
 import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.engine.EngineMessages.Delete;
 import dev.engram.cloud.engine.EngineMessages.ExportPage;
+import dev.engram.cloud.engine.EngineMessages.GetMany;
+import dev.engram.cloud.engine.EngineMessages.ListBlocks;
 import dev.engram.cloud.engine.EngineMessages.Stats;
+import dev.engram.cloud.engine.EngineReplies.BlockList;
+import dev.engram.cloud.engine.EngineReplies.Memory;
+import dev.engram.cloud.engine.EngineReplies.MemoryList;
+import dev.engram.cloud.engine.EngineReplies.SearchHit;
 import dev.engram.cloud.projectcontext.ContextFile;
 import dev.engram.cloud.projectcontext.InstructionFiles;
 import dev.engram.cloud.projectcontext.ProjectScan;
@@ -69,6 +78,9 @@ public final class MemoryTools {
   private final OrganizeRequests organize;
   private final TransferRequests transfers;
   private final ProjectRequests projects = new ProjectRequests();
+  private final ContextRequests context = new ContextRequests();
+  private final IdentityRequests identities = new IdentityRequests();
+  private final FeedbackRequests feedback = new FeedbackRequests();
   private final List<Tool> all;
   private Tool create;
 
@@ -108,16 +120,16 @@ public final class MemoryTools {
             output(props().put("deleted", integer("The deleted id.", 1, Long.MAX_VALUE)), "deleted"),
             Scope.MEMORIES_WRITE, (call, in) -> call.json(memories.delete(in))
                 .map(ignored -> new JsonObject().put("deleted", in.getLong("id")))),
-        tool("memory_list", "List memories", "List memories newest first, with optional filters; page with cursor.",
-            "listMemories", TYPE_ALIAS, Set.of("offset"),
-            props().put("offset", integer("Only 0 is supported; page with cursor.", 0, 0)), memoryList,
+        tool("memory_list", "List memories", "List memories (newest first, or by sort_by and sort_order), with "
+                + "optional filters; page with cursor (the default order) or offset.",
+            "listMemories", TYPE_ALIAS, Set.of(), props(), memoryList,
             Scope.MEMORIES_READ, (call, in) -> call.engine(memories.list(in)).map(page -> {
               JsonObject rest = page.toJson();
               return new JsonObject().put("memories", rest.getJsonArray("data")).put("count", page.data().size())
                   .put("next_cursor", page.nextCursor());
             })),
         tool("memory_search", "Search memories", "Find memories by meaning and keywords, best first "
-                + "(hybrid BM25 + vectors + typo tolerance; strategy auto by default).", "search", TYPE_ALIAS,
+                + "(hybrid BM25 + vectors + typo tolerance by default).", "search", TYPE_ALIAS,
             IGNORED_SEARCH_ARGS, props(), contract.schema("SearchResults"), Scope.MEMORIES_READ, this::search),
         tool("memory_search_suggest", "Suggest spelling", "Correct typos in a query from the tenant's own words "
                 + "(a workspace-restricted key: its workspaces' words).", "suggest", Map.of(), Set.of(), props(),
@@ -179,7 +191,71 @@ public final class MemoryTools {
                 + "file's memory followed by its sections in file order.", "getProjectContext", Map.of(), Set.of(),
             props(), contract.schema("ProjectContext"), Scope.MEMORIES_READ,
             (call, in) -> call.json(projects.get(in, false))),
-        listInstructionFilesTool());
+        listInstructionFilesTool(),
+        tool("memory_create_daily", "Create daily memory", "Store a memory that expires after ttl_seconds (default one "
+                + "day): session context, scratch notes.", "createDailyMemory", TYPE_ALIAS, Set.of(), props(), memory,
+            Scope.MEMORIES_WRITE, (call, in) -> call.json(memories.createDaily(in, call.caps())).map(created -> {
+              call.countCreated(1);
+              return created;
+            })),
+        tool("memory_build_context", "Build context", "The best memories for a query within a token budget, ready to "
+                + "put in a prompt: the workspace's memory blocks first, then the search results in rank order.",
+            "buildContext", Map.of("total_budget", "token_budget"), Set.of(), props(), contract.schema("Context"),
+            Scope.MEMORIES_READ, this::buildContext),
+        tool("memory_compress_for_context", "Compress for context", "Fit memories (by id, in that order, or a query's "
+                + "results) into a token budget: whole while they fit, the first that does not cut to fit, the rest "
+                + "left out.", "compressForContext", Map.of(), Set.of(), props(), contract.schema("Compressed"),
+            Scope.MEMORIES_READ, this::compress),
+        tool("memory_token_estimate", "Estimate tokens", "Estimated tokens of a text (characters / 4, rounded up).",
+            "estimateTokens", Map.of(), Set.of(), props(), contract.schema("TokenEstimate"), Scope.MEMORIES_READ,
+            (call, in) -> Future.succeededFuture(context.estimate(in))),
+        tool("memory_block_create", "Create memory block", "A small named text (persona, goals, notes...) that "
+                + "memory_build_context puts first in every context.", "createBlock", Map.of(), Set.of(), props(),
+            contract.schema("Block"), Scope.MEMORIES_WRITE,
+            (call, in) -> call.json(context.createBlock(in, call.caps()))),
+        tool("memory_block_edit", "Edit memory block", "Replace a memory block's content (a new version).",
+            "editBlock", Map.of(), Set.of(), props(), contract.schema("Block"), Scope.MEMORIES_WRITE,
+            (call, in) -> call.json(context.editBlock(in, call.caps()))),
+        tool("memory_block_get", "Get memory block", "One memory block by type and label.", "getBlock", Map.of(),
+            Set.of(), props(), contract.schema("Block"), Scope.MEMORIES_READ,
+            (call, in) -> call.json(context.getBlock(in))),
+        tool("memory_block_list", "List memory blocks", "Memory blocks, by workspace, type and label.", "listBlocks",
+            Map.of(), Set.of(), props(), contract.schema("BlockList"), Scope.MEMORIES_READ,
+            (call, in) -> call.json(context.listBlocks(in))),
+        tool("identity_create", "Create identity", "Create (or update) an entity with a canonical id, display name "
+                + "and aliases; a search naming an alias also looks for the display name.", "createIdentity",
+            Map.of(), Set.of(), props(), contract.schema("Identity"), Scope.MEMORIES_WRITE,
+            (call, in) -> call.json(identities.create(in, call.caps()))),
+        tool("identity_resolve", "Resolve identity", "The identity an alias names (identity null when none).",
+            "resolveIdentity", Map.of(), Set.of(), props(), contract.schema("IdentityResolution"),
+            Scope.MEMORIES_READ, (call, in) -> call.json(identities.resolve(in))),
+        tool("memory_feedback", "Mark a search result", "Mark a memory useful (or not) for a query; hybrid search "
+                + "ranks marked memories a little higher (or lower).", "recordFeedback", Map.of(), Set.of(), props(),
+            contract.schema("Feedback"), Scope.MEMORIES_WRITE, (call, in) -> call.json(feedback.record(in))),
+        tool("memory_feedback_stats", "Feedback statistics", "Counts of marks on search results, and the most "
+                + "marked memories.", "feedbackStats", Map.of(), Set.of(), props(), contract.schema("FeedbackStats"),
+            Scope.MEMORIES_READ, (call, in) -> call.json(feedback.stats(in))));
+  }
+
+  private Future<JsonObject> buildContext(ToolCall call, JsonObject in) {
+    ListBlocks wanted = context.contextBlocks(in);
+    Future<BlockList> blocks = wanted == null ? Future.succeededFuture(null) : call.engine(wanted);
+    return blocks.compose(b -> call.engine(context.contextSearch(in)).map(results -> {
+      call.countSearch();
+      return context.build(in, b, results);
+    }));
+  }
+
+  private Future<JsonObject> compress(ToolCall call, JsonObject in) {
+    GetMany byId = context.compressMemories(in);
+    Future<List<Memory>> found = byId != null
+        ? call.engine(byId).map(MemoryList::memories)
+        : call.engine(context.compressSearch(in)).map(results -> results.results().stream().map(SearchHit::memory)
+            .toList());
+    return found.map(list -> {
+      call.countSearch();
+      return context.compress(in, list);
+    });
   }
 
   /** A tool for an operation: its input schema is the operation's, plus {@code extra} arguments and the aliases. */
@@ -216,9 +292,8 @@ public final class MemoryTools {
     });
   }
 
-  /** The same request rules as REST's POST /v1/search, with Engram's aliases and the agent-friendly auto strategy. */
+  /** The same request rules and default strategy as REST's POST /v1/search, with Engram's aliases. */
   private Future<JsonObject> search(ToolCall call, JsonObject in) {
-    if (!in.containsKey("strategy")) in.put("strategy", "auto");
     return call.json(memories.search(in)).map(result -> {
       call.countSearch();
       return result;

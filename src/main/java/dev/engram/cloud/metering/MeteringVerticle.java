@@ -2,12 +2,14 @@ package dev.engram.cloud.metering;
 
 import dev.engram.cloud.bus.Addresses;
 import dev.engram.cloud.bus.ApiException;
+import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.controlplane.ControlPlane;
 import dev.engram.cloud.controlplane.UsageDay;
-import dev.engram.cloud.metering.UsageMessages.UsageEvent;
 import dev.engram.cloud.metering.UsageMessages.UsageQuery;
 import dev.engram.cloud.metering.UsageMessages.UsageReport;
+import dev.engram.cloud.metering.UsageSpool.Segment;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -17,109 +19,135 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Counts usage per tenant and UTC day in memory and adds it to the control plane every
- * {@code metering.flush_seconds} and on shutdown (so a graceful stop loses nothing; a crash loses at most one interval).
+ * Folds this node's usage spool into the control plane every {@code metering.fold_seconds} and on a graceful stop,
+ * fsyncs it every {@code metering.fsync_millis}, and answers usage queries with the stored counts plus the spooled
+ * ones. A fold and the queries never overlap: a query reads the stored rows and the spool between two folds, so a
+ * fold that commits meanwhile can neither be missed nor counted twice.
  */
 public final class MeteringVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(MeteringVerticle.class);
 
-  private record DayKey(String tenantId, LocalDate day) {}
-
   private final ControlPlane controlPlane;
-  private final int flushSeconds;
-  private Map<DayKey, UsageDay> pending = new HashMap<>();
-  /** Counters taken by a flush that has not committed yet: still reported by queries. */
-  private Map<DayKey, UsageDay> flushing = Map.of();
-  private Future<Void> lastFlush = Future.succeededFuture();
-  private long timer;
-  /** Tenant-days whose counters are not stored yet (pending or being flushed), for /metrics. */
-  private volatile int backlog;
-  private final Counter flushFailures;
+  private final UsageSpool spool;
+  private final EngramConfig.Metering config;
+  private final Counter foldErrors;
+  private long foldTimer;
+  private long syncTimer;
+  private boolean syncing;
+  /** The latest fold; queries start after it. */
+  private Future<Void> folding = Future.succeededFuture();
+  private boolean foldQueued;
+  /** Queries in flight; a fold starts after them. */
+  private final Set<Future<?>> reading = new HashSet<>();
 
-  public MeteringVerticle(ControlPlane controlPlane, int flushSeconds, MeterRegistry registry) {
+  public MeteringVerticle(ControlPlane controlPlane, UsageSpool spool, EngramConfig.Metering config,
+                          MeterRegistry registry) {
     this.controlPlane = controlPlane;
-    this.flushSeconds = flushSeconds;
-    Gauge.builder("engram_metering_backlog", this, m -> m.backlog)
-        .description("Tenant-days of usage counted in memory and not yet stored in the control plane")
+    this.spool = spool;
+    this.config = config;
+    Gauge.builder("engram_metering_spool_events", spool, UsageSpool::depth)
+        .description("Requests whose usage is in this node's spool and not folded into the control plane yet")
         .register(registry);
-    this.flushFailures = Counter.builder("engram_metering_flush_failures_total")
-        .description("Usage flushes to the control plane that failed (retried at the next interval)")
+    Gauge.builder("engram_metering_fold_lag_seconds", spool, s -> {
+          long oldest = s.oldestMillis();
+          return oldest == Long.MAX_VALUE ? 0 : Math.max(0, System.currentTimeMillis() - oldest) / 1000.0;
+        })
+        .description("Age of the oldest spooled usage not folded into the control plane yet (0 when none)")
+        .register(registry);
+    this.foldErrors = Counter.builder("engram_metering_fold_errors_total")
+        .description("Folds of the usage spool into the control plane that failed (retried at the next interval)")
+        .register(registry);
+    FunctionCounter.builder("engram_metering_spool_write_errors_total", spool, UsageSpool::writeErrors)
+        .description("Usage spool appends that failed (the usage stays counted in memory only)")
         .register(registry);
   }
 
   @Override
   public Future<?> start() {
-    timer = vertx.setPeriodic(flushSeconds * 1000L, id -> flush());
-    var bus = vertx.eventBus();
-    return Future.all(
-        bus.<UsageEvent>localConsumer(Addresses.USAGE, m -> record(m.body())).completion(),
-        bus.<UsageQuery>localConsumer(Addresses.USAGE_QUERY, this::onQuery).completion());
+    foldTimer = vertx.setPeriodic(config.foldSeconds() * 1000L, id -> fold());
+    syncTimer = vertx.setPeriodic(config.fsyncMillis(), id -> sync());
+    fold(); // what a previous run left in the spool
+    return vertx.eventBus().<UsageQuery>localConsumer(Addresses.USAGE_QUERY, this::onQuery).completion();
   }
 
   @Override
   public Future<?> stop() {
-    vertx.cancelTimer(timer);
-    return flush();
+    vertx.cancelTimer(foldTimer);
+    vertx.cancelTimer(syncTimer);
+    // A failed last fold leaves its segments on disk: the next start folds them.
+    return fold().transform(ignored -> vertx.executeBlocking(() -> {
+      spool.close();
+      return null;
+    }));
   }
 
-  private void record(UsageEvent e) {
-    DayKey key = new DayKey(e.tenantId(), LocalDate.now(ZoneOffset.UTC));
-    UsageDay delta = new UsageDay(e.tenantId(), key.day(), e.apiCalls(), e.memoriesCreated(), e.searches());
-    pending.merge(key, delta, UsageDay::plus);
-    backlog = pending.size() + flushing.size();
-  }
-
-  /** Flushes one batch at a time; a failed batch goes back into the pending counters. */
-  Future<Void> flush() {
-    lastFlush = lastFlush.transform(ignored -> {
-      if (pending.isEmpty()) return Future.succeededFuture();
-      flushing = pending;
-      pending = new HashMap<>();
-      return controlPlane.addUsage(new ArrayList<>(flushing.values()))
-          .onFailure(err -> {
-            log.warn("usage flush failed; will retry: {}", err.toString());
-            flushFailures.increment();
-            flushing.forEach((k, v) -> pending.merge(k, v, UsageDay::plus));
-          })
-          .eventually(() -> {
-            flushing = Map.of();
-            backlog = pending.size();
-            return Future.succeededFuture();
-          });
+  private void sync() {
+    if (syncing) return;
+    syncing = true;
+    vertx.executeBlocking(() -> {
+      spool.sync();
+      return null;
+    }).onComplete(ar -> {
+      syncing = false;
+      if (ar.failed()) log.error("usage spool: fsync failed: {}", ar.cause().toString());
     });
-    return lastFlush;
+  }
+
+  /** Starts a fold once the queries in flight are done, unless one is waiting already; returns the latest fold. */
+  Future<Void> fold() {
+    if (foldQueued) return folding;
+    foldQueued = true;
+    Future<?> readers = Future.join(new ArrayList<>(reading));
+    folding = folding.transform(ignored -> readers.transform(alsoIgnored -> {
+      foldQueued = false;
+      return foldSpool();
+    }));
+    return folding;
+  }
+
+  /** Seals the open segment, then folds each waiting segment in its own transaction and deletes it. */
+  private Future<Void> foldSpool() {
+    return vertx.executeBlocking(spool::seal)
+        .compose(segments -> {
+          Future<Void> chain = Future.succeededFuture();
+          for (Segment segment : segments) {
+            chain = chain.compose(v -> controlPlane.foldUsage(segment.id(), spool.counts(segment)))
+                .compose(applied -> vertx.executeBlocking(() -> {
+                  spool.folded(segment);
+                  return null;
+                }));
+          }
+          return chain;
+        })
+        .onFailure(err -> {
+          foldErrors.increment();
+          log.warn("usage fold failed; will retry: {}", err.toString());
+        });
   }
 
   private void onQuery(Message<UsageQuery> msg) {
     UsageQuery q = msg.body();
-    controlPlane.usage(q.tenantId(), q.from(), q.to()).onComplete(ar -> {
-      if (ar.failed()) {
-        ApiException.fail(msg, ar.cause());
-        return;
-      }
-      Map<LocalDate, UsageDay> days = new TreeMap<>();
-      ar.result().forEach(d -> days.put(d.day(), d));
-      // Read after the stored rows arrive, so a flush that committed meanwhile is not counted twice.
-      addUnflushed(days, q, flushing);
-      addUnflushed(days, q, pending);
-      msg.reply(new UsageReport(List.copyOf(days.values())));
-    });
-  }
-
-  private static void addUnflushed(Map<LocalDate, UsageDay> days, UsageQuery q, Map<DayKey, UsageDay> counters) {
-    counters.forEach((k, v) -> {
-      if (k.tenantId().equals(q.tenantId()) && !k.day().isBefore(q.from()) && !k.day().isAfter(q.to())) {
-        days.merge(k.day(), v, UsageDay::plus);
-      }
+    Future<UsageReport> report = folding.transform(ignored -> controlPlane.usage(q.tenantId(), q.from(), q.to())
+        .map(stored -> {
+          Map<LocalDate, UsageDay> days = new TreeMap<>();
+          stored.forEach(d -> days.put(d.day(), d));
+          spool.unfolded(q.tenantId(), q.from(), q.to()).forEach(d -> days.merge(d.day(), d, UsageDay::plus));
+          return new UsageReport(List.copyOf(days.values()));
+        }));
+    reading.add(report);
+    report.onComplete(ar -> {
+      reading.remove(report);
+      if (ar.succeeded()) msg.reply(ar.result());
+      else ApiException.fail(msg, ar.cause());
     });
   }
 }

@@ -11,10 +11,6 @@ public final class UsageMessages {
 
   private UsageMessages() {}
 
-  /** Published (fire-and-forget) after each authenticated request. */
-  public record UsageEvent(String tenantId, long apiCalls, long memoriesCreated, long searches)
-      implements LocalMessage {}
-
   /** Asks for a tenant's daily counters, pending ones included. */
   public record UsageQuery(String tenantId, LocalDate from, LocalDate to) implements LocalMessage {}
 

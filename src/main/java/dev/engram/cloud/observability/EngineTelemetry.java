@@ -32,11 +32,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What the tenant engines tell an operator: activations (cold starts) and their latency, evictions by reason, WAL
- * checkpoints, search latency by strategy, the size of the active tenants' databases and WALs; and, with tracing on,
+ * checkpoints, search latency by strategy, search index rebuilds and the engines whose index is catching up, the
+ * size of the active tenants' databases and WALs; and, with tracing on,
  * one span per engine command (tenant, command, batch size, rows) under the event-bus span that delivered it, with
  * the SQLite commit of a write batch as its child. No metric has a tenant label: per-tenant figures are in the
  * spans and logs. One per node, shared by the supervisor and every engine (thread-safe).
@@ -56,6 +58,7 @@ public final class EngineTelemetry {
   private final AtomicLong databaseBytes = new AtomicLong();
   private final AtomicLong walBytes = new AtomicLong();
   private final AtomicLong walMaxBytes = new AtomicLong();
+  private final AtomicInteger indexesBehind = new AtomicInteger();
 
   /** {@code tracer} is null when tracing is off. */
   public EngineTelemetry(MeterRegistry registry, Tracer tracer) {
@@ -77,6 +80,10 @@ public final class EngineTelemetry {
     Gauge.builder("engram_sqlite_wal_max_bytes", walMaxBytes, AtomicLong::get)
         .description("The largest write-ahead log of an active tenant").baseUnit("bytes").register(registry);
     for (String strategy : new String[] {"keyword", "semantic", "hybrid"}) searchTimer(strategy);
+    for (String reason : new String[] {"missing", "ahead"}) indexRebuilds(reason);
+    Gauge.builder("engram_search_indexes_behind", indexesBehind, AtomicInteger::get)
+        .description("Active tenant engines whose search index is catching up with the database (their keyword "
+            + "searches answer partial meanwhile)").register(registry);
   }
 
   public void activated(long nanos) {
@@ -96,6 +103,20 @@ public final class EngineTelemetry {
   /** One search answered: its latency by the strategy it ran (the reply's {@code strategy}). */
   public void searched(String strategy, long nanos) {
     if (strategy != null) searchTimer(strategy).record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * A tenant's search index is rebuilt from its database: {@code missing} (no readable index: deleted, damaged, or
+   * never built, as on the first start after an upgrade) or {@code ahead} (the index knew changes the database does
+   * not: the database was restored from an earlier copy).
+   */
+  public void searchIndexRebuilt(String reason) {
+    indexRebuilds(reason).increment();
+  }
+
+  /** An engine's search index fell behind its database ({@code true}) or caught up (or the engine stopped). */
+  public void searchIndexBehind(boolean behind) {
+    indexesBehind.addAndGet(behind ? 1 : -1);
   }
 
   /** A refusal decided by an engine (402 memories or storage_bytes). */
@@ -132,6 +153,12 @@ public final class EngineTelemetry {
   private Counter evictions(String reason) {
     return Counter.builder("engram_engine_evictions_total").description("Tenant engines stopped, by reason")
         .tag("reason", reason).register(registry);
+  }
+
+  private Counter indexRebuilds(String reason) {
+    return Counter.builder("engram_search_index_rebuilds_total")
+        .description("Tenant search indexes rebuilt from the database, by reason").tag("reason", reason)
+        .register(registry);
   }
 
   private Timer searchTimer(String strategy) {

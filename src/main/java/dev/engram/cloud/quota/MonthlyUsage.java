@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.engram.cloud.bus.Addresses;
 import dev.engram.cloud.bus.ApiException;
+import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.config.EngramConfig.Plan;
 import dev.engram.cloud.controlplane.UsageDay;
 import dev.engram.cloud.metering.UsageMessages.UsageQuery;
@@ -50,18 +51,26 @@ final class MonthlyUsage {
 
   private final Vertx vertx;
   private final long refreshNanos;
+  private final EngramConfig.Billing billing;
   private final Cache<String, Future<Counts>> counts = Caffeine.newBuilder()
       .expireAfterAccess(Duration.ofHours(1)).maximumSize(1_000_000).build();
 
-  MonthlyUsage(Vertx vertx, int refreshSeconds) {
+  MonthlyUsage(Vertx vertx, int refreshSeconds, EngramConfig.Billing billing) {
     this.vertx = vertx;
+    this.billing = billing;
     this.refreshNanos = Duration.ofSeconds(refreshSeconds).toNanos();
   }
 
-  /** Counts the request against the plan's monthly caps, or fails with 402 if one is reached. */
+  /**
+   * Counts the request against the plan's monthly caps, or fails with 402 if one is reached. A cap whose overage is
+   * billed (a plan bought through Stripe, see {@link EngramConfig.Billing#billsOverage}) is what the plan includes,
+   * not a limit.
+   */
   Future<Void> admit(String tenantId, Plan plan, Usage usage) {
     boolean search = usage == Usage.SEARCH;
-    if (plan.apiCallsPerMonth() == null && !(search && plan.searchesPerMonth() != null)) {
+    Long callCap = billing.billsOverage(plan.name(), "api_calls") ? null : plan.apiCallsPerMonth();
+    Long searchCap = billing.billsOverage(plan.name(), "searches") ? null : plan.searchesPerMonth();
+    if (callCap == null && !(search && searchCap != null)) {
       return Future.succeededFuture();
     }
     return counts(tenantId).transform(ar -> {
@@ -71,13 +80,11 @@ final class MonthlyUsage {
         return Future.succeededFuture();
       }
       Counts c = ar.result();
-      if (search && plan.searchesPerMonth() != null && c.searches >= plan.searchesPerMonth()) {
-        return Future.failedFuture(
-            ApiException.planLimit("searches_per_month", plan.searchesPerMonth(), c.searches, plan.name()));
+      if (search && searchCap != null && c.searches >= searchCap) {
+        return Future.failedFuture(ApiException.planLimit("searches_per_month", searchCap, c.searches, plan.name()));
       }
-      if (plan.apiCallsPerMonth() != null && c.apiCalls >= plan.apiCallsPerMonth()) {
-        return Future.failedFuture(
-            ApiException.planLimit("api_calls_per_month", plan.apiCallsPerMonth(), c.apiCalls, plan.name()));
+      if (callCap != null && c.apiCalls >= callCap) {
+        return Future.failedFuture(ApiException.planLimit("api_calls_per_month", callCap, c.apiCalls, plan.name()));
       }
       c.apiCalls++;
       if (search) c.searches++;

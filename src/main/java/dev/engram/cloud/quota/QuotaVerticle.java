@@ -73,7 +73,7 @@ public final class QuotaVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    monthly = new MonthlyUsage(vertx, config.quota().usageRefreshSeconds());
+    monthly = new MonthlyUsage(vertx, config.quota().usageRefreshSeconds(), config.billing());
     var bus = vertx.eventBus();
     Future<Void> redisReady = Future.succeededFuture();
     if (config.quota().redis().url() != null) {

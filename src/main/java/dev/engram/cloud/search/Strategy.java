@@ -2,25 +2,20 @@ package dev.engram.cloud.search;
 
 import java.util.Locale;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /** How a search ranks: the {@code strategy} request field. */
 public enum Strategy {
-  /** BM25 over content, tags and metadata; every word must match. */
+  /** BM25 over content, tags and metadata: any word may match, memories holding every word first. */
   KEYWORD,
   /** Cosine similarity of the query's embedding to each memory's. */
   SEMANTIC,
-  /** Keyword (typo-tolerant, any-word fallback) and semantic lists fused by reciprocal rank, then reranked. */
+  /** Keyword (typo-tolerant) and semantic lists fused by their scores, then lightly reranked. */
   HYBRID,
-  /** {@link #KEYWORD} for a query that looks like an exact identifier, {@link #HYBRID} for anything else. */
-  AUTO;
-
   /**
-   * Found anywhere in a word: a digit next to a letter, or inner punctuation a prose word does not have (file.rs,
-   * a@b.c, RML-916). Searched for with find(), not matched as .*(…).*, which backtracks quadratically.
+   * Another name for {@link #HYBRID} (Engram's clients send it). It used to send identifier-like queries to
+   * keyword first; hybrid finds identifiers as well (relevance harness) and measured no worse on LoCoMo.
    */
-  private static final Pattern IDENTIFIER = Pattern.compile(
-      "\\p{L}\\d|\\d\\p{L}|[\\p{L}\\d][._/:@#$\\\\=][\\p{L}\\d]|\\d-|-\\d|\\p{Ll}\\p{Lu}|_");
+  AUTO;
 
   public String wireName() {
     return name().toLowerCase(Locale.ROOT);
@@ -31,19 +26,5 @@ public enum Strategy {
       if (v.wireName().equals(s)) return Optional.of(v);
     }
     return Optional.empty();
-  }
-
-  /**
-   * The rule of {@code auto}: a query in double quotes, or with a token shaped like an identifier (a path, file
-   * name, email, ticket number, snake_case or camelCase name, a version), wants exact matches: KEYWORD. Prose gets
-   * HYBRID. (The engine falls back to HYBRID when the keyword search of an identifier finds nothing.)
-   */
-  public static Strategy auto(String query) {
-    String q = query.trim();
-    if (q.length() >= 2 && q.startsWith("\"") && q.endsWith("\"")) return KEYWORD;
-    for (String token : q.split("\\s+")) {
-      if (IDENTIFIER.matcher(token).find()) return KEYWORD;
-    }
-    return HYBRID;
   }
 }

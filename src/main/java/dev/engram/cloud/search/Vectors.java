@@ -32,6 +32,19 @@ public final class Vectors {
     return out.array();
   }
 
+  /** The stored vector as floats, scaled back to unit length; null for none (or one of all zeros). */
+  public static float[] unitOrNull(byte[] stored) {
+    if (stored == null) return null;
+    float scale = scale(stored);
+    float[] v = new float[dimensions(stored)];
+    double sum = 0;
+    for (int i = 0; i < v.length; i++) {
+      v[i] = stored[4 + i] * scale;
+      sum += v[i] * v[i];
+    }
+    return sum == 0 ? null : normalize(v);
+  }
+
   public static float scale(byte[] stored) {
     return ByteBuffer.wrap(stored, 0, 4).order(ByteOrder.LITTLE_ENDIAN).getFloat();
   }

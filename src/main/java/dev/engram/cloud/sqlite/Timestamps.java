@@ -42,6 +42,29 @@ public final class Timestamps {
     return FORMAT.format(instant);
   }
 
+  /**
+   * A timestamp this class wrote ({@link #format}), read back: digits at fixed places, without the general parser
+   * (a tenth of its cost; the keyword index reads two per memory it indexes).
+   */
+  public static Instant parseStored(String text) {
+    if (text.length() != 24 || text.charAt(4) != '-' || text.charAt(10) != 'T' || text.charAt(23) != 'Z') {
+      return Instant.parse(text);
+    }
+    long days = java.time.LocalDate.of(digits(text, 0, 4), digits(text, 5, 7), digits(text, 8, 10)).toEpochDay();
+    long seconds = days * 86_400 + digits(text, 11, 13) * 3_600L + digits(text, 14, 16) * 60L + digits(text, 17, 19);
+    return Instant.ofEpochSecond(seconds, digits(text, 20, 23) * 1_000_000L);
+  }
+
+  private static int digits(String s, int from, int to) {
+    int v = 0;
+    for (int i = from; i < to; i++) {
+      int d = s.charAt(i) - '0';
+      if (d < 0 || d > 9) throw new DateTimeException("not a stored timestamp: " + s);
+      v = v * 10 + d;
+    }
+    return v;
+  }
+
   public static String now() {
     return format(Instant.now());
   }

@@ -36,7 +36,7 @@ class CompiledSchemaTest {
     Vertx vertx = Vertx.vertx();
     try {
       EngramConfig config = EngramConfig.fromJson(ConfigLoader.defaults());
-      Contract contract = Contract.load(vertx, config.memories(), "http://localhost").await();
+      Contract contract = Contract.load(vertx, config, "http://localhost").await();
       contract.openApi().operations().forEach(op -> {
         JsonObject input = contract.inputSchema(op.getOperationId());
         schemas.add(input);

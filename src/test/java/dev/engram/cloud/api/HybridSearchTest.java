@@ -1,6 +1,7 @@
 package dev.engram.cloud.api;
 
 import dev.engram.cloud.testing.Api;
+import dev.engram.cloud.testing.Eventually;
 import dev.engram.cloud.testing.RunningServer;
 import dev.engram.cloud.testing.TestServer;
 import io.vertx.core.json.JsonArray;
@@ -10,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
+import java.time.Duration;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -43,6 +45,7 @@ class HybridSearchTest {
     create("User prefers dark mode in every editor", "preference", "default", 0.2, new JsonObject(), "ui");
     create("Retry failed webhook deliveries with exponential backoff", "note", "team-a", 0.6,
         new JsonObject().put("project", "billing").put("draft", true), "webhooks");
+    api.awaitVectors(key);
   }
 
   static void create(String content, String type, String workspace, double importance, JsonObject metadata,
@@ -56,6 +59,11 @@ class HybridSearchTest {
     return api.search(key, body);
   }
 
+  /** A keyword search, unless the body names a strategy: its total counts exactly the memories that match. */
+  static JsonObject keyword(JsonObject body) {
+    return api.search(key, body.containsKey("strategy") ? body : body.copy().put("strategy", "keyword"));
+  }
+
   @Test
   void a_misspelt_query_finds_the_memory_in_hybrid_and_auto() {
     for (String strategy : List.of("hybrid", "auto")) {
@@ -67,10 +75,14 @@ class HybridSearchTest {
   }
 
   @Test
-  void keyword_is_exact_and_stays_the_default() {
+  void the_default_is_hybrid_and_keyword_takes_words_as_written() {
     JsonObject result = search(new JsonObject().put("query", "asynch awiat rust"));
-    assertEquals("keyword", result.getString("strategy"));
-    assertEquals(0, result.getLong("total"));
+    assertEquals("hybrid", result.getString("strategy"));
+    assertEquals("async await rust", result.getString("corrected_query"));
+    JsonObject keyword = search(new JsonObject().put("query", "asynch awiat rust").put("strategy", "keyword"));
+    assertEquals("keyword", keyword.getString("strategy"));
+    assertNull(keyword.getValue("corrected_query"));
+    assertEquals(List.of(ASYNC), Api.contents(keyword), "found by 'rust' alone");
   }
 
   @Test
@@ -105,20 +117,21 @@ class HybridSearchTest {
   }
 
   @Test
-  void hybrid_finds_memories_matching_only_some_words() {
-    // no memory holds all of these words; keyword alone finds nothing
-    assertEquals(0, search(new JsonObject().put("query", "postgres pool size tuning")).getLong("total"));
-    JsonObject hybrid = search(new JsonObject().put("query", "postgres pool size tuning").put("strategy", "hybrid"));
-    assertTrue(Api.contents(hybrid).get(0).startsWith("Postgres connection pool"));
+  void every_strategy_finds_memories_matching_only_some_words() {
+    // no memory holds all of these words
+    for (String strategy : List.of("keyword", "hybrid", "auto")) {
+      JsonObject result = search(new JsonObject().put("query", "postgres pool size tuning").put("strategy", strategy));
+      assertTrue(Api.contents(result).get(0).startsWith("Postgres connection pool"), strategy);
+    }
   }
 
   @Test
-  void auto_uses_keyword_for_identifiers() {
-    JsonObject result = search(new JsonObject().put("query", "I/O-bound").put("strategy", "auto"));
-    assertEquals("keyword", result.getString("strategy"));
-    assertEquals(List.of(ASYNC), Api.contents(result));
-    assertEquals("hybrid", search(new JsonObject().put("query", "dark editor theme").put("strategy", "auto"))
-        .getString("strategy"));
+  void auto_is_hybrid_and_identifiers_come_first() {
+    for (String strategy : List.of("auto", "hybrid")) {
+      JsonObject result = search(new JsonObject().put("query", "I/O-bound").put("strategy", strategy));
+      assertEquals("hybrid", result.getString("strategy"));
+      assertEquals(ASYNC, Api.contents(result).get(0), strategy);
+    }
   }
 
   @Test
@@ -169,37 +182,37 @@ class HybridSearchTest {
             .add(cond("metadata.stars", "gte", 4))))
         .add(cond("metadata.owners", "contains", "bob"))
         .add(cond("metadata.nested.level", "gt", 1)));
-    JsonObject result = search(new JsonObject().put("query", "work release pool").put("strategy", "hybrid")
+    JsonObject result = keyword(new JsonObject().put("query", "work release pool").put("strategy", "hybrid")
         .put("limit", 20).put("filter", tree));
     List<String> found = Api.contents(result);
     assertEquals(3, found.size(), found.toString());
     assertTrue(found.contains(ASYNC));
 
     assertEquals(List.of("Retry failed webhook deliveries with exponential backoff"),
-        Api.contents(search(new JsonObject().put("query", "retry webhook").put("filter", cond("metadata.draft", "eq", true)))));
-    assertEquals(0, search(new JsonObject().put("query", "webhook").put("filter", cond("metadata.draft", "neq", true)))
+        Api.contents(keyword(new JsonObject().put("query", "retry webhook").put("filter", cond("metadata.draft", "eq", true)))));
+    assertEquals(0, keyword(new JsonObject().put("query", "webhook").put("filter", cond("metadata.draft", "neq", true)))
         .getLong("total"));
-    assertEquals(1, search(new JsonObject().put("query", "postgres").put("filter", cond("metadata.draft", "neq", true)))
+    assertEquals(1, keyword(new JsonObject().put("query", "postgres").put("filter", cond("metadata.draft", "neq", true)))
         .getLong("total"), "a missing key is not equal");
-    assertEquals(1, search(new JsonObject().put("query", "rust").put("filter", cond("metadata.project", "exists", true)))
+    assertEquals(1, keyword(new JsonObject().put("query", "rust").put("filter", cond("metadata.project", "exists", true)))
         .getLong("total"));
-    assertEquals(0, search(new JsonObject().put("query", "rust").put("filter", cond("metadata.project", "exists", false)))
+    assertEquals(0, keyword(new JsonObject().put("query", "rust").put("filter", cond("metadata.project", "exists", false)))
         .getLong("total"));
-    assertEquals(1, search(new JsonObject().put("query", "pool").put("filter", cond("content", "contains", "CAPPED")))
+    assertEquals(1, keyword(new JsonObject().put("query", "pool").put("filter", cond("content", "contains", "CAPPED")))
         .getLong("total"));
-    assertEquals(0, search(new JsonObject().put("query", "pool").put("filter", cond("content", "not_contains", "capped")))
+    assertEquals(0, keyword(new JsonObject().put("query", "pool").put("filter", cond("content", "not_contains", "capped")))
         .getLong("total"));
-    assertEquals(1, search(new JsonObject().put("query", "rust").put("filter", cond("tags", "contains", "Concurrency")))
+    assertEquals(1, keyword(new JsonObject().put("query", "rust").put("filter", cond("tags", "contains", "Concurrency")))
         .getLong("total"));
-    assertEquals(0, search(new JsonObject().put("query", "rust").put("filter", cond("importance", "lt", 0.9)))
+    assertEquals(0, keyword(new JsonObject().put("query", "rust").put("filter", cond("importance", "lt", 0.9)))
         .getLong("total"));
-    assertEquals(1, search(new JsonObject().put("query", "rust").put("filter", cond("importance", "lte", 0.9)))
+    assertEquals(1, keyword(new JsonObject().put("query", "rust").put("filter", cond("importance", "lte", 0.9)))
         .getLong("total"));
-    assertEquals(1, search(new JsonObject().put("query", "rust").put("filter", cond("memory_type", "neq", "note")))
+    assertEquals(1, keyword(new JsonObject().put("query", "rust").put("filter", cond("memory_type", "neq", "note")))
         .getLong("total"));
-    assertEquals(1, search(new JsonObject().put("query", "rust").put("filter", cond("created_at", "gt", "2020-01-01")))
+    assertEquals(1, keyword(new JsonObject().put("query", "rust").put("filter", cond("created_at", "gt", "2020-01-01")))
         .getLong("total"));
-    assertEquals(0, search(new JsonObject().put("query", "rust").put("filter", cond("created_at", "lt", "2020-01-01T00:00:00Z")))
+    assertEquals(0, keyword(new JsonObject().put("query", "rust").put("filter", cond("created_at", "lt", "2020-01-01T00:00:00Z")))
         .getLong("total"));
   }
 
@@ -210,22 +223,28 @@ class HybridSearchTest {
     assertEquals(2, Api.contents(search(any)).size());
     JsonObject all = any.copy().put("tags_mode", "all");
     assertEquals(0, Api.contents(search(all)).size());
-    assertEquals(1, search(new JsonObject().put("query", "rust").put("importance_min", 0.8).put("importance_max", 1))
+    assertEquals(1, keyword(new JsonObject().put("query", "rust").put("importance_min", 0.8).put("importance_max", 1))
         .getLong("total"));
-    assertEquals(0, search(new JsonObject().put("query", "rust").put("tier", "daily")).getLong("total"));
-    assertEquals(1, search(new JsonObject().put("query", "rust").put("created_after", "2020-01-01")
+    assertEquals(0, keyword(new JsonObject().put("query", "rust").put("tier", "daily")).getLong("total"));
+    assertEquals(1, keyword(new JsonObject().put("query", "rust").put("created_after", "2020-01-01")
         .put("updated_before", "2999-01-01T00:00:00Z")).getLong("total"));
-    assertEquals(0, search(new JsonObject().put("query", "rust").put("created_before", "2020-01-01")).getLong("total"));
+    assertEquals(0, keyword(new JsonObject().put("query", "rust").put("created_before", "2020-01-01")).getLong("total"));
   }
 
   @Test
   void semantic_follows_updates_and_deletes() {
     long id = api.createMemory(key, new JsonObject().put("content", "zanzibar spice market notes")).getLong("id");
+    // found by keyword at once, by meaning once its vector is computed
     assertEquals("zanzibar spice market notes", Api.contents(search(new JsonObject().put("query", "zanzibar spice")
-        .put("strategy", "semantic"))).get(0));
+        .put("strategy", "keyword"))).get(0));
+    Eventually.until(Duration.ofSeconds(30), "the new memory's vector", () -> Api.contents(search(new JsonObject()
+        .put("query", "zanzibar spice").put("strategy", "semantic"))).contains("zanzibar spice market notes"));
     api.patch("/v1/memories/" + id, key, new JsonObject().put("content", "kilimanjaro climbing permit"));
+    // the old vector goes with the old content, in the same commit
     assertFalse(Api.contents(search(new JsonObject().put("query", "zanzibar spice").put("strategy", "semantic")))
         .contains("zanzibar spice market notes"));
+    Eventually.until(Duration.ofSeconds(30), "the updated memory's vector", () -> Api.contents(search(new JsonObject()
+        .put("query", "kilimanjaro permit").put("strategy", "semantic"))).contains("kilimanjaro climbing permit"));
     assertEquals("kilimanjaro climbing permit", Api.contents(search(new JsonObject().put("query", "kilimanjaro permit")
         .put("strategy", "semantic"))).get(0));
     assertEquals(204, api.delete("/v1/memories/" + id, key).status());

@@ -6,9 +6,19 @@ import dev.engram.cloud.testing.TestServer;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
 
-/** After N requests the usage counters say exactly N, and a graceful restart keeps them. */
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * After N requests the usage counters say exactly N, a graceful restart keeps them, and a spool segment folded twice
+ * counts once. (The crash case is {@code durability.MeteringCrashIT}.)
+ */
 class MeteringTest {
 
   @Test
@@ -53,6 +63,41 @@ class MeteringTest {
       assertEquals(searches, after.getLong("searches"));
     } finally {
       restarted.close();
+    }
+  }
+
+  @Test
+  void a_spool_segment_found_again_after_its_fold_adds_nothing() throws Exception {
+    // No fold until the stop: the usage stays in the spool, where a copy of it can be taken.
+    JsonObject noTimedFold = new JsonObject().put("metering", new JsonObject().put("fold_seconds", 3600));
+    TestServer server = TestServer.start(noTimedFold);
+    String key = server.api().signup().apiKey();
+    for (int i = 0; i < 5; i++) server.api().createMemory(key, new JsonObject().put("content", "replayed " + i));
+    Path spool = server.dataDir().resolve("spool");
+    Path copy = Files.createTempDirectory("engram-spool-copy-");
+    try {
+      for (Path segment : segments(spool)) Files.copy(segment, copy.resolve(segment.getFileName()));
+      server.stop(); // folds, then deletes the segments
+      assertTrue(segments(spool).isEmpty());
+      // As if the node had died after the fold committed and before the files were deleted.
+      for (Path segment : segments(copy)) Files.copy(segment, spool.resolve(segment.getFileName()));
+
+      TestServer restarted = TestServer.start(noTimedFold.copy().put("data_dir", server.dataDir().toString()));
+      try {
+        JsonObject totals = restarted.api().get("/v1/usage", key).json().getJsonObject("totals");
+        assertEquals(5, totals.getLong("api_calls"));
+        assertEquals(5, totals.getLong("memories_created"));
+      } finally {
+        restarted.close();
+      }
+    } finally {
+      TestServer.deleteRecursively(copy);
+    }
+  }
+
+  private static List<Path> segments(Path dir) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.filter(f -> f.toString().endsWith(".spool")).toList();
     }
   }
 }

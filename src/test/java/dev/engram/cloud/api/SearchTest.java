@@ -40,19 +40,30 @@ class SearchTest {
         .put("workspace", workspace).put("tags", new JsonArray().add(tag)));
   }
 
+  /** A keyword search (these tests are about the keyword index; the default strategy is hybrid). */
   static JsonObject search(JsonObject body) {
-    return api.search(key, body);
+    return api.search(key, body.containsKey("strategy") ? body : body.copy().put("strategy", "keyword"));
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"", "   ", "file.rs", "a@b.com", "oncall@example.com", "\"", "\"unclosed", "'", "-",
       "--", "*", "prefer*", "-dark", "NOT", "AND OR NOT", "dark OR", "(", ")", "col:value", "content:dark", "^", "+",
       "NEAR(a b)", "{}", "[]", "\\", "%", "😀", "ünïcödé", "a\"b\"c", "C++", "https://example.com/x?y=1",
-      "drop table memories;", "\u0000"})
+      "drop table memories;", "\u0000", "\"\"", "the of and", "\"dark mode\" \"", "x\"y"})
   void queries_with_punctuation_or_nothing_never_fail(String query) {
-    JsonObject result = search(new JsonObject().put("query", query));
-    assertTrue(result.getJsonArray("results").size() <= 10);
-    assertEquals(result.getJsonArray("results").size() > 0, result.getLong("total") > 0);
+    for (JsonObject body : List.of(new JsonObject().put("query", query).put("strategy", "keyword"),
+        new JsonObject().put("query", query))) {
+      JsonObject result = api.search(key, body);
+      assertTrue(result.getJsonArray("results").size() <= 10);
+      assertEquals(result.getJsonArray("results").size() > 0, result.getLong("total") > 0, body.encode());
+    }
+  }
+
+  @Test
+  void the_default_strategy_is_hybrid_and_answers_questions() {
+    JsonObject result = api.search(key, new JsonObject().put("query", "Which database do we bill with?"));
+    assertEquals("hybrid", result.getString("strategy"));
+    assertEquals("Postgres is the billing database", Api.contents(result).get(0));
   }
 
   @Test
@@ -62,9 +73,26 @@ class SearchTest {
   }
 
   @Test
-  void stemming_matches_word_forms() {
+  void stemming_matches_word_forms_and_memories_holding_every_word_come_first() {
     List<String> found = Api.contents(search(new JsonObject().put("query", "user preferences")));
-    assertEquals(List.of("User prefers dark mode in every editor"), found);
+    assertEquals(List.of("User prefers dark mode in every editor", "Prefer small pull requests"), found);
+  }
+
+  @Test
+  void any_word_matches_and_stop_words_are_ignored() {
+    // no memory holds every word of a question; the one holding its telling words comes first
+    List<String> found = Api.contents(search(new JsonObject().put("query", "where do the restores of the database go")));
+    assertEquals("Contact ops at oncall@example.com for database restores", found.get(0));
+    assertEquals(0, search(new JsonObject().put("query", "what is it that they were")).getLong("total"));
+  }
+
+  @Test
+  void quoted_text_is_a_phrase_every_result_holds() {
+    assertEquals(List.of("User prefers dark mode in every editor"),
+        Api.contents(search(new JsonObject().put("query", "\"dark mode\" editor"))));
+    assertEquals(0, search(new JsonObject().put("query", "\"mode dark\"")).getLong("total"));
+    assertEquals(List.of("Postgres is the billing database"),
+        Api.contents(search(new JsonObject().put("query", "\"the billing database\""))));
   }
 
   @Test

@@ -67,9 +67,13 @@ class TenantIsolationTest {
     assertEquals(1, listed.size());
     assertEquals("bravo note", listed.getJsonObject(0).getString("content"));
 
-    JsonObject search = api.post("/v1/search", b.apiKey(), new JsonObject().put("query", "alpha secret")).json();
-    assertEquals(0, search.getJsonArray("results").size());
-    assertEquals(0, search.getLong("total"));
+    for (String strategy : List.of("keyword", "semantic", "hybrid")) {
+      JsonObject search = api.post("/v1/search", b.apiKey(), new JsonObject().put("query", "alpha secret")
+          .put("strategy", strategy)).json();
+      assertTrue(Api.contents(search).stream().noneMatch(c -> c.startsWith("alpha")), strategy + ": " + search);
+    }
+    assertEquals(0, api.post("/v1/search", b.apiKey(), new JsonObject().put("query", "alpha secret")
+        .put("strategy", "keyword")).json().getLong("total"));
 
     JsonObject tagged = api.get("/v1/memories?tags=alpha", b.apiKey()).json();
     assertTrue(tagged.getJsonArray("data").isEmpty());

@@ -57,8 +57,9 @@ class WorkspaceRestrictedKeyTest {
         .put("workspace", "backend")).status());
     JsonArray results = api.post("/v1/search", backendKey, new JsonObject().put("query", "shared secret token"))
         .json().getJsonArray("results");
-    assertEquals(1, results.size());
     assertEquals(inBackend, results.getJsonObject(0).getJsonObject("memory").getLong("id"));
+    assertTrue(results.stream().allMatch(r -> ((JsonObject) r).getJsonObject("memory").getString("workspace")
+        .equals("backend")), results.encode());
     assertEquals(403, api.post("/v1/search", backendKey, new JsonObject().put("query", "token")
         .put("workspace", "frontend")).status());
     JsonArray listed = api.get("/v1/memories", backendKey).json().getJsonArray("data");

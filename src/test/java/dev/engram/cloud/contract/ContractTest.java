@@ -1,11 +1,14 @@
 package dev.engram.cloud.contract;
 
 import dev.engram.cloud.api.Contract;
+import dev.engram.cloud.config.ConfigLoader;
 import dev.engram.cloud.testing.Api;
+import dev.engram.cloud.testing.FakeStripe;
 import dev.engram.cloud.testing.RunningServer;
 import dev.engram.cloud.testing.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -18,6 +21,7 @@ import java.util.TreeSet;
 import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -29,13 +33,20 @@ class ContractTest {
 
   /** The platform operator's token (from the environment in production; tests set it directly). */
   static final String OPERATOR_TOKEN = "operator-" + UUID.randomUUID() + UUID.randomUUID();
+  /** Billing on, against the fake Stripe, so that its routes answer too. */
+  static final FakeStripe stripe = FakeStripe.start();
 
   @RegisterExtension
-  static final RunningServer server = RunningServer.with(TestServer.withoutRateLimits()
-      .put("operator", new JsonObject().put("token", OPERATOR_TOKEN)));
+  static final RunningServer server = RunningServer.with(ConfigLoader.deepMerge(TestServer.withoutRateLimits()
+      .put("operator", new JsonObject().put("token", OPERATOR_TOKEN)), stripe.config()));
   static Api api;
   static Documented documented;
   static final Set<String> answered2xx = new LinkedHashSet<>();
+
+  @AfterAll
+  static void stopStripe() {
+    stripe.close();
+  }
 
   @BeforeAll
   static void given_the_document() {
@@ -64,7 +75,8 @@ class ContractTest {
       String id = route[1].startsWith("/v1/api-keys") ? "key_aaaaaaaaaaaaaaaaaaaa"
           : route[1].startsWith("/v1/invites") ? "inv_aaaaaaaaaaaaaaaaaaaa" : "1";
       String path = route[1].replace("{id}", id).replace("{name}", "default")
-          .replace("{user_id}", "usr_aaaaaaaaaaaaaaaaaaaa").replace("{ref}", "tn-nobody");
+          .replace("{user_id}", "usr_aaaaaaaaaaaaaaaaaaaa").replace("{ref}", "tn-nobody")
+          .replace("{block_type}", "persona").replace("{label}", "assistant");
       Api.Response r = api.send(route[0], path, Map.of(), null, null);
       assertTrue(r.status() != 404 && r.status() != 405, operationId + " " + route[0] + " " + path + " → "
           + r.status() + " " + r.body());
@@ -98,8 +110,12 @@ class ContractTest {
     ok("getMemory", api.get("/v1/memories/" + first, key));
     ok("listMemories", api.get("/v1/memories?limit=1&tags=rust", key));
     ok("updateMemory", api.patch("/v1/memories/" + first, key, new JsonObject().put("importance", 0.9)));
-    ok("search", api.post("/v1/search", key, new JsonObject().put("query", "async rust").put("strategy", "hybrid")
-        .put("explain", true)));
+    api.awaitVectors(key);
+    for (String strategy : new String[] {"hybrid", "keyword", "semantic"}) {
+      JsonObject found = ok("search", api.post("/v1/search", key, new JsonObject().put("query", "async rust")
+          .put("strategy", strategy).put("explain", true).put("project", "engram"))).json();
+      assertFalse(found.getJsonArray("results").isEmpty(), strategy + " finds the memory: its explain is checked");
+    }
     ok("search", api.post("/v1/search", key, new JsonObject().put("query", "asynch rust").put("strategy", "auto")));
     ok("suggest", api.post("/v1/search/suggest", key, new JsonObject().put("query", "asynch awiat rust")));
     ok("getStats", api.get("/v1/stats", key));
@@ -121,12 +137,38 @@ class ContractTest {
     ok("scanProject", api.post("/v1/project-context/scan", key, new JsonObject().put("project", "my-app")
         .put("files", new JsonArray().add(new JsonObject().put("path", "CLAUDE.md").put("content", "# Style\n\nTabs.")))));
     ok("getProjectContext", api.get("/v1/project-context?project=my-app", key));
+    ok("listMemories", api.get("/v1/memories?sort_by=access_count&sort_order=asc&offset=1&tier=permanent"
+        + "&workspaces=backend,default", key));
+    ok("createDailyMemory", api.post("/v1/memories/daily", key, new JsonObject().put("content", "Today: pairing")));
+    ok("createBlock", api.post("/v1/blocks", key, new JsonObject().put("block_type", "persona")
+        .put("label", "assistant").put("content", "Terse.")));
+    ok("editBlock", api.patch("/v1/blocks/persona/assistant", key, new JsonObject().put("content", "Terse, kind.")
+        .put("reason", "tone")));
+    ok("getBlock", api.get("/v1/blocks/persona/assistant", key));
+    ok("listBlocks", api.get("/v1/blocks?block_type=persona", key));
+    ok("buildContext", api.post("/v1/context", key, new JsonObject().put("query", "async rust")
+        .put("token_budget", 200).put("strategy", "balanced")));
+    ok("compressForContext", api.post("/v1/context/compress", key, new JsonObject()
+        .put("memory_ids", new JsonArray().add(first)).put("token_budget", 5)));
+    ok("estimateTokens", api.post("/v1/context/tokens", key, new JsonObject().put("content", "four words of text")));
+    ok("createIdentity", api.post("/v1/identities", key, new JsonObject().put("canonical_id", "lang:rust")
+        .put("display_name", "Rust").put("aliases", new JsonArray().add("rustlang"))));
+    ok("resolveIdentity", api.get("/v1/identities/resolve?alias=rustlang", key));
+    ok("recordFeedback", api.post("/v1/feedback", key, new JsonObject().put("query", "async rust")
+        .put("memory_id", first).put("signal", "useful")));
+    ok("feedbackStats", api.get("/v1/feedback/stats", key));
     String keyId = ok("createApiKey", api.post("/v1/api-keys", key, new JsonObject().put("name", "ci")
         .put("scopes", new JsonArray().add("memories:read")).put("workspaces", new JsonArray().add("backend"))))
         .json().getString("id");
     ok("listApiKeys", api.get("/v1/api-keys?limit=1", key));
     ok("revokeApiKey", api.delete("/v1/api-keys/" + keyId, key));
     ok("getUsage", api.get("/v1/usage", key));
+    ok("getBilling", api.get("/v1/billing", key));
+    ok("createCheckout", api.post("/v1/billing/checkout", key, new JsonObject().put("plan", "pro")));
+    ok("createPortal", api.post("/v1/billing/portal", key, null));
+    String event = stripe.event("customer.created", new JsonObject().put("id", "cus_contract")).encode();
+    ok("stripeWebhook", api.send("POST", "/v1/billing/webhook", Map.of("Stripe-Signature", FakeStripe.sign(event)),
+        event, "application/json"));
     ok("deleteMemory", api.delete("/v1/memories/" + second, key));
     teams(email, key, signup.getString("tenant_id"));
 

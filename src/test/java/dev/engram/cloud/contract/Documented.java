@@ -30,7 +30,7 @@ final class Documented {
   static Documented load(dev.engram.cloud.config.EngramConfig config) {
     Vertx vertx = Vertx.vertx();
     try {
-      return new Documented(Contract.load(vertx, config.memories(), "http://localhost:" + config.port()).await());
+      return new Documented(Contract.load(vertx, config, "http://localhost:" + config.port()).await());
     } finally {
       vertx.close();
     }

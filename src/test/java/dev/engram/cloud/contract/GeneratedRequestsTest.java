@@ -1,7 +1,9 @@
 package dev.engram.cloud.contract;
 
 import dev.engram.cloud.api.Contract;
+import dev.engram.cloud.config.ConfigLoader;
 import dev.engram.cloud.testing.Api;
+import dev.engram.cloud.testing.FakeStripe;
 import dev.engram.cloud.testing.RunningServer;
 import dev.engram.cloud.testing.TestServer;
 import io.vertx.core.json.JsonArray;
@@ -44,8 +46,13 @@ class GeneratedRequestsTest {
   static final String OPERATOR_TOKEN = ContractTest.OPERATOR_TOKEN;
 
   @RegisterExtension
-  static final RunningServer server = RunningServer.with(TestServer.withoutRateLimits()
-      .put("operator", new JsonObject().put("token", OPERATOR_TOKEN)));
+  static final RunningServer server = RunningServer.with(ConfigLoader.deepMerge(TestServer.withoutRateLimits()
+      .put("operator", new JsonObject().put("token", OPERATOR_TOKEN)), Stripe.FAKE.config()));
+
+  /** Billing on, against a fake Stripe of this class's own, which lives as long as the test JVM. */
+  private static final class Stripe {
+    static final FakeStripe FAKE = FakeStripe.start();
+  }
   static Api api;
   static Documented documented;
   static JsonObject document;

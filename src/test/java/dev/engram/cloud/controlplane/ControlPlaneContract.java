@@ -197,14 +197,57 @@ abstract class ControlPlaneContract {
     await(controlPlane.createAccount(a));
     LocalDate d1 = LocalDate.of(2026, 11, 1);
     LocalDate d2 = LocalDate.of(2026, 11, 2);
-    await(controlPlane.addUsage(List.of(new UsageDay(a.tenantId(), d1, 3, 1, 1))));
-    await(controlPlane.addUsage(List.of(new UsageDay(a.tenantId(), d1, 2, 0, 4),
+    await(controlPlane.foldUsage("segment-1", List.of(new UsageDay(a.tenantId(), d1, 3, 1, 1))));
+    await(controlPlane.foldUsage("segment-2", List.of(new UsageDay(a.tenantId(), d1, 2, 0, 4),
         new UsageDay(a.tenantId(), d2, 7, 7, 0))));
 
     assertEquals(List.of(new UsageDay(a.tenantId(), d1, 5, 1, 5), new UsageDay(a.tenantId(), d2, 7, 7, 0)),
         await(controlPlane.usage(a.tenantId(), d1, d2)));
     assertEquals(List.of(new UsageDay(a.tenantId(), d2, 7, 7, 0)), await(controlPlane.usage(a.tenantId(), d2, d2)));
     assertTrue(await(controlPlane.usage(account("x@example.com").tenantId(), d1, d2)).isEmpty());
+  }
+
+  @Test
+  void a_billing_customer_is_linked_once_and_each_billing_event_applies_once() throws Exception {
+    NewAccount a = account("billing@example.com");
+    await(controlPlane.createAccount(a));
+    assertTrue(await(controlPlane.billingAccount(a.tenantId())).isEmpty());
+    assertEquals("cus_1", await(controlPlane.linkBillingCustomer(a.tenantId(), "cus_1")).customerId());
+    assertEquals("cus_1", await(controlPlane.linkBillingCustomer(a.tenantId(), "cus_2")).customerId(),
+        "the first customer stays the tenant's");
+
+    BillingAccount active = new BillingAccount(a.tenantId(), "cus_1", "sub_1", "active", "pro",
+        Instant.parse("2026-12-01T00:00:00Z"), false, null);
+    assertTrue(await(controlPlane.applyBillingChange(new BillingChange("evt_1", "checkout.session.completed", active,
+        "pro"))));
+    assertEquals(Optional.of("pro"), await(controlPlane.tenantPlan(a.tenantId())));
+    assertEquals(Optional.of(active), await(controlPlane.billingAccount(a.tenantId())));
+    List<String> actions = await(controlPlane.auditLog(a.tenantId(), 10)).stream().map(AuditEntry::action).toList();
+    assertTrue(actions.contains("billing.subscription_changed") && actions.contains("tenant.plan_changed"),
+        actions.toString());
+
+    BillingAccount pastDue = new BillingAccount(a.tenantId(), "cus_1", "sub_1", "past_due", "pro",
+        Instant.parse("2026-12-01T00:00:00Z"), true, Instant.parse("2026-11-20T10:00:00Z"));
+    assertFalse(await(controlPlane.applyBillingChange(new BillingChange("evt_1", "invoice.payment_failed", pastDue,
+        "free"))), "an event id applied before changes nothing");
+    assertEquals(Optional.of("pro"), await(controlPlane.tenantPlan(a.tenantId())));
+    assertTrue(await(controlPlane.applyBillingChange(new BillingChange("evt_2", "invoice.payment_failed", pastDue,
+        "pro"))));
+    assertEquals(Optional.of(pastDue), await(controlPlane.billingAccount(a.tenantId())));
+  }
+
+  @Test
+  void a_spool_segment_folded_twice_counts_once_and_a_missing_tenant_is_skipped() throws Exception {
+    NewAccount a = account("refold@example.com");
+    await(controlPlane.createAccount(a));
+    LocalDate day = LocalDate.of(2026, 11, 3);
+    List<UsageDay> segment = List.of(new UsageDay(a.tenantId(), day, 4, 1, 2),
+        new UsageDay("tn_never_created", day, 9, 9, 9));
+    assertTrue(await(controlPlane.foldUsage("segment-replayed", segment)));
+    assertFalse(await(controlPlane.foldUsage("segment-replayed", segment)), "the replay adds nothing");
+    assertTrue(await(controlPlane.foldUsage("segment-next", List.of(new UsageDay(a.tenantId(), day, 1, 0, 0)))));
+    assertEquals(List.of(new UsageDay(a.tenantId(), day, 5, 1, 2)), await(controlPlane.usage(a.tenantId(), day, day)));
+    assertTrue(await(controlPlane.usage("tn_never_created", day, day)).isEmpty());
   }
 
   private static final String ISSUER = "https://auth.example.com";
@@ -320,9 +363,9 @@ abstract class ControlPlaneContract {
     await(controlPlane.createAccount(a));
     await(controlPlane.createAccount(b));
     LocalDate day = LocalDate.of(2026, 12, 31);
-    await(controlPlane.addUsage(List.of(new UsageDay(a.tenantId(), day, 1, 2, 3),
+    await(controlPlane.foldUsage("segment-3", List.of(new UsageDay(a.tenantId(), day, 1, 2, 3),
         new UsageDay(b.tenantId(), day, 10, 20, 30), new UsageDay(a.tenantId(), day.minusDays(1), 4, 0, 0))));
-    await(controlPlane.addUsage(List.of()));
+    await(controlPlane.foldUsage("segment-4", List.of()));
 
     assertEquals(List.of(new UsageDay(a.tenantId(), day.minusDays(1), 4, 0, 0), new UsageDay(a.tenantId(), day, 1, 2, 3)),
         await(controlPlane.usage(a.tenantId(), day.minusDays(7), day)));
@@ -336,8 +379,8 @@ abstract class ControlPlaneContract {
     await(controlPlane.createAccount(a));
     LocalDate day = LocalDate.of(2027, 1, 1);
     long big = 3_000_000_000L;
-    await(controlPlane.addUsage(List.of(new UsageDay(a.tenantId(), day, big, big, big))));
-    await(controlPlane.addUsage(List.of(new UsageDay(a.tenantId(), day, big, 0, 0))));
+    await(controlPlane.foldUsage("segment-5", List.of(new UsageDay(a.tenantId(), day, big, big, big))));
+    await(controlPlane.foldUsage("segment-6", List.of(new UsageDay(a.tenantId(), day, big, 0, 0))));
     assertEquals(List.of(new UsageDay(a.tenantId(), day, 2 * big, big, big)),
         await(controlPlane.usage(a.tenantId(), day, day)));
   }

@@ -90,6 +90,40 @@ class CrashDurabilityIT {
     assertTrue(total <= sequence.get(), "nothing was written that was never sent");
   }
 
+  /**
+   * Vectors are computed after the write is acknowledged; a kill in between leaves the memory "pending" in the
+   * database, and the restarted server computes its vector when the tenant's engine starts again.
+   */
+  @Test
+  void an_acknowledged_write_gets_its_vector_after_a_kill_minus_9() throws Exception {
+    dataDir = Files.createTempDirectory("engram-crash-vectors-");
+    int port = TestServer.freePort();
+    process = startJar(port);
+    Api api = new Api(port);
+    Account account = api.signup();
+    io.vertx.core.json.JsonArray backlog = new io.vertx.core.json.JsonArray();
+    for (int i = 0; i < 900; i++) backlog.add(new JsonObject().put("content", "filler note " + i + " about nothing"));
+    Api.Response imported = api.post("/v1/import", account.apiKey(), new JsonObject().put("version", "1.0")
+        .put("memories", backlog));
+    assertEquals(200, imported.status(), imported.body());
+    String quokka = "The quokka lives on Rottnest Island";
+    long id = api.createMemory(account.apiKey(), new JsonObject().put("content", quokka)).getLong("id");
+    assertTrue(api.get("/v1/stats", account.apiKey()).json().getLong("vectors_pending") > 0,
+        "killed with a backlog of vectors");
+    process.destroyForcibly();
+    assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+
+    process = startJar(port);
+    JsonObject found = api.search(account.apiKey(), new JsonObject().put("query", "quokka").put("strategy", "keyword"));
+    assertEquals(id, found.getJsonArray("results").getJsonObject(0).getJsonObject("memory").getLong("id"),
+        "found by keyword at once");
+    dev.engram.cloud.testing.Eventually.until(java.time.Duration.ofSeconds(90), "the backlog is computed",
+        () -> api.get("/v1/stats", account.apiKey()).json().getLong("vectors_pending") == 0);
+    JsonObject semantic = api.search(account.apiKey(), new JsonObject()
+        .put("query", "small marsupial on an island near Perth").put("strategy", "semantic"));
+    assertEquals(quokka, Api.contents(semantic).get(0));
+  }
+
   /** Starts the jar and returns once it logs that it is listening. */
   private Process startJar(int port) throws Exception {
     String jar = System.getProperty("engram.jar", "target/engram-cloud.jar");

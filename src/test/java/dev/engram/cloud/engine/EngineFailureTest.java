@@ -63,6 +63,7 @@ class EngineFailureTest {
   private static final Caps CAP_OF_FOUR = new Caps("test", 4L, null);
 
   private Vertx vertx;
+  private Embeddings embeddings;
   private Path dir;
   private Path file;
 
@@ -70,6 +71,7 @@ class EngineFailureTest {
   void given_a_fresh_tenant_database() throws Exception {
     vertx = Vertx.vertx();
     LocalCodec.register(vertx.eventBus());
+    embeddings = new Embeddings(new HashingEmbedder(), 1, 16, () -> 0, new SimpleMeterRegistry());
     dir = Files.createTempDirectory("engram-engine-failure-");
     file = dir.resolve("engram.db");
   }
@@ -78,6 +80,7 @@ class EngineFailureTest {
   void cleanUp() throws Exception {
     TenantEngineVerticle.afterWork = cmd -> {};
     vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    embeddings.close();
     TestServer.deleteRecursively(dir);
   }
 
@@ -204,7 +207,7 @@ class EngineFailureTest {
 
   private void deploy(int readers) throws Exception {
     TenantEngineVerticle engine = new TenantEngineVerticle(TENANT, file, 256, readers, new AtomicInteger(),
-        new HashingEmbedder(), new VectorBudget(64L << 20), CONFIG.search(),
+        embeddings, new CacheBudget(64L << 20), CONFIG.search(),
         new EngineTelemetry(new SimpleMeterRegistry(), null));
     vertx.deployVerticle(engine, new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))
         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -19,6 +19,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A client that hangs up in the middle of its upload is the client's business: the access log says the request
  * was aborted, and nothing is logged as a server error (an operator's error alert must not fire on it).
+ * The test ends with an ordinary create, so its server never stops while the tenant's engine is still starting:
+ * a stop in that window can hang (a known race between undeploying the supervisor and a child engine's start, not
+ * this test's subject).
  */
 class ClientGoneTest {
 
@@ -44,6 +47,10 @@ class ClientGoneTest {
         JsonObject line = access.line(requestId);
         if (half) assertEquals(Boolean.TRUE, line.getBoolean("aborted"), line.encode());
       }
+      // The tenant still answers (its engine was started by a request whose client had gone), and the test's
+      // server stops only once that start is done.
+      assertEquals("after", server.api().createMemory(key, new JsonObject().put("content", "after"))
+          .getString("content"));
       List<JsonObject> errors = logs.all().stream().filter(l -> "ERROR".equals(l.getString("level"))).toList();
       assertTrue(errors.isEmpty(), errors.toString());
     }

@@ -39,7 +39,7 @@ class AdvertisedSchemaTest {
       // the definitions only: no tool runs, so no scan parser is needed
       Vertx vertx = Vertx.vertx();
       try {
-        Contract contract = Contract.load(vertx, server.config().memories(), "http://localhost").await();
+        Contract contract = Contract.load(vertx, server.config(), "http://localhost").await();
         new MemoryTools(contract, server.config().memories(), null).all().forEach(t -> written.put(t.name(), t));
       } finally {
         vertx.close();

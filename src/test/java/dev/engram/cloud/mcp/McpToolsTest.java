@@ -57,6 +57,8 @@ class McpToolsTest {
 
     JsonObject found = mcp.ok(a.apiKey(), "memory_search", new JsonObject().put("query", "async rust"));
     assertEquals(id, found.getJsonArray("results").getJsonObject(0).getJsonObject("memory").getLong("id"));
+    assertEquals("hybrid", found.getString("strategy"), "the configured default, as over REST");
+    assertEquals("hybrid", api.search(a.apiKey(), new JsonObject().put("query", "async rust")).getString("strategy"));
 
     JsonObject listed = mcp.ok(a.apiKey(), "memory_list", new JsonObject().put("workspace", "backend").put("limit", 5));
     assertEquals(1, listed.getInteger("count"));

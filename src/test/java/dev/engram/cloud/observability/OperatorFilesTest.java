@@ -91,7 +91,8 @@ class OperatorFilesTest {
     }
     for (String needed : new String[] {"vertx_http_server_requests_total", "vertx_http_server_response_time_seconds_bucket",
         "engram_engines_active", "engram_search_seconds_bucket", "engram_refusals_total", "jvm_memory_used_bytes",
-        "engram_metering_backlog"}) {
+        "engram_embedding_backlog", "engram_embeddings_computed_total", "engram_search_indexes_behind",
+        "engram_search_index_rebuilds_total", "engram_metering_spool_events", "engram_metering_fold_lag_seconds"}) {
       assertTrue(metrics.contains(needed), "the dashboard shows " + needed);
     }
   }

@@ -71,6 +71,7 @@ class RelevanceHarnessTest {
       body.remove("key");
       ids.put(m.getString("key"), api.createMemory(key, body).getLong("id"));
     }
+    api.awaitVectors(key);
   }
 
   @AfterAll
@@ -179,6 +180,7 @@ class RelevanceHarnessTest {
         }
       }
     }
+    api.awaitVectors(tenant);
     JsonObject report = new JsonObject();
     StringBuilder table = new StringBuilder(String.format("%nproject context: %d queries naming a project%n",
         pc.getJsonArray("queries").size()));

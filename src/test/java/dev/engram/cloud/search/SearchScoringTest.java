@@ -1,8 +1,9 @@
 package dev.engram.cloud.search;
 
+import dev.engram.cloud.search.HybridRanker.Candidate;
 import dev.engram.cloud.search.HybridRanker.Facts;
-import dev.engram.cloud.search.HybridRanker.Ranked;
 import dev.engram.cloud.search.HybridRanker.Scored;
+import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -15,9 +16,13 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The plain-Java parts of search: edit distance, vocabulary, embedder, vector index, fusion and the auto rule. */
+/**
+ * The plain-Java parts of search: edit distance, vocabulary, embedder, vector index, text analysis and keyword
+ * queries, fusion and the auto rule.
+ */
 class SearchScoringTest {
 
   @ParameterizedTest
@@ -53,87 +58,81 @@ class SearchScoringTest {
   }
 
   @Test
-  void vector_index_ranks_by_cosine_and_follows_updates_and_removals() {
-    Embedder e = new HashingEmbedder();
-    VectorIndex index = new VectorIndex(384, 2);
-    String[] texts = {"postgres connection pool", "redis cache eviction", "kafka consumer lag", "postgres vacuum"};
-    for (int i = 0; i < texts.length; i++) index.upsert(i + 1, Vectors.quantize(e.embed(texts[i])));
-    VectorIndex.Hit[] hits = index.top(e.embed("postgres pool"), 2, 0.05f).hits();
-    assertEquals(1, hits[0].id());
-    assertEquals(4, hits[1].id());
-    assertTrue(hits[0].similarity() > hits[1].similarity());
-    index.upsert(1, Vectors.quantize(e.embed("something else entirely")));
-    assertEquals(4, index.top(e.embed("postgres pool"), 1, 0.05f).hits()[0].id());
-    index.remove(4);
-    assertEquals(3, index.size());
-    for (VectorIndex.Hit h : index.top(e.embed("postgres pool"), 10, 0.05f).hits()) assertTrue(h.id() != 4);
-    assertFalse(index.upsert(2, Vectors.quantize(e.embed("x"))) == false, "replacing an existing id is fine");
-    assertFalse(index.upsert(0, Vectors.quantize(e.embed("x"))), "an id below the last one asks for a rebuild");
-  }
-
-  @Test
-  void quantised_cosine_stays_close_to_the_float_one() {
+  void a_stored_vector_reads_back_close_to_the_computed_one() {
     Embedder e = new HashingEmbedder();
     float[] a = e.embed("retries with exponential backoff for webhooks");
     float[] b = e.embed("webhook retry backoff policy");
-    VectorIndex index = new VectorIndex(384, 1);
-    index.upsert(1, Vectors.quantize(b));
-    assertEquals(Vectors.cosine(a, b), index.top(a, 1, -1).hits()[0].similarity(), 0.02);
+    float[] stored = Vectors.unitOrNull(Vectors.quantize(b));
+    assertEquals(Vectors.cosine(a, b), Vectors.cosine(a, stored), 0.02);
+    assertEquals(1.0, Vectors.cosine(stored, stored), 1e-5);
+    assertNull(Vectors.unitOrNull(Vectors.quantize(new float[384])), "nothing to embed, no vector");
+  }
+
+  static Candidate both(long id, double bm25, double cosine) {
+    return new Candidate(id, bm25, cosine, bm25 > 0 ? 1 : 0, 1);
   }
 
   @Test
-  void fusion_prefers_memories_both_lists_agree_on_and_scores_stay_in_0_1() {
+  void fusion_weighs_both_scores_and_scores_stay_in_0_1() {
     Instant now = Instant.parse("2026-01-01T00:00:00Z");
     Map<Long, Facts> facts = Map.of(
         1L, new Facts("alpha", 0.5, now), 2L, new Facts("beta", 0.5, now), 3L, new Facts("gamma", 0.5, now));
-    List<Scored> out = HybridRanker.rank(List.of(new Ranked(1, 5), new Ranked(2, 4)),
-        List.of(new Ranked(2, 0.9), new Ranked(3, 0.8)), facts, "q", HybridRanker.Weights.DEFAULT, now);
+    // 1: the best BM25, no vector yet; 2: nearly as good by keyword and close in meaning; 3: meaning only
+    List<Scored> out = HybridRanker.rank(List.of(both(1, 5, Double.NaN), both(2, 4, 0.9), both(3, 0, 0.8)), facts,
+        "q", HybridRanker.Weights.DEFAULT, now, false);
     assertEquals(List.of(2L, 1L, 3L), out.stream().map(Scored::id).toList());
     for (Scored s : out) assertTrue(s.score() > 0 && s.score() <= 1);
-    assertEquals(1, out.get(0).explain().getJsonObject("keyword").getInteger("rank") - 1);
+    assertEquals(0.85, out.get(0).explain().getDouble("fused"), 1e-9, "(4/5 + 0.9) / 2");
+    assertNull(out.get(1).explain().getValue("semantic"), "no vector, no semantic part");
   }
 
   @Test
   void rerank_breaks_ties_by_recency_importance_and_exact_phrase() {
     Instant now = Instant.parse("2026-01-01T00:00:00Z");
-    List<Ranked> keyword = List.of(new Ranked(1, 1), new Ranked(2, 1));
-    List<Ranked> semantic = List.of(new Ranked(2, 0.5), new Ranked(1, 0.5));
+    List<Candidate> tied = List.of(both(1, 1, 0.5), both(2, 1, 0.5));
     HybridRanker.Weights w = HybridRanker.Weights.DEFAULT;
     // equal fusion; the newer one wins
-    List<Scored> byAge = HybridRanker.rank(keyword, semantic, Map.of(1L, new Facts("x", 0.5, now.minus(Duration.ofDays(300))),
-        2L, new Facts("y", 0.5, now.minus(Duration.ofDays(299)))), "q", w, now);
+    List<Scored> byAge = HybridRanker.rank(tied, Map.of(1L, new Facts("x", 0.5, now.minus(Duration.ofDays(300))),
+        2L, new Facts("y", 0.5, now.minus(Duration.ofDays(299)))), "q", w, now, false);
     assertEquals(2L, byAge.get(0).id());
-    List<Scored> byImportance = HybridRanker.rank(keyword, semantic, Map.of(1L, new Facts("x", 0.9, now),
-        2L, new Facts("y", 0.1, now)), "q", w, now);
+    List<Scored> byImportance = HybridRanker.rank(tied, Map.of(1L, new Facts("x", 0.9, now),
+        2L, new Facts("y", 0.1, now)), "q", w, now, false);
     assertEquals(1L, byImportance.get(0).id());
-    List<Scored> byPhrase = HybridRanker.rank(keyword, semantic, Map.of(1L, new Facts("pool of connection", 0.5, now),
-        2L, new Facts("the Connection-Pool size", 0.5, now)), "connection pool", w, now);
+    List<Scored> byPhrase = HybridRanker.rank(tied, Map.of(1L, new Facts("pool of connection", 0.5, now),
+        2L, new Facts("the Connection-Pool size", 0.5, now)), "connection pool", w, now, false);
     assertEquals(2L, byPhrase.get(0).id());
+    JsonObject explain = byPhrase.get(0).explain();
+    double sum = explain.getDouble("fused") / (1 + w.recency() + w.importance() + w.phrase());
+    for (String signal : List.of("recency", "importance", "exact_phrase")) {
+      sum += explain.getJsonObject(signal).getDouble("contribution");
+    }
+    assertEquals(explain.getDouble("score"), sum, 1e-12, "the contributions add up to the score");
+  }
+
+  @Test
+  void recency_and_importance_never_bury_a_clearly_better_match() {
+    Instant now = Instant.parse("2026-01-01T00:00:00Z");
+    // the answer: fused 0.8, a year old, unimportant; the other: fused 0.65, written now, important, and holding
+    // the query as a phrase. The signals move a memory by at most their share (20%), not past that gap.
+    List<Scored> out = HybridRanker.rank(List.of(both(1, 10, 0.6), both(2, 5, 0.8)), Map.of(
+        1L, new Facts("the answer", 0.0, now.minus(Duration.ofDays(365))),
+        2L, new Facts("a q r note", 1.0, now)), "q r", HybridRanker.Weights.DEFAULT, now, false);
+    assertEquals(1L, out.get(0).id(), out.toString());
   }
 
   @Test
   void a_named_projects_context_moves_up_and_nothing_changes_when_no_project_is_named() {
     Instant now = Instant.parse("2026-01-01T00:00:00Z");
-    List<Ranked> keyword = List.of(new Ranked(1, 2), new Ranked(2, 1.9), new Ranked(3, 1.8));
-    List<Ranked> semantic = List.of(new Ranked(1, 0.6), new Ranked(2, 0.59), new Ranked(3, 0.58));
+    List<Candidate> candidates = List.of(both(1, 2, 0.6), both(2, 1.9, 0.59), both(3, 1.8, 0.58));
     Map<Long, Facts> facts = Map.of(1L, new Facts("a", 0.5, now), 2L, new Facts("b", 0.5, now),
         3L, new Facts("c", 0.5, now, true));
     HybridRanker.Weights w = HybridRanker.Weights.DEFAULT;
-    List<Scored> plain = HybridRanker.rank(keyword, semantic, facts, "q", w, now);
+    List<Scored> plain = HybridRanker.rank(candidates, facts, "q", w, now, false);
     assertEquals(List.of(1L, 2L, 3L), plain.stream().map(Scored::id).toList());
-    assertEquals(plain.stream().map(Scored::score).toList(),
-        HybridRanker.rank(keyword, semantic, facts, "q", w, now, false).stream().map(Scored::score).toList());
-    List<Scored> named = HybridRanker.rank(keyword, semantic, facts, "q", w, now, true);
+    assertFalse(plain.get(0).explain().containsKey("project_context"));
+    List<Scored> named = HybridRanker.rank(candidates, facts, "q", w, now, true);
     assertEquals(3L, named.get(0).id());
     assertTrue(named.get(0).explain().getJsonObject("project_context").getBoolean("value"));
     for (Scored s : named) assertTrue(s.score() > 0 && s.score() <= 1);
-  }
-
-  @ParameterizedTest
-  @CsvSource({"file.rs,KEYWORD", "oncall@example.com,KEYWORD", "RML-916,KEYWORD", "parse_test,KEYWORD",
-      "parseTest,KEYWORD", "v2 api,KEYWORD", "'\"exact words\"',KEYWORD", "async await in rust,HYBRID",
-      "blue-green deploys,HYBRID", "how do we deploy,HYBRID"})
-  void auto_picks_keyword_for_identifiers_and_hybrid_for_prose(String query, Strategy expected) {
-    assertEquals(expected, Strategy.auto(query));
   }
 }

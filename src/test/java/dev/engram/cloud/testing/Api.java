@@ -96,6 +96,15 @@ public final class Api {
     return send("POST", path, key, body == null ? null : body.encode());
   }
 
+  /**
+   * Waits until every memory of the key's tenant has its vector (computed in the background after a write), so
+   * that semantic search sees them all.
+   */
+  public void awaitVectors(String key) {
+    Eventually.until(java.time.Duration.ofSeconds(60), "every memory has its vector",
+        () -> get("/v1/stats", key).json().getLong("vectors_pending") == 0);
+  }
+
   /** POST /v1/search, which must answer 200; the parsed answer. */
   public JsonObject search(String key, JsonObject body) {
     Response r = post("/v1/search", key, body);

@@ -7,6 +7,8 @@ import dev.engram.cloud.controlplane.ApiKeyQuery;
 import dev.engram.cloud.controlplane.ApiKeyRecord;
 import dev.engram.cloud.controlplane.AuditChain;
 import dev.engram.cloud.controlplane.AuditEntry;
+import dev.engram.cloud.controlplane.BillingAccount;
+import dev.engram.cloud.controlplane.BillingChange;
 import dev.engram.cloud.controlplane.AuditPage;
 import dev.engram.cloud.controlplane.AuditQuery;
 import dev.engram.cloud.controlplane.AuditRecord;
@@ -18,6 +20,7 @@ import dev.engram.cloud.controlplane.KeyRotation;
 import dev.engram.cloud.controlplane.KeyUse;
 import dev.engram.cloud.controlplane.Member;
 import dev.engram.cloud.controlplane.MemberCap;
+import dev.engram.cloud.controlplane.MeterReport;
 import dev.engram.cloud.controlplane.Membership;
 import dev.engram.cloud.controlplane.NewAccount;
 import dev.engram.cloud.controlplane.NewApiKey;
@@ -564,7 +567,8 @@ public final class PgControlPlane implements ControlPlane {
                 keys[0] = r.iterator().next().getLong(0);
                 return null;
               });
-          for (String table : List.of("api_keys", "tenant_invites", "tenant_members", "workspaces", "usage_daily")) {
+          for (String table : List.of("api_keys", "tenant_invites", "tenant_members", "workspaces", "usage_daily",
+              "usage_events", "meter_reports")) {
             chain = chain.compose(v -> conn.preparedQuery("DELETE FROM engram." + table + " WHERE tenant_id = $1")
                 .execute(Tuple.of(tenantId)).mapEmpty());
           }
@@ -825,26 +829,136 @@ public final class PgControlPlane implements ControlPlane {
   // ---- usage ----
 
   @Override
-  public Future<Void> addUsage(List<UsageDay> deltas) {
-    if (deltas.isEmpty()) return Future.succeededFuture();
+  public Future<Optional<BillingAccount>> billingAccount(String tenantId) {
+    return inTenant(tenantId, conn -> readBillingAccount(conn, tenantId));
+  }
+
+  @Override
+  public Future<BillingAccount> linkBillingCustomer(String tenantId, String customerId) {
+    return inTenant(tenantId, conn -> conn.preparedQuery("""
+            INSERT INTO engram.billing_accounts (tenant_id, customer_id) VALUES ($1, $2)
+            ON CONFLICT (tenant_id) DO NOTHING""")
+        .execute(Tuple.of(tenantId, customerId))
+        .compose(v -> readBillingAccount(conn, tenantId))
+        .map(Optional::orElseThrow));
+  }
+
+  @Override
+  public Future<Boolean> applyBillingChange(BillingChange change) {
+    BillingAccount a = change.account();
+    return inTenant(a.tenantId(), conn -> conn.preparedQuery("""
+            INSERT INTO engram.billing_events (event_id, tenant_id, type) VALUES ($1, $2, $3)
+            ON CONFLICT (event_id) DO NOTHING""")
+        .execute(Tuple.of(change.eventId(), a.tenantId(), change.eventType()))
+        .compose(recorded -> recorded.rowCount() == 0 ? Future.succeededFuture(false) : conn.preparedQuery("""
+                INSERT INTO engram.billing_accounts AS b (tenant_id, customer_id, subscription_id, status, plan,
+                  current_period_end, cancel_at_period_end, past_due_since) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                ON CONFLICT (tenant_id) DO UPDATE SET customer_id = excluded.customer_id,
+                  subscription_id = excluded.subscription_id, status = excluded.status, plan = excluded.plan,
+                  current_period_end = excluded.current_period_end,
+                  cancel_at_period_end = excluded.cancel_at_period_end, past_due_since = excluded.past_due_since,
+                  updated_at = now()""")
+            .execute(Tuple.tuple().addString(a.tenantId()).addString(a.customerId()).addString(a.subscriptionId())
+                .addString(a.status()).addString(a.plan()).addOffsetDateTime(utc(a.currentPeriodEnd()))
+                .addBoolean(a.cancelAtPeriodEnd()).addOffsetDateTime(utc(a.pastDueSince())))
+            .compose(v -> appendAudit(conn, AuditEntry.of(a.tenantId(), Actor.BILLING, "billing.subscription_changed",
+                a.subscriptionId(), change.auditDetails())))
+            .compose(v -> conn.preparedQuery("""
+                    UPDATE engram.tenants t SET plan = $1, updated_at = now()
+                    FROM (SELECT plan FROM engram.tenants WHERE id = $2) old
+                    WHERE t.id = $2 AND t.plan <> $1 RETURNING old.plan""")
+                .execute(Tuple.of(change.tenantPlan(), a.tenantId())))
+            .compose(updated -> updated.rowCount() == 0 ? Future.succeededFuture()
+                : appendAudit(conn, AuditEntry.of(a.tenantId(), Actor.BILLING, "tenant.plan_changed", a.tenantId(),
+                    new JsonObject().put("plan", change.tenantPlan())
+                        .put("from", updated.iterator().next().getString(0)))))
+            .map(true)));
+  }
+
+  @Override
+  public Future<List<BillingAccount>> payingBillingAccounts() {
+    return pool.preparedQuery("SELECT * FROM engram.paying_billing_accounts()").execute().map(rows -> {
+      List<BillingAccount> out = new ArrayList<>();
+      rows.forEach(r -> out.add(new BillingAccount(r.getString(0), r.getString(1), r.getString(2), r.getString(3),
+          r.getString(4), instant(r.getOffsetDateTime(5)), r.getBoolean(6), instant(r.getOffsetDateTime(7)))));
+      return out;
+    });
+  }
+
+  @Override
+  public Future<MeterReport> meterReport(String tenantId, String month, String metric) {
+    return inTenant(tenantId, conn -> conn.preparedQuery("""
+            SELECT reported, pending, pending_identifier FROM engram.meter_reports
+            WHERE tenant_id = $1 AND month = $2 AND metric = $3""")
+        .execute(Tuple.of(tenantId, month, metric))
+        .map(rows -> first(rows).map(r -> new MeterReport(tenantId, month, metric, r.getLong(0), r.getLong(1),
+                r.getString(2)))
+            .orElse(new MeterReport(tenantId, month, metric, 0, null, null))));
+  }
+
+  @Override
+  public Future<Boolean> claimMeterReport(String tenantId, String month, String metric, long expectedReported,
+                                          long pending, String identifier) {
+    return inTenant(tenantId, conn -> conn.preparedQuery("""
+            INSERT INTO engram.meter_reports (tenant_id, month, metric) VALUES ($1, $2, $3)
+            ON CONFLICT (tenant_id, month, metric) DO NOTHING""")
+        .execute(Tuple.of(tenantId, month, metric))
+        .compose(v -> conn.preparedQuery("""
+                UPDATE engram.meter_reports SET pending = $1, pending_identifier = $2
+                WHERE tenant_id = $3 AND month = $4 AND metric = $5 AND reported = $6 AND pending IS NULL""")
+            .execute(Tuple.of(pending, identifier, tenantId, month, metric, expectedReported)))
+        .map(rows -> rows.rowCount() == 1));
+  }
+
+  @Override
+  public Future<Void> confirmMeterReport(String tenantId, String month, String metric, String identifier) {
+    return inTenant(tenantId, conn -> conn.preparedQuery("""
+            UPDATE engram.meter_reports SET reported = pending, pending = NULL, pending_identifier = NULL
+            WHERE tenant_id = $1 AND month = $2 AND metric = $3 AND pending_identifier = $4""")
+        .execute(Tuple.of(tenantId, month, metric, identifier))
+        .mapEmpty());
+  }
+
+  private static Future<Optional<BillingAccount>> readBillingAccount(SqlConnection conn, String tenantId) {
+    return conn.preparedQuery("""
+            SELECT customer_id, subscription_id, status, plan, current_period_end, cancel_at_period_end,
+              past_due_since FROM engram.billing_accounts WHERE tenant_id = $1""")
+        .execute(Tuple.of(tenantId))
+        .map(rows -> first(rows).map(r -> new BillingAccount(tenantId, r.getString(0), r.getString(1),
+            r.getString(2), r.getString(3), instant(r.getOffsetDateTime(4)), r.getBoolean(5),
+            instant(r.getOffsetDateTime(6)))));
+  }
+
+  private static java.time.OffsetDateTime utc(java.time.Instant instant) {
+    return instant == null ? null : instant.atOffset(java.time.ZoneOffset.UTC);
+  }
+
+  @Override
+  public Future<Boolean> foldUsage(String segmentId, List<UsageDay> deltas) {
+    if (deltas.isEmpty()) return Future.succeededFuture(false);
     // Still one transaction: it names each tenant in turn before writing that tenant's rows.
     return pool.withTransaction(conn -> {
-      Future<Void> chain = Future.succeededFuture();
-      for (String tenantId : deltas.stream().map(UsageDay::tenantId).distinct().toList()) {
-        List<Tuple> batch = deltas.stream().filter(d -> d.tenantId().equals(tenantId))
-            .map(d -> Tuple.of(d.tenantId(), d.day(), d.apiCalls(), d.memoriesCreated(), d.searches()))
-            .toList();
-        chain = chain
-            .compose(v -> setTenant(conn, tenantId))
+      Future<Boolean> chain = Future.succeededFuture(false);
+      for (UsageDay d : deltas) {
+        chain = chain.compose(appliedSoFar -> setTenant(conn, d.tenantId())
+            // A tenant deleted meanwhile takes no row (its usage went with it); a row already there means this
+            // segment was folded before.
             .compose(v -> conn.preparedQuery("""
-                INSERT INTO engram.usage_daily AS u (tenant_id, day, api_calls, memories_created, searches)
-                VALUES ($1, $2, $3, $4, $5)
-                ON CONFLICT (tenant_id, day) DO UPDATE SET
-                  api_calls = u.api_calls + excluded.api_calls,
-                  memories_created = u.memories_created + excluded.memories_created,
-                  searches = u.searches + excluded.searches""")
-                .executeBatch(batch))
-            .mapEmpty();
+                INSERT INTO engram.usage_events (segment_id, tenant_id, day, api_calls, memories_created, searches)
+                SELECT $1, $2, $3, $4, $5, $6
+                WHERE EXISTS (SELECT 1 FROM engram.tenants WHERE id = $2 AND status <> 'deleted')
+                ON CONFLICT (segment_id, tenant_id, day) DO NOTHING""")
+                .execute(Tuple.of(segmentId, d.tenantId(), d.day(), d.apiCalls(), d.memoriesCreated(), d.searches())))
+            .compose(inserted -> inserted.rowCount() == 0 ? Future.succeededFuture(appliedSoFar)
+                : conn.preparedQuery("""
+                    INSERT INTO engram.usage_daily AS u (tenant_id, day, api_calls, memories_created, searches)
+                    VALUES ($1, $2, $3, $4, $5)
+                    ON CONFLICT (tenant_id, day) DO UPDATE SET
+                      api_calls = u.api_calls + excluded.api_calls,
+                      memories_created = u.memories_created + excluded.memories_created,
+                      searches = u.searches + excluded.searches""")
+                    .execute(Tuple.of(d.tenantId(), d.day(), d.apiCalls(), d.memoriesCreated(), d.searches()))
+                    .map(true)));
       }
       return chain;
     });

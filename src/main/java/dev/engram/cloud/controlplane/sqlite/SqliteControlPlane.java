@@ -7,6 +7,8 @@ import dev.engram.cloud.controlplane.ApiKeyQuery;
 import dev.engram.cloud.controlplane.ApiKeyRecord;
 import dev.engram.cloud.controlplane.AuditChain;
 import dev.engram.cloud.controlplane.AuditEntry;
+import dev.engram.cloud.controlplane.BillingAccount;
+import dev.engram.cloud.controlplane.BillingChange;
 import dev.engram.cloud.controlplane.AuditPage;
 import dev.engram.cloud.controlplane.AuditQuery;
 import dev.engram.cloud.controlplane.AuditRecord;
@@ -18,6 +20,7 @@ import dev.engram.cloud.controlplane.KeyRotation;
 import dev.engram.cloud.controlplane.KeyUse;
 import dev.engram.cloud.controlplane.Member;
 import dev.engram.cloud.controlplane.MemberCap;
+import dev.engram.cloud.controlplane.MeterReport;
 import dev.engram.cloud.controlplane.Membership;
 import dev.engram.cloud.controlplane.NewAccount;
 import dev.engram.cloud.controlplane.NewApiKey;
@@ -508,7 +511,8 @@ public final class SqliteControlPlane implements ControlPlane {
       }
       List<String> members = strings("SELECT user_id FROM tenant_members WHERE tenant_id = ?", tenantId);
       long keys = count("SELECT count(*) FROM api_keys WHERE tenant_id = ?", tenantId);
-      for (String table : List.of("api_keys", "tenant_invites", "tenant_members", "workspaces", "usage_daily")) {
+      for (String table : List.of("api_keys", "tenant_invites", "tenant_members", "workspaces", "usage_daily",
+          "usage_events", "meter_reports")) {
         update("DELETE FROM " + table + " WHERE tenant_id = ?", tenantId);
       }
       String now = Timestamps.now();
@@ -739,22 +743,159 @@ public final class SqliteControlPlane implements ControlPlane {
   // ---- usage ----
 
   @Override
-  public Future<Void> addUsage(List<UsageDay> deltas) {
-    if (deltas.isEmpty()) return Future.succeededFuture();
+  public Future<Optional<BillingAccount>> billingAccount(String tenantId) {
+    return run(() -> readBillingAccount(tenantId));
+  }
+
+  @Override
+  public Future<BillingAccount> linkBillingCustomer(String tenantId, String customerId) {
     return inTransaction(() -> {
       try (PreparedStatement ps = conn.prepareStatement("""
-          INSERT INTO usage_daily (tenant_id, day, api_calls, memories_created, searches) VALUES (?, ?, ?, ?, ?)
-          ON CONFLICT (tenant_id, day) DO UPDATE SET
-            api_calls = api_calls + excluded.api_calls,
-            memories_created = memories_created + excluded.memories_created,
-            searches = searches + excluded.searches""")) {
-        for (UsageDay d : deltas) {
-          bind(ps, d.tenantId(), d.day().toString(), d.apiCalls(), d.memoriesCreated(), d.searches());
-          ps.addBatch();
+          INSERT INTO billing_accounts (tenant_id, customer_id, updated_at) VALUES (?, ?, ?)
+          ON CONFLICT (tenant_id) DO NOTHING""")) {
+        bind(ps, tenantId, customerId, Timestamps.now()).executeUpdate();
+      }
+      return readBillingAccount(tenantId).orElseThrow();
+    });
+  }
+
+  @Override
+  public Future<Boolean> applyBillingChange(BillingChange change) {
+    BillingAccount a = change.account();
+    return inTransaction(() -> {
+      String now = Timestamps.now();
+      try (PreparedStatement event = conn.prepareStatement("""
+          INSERT INTO billing_events (event_id, tenant_id, type, received_at) VALUES (?, ?, ?, ?)
+          ON CONFLICT (event_id) DO NOTHING""")) {
+        if (bind(event, change.eventId(), a.tenantId(), change.eventType(), now).executeUpdate() == 0) return false;
+      }
+      try (PreparedStatement ps = conn.prepareStatement("""
+          INSERT INTO billing_accounts (tenant_id, customer_id, subscription_id, status, plan, current_period_end,
+            cancel_at_period_end, past_due_since, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+          ON CONFLICT (tenant_id) DO UPDATE SET customer_id = excluded.customer_id,
+            subscription_id = excluded.subscription_id, status = excluded.status, plan = excluded.plan,
+            current_period_end = excluded.current_period_end, cancel_at_period_end = excluded.cancel_at_period_end,
+            past_due_since = excluded.past_due_since, updated_at = excluded.updated_at""")) {
+        bind(ps, a.tenantId(), a.customerId(), a.subscriptionId(), a.status(), a.plan(),
+            a.currentPeriodEnd() == null ? null : Timestamps.format(a.currentPeriodEnd()),
+            a.cancelAtPeriodEnd() ? 1 : 0, a.pastDueSince() == null ? null : Timestamps.format(a.pastDueSince()), now)
+            .executeUpdate();
+      }
+      appendAudit(AuditEntry.of(a.tenantId(), Actor.BILLING, "billing.subscription_changed", a.subscriptionId(),
+          change.auditDetails()));
+      try (PreparedStatement ps = conn.prepareStatement(
+          "UPDATE tenants SET plan = ?, updated_at = ? WHERE id = ? AND plan <> ?")) {
+        String from = string("SELECT plan FROM tenants WHERE id = ?", a.tenantId());
+        if (bind(ps, change.tenantPlan(), now, a.tenantId(), change.tenantPlan()).executeUpdate() == 1) {
+          appendAudit(AuditEntry.of(a.tenantId(), Actor.BILLING, "tenant.plan_changed", a.tenantId(),
+              new JsonObject().put("plan", change.tenantPlan()).put("from", from)));
         }
-        ps.executeBatch();
+      }
+      return true;
+    });
+  }
+
+  @Override
+  public Future<List<BillingAccount>> payingBillingAccounts() {
+    return run(() -> {
+      List<BillingAccount> out = new ArrayList<>();
+      try (PreparedStatement ps = conn.prepareStatement("""
+          SELECT tenant_id FROM billing_accounts
+          WHERE status IN ('active', 'trialing', 'past_due') AND plan IS NOT NULL ORDER BY tenant_id""")) {
+        ResultSet rs = ps.executeQuery();
+        List<String> tenants = new ArrayList<>();
+        while (rs.next()) tenants.add(rs.getString(1));
+        for (String t : tenants) readBillingAccount(t).ifPresent(out::add);
+      }
+      return out;
+    });
+  }
+
+  @Override
+  public Future<MeterReport> meterReport(String tenantId, String month, String metric) {
+    return run(() -> {
+      try (PreparedStatement ps = conn.prepareStatement("""
+          SELECT reported, pending, pending_identifier FROM meter_reports
+          WHERE tenant_id = ? AND month = ? AND metric = ?""")) {
+        ResultSet rs = bind(ps, tenantId, month, metric).executeQuery();
+        if (!rs.next()) return new MeterReport(tenantId, month, metric, 0, null, null);
+        Object pending = rs.getObject(2);
+        return new MeterReport(tenantId, month, metric, rs.getLong(1),
+            pending == null ? null : ((Number) pending).longValue(), rs.getString(3));
+      }
+    });
+  }
+
+  @Override
+  public Future<Boolean> claimMeterReport(String tenantId, String month, String metric, long expectedReported,
+                                          long pending, String identifier) {
+    return inTransaction(() -> {
+      try (PreparedStatement insert = conn.prepareStatement("""
+              INSERT INTO meter_reports (tenant_id, month, metric) VALUES (?, ?, ?)
+              ON CONFLICT (tenant_id, month, metric) DO NOTHING""");
+           PreparedStatement claim = conn.prepareStatement("""
+              UPDATE meter_reports SET pending = ?, pending_identifier = ?
+              WHERE tenant_id = ? AND month = ? AND metric = ? AND reported = ? AND pending IS NULL""")) {
+        bind(insert, tenantId, month, metric).executeUpdate();
+        return bind(claim, pending, identifier, tenantId, month, metric, expectedReported).executeUpdate() == 1;
+      }
+    });
+  }
+
+  @Override
+  public Future<Void> confirmMeterReport(String tenantId, String month, String metric, String identifier) {
+    return inTransaction(() -> {
+      try (PreparedStatement ps = conn.prepareStatement("""
+          UPDATE meter_reports SET reported = pending, pending = NULL, pending_identifier = NULL
+          WHERE tenant_id = ? AND month = ? AND metric = ? AND pending_identifier = ?""")) {
+        bind(ps, tenantId, month, metric, identifier).executeUpdate();
       }
       return null;
+    });
+  }
+
+  private Optional<BillingAccount> readBillingAccount(String tenantId) throws SQLException {
+    try (PreparedStatement ps = conn.prepareStatement("""
+        SELECT customer_id, subscription_id, status, plan, current_period_end, cancel_at_period_end, past_due_since
+        FROM billing_accounts WHERE tenant_id = ?""")) {
+      ResultSet rs = bind(ps, tenantId).executeQuery();
+      if (!rs.next()) return Optional.empty();
+      return Optional.of(new BillingAccount(tenantId, rs.getString(1), rs.getString(2), rs.getString(3),
+          rs.getString(4), rs.getString(5) == null ? null : Timestamps.parse(rs.getString(5)), rs.getInt(6) == 1,
+          rs.getString(7) == null ? null : Timestamps.parse(rs.getString(7))));
+    }
+  }
+
+  @Override
+  public Future<Boolean> foldUsage(String segmentId, List<UsageDay> deltas) {
+    if (deltas.isEmpty()) return Future.succeededFuture(false);
+    return inTransaction(() -> {
+      String now = Timestamps.now();
+      boolean applied = false;
+      try (PreparedStatement event = conn.prepareStatement("""
+              INSERT INTO usage_events (segment_id, tenant_id, day, api_calls, memories_created, searches, folded_at)
+              SELECT ?, ?, ?, ?, ?, ?, ?
+              WHERE EXISTS (SELECT 1 FROM tenants WHERE id = ? AND status <> 'deleted')
+              ON CONFLICT (segment_id, tenant_id, day) DO NOTHING""");
+           PreparedStatement daily = conn.prepareStatement("""
+              INSERT INTO usage_daily (tenant_id, day, api_calls, memories_created, searches) VALUES (?, ?, ?, ?, ?)
+              ON CONFLICT (tenant_id, day) DO UPDATE SET
+                api_calls = api_calls + excluded.api_calls,
+                memories_created = memories_created + excluded.memories_created,
+                searches = searches + excluded.searches""")) {
+        for (UsageDay d : deltas) {
+          // A tenant deleted meanwhile takes no row (its usage went with it); a row already there means this
+          // segment was folded before.
+          if (bind(event, segmentId, d.tenantId(), d.day().toString(), d.apiCalls(), d.memoriesCreated(), d.searches(),
+              now, d.tenantId()).executeUpdate() == 0) {
+            continue;
+          }
+          bind(daily, d.tenantId(), d.day().toString(), d.apiCalls(), d.memoriesCreated(), d.searches())
+              .executeUpdate();
+          applied = true;
+        }
+      }
+      return applied;
     });
   }
 

@@ -2,6 +2,8 @@ package dev.engram.cloud.controlplane.pg;
 
 import dev.engram.cloud.controlplane.Actor;
 import dev.engram.cloud.controlplane.AuditEntry;
+import dev.engram.cloud.controlplane.BillingAccount;
+import dev.engram.cloud.controlplane.BillingChange;
 import dev.engram.cloud.controlplane.ApiKeyQuery;
 import dev.engram.cloud.controlplane.ControlPlane;
 import dev.engram.cloud.controlplane.MemberCap;
@@ -42,9 +44,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PgRowLevelSecurityTest {
 
   /** Each tenant-owned table and the column that names the tenant. */
-  private static final Map<String, String> TENANT_TABLES = Map.of(
-      "tenants", "id", "tenant_members", "tenant_id", "workspaces", "tenant_id", "api_keys", "tenant_id",
-      "usage_daily", "tenant_id", "audit_log", "tenant_id", "tenant_invites", "tenant_id");
+  private static final Map<String, String> TENANT_TABLES = Map.ofEntries(
+      Map.entry("tenants", "id"), Map.entry("tenant_members", "tenant_id"), Map.entry("workspaces", "tenant_id"),
+      Map.entry("api_keys", "tenant_id"), Map.entry("usage_daily", "tenant_id"), Map.entry("usage_events", "tenant_id"),
+      Map.entry("billing_accounts", "tenant_id"), Map.entry("billing_events", "tenant_id"),
+      Map.entry("meter_reports", "tenant_id"), Map.entry("audit_log", "tenant_id"),
+      Map.entry("tenant_invites", "tenant_id"));
   private static final String INSUFFICIENT_PRIVILEGE = "42501";
   private static final LocalDate DAY = LocalDate.of(2026, 11, 24);
 
@@ -62,10 +67,14 @@ class PgRowLevelSecurityTest {
       ControlPlane cp = await(PgControlPlane.open(vertx, db.appUrl(), db.ownerUrl(), 2, false));
       for (NewAccount x : List.of(a, b)) {
         await(cp.createAccount(x));
-        await(cp.addUsage(List.of(new UsageDay(x.tenantId(), DAY, 5, 1, 2))));
+        await(cp.foldUsage("segment-" + x.tenantId(), List.of(new UsageDay(x.tenantId(), DAY, 5, 1, 2))));
         await(cp.audit(new AuditEntry(x.tenantId(), x.userId(), "test.action", null, null)));
         await(cp.createInvite(invite(x, "invited-" + x.tenantId() + "@rls.example.com", "invite-hash-" + x.tenantId(),
             Instant.now().plusSeconds(3600)), new MemberCap(10L, "team"), Actor.of(x.userId())));
+        await(cp.applyBillingChange(new BillingChange("evt_" + x.tenantId(), "checkout.session.completed",
+            new BillingAccount(x.tenantId(), "cus_" + x.tenantId(), "sub_" + x.tenantId(), "active", "pro", null,
+                false, null), "pro")));
+        await(cp.claimMeterReport(x.tenantId(), "2026-11", "api_calls", 0, 5, "report-" + x.tenantId()));
       }
       await(cp.close());
     } finally {
@@ -165,6 +174,9 @@ class PgRowLevelSecurityTest {
         "INSERT INTO engram.api_keys (id, tenant_id, name, prefix, key_hash, scopes) VALUES"
             + " ('key_sneaky', '" + bId + "', 'x', 'ek_live_x', 'sneaky-hash', '{admin}')",
         "INSERT INTO engram.usage_daily (tenant_id, day) VALUES ('" + bId + "', '2026-01-01')",
+        "INSERT INTO engram.usage_events (segment_id, tenant_id, day, api_calls, memories_created, searches) VALUES"
+            + " ('sneaky', '" + bId + "', '2026-01-01', 1, 1, 1)",
+        "INSERT INTO engram.billing_events (event_id, tenant_id, type) VALUES ('evt_sneaky', '" + bId + "', 'x')",
         "INSERT INTO engram.audit_log (tenant_id, action) VALUES ('" + bId + "', 'forged')",
         "INSERT INTO engram.tenant_invites (id, tenant_id, email, role, token_hash, expires_at) VALUES"
             + " ('inv_sneaky', '" + bId + "', 'x@example.com', 'admin', 'sneaky', now() + interval '1 day')");
@@ -469,8 +481,13 @@ class PgRowLevelSecurityTest {
       }
       assertEquals(1, count(c, "SELECT count(*) FROM engram.find_invite('invite-hash-" + a.tenantId() + "')"));
 
+      // The overage report's view across tenants: paying subscriptions only, billing columns only.
+      assertEquals(List.of("tenant_id", "customer_id", "subscription_id", "status", "plan", "current_period_end",
+          "cancel_at_period_end", "past_due_since"), columns(c, "SELECT * FROM engram.paying_billing_accounts()"));
+      assertEquals(2, count(c, "SELECT count(*) FROM engram.paying_billing_accounts()"));
+
       // Each is pinned to its schema, so nothing the caller puts on its search_path is picked up.
-      assertEquals(14, count(c, """
+      assertEquals(15, count(c, """
           SELECT count(*) FROM pg_proc WHERE pronamespace = 'engram'::regnamespace AND prosecdef
             AND proconfig @> ARRAY['search_path=engram, pg_temp']"""));
     }

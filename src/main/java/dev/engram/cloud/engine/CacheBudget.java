@@ -10,19 +10,19 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * One heap budget for the search caches (vector matrices and vocabularies) of every active tenant. When a cache
- * grows past it, the least recently used other caches are dropped; they reload from their database on next use.
+ * One heap budget for the search caches (typo-correction vocabularies) of every active tenant. When a cache grows
+ * past it, the least recently used other caches are dropped; they are rebuilt from their index on next use.
  * Caches report their size themselves; dropping happens with no lock of the caller held, so two tenants evicting
  * each other cannot deadlock.
  */
-final class VectorBudget {
+final class CacheBudget {
 
-  private static final Logger log = LoggerFactory.getLogger(VectorBudget.class);
+  private static final Logger log = LoggerFactory.getLogger(CacheBudget.class);
 
   private final long maxBytes;
   private final Map<SearchCache, Long> sizes = new ConcurrentHashMap<>();
 
-  VectorBudget(long maxBytes) {
+  CacheBudget(long maxBytes) {
     this.maxBytes = maxBytes;
   }
 
@@ -54,7 +54,7 @@ final class VectorBudget {
       used -= size;
     }
     if (used > maxBytes) {
-      log.warn("search cache of one tenant ({} MiB) exceeds search.vector_cache_mb alone", bytes >> 20);
+      log.warn("search cache of one tenant ({} MiB) exceeds search.vocabulary_cache_mb alone", bytes >> 20);
     }
   }
 }
