@@ -17,6 +17,8 @@ final class CommandLine {
 
       usage: java -jar engram-cloud.jar [--port N] [--host ADDRESS] [--metrics-port N] [--data-dir DIR] [--config FILE]
              java -jar engram-cloud.jar scan DIR --url URL [--key KEY] [--project NAME] [--workspace NAME]
+             java -jar engram-cloud.jar restore --from TARGET --at RFC3339|latest [--tenant ID] --data-dir NEW_DIR
+             java -jar engram-cloud.jar backup now|rotate-key [--data-dir DIR] [--config FILE]
              java -jar engram-cloud.jar audit verify [--data-dir DIR] [--config FILE]
              java -jar engram-cloud.jar admin COMMAND [--data-dir DIR] [--config FILE]
              java -jar engram-cloud.jar --help | -h | --version
@@ -39,6 +41,11 @@ final class CommandLine {
         audit verify      check every tenant's audit-log hash chain; exit 1 naming the first broken entry
         admin COMMAND     the operator's controls on the control plane (as the /v1/operator routes):
       %s
+        restore           restore tenants from backups into a new data directory, as of an instant:
+                          restore --from TARGET --at RFC3339|latest [--tenant ID] --data-dir NEW_DIR
+                          (TARGET: a directory such as data/backups, or s3://BUCKET[/PREFIX])
+        backup now        snapshot every tenant and the control plane now
+        backup rotate-key re-wrap the backups' data keys from ENGRAM_BACKUP_KEY_OLD to ENGRAM_BACKUP_KEY
 
       environment (settings precedence: conf/engram.json < config file < environment < flags):
         PORT                    as --port
@@ -55,7 +62,10 @@ final class CommandLine {
         JWKS_URL                keys of an external token issuer (with JWT_ISSUER and JWT_AUDIENCE)
         JWT_ISSUER              that issuer's exact iss
         JWT_AUDIENCE            the aud its tokens carry for this API
-        S3_BUCKET               marks a production deployment (see the README)
+        S3_BUCKET               backups go to this S3/R2 bucket (else data/backups); marks a production deployment
+        S3_ENDPOINT             the S3-compatible endpoint (R2: https://<account>.r2.cloudflarestorage.com)
+        S3_REGION               its region (default auto); S3_PREFIX: a key prefix in the bucket
+        ENGRAM_BACKUP_KEY       the backup master key (32 bytes, base64); required with S3_BUCKET
         STRIPE_SECRET_KEY       marks a production deployment (see the README)
         OTEL_*                  OpenTelemetry tracing (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_SAMPLER, ...)
         ENGRAM_LOG_LEVEL        log level (default INFO); logs are JSON lines on stdout

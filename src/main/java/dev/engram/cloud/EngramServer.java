@@ -3,6 +3,8 @@ package dev.engram.cloud;
 import dev.engram.cloud.auth.AuthVerticle;
 import dev.engram.cloud.auth.JwtTokens;
 import dev.engram.cloud.auth.PasswordHasher;
+import dev.engram.cloud.backup.BackupVerticle;
+import dev.engram.cloud.backup.Backups;
 import dev.engram.cloud.billing.BillingService;
 import dev.engram.cloud.billing.BillingVerticle;
 import dev.engram.cloud.bus.Addresses;
@@ -10,6 +12,7 @@ import dev.engram.cloud.bus.LocalCodec;
 import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.controlplane.ControlPlane;
 import dev.engram.cloud.controlplane.ControlPlanes;
+import dev.engram.cloud.engine.ChangeLogSink;
 import dev.engram.cloud.engine.EngineSupervisor;
 import dev.engram.cloud.http.HttpVerticle;
 import dev.engram.cloud.http.UploadSlots;
@@ -60,6 +63,11 @@ public final class EngramServer {
   }
 
   public static Future<EngramServer> start(EngramConfig config) {
+    return start(config, System.getenv());
+  }
+
+  /** {@code env}: where secrets are read from (the process environment; tests pass their own). */
+  public static Future<EngramServer> start(EngramConfig config, java.util.Map<String, String> env) {
     RequestContext.register(); // before the Vert.x instance is built: it sizes its context-local storage then
     PrometheusMeterRegistry registry = OperatorMetrics.registry(config.dataDir());
     Tracing tracing = Tracing.fromEnvironment(config.telemetry().otel());
@@ -90,7 +98,11 @@ public final class EngramServer {
                       .compose(v -> deploy(vertx, deployments, new QuotaVerticle(config, controlPlane, registry)))
                       .compose(v -> deploy(vertx, deployments,
                           new MeteringVerticle(controlPlane, spool, config.metering(), registry)))
-                      .compose(v -> deploy(vertx, deployments, new EngineSupervisor(config, registry, engineTelemetry)))
+                      .compose(v -> openBackups(vertx, config, env, registry))
+                      .compose(backups -> deploy(vertx, deployments,
+                              new BackupVerticle(backups, config.backup().shipSeconds()))
+                          .compose(v -> deploy(vertx, deployments, new EngineSupervisor(config, registry,
+                              engineTelemetry, backups == null ? ChangeLogSink.NONE : backups.changeLog()))))
                       .compose(v -> deploy(vertx, deployments,
                           new BillingVerticle(billing, config.billing().reportIntervalSeconds())))
                       .compose(v -> config.server().metricsPort() == 0 ? Future.succeededFuture()
@@ -109,6 +121,16 @@ public final class EngramServer {
           vertx.close().onComplete(ignored -> tracing.close());
           return Future.failedFuture(err);
         });
+  }
+
+  /**
+   * Backups when enabled (the default): read the target and recover change logs before any engine starts, so that
+   * an engine's first write finds its log where the last process left it.
+   */
+  private static Future<Backups> openBackups(Vertx vertx, EngramConfig config, java.util.Map<String, String> env,
+                                             PrometheusMeterRegistry registry) {
+    if (!config.backup().enabled()) return Future.succeededFuture(null);
+    return vertx.executeBlocking(() -> Backups.open(config, env, registry));
   }
 
   private static Future<Void> deploy(Vertx vertx, List<String> deployments, io.vertx.core.Deployable verticle) {

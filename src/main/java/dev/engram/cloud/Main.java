@@ -1,5 +1,6 @@
 package dev.engram.cloud;
 
+import dev.engram.cloud.backup.BackupCommand;
 import dev.engram.cloud.admin.AdminCommand;
 import dev.engram.cloud.audit.AuditCommand;
 import dev.engram.cloud.config.ConfigLoader;
@@ -51,6 +52,16 @@ public final class Main {
     }
     if (args.length > 0 && args[0].equals("scan")) {
       exit(ScanCommand.run(java.util.Arrays.asList(args).subList(1, args.length), System.getenv(), System.out,
+          System.err));
+      return;
+    }
+    if (args.length > 0 && args[0].equals("restore")) {
+      exit(BackupCommand.restore(java.util.Arrays.asList(args).subList(1, args.length), System.getenv(), System.out,
+          System.err));
+      return;
+    }
+    if (args.length > 0 && args[0].equals("backup")) {
+      exit(BackupCommand.backup(java.util.Arrays.asList(args).subList(1, args.length), System.getenv(), System.out,
           System.err));
       return;
     }

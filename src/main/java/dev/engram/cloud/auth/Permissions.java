@@ -34,7 +34,7 @@ public final class Permissions {
         "recordFeedback");
     operation(Permission.ADMIN, "createApiKey", "listApiKeys", "revokeApiKey", "rotateApiKey", "getUsage",
         "listMembers", "updateMember", "removeMember", "createInvite", "listInvites", "revokeInvite", "listAuditLog",
-        "exportAuditLog", "getBilling");
+        "exportAuditLog", "listBackups", "getBilling");
     operation(Permission.OWNER, "updateTenant", "deleteTenant", "transferOwnership", "createCheckout", "createPortal");
     operation(Permission.OPERATOR, "operatorListTenants", "operatorGetTenant", "operatorSetPlan",
         "operatorSuspendTenant", "operatorResumeTenant");

@@ -52,6 +52,7 @@ public final class ConfigLoader {
     if (env.containsKey("ENGRAM_PUBLIC_URL")) json.getJsonObject("mcp").put("public_url", env.get("ENGRAM_PUBLIC_URL"));
     if (env.containsKey("REDIS_URL")) json.getJsonObject("redis").put("url", env.get("REDIS_URL"));
     external(json, env);
+    backupEnv(json, env);
     if (flags.containsKey("port")) json.put("port", parsePort(flags.get("port"), "--port"));
     if (flags.containsKey("host")) json.put("host", flags.get("host"));
     if (flags.containsKey("metrics-port")) {
@@ -95,6 +96,15 @@ public final class ConfigLoader {
       String migrationUrl = env.get("DATABASE_MIGRATION_URL");
       if (migrationUrl != null && !migrationUrl.isBlank()) db.put("migration_url", migrationUrl.trim());
     }
+  }
+
+  /** {@code S3_BUCKET}, {@code S3_ENDPOINT}, {@code S3_REGION}, {@code S3_PREFIX}: backups to S3 (backup.s3_*). */
+  private static void backupEnv(JsonObject json, Map<String, String> env) {
+    JsonObject backup = json.getJsonObject("backup");
+    Map.of("S3_BUCKET", "s3_bucket", "S3_ENDPOINT", "s3_endpoint", "S3_REGION", "s3_region", "S3_PREFIX", "s3_prefix")
+        .forEach((variable, key) -> {
+          if (env.containsKey(variable)) backup.put(key, env.get(variable));
+        });
   }
 
   /** {@code STRIPE_SECRET_KEY} and {@code STRIPE_WEBHOOK_SECRET} turn billing on; secrets, so env only. */

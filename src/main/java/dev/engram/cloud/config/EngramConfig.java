@@ -33,7 +33,39 @@ public record EngramConfig(
     Database database,
     Operator operator,
     Server server,
-    Telemetry telemetry) {
+    Telemetry telemetry,
+    Backup backup) {
+
+  /**
+   * Backups (see backup/Backups and the README's "Backups"). {@code enabled}: snapshots and the change log (on by
+   * default). The target is S3 when {@code s3Bucket} is set ({@code S3_BUCKET}, with {@code S3_ENDPOINT},
+   * {@code S3_REGION}, {@code S3_PREFIX}), else {@code localDir} (null: {@code data/backups}). The change log is
+   * shipped (sealed, and uploaded to S3) every {@code shipSeconds}; each tenant is snapshotted every
+   * {@code snapshotHours}; retention keeps the newest snapshot of each of the last {@code keepDaily} days and
+   * {@code keepWeekly} weeks.
+   */
+  public record Backup(boolean enabled, Path localDir, String s3Bucket, String s3Endpoint, String s3Region,
+                       String s3Prefix, int shipSeconds, int snapshotHours, int keepDaily, int keepWeekly) {
+    static Backup fromJson(JsonObject json, Path dataDir) {
+      String local = json.getString("local_dir");
+      Backup b = new Backup(json.getBoolean("enabled"),
+          local == null || local.isBlank() ? null : dataDir.resolve(local).toAbsolutePath().normalize(),
+          blankToNull(json.getString("s3_bucket")), blankToNull(json.getString("s3_endpoint")),
+          blankToNull(json.getString("s3_region")), blankToNull(json.getString("s3_prefix")),
+          json.getInteger("ship_seconds"), json.getInteger("snapshot_hours"),
+          json.getJsonObject("retention").getInteger("daily"), json.getJsonObject("retention").getInteger("weekly"));
+      if (b.shipSeconds < 1) throw new IllegalArgumentException("backup.ship_seconds must be at least 1");
+      if (b.snapshotHours < 1) throw new IllegalArgumentException("backup.snapshot_hours must be at least 1");
+      if (b.keepDaily < 1 || b.keepWeekly < 0) {
+        throw new IllegalArgumentException("backup.retention.daily must be at least 1 and weekly at least 0");
+      }
+      return b;
+    }
+
+    private static String blankToNull(String s) {
+      return s == null || s.isBlank() ? null : s.trim();
+    }
+  }
 
   /**
    * Where the server listens and how it stops. {@code host}: the bind address of the API ({@code 127.0.0.1} by
@@ -433,7 +465,9 @@ public record EngramConfig(
             db.getBoolean("allow_privileged_role")),
         operator(json.getJsonObject("operator")),
         Server.fromJson(json),
-        new Telemetry(otel(json.getJsonObject("otel"))));
+        new Telemetry(otel(json.getJsonObject("otel"))),
+        Backup.fromJson(json.getJsonObject("backup"),
+            Path.of(json.getString("data_dir")).toAbsolutePath().normalize()));
   }
 
   private static Map<String, String> otel(JsonObject otel) {

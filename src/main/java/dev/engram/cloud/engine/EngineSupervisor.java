@@ -79,7 +79,15 @@ public final class EngineSupervisor extends VerticleBase {
   private long sweepTimer;
   private long measureTimer;
 
+  private final ChangeLogSink changeLog;
+
   public EngineSupervisor(EngramConfig config, MeterRegistry registry, EngineTelemetry telemetry) {
+    this(config, registry, telemetry, ChangeLogSink.NONE);
+  }
+
+  public EngineSupervisor(EngramConfig config, MeterRegistry registry, EngineTelemetry telemetry,
+                          ChangeLogSink changeLog) {
+    this.changeLog = changeLog;
     this.config = config.engines();
     this.telemetry = telemetry;
     this.searchConfig = config.search();
@@ -177,7 +185,7 @@ public final class EngineSupervisor extends VerticleBase {
     if (engines.size() >= config.maxActive()) evictLeastRecentlyUsed();
     TenantEngineVerticle verticle = new TenantEngineVerticle(tenantId,
         tenantsDir.resolve(tenantId).resolve("engram.db"), config.groupCommitMax(),
-        config.readersPerTenant(), queueDepth, embeddings, cacheBudget, searchConfig, telemetry);
+        config.readersPerTenant(), queueDepth, embeddings, cacheBudget, searchConfig, telemetry, changeLog);
     long start = System.nanoTime();
     Future<Void> previous = stopping.getOrDefault(tenantId, Future.succeededFuture());
     Future<Engine> deployed = previous.transform(ignored -> vertx.deployVerticle(verticle, new DeploymentOptions()

@@ -175,6 +175,7 @@ final class MemoryStore implements AutoCloseable {
   private final IdentityStore identities;
   private final FeedbackStore feedback;
   private final PreparedStatement selectMany;
+  private PreparedStatement positionWrite;
 
   private MemoryStore(Connection conn, Embedder embedder) throws SQLException {
     this.conn = conn;
@@ -274,13 +275,17 @@ final class MemoryStore implements AutoCloseable {
     }
   }
 
+  /**
+   * The writing connection, the schema migrated. A null {@code embedder} leaves the vectors as they are (a restore's
+   * replay: the engine that opens the file next reconciles them with its own embedder).
+   */
   static MemoryStore open(Path file, Embedder embedder) throws SQLException {
     Connection conn = SqliteFiles.open(file);
     try {
       SqliteFiles.migrate(conn, "tenant");
       conn.setAutoCommit(false);
       MemoryStore store = new MemoryStore(conn, embedder);
-      store.reconcileEmbedder();
+      if (embedder != null) store.reconcileEmbedder();
       return store;
     } catch (SQLException e) {
       conn.close();
@@ -394,6 +399,17 @@ final class MemoryStore implements AutoCloseable {
 
   void commit() throws SQLException {
     conn.commit();
+  }
+
+  /** Where this database stands in its change log (see {@link ChangePosition}); null before its first record. */
+  ChangePosition changePosition() throws SQLException {
+    return ChangePosition.read(conn);
+  }
+
+  /** Records the change log position in the current transaction. */
+  void writeChangePosition(ChangePosition position) throws SQLException {
+    if (positionWrite == null) positionWrite = conn.prepareStatement(ChangePosition.WRITE);
+    position.write(positionWrite);
   }
 
   void rollback() throws SQLException {

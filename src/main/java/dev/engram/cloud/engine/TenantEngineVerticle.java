@@ -2,6 +2,7 @@ package dev.engram.cloud.engine;
 
 import dev.engram.cloud.bus.Addresses;
 import dev.engram.cloud.bus.ApiException;
+import dev.engram.cloud.engine.ChangeRecords.ChangeRecord;
 import dev.engram.cloud.engine.EngineMessages.Caps;
 import dev.engram.cloud.engine.EngineMessages.Create;
 import dev.engram.cloud.engine.EngineMessages.CreateBlock;
@@ -77,6 +78,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -168,6 +170,9 @@ final class TenantEngineVerticle extends VerticleBase {
   private long backlog;
   private boolean stopping;
   private final EngineTelemetry telemetry;
+  private final ChangeLogSink changeLog;
+  /** The last change record committed into the database (see {@link ChangePosition}). */
+  private ChangePosition position;
   private final ArrayDeque<PendingWrite> pendingWrites = new ArrayDeque<>();
   /** Reads by id not yet written (readers add to it in parallel; the engine thread takes it). */
   private final ConcurrentHashMap<Long, MemoryStore.AccessCount> pendingAccess = new ConcurrentHashMap<>();
@@ -187,7 +192,8 @@ final class TenantEngineVerticle extends VerticleBase {
 
   TenantEngineVerticle(String tenantId, Path file, int groupCommitMax, int readerCount, AtomicInteger queueDepth,
                       Embeddings embeddings, CacheBudget budget, dev.engram.cloud.config.EngramConfig.Search searchConfig,
-                      EngineTelemetry telemetry) {
+                      EngineTelemetry telemetry, ChangeLogSink changeLog) {
+    this.changeLog = changeLog;
     this.tenantId = tenantId;
     this.file = file;
     this.indexDir = file.resolveSibling("index");
@@ -363,11 +369,12 @@ final class TenantEngineVerticle extends VerticleBase {
     return ((Read<?>) cmd).runOn(new StoreReads(from, now));
   }
 
-  private EngineReply write(EngineCommand<?> cmd, Instant now) throws SQLException {
+  /** The write as it runs: a restricted key's command after the workspace guard has checked and narrowed it. */
+  private Write<?> admit(EngineCommand<?> cmd, Instant now) throws SQLException {
     if (cmd instanceof Scoped<?> scoped) {
-      return write(new WorkspaceGuard(scoped.workspaces()).admit(scoped.command(), store, now), now);
+      return admit(new WorkspaceGuard(scoped.workspaces()).admit(scoped.command(), store, now), now);
     }
-    return ((Write<?>) cmd).runOn(new StoreWrites(now));
+    return (Write<?>) cmd;
   }
 
   /** The reads, on one connection (a reader's, or the writer's when every reader is busy). */
@@ -634,26 +641,38 @@ final class TenantEngineVerticle extends VerticleBase {
                            Throwable[] failures) throws SQLException {
     MemoryStore db = writer();
     Instant now = Instant.now();
+    JsonArray ops = new JsonArray();
+    int kept = 0;
     for (int i = 0; i < batch.size(); i++) {
       EngineCommand<?> cmd = batch.get(i).body();
       db.savepoint();
       try (var scope = spans.get(i).enter()) {
-        EngineReply result = write(cmd, now);
+        Write<?> admitted = admit(cmd, now);
+        EngineReply result = admitted.runOn(new StoreWrites(now));
         long added = countChange(cmd, result);
         afterWork.accept(cmd);
+        if (changeLog.enabled()) ops.add(ChangeRecords.encode(admitted));
         db.releaseSavepoint();
         storedMemories += added;
         results[i] = result;
+        kept++;
       } catch (Throwable t) {
         failures[i] = t;
         db.rollbackToSavepoint();
+        if (ops.size() > kept) ops.remove(ops.size() - 1);
       }
     }
-    writeAccesses(db);
+    JsonObject reads = writeAccesses(db);
+    if (reads != null && changeLog.enabled()) ops.add(reads);
+    boolean changed = kept > 0 || reads != null;
+    ChangePosition next = changed ? position.next(now) : position;
+    if (changed) db.writeChangePosition(next);
     Instant commitStart = Instant.now();
     db.commit();
     Instant committed = Instant.now();
     for (CommandSpan span : spans) span.committed(commitStart, committed, batch.size());
+    position = next;
+    if (changed) logChange(ops, now);
     publishCommitted(db);
     writtenSincePass = true;
   }
@@ -670,18 +689,22 @@ final class TenantEngineVerticle extends VerticleBase {
 
   /**
    * Adds the counted reads to the writer's open transaction, in a savepoint of their own: should that fail, the
-   * counts are lost (logged), never the batch's writes.
+   * counts are lost (logged), never the batch's writes. Returns the change log's op for them, null when none were
+   * written.
    */
-  private void writeAccesses(MemoryStore db) throws SQLException {
-    if (pendingAccess.isEmpty()) return;
+  private JsonObject writeAccesses(MemoryStore db) throws SQLException {
+    if (pendingAccess.isEmpty()) return null;
     Map<Long, MemoryStore.AccessCount> reads = takeAccesses();
+    if (reads.isEmpty()) return null;
     db.savepoint();
     try {
       db.recordAccesses(reads);
       db.releaseSavepoint();
+      return ChangeRecords.accesses(reads);
     } catch (Throwable t) {
       db.rollbackToSavepoint();
       log.warn("recording {} memories' reads failed for tenant {}; those counts are lost", reads.size(), tenantId, t);
+      return null;
     }
   }
 
@@ -689,10 +712,16 @@ final class TenantEngineVerticle extends VerticleBase {
   private void flushAccesses() {
     if (pendingAccess.isEmpty() || store == null) return;
     long countBefore = storedMemories;
+    Instant now = Instant.now();
     try {
       MemoryStore db = writer();
-      writeAccesses(db);
+      JsonObject reads = writeAccesses(db);
+      ChangePosition next = reads == null ? position : position.next(now);
+      if (reads != null) db.writeChangePosition(next);
       db.commit();
+      if (reads == null) return;
+      position = next;
+      logChange(new JsonArray().add(reads), now);
     } catch (Throwable t) {
       log.warn("recording reads failed for tenant {}", tenantId, t);
       abandonTransaction(countBefore);
@@ -701,6 +730,15 @@ final class TenantEngineVerticle extends VerticleBase {
 
   private static EngineCommand<?> unwrap(EngineCommand<?> cmd) {
     return cmd instanceof Scoped<?> scoped ? unwrap(scoped.command()) : cmd;
+  }
+
+  /**
+   * Hands the group of writes just committed to the change log, before they are answered: for a local log that
+   * syncs each record, an acknowledged write is in the log.
+   */
+  private void logChange(JsonArray ops, Instant now) {
+    if (!changeLog.enabled()) return;
+    changeLog.append(tenantId, new ChangeRecord(position.seq(), position.generation(), now, storedMemories, ops));
   }
 
   /**
@@ -970,6 +1008,14 @@ final class TenantEngineVerticle extends VerticleBase {
     MemoryStore opened = MemoryStore.open(file, embeddings.embedder());
     try {
       storedMemories = opened.countStored();
+      position = opened.changePosition();
+      if (position == null || !changeLog.continues(tenantId, position)) {
+        // The log does not end where this database stands (backups were off, or the process died between a commit
+        // and its record): a new lineage starts here, and the log asks for a snapshot of it.
+        position = ChangePosition.fresh();
+        opened.writeChangePosition(position);
+        opened.commit();
+      }
       return opened;
     } catch (Throwable t) {
       closeQuietly(opened);
@@ -1015,9 +1061,14 @@ final class TenantEngineVerticle extends VerticleBase {
     long countBefore = storedMemories;
     MemoryStore db;
     int removed;
+    ChangePosition next = position;
     try {
       db = writer();
       removed = db.deleteExpired(now);
+      if (removed > 0) {
+        next = position.next(now);
+        db.writeChangePosition(next);
+      }
       db.commit();
     } catch (Throwable t) {
       log.warn("expiry sweep failed for tenant {}", tenantId, t);
@@ -1025,6 +1076,10 @@ final class TenantEngineVerticle extends VerticleBase {
       return;
     }
     storedMemories -= removed;
+    if (removed > 0) {
+      position = next;
+      logChange(new JsonArray().add(ChangeRecords.sweep()), now);
+    }
     publishCommitted(db);
     if (removed > 0) log.info("removed {} expired memories of tenant {}", removed, tenantId);
   }

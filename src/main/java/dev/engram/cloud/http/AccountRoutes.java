@@ -301,6 +301,18 @@ final class AccountRoutes {
         .onFailure(ctx::fail);
   }
 
+  /** {@code GET /v1/backups}: the tenant's snapshots (a tenant-wide view, so not for a workspace-restricted key). */
+  void backups(RoutingContext ctx) {
+    Set<String> workspaces = Authenticator.principal(ctx).workspaces();
+    if (!workspaces.isEmpty()) {
+      throw ApiException.forbidden("workspace_restricted", "This key is restricted to workspaces " + workspaces
+          + "; tenant-wide views are not available to it.");
+    }
+    bus.<JsonObject>request(Addresses.BACKUP_LIST, Authenticator.principal(ctx).tenantId(), LOCAL)
+        .onSuccess(reply -> json(ctx, 200, reply.body()))
+        .onFailure(ctx::fail);
+  }
+
   private <T> Future<T> ask(AccountCommand command) {
     return bus.<T>request(Addresses.ACCOUNTS, command, LOCAL).map(Message::body);
   }

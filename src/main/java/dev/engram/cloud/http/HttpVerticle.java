@@ -176,6 +176,7 @@ public final class HttpVerticle extends VerticleBase {
     routes.api("revokeApiKey", accounts::revokeKey);
     routes.api("rotateApiKey", accounts::rotateKey);
     routes.api("getUsage", accounts::usage);
+    routes.api("listBackups", accounts::backups);
     routes.api("listMembers", teams::listMembers);
     routes.api("updateMember", teams::changeMember);
     routes.api("removeMember", teams::removeMember);

@@ -163,6 +163,7 @@ class ContractTest {
     ok("listApiKeys", api.get("/v1/api-keys?limit=1", key));
     ok("revokeApiKey", api.delete("/v1/api-keys/" + keyId, key));
     ok("getUsage", api.get("/v1/usage", key));
+    ok("listBackups", api.get("/v1/backups", key));
     ok("getBilling", api.get("/v1/billing", key));
     ok("createCheckout", api.post("/v1/billing/checkout", key, new JsonObject().put("plan", "pro")));
     ok("createPortal", api.post("/v1/billing/portal", key, null));

@@ -208,7 +208,7 @@ class EngineFailureTest {
   private void deploy(int readers) throws Exception {
     TenantEngineVerticle engine = new TenantEngineVerticle(TENANT, file, 256, readers, new AtomicInteger(),
         embeddings, new CacheBudget(64L << 20), CONFIG.search(),
-        new EngineTelemetry(new SimpleMeterRegistry(), null));
+        new EngineTelemetry(new SimpleMeterRegistry(), null), ChangeLogSink.NONE);
     vertx.deployVerticle(engine, new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))
         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }

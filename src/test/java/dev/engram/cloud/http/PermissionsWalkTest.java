@@ -96,8 +96,8 @@ class PermissionsWalkTest {
 
   /**
    * What the table says follows the roles: a viewer reads memories; a member also writes them; an admin also manages
-   * keys, members and invites and sees usage, billing and the audit log; the owner also owns the tenant itself and
-   * buys its plan; Stripe's webhook is signed, not authenticated.
+   * keys, members and invites and sees usage, billing, the audit log and the backups; the owner also owns the tenant
+   * itself and buys its plan; Stripe's webhook is signed, not authenticated.
    */
   @Test
   void the_table_gives_each_route_the_role_its_kind_needs() {
@@ -115,7 +115,7 @@ class PermissionsWalkTest {
       else if (path.startsWith("/v1/tenant")) expected = method.equals("GET") ? Permission.READ : Permission.OWNER;
       else if (path.equals("/v1/me") || path.startsWith("/v1/me/")) expected = Permission.READ;
       else if (List.of("/v1/api-keys", "/v1/members", "/v1/invites", "/v1/usage", "/v1/audit-log",
-          "/v1/billing").stream().anyMatch(path::startsWith)) expected = Permission.ADMIN;
+          "/v1/billing", "/v1/backups").stream().anyMatch(path::startsWith)) expected = Permission.ADMIN;
       // a search, a context and a token estimate are reads sent as POST
       else if (method.equals("GET") || path.startsWith("/v1/search") || path.startsWith("/v1/context")) {
         expected = Permission.READ;

@@ -36,6 +36,11 @@ public final class TestServer implements AutoCloseable {
    * directory unless {@code overrides} name one.
    */
   public static TestServer start(JsonObject overrides) {
+    return start(overrides, System.getenv());
+  }
+
+  /** As {@link #start(JsonObject)}, reading secrets (such as {@code ENGRAM_BACKUP_KEY}) from {@code env}. */
+  public static TestServer start(JsonObject overrides, java.util.Map<String, String> env) {
     try {
       Path dataDir = overrides.containsKey("data_dir") ? Path.of(overrides.getString("data_dir"))
           : Files.createTempDirectory("engram-test-");
@@ -46,7 +51,7 @@ public final class TestServer implements AutoCloseable {
           .put("auth", new JsonObject().put("password_iterations", 1000)
               .put("throttle", withoutThrottles().getJsonObject("auth").getJsonObject("throttle"))));
       EngramConfig config = EngramConfig.fromJson(ConfigLoader.deepMerge(json, overrides));
-      EngramServer server = EngramServer.start(config).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      EngramServer server = EngramServer.start(config, env).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       return new TestServer(server, config);
     } catch (Exception e) {
       throw new IllegalStateException("test server did not start", e);
