@@ -133,6 +133,12 @@ function plans() {
   return el ? JSON.parse(el.textContent) : {};
 }
 
+// Whether billing is on and which plans can be bought, written into the page by the server.
+function billingInfo() {
+  const el = document.getElementById('engram-billing');
+  return el ? JSON.parse(el.textContent) : { enabled: false, plans: [] };
+}
+
 function signOut(message) {
   session = null;
   firstKey = null;
@@ -245,6 +251,8 @@ const PAGES = [
   ['keys', 'API keys', 'admin'],
   ['members', 'Members', 'admin'],
   ['audit', 'Audit log', 'admin'],
+  ['billing', 'Billing', 'admin'],
+  ['backups', 'Backups', 'admin'],
   ['settings', 'Settings', 'owner'],
   ['connect', 'Connect', 'viewer'],
 ];
@@ -265,7 +273,7 @@ function route() {
     h('button', { type: 'button', class: 'secondary', text: 'Sign out', onclick: () => signOut('Signed out.') }));
   appRoot().replaceChildren(h('div', { class: 'console' }, nav, content));
   const pages = {
-    overview, memories, memory: (c) => memoryDetail(c, decodeURIComponent(arg || '')), keys, members, audit, settings, connect,
+    overview, memories, memory: (c) => memoryDetail(c, decodeURIComponent(arg || '')), keys, members, audit, billing, backups, settings, connect,
   };
   const title = (PAGES.find(([p]) => p === current) || [null, 'Memory'])[1];
   document.title = title + ' · Engram Cloud console';
@@ -818,6 +826,81 @@ async function audit(content) {
     } catch (err) { showError(error, err); }
   }
   await load(true);
+}
+
+// ---- billing (admins see it; the owner changes the plan) ----
+
+async function billing(content) {
+  const error = alertBox();
+  put(content, h('h1', { text: 'Billing' }), error);
+  const off = () => put(content, h('p', { id: 'billing-off', class: 'note' },
+    `Billing is off on this server: plans are set by its operator. This tenant is on the ${session.tenant.plan} plan.`));
+  const info = billingInfo();
+  if (!info.enabled) return off();
+  let b;
+  try {
+    b = await call('GET', '/v1/billing');
+  } catch (err) {
+    if (err.status !== 404 || err.code !== 'billing_disabled') throw err;
+    return off();
+  }
+  const sub = b.subscription;
+  const when = (t) => (t ? t.slice(0, 16).replace('T', ' ') + ' UTC' : '—');
+  const facts = [h('dt', { text: 'Plan' }), h('dd', { id: 'billing-plan', text: b.plan }),
+    h('dt', { text: 'Subscription' }), h('dd', { id: 'billing-status', text: sub ? sub.status : 'none (no checkout yet)' })];
+  if (sub) {
+    facts.push(h('dt', { text: sub.cancel_at_period_end ? 'Ends' : 'Renews' }), h('dd', { text: when(sub.current_period_end) }));
+    if (sub.past_due_since) facts.push(h('dt', { text: 'Past due since' }), h('dd', { text: when(sub.past_due_since) }));
+  }
+  const usageRow = (label, u) => h('tr', {}, h('th', { scope: 'row', text: label }), h('td', { text: u.used.toLocaleString() }),
+    h('td', { text: u.included === null ? 'unlimited' : u.included.toLocaleString() }), h('td', { text: u.overage.toLocaleString() }));
+  put(content, h('dl', { class: 'facts' }, facts),
+    h('table', {}, h('caption', { text: `Use in ${b.usage.month} (UTC) against the plan; use beyond it is billed as overage.` }),
+      h('thead', {}, h('tr', {}, ['Metric', 'Used', 'Included', 'Overage'].map((c) => h('th', { scope: 'col', text: c })))),
+      h('tbody', { id: 'billing-usage' }, usageRow('API calls', b.usage.api_calls), usageRow('Searches', b.usage.searches))));
+  if (session.tenant.role !== 'owner') {
+    put(content, h('p', { class: 'note', text: 'Only the owner changes the plan or the payment details.' }));
+    return;
+  }
+  // A Stripe page takes over from here: the plan changes when Stripe confirms the payment.
+  const go = async (path, body) => {
+    error.hidden = true;
+    try {
+      location.assign((await call('POST', path, body)).url);
+    } catch (err) { showError(error, err); }
+  };
+  const others = info.plans.filter((p) => p !== b.plan);
+  const paying = sub && sub.status !== 'canceled';
+  if (!paying && others.length) {
+    const plan = h('select', { id: 'upgrade-plan' }, others.map((p) => h('option', { value: p, text: p })));
+    put(content, h('form', {
+      class: 'stack', onsubmit: (e) => { e.preventDefault(); go('/v1/billing/checkout', { plan: plan.value }); },
+    }, h('h2', { text: 'Change plan' }), field('Plan', plan), h('button', { type: 'submit', text: 'Upgrade' })));
+  }
+  if (sub) {
+    put(content, h('section', { 'aria-labelledby': 'manage-title' }, h('h2', { id: 'manage-title', text: 'Subscription' }),
+      h('p', { text: 'Change plans, update the payment method or cancel on Stripe’s billing page.' }),
+      h('button', { type: 'button', text: 'Manage billing', onclick: () => go('/v1/billing/portal') })));
+  }
+}
+
+// ---- backups (read-only: restores are the operator's) ----
+
+async function backups(content) {
+  const list = await call('GET', '/v1/backups');
+  const rows = h('tbody', { id: 'backup-rows' }, list.data.map((b) => h('tr', {},
+    h('td', { text: b.taken_at.replace('T', ' ').slice(0, 19) }), h('td', { text: b.covers_until.replace('T', ' ').slice(0, 19) }),
+    h('td', { text: formatBytes(b.bytes) }), h('td', { text: b.memory_count.toLocaleString() }),
+    h('td', { text: b.verified ? 'verified' : 'not yet' }))));
+  if (list.data.length === 0) rows.append(h('tr', {}, h('td', { colspan: 5, text: 'No snapshots yet.' })));
+  put(content, h('h1', { text: 'Backups' }),
+    h('p', { id: 'backups-note', class: 'note' }, list.enabled
+      ? 'This server takes encrypted snapshots of the tenant and keeps a change log between them, so a restore can go back to any instant they cover. '
+      : 'This server keeps no backups (its operator has turned them off). ',
+    'Restores are done by the server’s operator (the restore runbook in the project’s docs/runbooks): ask them, naming the instant to go back to.'),
+    h('table', {}, h('caption', { text: 'Snapshots, newest first.' }),
+      h('thead', {}, h('tr', {}, ['Taken', 'Covers changes until', 'Size', 'Memories', 'Verified'].map((c) => h('th', { scope: 'col', text: c })))),
+      rows));
 }
 
 // ---- settings (the owner's) ----

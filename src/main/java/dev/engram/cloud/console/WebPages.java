@@ -2,11 +2,13 @@ package dev.engram.cloud.console;
 
 import dev.engram.cloud.config.EngramConfig;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.StaticHandler;
 
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
@@ -33,7 +35,7 @@ public final class WebPages {
   public WebPages(EngramConfig config, String baseUrl, DocsSite docs) {
     String plans = plansData(config);
     this.landing = LandingPage.render(config.quota().plans().values(), baseUrl, plans);
-    this.console = ConsolePage.render(config.auth().external().enabled(), plans);
+    this.console = ConsolePage.render(config.auth().external().enabled(), plans + billingData(config));
     this.docs = docs;
   }
 
@@ -65,6 +67,20 @@ public final class WebPages {
         .put("api_calls_per_month", plan.apiCallsPerMonth()).put("storage_bytes", plan.storageBytes())
         .put("members", plan.members())));
     return "<script type=\"application/json\" id=\"engram-plans\">" + plans.encode().replace("<", "\\u003c")
+        + "</script>\n";
+  }
+
+  /**
+   * Whether billing is on and which plans can be bought (those with a Stripe price), as a data block: the console's
+   * billing page then neither asks an API that would answer 404 {@code billing_disabled} nor offers a plan that
+   * checkout would refuse. Price ids and keys stay on the server.
+   */
+  static String billingData(EngramConfig config) {
+    EngramConfig.Billing billing = config.billing();
+    JsonObject data = new JsonObject().put("enabled", billing.enabled())
+        .put("plans", new JsonArray(billing.enabled()
+            ? List.copyOf(billing.planPrices().keySet()) : List.of()));
+    return "<script type=\"application/json\" id=\"engram-billing\">" + data.encode().replace("<", "\\u003c")
         + "</script>\n";
   }
 

@@ -268,6 +268,16 @@ class ConsoleBrowserTest {
       assertThat(page.locator("#audit-rows tr")).hasCount(1);
       check(page, "console-audit");
 
+      // Billing is off on the test server: the page says who sets plans. Backups: the list (a row per snapshot, or a
+      // row saying there is none yet, depending on whether one was taken by now) and who restores.
+      page.locator("nav.side a", new Page.LocatorOptions().setHasText("Billing")).click();
+      assertThat(page.locator("#billing-off")).containsText("plans are set by its operator");
+      check(page, "console-billing-off");
+      page.locator("nav.side a", new Page.LocatorOptions().setHasText("Backups")).click();
+      assertThat(page.locator("#backup-rows tr").first()).isVisible();
+      assertThat(page.locator("#backups-note")).containsText("Restores are done by the server’s operator");
+      check(page, "console-backups");
+
       // Settings: deleting the tenant takes its slug typed again; then its key is refused.
       page.locator("nav.side a", new Page.LocatorOptions().setHasText("Settings")).click();
       Locator delete = page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Delete this tenant"));
@@ -362,7 +372,8 @@ class ConsoleBrowserTest {
 
       slowest[0] = 0;
       slow.clear();
-      for (String p : List.of("Overview", "API keys", "Members", "Audit log", "Settings", "Connect", "Memories")) {
+      for (String p : List.of("Overview", "API keys", "Members", "Audit log", "Billing", "Backups", "Settings", "Connect",
+          "Memories")) {
         page.locator("nav.side a", new Page.LocatorOptions().setHasText(p)).click();
         page.waitForLoadState(com.microsoft.playwright.options.LoadState.NETWORKIDLE);
       }

@@ -1,7 +1,10 @@
 package dev.engram.cloud.console;
 
+import dev.engram.cloud.config.ConfigLoader;
+import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.testing.Api;
 import dev.engram.cloud.testing.RunningServer;
+import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -38,6 +41,19 @@ class WebPagesTest {
       assertEquals(null, r.header("Set-Cookie"), path + " sets no cookie: the console's token lives in memory");
       assertFalse(r.body().contains("<script>") || r.body().contains(" style="), path + " has no inline script or style");
     }
+  }
+
+  @Test
+  void the_console_learns_whether_billing_is_on_and_which_plans_sell_but_no_price_or_secret() {
+    assertTrue(server.api().get("/console", null).body().contains(
+        "<script type=\"application/json\" id=\"engram-billing\">{\"enabled\":false,\"plans\":[]}</script>"),
+        "billing is off on the test server");
+    EngramConfig on = EngramConfig.fromJson(ConfigLoader.deepMerge(ConfigLoader.defaults(), new JsonObject()
+        .put("billing", new JsonObject().put("plans", new JsonObject().put("pro", "price_pro_1").putNull("team"))
+            .put("stripe", new JsonObject().put("secret_key", "sk_test_1").put("webhook_secret", "whsec_1")))));
+    String data = WebPages.billingData(on);
+    assertTrue(data.contains("{\"enabled\":true,\"plans\":[\"pro\"]}"), data);
+    assertFalse(data.contains("price_pro_1") || data.contains("sk_test_1") || data.contains("whsec_1"), data);
   }
 
   @Test
