@@ -4,12 +4,14 @@ import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.Locator;
 import com.microsoft.playwright.Page;
 import com.microsoft.playwright.Response;
+import com.microsoft.playwright.Route;
 import com.microsoft.playwright.options.AriaRole;
 import dev.engram.cloud.config.ConfigLoader;
 import dev.engram.cloud.config.EngramConfig;
 import dev.engram.cloud.testing.Api;
 import dev.engram.cloud.testing.Browsers;
 import dev.engram.cloud.testing.Eventually;
+import dev.engram.cloud.testing.FakeStripe;
 import dev.engram.cloud.testing.RunningServer;
 import dev.engram.cloud.testing.TestServer;
 import io.vertx.core.json.JsonArray;
@@ -289,6 +291,35 @@ class ConsoleBrowserTest {
       page.waitForURL(base() + "/");
       assertEquals(401, api.get("/v1/memories", owner.apiKey()).status(), "the deleted tenant's key is refused");
       assertTrue(errors.isEmpty(), "the owner's browser logged errors: " + errors);
+    }
+  }
+
+  /**
+   * With billing on (the real stripe-java client against {@link FakeStripe}), the owner's billing page shows the plan,
+   * no subscription yet and this month's use against the caps, and Upgrade sends the browser to Stripe Checkout.
+   */
+  @Test
+  void with_billing_on_the_owner_upgrades_through_stripe_checkout() {
+    try (FakeStripe stripe = FakeStripe.start(); TestServer billed = TestServer.start(stripe.config())) {
+      Api.Account owner = billed.api().signup();
+      try (BrowserContext context = Browsers.context("http://127.0.0.1:" + billed.config().port())) {
+        // Stripe's hosted page is not reachable from here: the browser gets a stand-in where it would land.
+        context.route("https://checkout.stripe.test/**", route -> route.fulfill(new Route.FulfillOptions()
+            .setStatus(200).setContentType("text/html").setBody("<title>Checkout</title><p>Stripe Checkout</p>")));
+        Page page = context.newPage();
+        List<String> errors = consoleErrors(page);
+        signIn(page, owner.email(), owner.password());
+        page.locator("nav.side a", new Page.LocatorOptions().setHasText("Billing")).click();
+        assertThat(page.locator("#billing-plan")).hasText("free");
+        assertThat(page.locator("#billing-status")).containsText("none");
+        assertThat(page.locator("#billing-usage tr")).hasCount(2);
+        assertThat(page.locator("#upgrade-plan option")).hasText(new String[] {"pro", "team"});
+        check(page, "console-billing");
+        assertTrue(errors.isEmpty(), "the owner's browser logged errors: " + errors);
+        page.locator("#upgrade-plan").selectOption("pro");
+        page.getByRole(AriaRole.BUTTON, new Page.GetByRoleOptions().setName("Upgrade")).click();
+        page.waitForURL("https://checkout.stripe.test/**");
+      }
     }
   }
 
