@@ -10,6 +10,8 @@ import dev.engram.cloud.auth.JwtTokens;
 import dev.engram.cloud.auth.Permission;
 import dev.engram.cloud.auth.Permissions;
 import dev.engram.cloud.config.EngramConfig;
+import dev.engram.cloud.console.DocsSite;
+import dev.engram.cloud.console.WebPages;
 import dev.engram.cloud.controlplane.ControlPlane;
 import dev.engram.cloud.engine.EngineClient;
 import dev.engram.cloud.mcp.McpServer;
@@ -73,10 +75,14 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     String self = config.mcp().publicUrl().isEmpty() ? "http://localhost:" + config.port()
         : config.mcp().publicUrl().replaceAll("/+$", "");
-    return Contract.load(vertx, config, self).compose(contract -> {
-      server = vertx.createHttpServer(new HttpServerOptions().setIdleTimeout(120)).requestHandler(router(contract));
-      return server.listen(config.port(), config.server().host());
-    });
+    return Contract.load(vertx, config, self).compose(contract -> vertx
+        .executeBlocking(() -> DocsSite.load(contract.document()))
+        .compose(docs -> {
+          Router router = router(contract);
+          new WebPages(config, self, docs).mount(router);
+          server = vertx.createHttpServer(new HttpServerOptions().setIdleTimeout(120)).requestHandler(router);
+          return server.listen(config.port(), config.server().host());
+        }));
   }
 
   /**
