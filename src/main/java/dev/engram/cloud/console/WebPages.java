@@ -8,6 +8,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.StaticHandler;
 
+import java.util.Comparator;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -78,10 +79,17 @@ public final class WebPages {
   static String billingData(EngramConfig config) {
     EngramConfig.Billing billing = config.billing();
     JsonObject data = new JsonObject().put("enabled", billing.enabled())
-        .put("plans", new JsonArray(billing.enabled()
-            ? List.copyOf(billing.planPrices().keySet()) : List.of()));
+        .put("plans", new JsonArray(billing.enabled() ? purchasable(config, billing) : List.of()));
     return "<script type=\"application/json\" id=\"engram-billing\">" + data.encode().replace("<", "\\u003c")
         + "</script>\n";
+  }
+
+  /** The plans with a Stripe price, smallest first as on the landing page (the configuration's map has no order). */
+  private static List<String> purchasable(EngramConfig config, EngramConfig.Billing billing) {
+    return config.quota().plans().values().stream()
+        .filter(plan -> billing.planPrices().containsKey(plan.name()))
+        .sorted(Comparator.comparing(EngramConfig.Plan::memories, Comparator.nullsLast(Comparator.naturalOrder())))
+        .map(EngramConfig.Plan::name).toList();
   }
 
   private static void html(RoutingContext ctx, String page) {
