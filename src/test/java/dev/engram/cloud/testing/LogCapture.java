@@ -15,12 +15,12 @@ import java.util.List;
 import java.util.function.Predicate;
 
 /**
- * Captures every log line of this JVM (the root logger) as the JSON an operator reads, rendered by the production
+ * Captures the log lines of this JVM (the root logger, or one logger: {@link #of}) as the JSON an operator reads, rendered by the production
  * encoder, so a test can find the lines one request left, wherever they were written.
  */
 public final class LogCapture implements AutoCloseable {
 
-  private final Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+  private final Logger logger;
   private final LogstashEncoder encoder = new LogstashEncoder();
   private final List<JsonObject> lines = new ArrayList<>();
   private final AppenderBase<ILoggingEvent> appender = new AppenderBase<>() {
@@ -33,17 +33,23 @@ public final class LogCapture implements AutoCloseable {
     }
   };
 
-  private LogCapture() {
+  private LogCapture(String loggerName) {
+    logger = (Logger) LoggerFactory.getLogger(loggerName);
     LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
     encoder.setContext(context);
     encoder.start();
     appender.setContext(context);
     appender.start();
-    root.addAppender(appender);
+    logger.addAppender(appender);
   }
 
   public static LogCapture start() {
-    return new LogCapture();
+    return new LogCapture(org.slf4j.Logger.ROOT_LOGGER_NAME);
+  }
+
+  /** Only the lines of one logger (and its children), e.g. {@code engram.access}. */
+  public static LogCapture of(String loggerName) {
+    return new LogCapture(loggerName);
   }
 
   /** The first line matching {@code which}, waiting for it a little (lines are written as work ends). */
@@ -66,7 +72,7 @@ public final class LogCapture implements AutoCloseable {
 
   @Override
   public void close() {
-    root.detachAppender(appender);
+    logger.detachAppender(appender);
     appender.stop();
     encoder.stop();
   }
