@@ -15,8 +15,8 @@ import java.util.List;
 import java.util.function.Predicate;
 
 /**
- * Captures the log lines of this JVM (the root logger, or one logger: {@link #of}) as the JSON an operator reads, rendered by the production
- * encoder, so a test can find the lines one request left, wherever they were written.
+ * Captures the log lines of this JVM (the root logger, or one logger: {@link #of}) as the JSON an operator reads,
+ * rendered by the production encoder, so a test can find the lines one request left, wherever they were written.
  */
 public final class LogCapture implements AutoCloseable {
 
