@@ -9,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import dev.engram.cloud.testing.Eventually;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.Collections;
 import java.util.List;
@@ -68,7 +70,7 @@ public final class BackupThroughput {
     Snapshots snapshots = new Snapshots(target, keys, root.resolve("scratch"));
 
     // Writes during a snapshot: a writer applies one-create records back to back, before and while it is taken.
-    List<Long> before = new ArrayList<>();
+    List<Long> before = Collections.synchronizedList(new ArrayList<>());
     List<Long> during = new ArrayList<>();
     AtomicBoolean snapshotting = new AtomicBoolean();
     AtomicBoolean stop = new AtomicBoolean();
@@ -88,7 +90,7 @@ public final class BackupThroughput {
       }
     });
     writer.start();
-    Thread.sleep(2000);
+    Eventually.until(Duration.ofMinutes(1), "1,000 writes timed before the snapshot", () -> before.size() >= 1000);
     snapshotting.set(true);
     start = System.nanoTime();
     JsonObject manifest = snapshots.take(TENANT, db);
